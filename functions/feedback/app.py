@@ -1,0 +1,38 @@
+"""Feedback topic consumer: SES bounces/complaints and inbound SMS STOP/TD/退订 -> SuppressionTable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from winback.adapters.messaging_store import MessagingStore
+from winback.adapters.suppression_store import SuppressionStore
+from winback.clock import SystemClock
+from winback.observability import logger, metrics, tracer
+from winback.program import load_program
+from winback.services.feedback import handle_feedback
+from winback.settings import get_settings
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_source(data_class=SNSEvent)
+def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+    settings = get_settings()
+    rules = load_program(settings.program_path).feedback
+    suppression = SuppressionStore(settings.suppression_table)
+    messaging = MessagingStore(settings.messaging_table)
+    kinds: dict[str, int] = {}
+    for record in event.records:
+        kind = handle_feedback(record.sns.message, suppression, messaging, rules, SystemClock().now())
+        kinds[kind] = kinds.get(kind, 0) + 1
+        metrics.add_metric(name=f"Feedback_{kind}", unit=MetricUnit.Count, value=1)
+        if kind == "unknown":
+            logger.warning(
+                "unknown feedback message ignored", extra={"sns_message_id": record.sns.message_id}
+            )
+    logger.info("feedback handled", extra=kinds)
+    return kinds

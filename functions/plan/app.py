@@ -1,0 +1,38 @@
+"""Daily schedule: plan the dormancy scan (one ScanQueue job per parallel-scan segment)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from winback.adapters.activity_store import ActivityStore
+from winback.clock import SystemClock
+from winback.observability import logger, metrics, tracer
+from winback.program import load_program
+from winback.services.plan import plan_run
+from winback.settings import get_settings
+
+
+def _as_of(event: dict[str, Any]) -> datetime:
+    """The scheduled time of this run (EventBridge `time`), so a retried invocation plans the same run."""
+    scheduled = event.get("time") if isinstance(event, dict) else None
+    return datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else SystemClock().now()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = get_settings()
+    program = load_program(settings.program_path)
+    result = plan_run(
+        _as_of(event), ActivityStore(settings.activity_table), settings.scan_queue_url, program.scan
+    )
+    metrics.add_metric(name="ScanSegmentsPlanned", unit=MetricUnit.Count, value=result.segments)
+    logger.info(
+        "scan planned",
+        extra={"run_id": result.run_id, "segments": result.segments, "items": result.item_count},
+    )
+    return {"run_id": result.run_id, "segments": result.segments, "item_count": result.item_count}

@@ -1,0 +1,52 @@
+"""ScanQueue consumer: one parallel-scan segment per job; dormant users become packed send jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from winback.adapters.activity_store import ActivityStore
+from winback.adapters.messaging_store import MessagingStore
+from winback.models.jobs import ScanJob
+from winback.observability import logger, metrics, tracer
+from winback.program import load_program
+from winback.services.scan import scan_segment
+from winback.settings import get_settings
+
+# A failed job is reported back to SQS (redelivered, then the DLQ after 5 receives); the function
+# itself does not error, so one poison job never blocks the others of its batch.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    settings = get_settings()
+    job = ScanJob.model_validate_json(record.body)
+    result = scan_segment(
+        job,
+        ActivityStore(settings.activity_table),
+        MessagingStore(settings.messaging_table),
+        load_program(settings.program_path),
+        settings.send_queue_url,
+        settings.scan_queue_url,
+        lambda_context.get_remaining_time_in_millis,
+    )
+    for name, value in result.tally.items():
+        metrics.add_metric(name=f"Scan_{name}", unit=MetricUnit.Count, value=value)
+    logger.info(
+        "segment scanned",
+        extra={"run_id": job.run_id, "segment": job.segment, "continued": result.continued, **result.tally},
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,59 @@
+"""SendQueue consumer: guarded, idempotent delivery of packed send jobs (partial batch failures)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
+from winback.adapters.messaging_store import MessagingStore
+from winback.adapters.secrets import get_secret_text
+from winback.adapters.suppression_store import SuppressionStore
+from winback.clock import SystemClock
+from winback.models.jobs import SendJob
+from winback.observability import logger, metrics, tracer
+from winback.program import load_program
+from winback.services.send import SendDeps, send_job
+from winback.settings import get_settings
+
+# Failed jobs go back to SQS (redelivered; the ledger makes that safe) and to the DLQ after 5 receives.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@cache
+def _deps() -> SendDeps:
+    s = get_settings()
+    return SendDeps(
+        activity_table=s.activity_table,
+        messaging=MessagingStore(s.messaging_table),
+        suppression=SuppressionStore(s.suppression_table),
+        email=EmailChannel(s.sender_email, s.ses_configuration_set),
+        sms=SmsChannel(),
+        push=PushChannel(),
+        unsubscribe_key=get_secret_text(s.unsubscribe_secret_name).encode(),
+        public_base_url=s.public_base_url,
+        clock=SystemClock(),
+    )
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    job = SendJob.model_validate_json(record.body)
+    tally = send_job(job, load_program(get_settings().program_path), _deps())
+    for name, value in tally.items():
+        metrics.add_metric(name=f"Send_{name}", unit=MetricUnit.Count, value=value)
+    logger.info("send job done", extra={"run_id": job.run_id, "campaign_id": job.campaign_id, **tally})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,1 @@
+"""winback core: the package every Lambda function imports from the shared layer."""

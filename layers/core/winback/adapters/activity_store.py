@@ -1,0 +1,103 @@
+"""ActivityTable: one profile per user, written with optimistic locking on `version`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from winback.adapters import clients
+from winback.adapters.dynamo import batch_get, from_av, to_av
+from winback.models.profile import Profile
+
+SCAN_ATTRIBUTES = (
+    "user_id, version, first_seen_at, last_seen_at, last_event_at, #name, email, phone, push_endpoint, "
+    "locale, time_zone, consent, tier, tier_entered_at"
+)
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class ScanPage:
+    profiles: list[Profile]
+    next_key: dict[str, Any] | None
+
+
+class ActivityStore:
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def get(self, user_id: str) -> Profile | None:
+        reply = clients.dynamodb().get_item(
+            TableName=self.table, Key=to_av({"user_id": user_id}), ConsistentRead=True
+        )
+        item = reply.get("Item")
+        return Profile.model_validate(from_av(item)) if item else None
+
+    def get_many(self, user_ids: Iterable[str]) -> dict[str, Profile]:
+        found = batch_get({self.table: [{"user_id": uid} for uid in user_ids]})[self.table]
+        return {item["user_id"]: Profile.model_validate(item) for item in found}
+
+    def put(self, profile: Profile, expected_version: int) -> bool:
+        """Write `profile` if the stored version is still `expected_version` (0: no item yet)."""
+        if expected_version == 0:
+            condition, values = "attribute_not_exists(user_id)", {}
+        else:
+            condition, values = "version = :expected", {":expected": expected_version}
+        try:
+            clients.dynamodb().put_item(
+                TableName=self.table,
+                Item=to_av(profile.to_item()),
+                ConditionExpression=condition,
+                **({"ExpressionAttributeValues": to_av(values)} if values else {}),  # type: ignore[arg-type]
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def mark_tier(self, user_id: str, tier: str, at: datetime, expected_version: int) -> bool:
+        """Record that the user entered `tier`, unless the profile changed since it was read."""
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table,
+                Key=to_av({"user_id": user_id}),
+                UpdateExpression="SET tier = :tier, tier_entered_at = :at, version = version + :one",
+                ConditionExpression="version = :expected",
+                ExpressionAttributeValues=to_av(
+                    {":tier": tier, ":at": at.isoformat(), ":one": 1, ":expected": expected_version}
+                ),
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def scan_page(
+        self, segment: int, total_segments: int, start_key: dict[str, Any] | None, limit: int
+    ) -> ScanPage:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Segment": segment,
+            "TotalSegments": total_segments,
+            "Limit": limit,
+            "ProjectionExpression": SCAN_ATTRIBUTES,
+            "ExpressionAttributeNames": {"#name": "name"},
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        reply = clients.dynamodb().scan(**kwargs)
+        profiles = [Profile.model_validate(from_av(item)) for item in reply.get("Items", [])]
+        return ScanPage(profiles=profiles, next_key=reply.get("LastEvaluatedKey"))
+
+    def item_count(self) -> int:
+        """DynamoDB's approximate item count (refreshed about every six hours)."""
+        return int(clients.dynamodb().describe_table(TableName=self.table)["Table"].get("ItemCount", 0))

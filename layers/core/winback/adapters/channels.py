@@ -1,0 +1,124 @@
+"""Delivery channels: email through SES v2, SMS and mobile push through SNS.
+
+Each send either returns the provider's message id or raises one of:
+  Throttled  - the provider refused for rate or quota: certainly not sent, try again later
+  Rejected   - the provider refused this message for good: certainly not sent, do not retry
+  Uncertain  - the request may or may not have been delivered (timeout, 5xx): never resend blindly
+"""
+
+from __future__ import annotations
+
+import json
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from winback.adapters import clients
+from winback.domain.rendering import Rendered
+
+THROTTLE_CODES = frozenset(
+    {
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "SendingPausedException",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "KMSThrottlingException",
+    }
+)
+UNCERTAIN_CODES = frozenset({"InternalFailure", "InternalError", "ServiceUnavailable", "InternalServerError"})
+
+
+class SendError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Throttled(SendError):
+    pass
+
+
+class Rejected(SendError):
+    pass
+
+
+class Uncertain(SendError):
+    pass
+
+
+def _classify(error: Exception) -> SendError:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "Unknown")
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400))
+        if code in THROTTLE_CODES or status == 429:
+            return Throttled(code)
+        if code in UNCERTAIN_CODES or status >= 500:
+            return Uncertain(code)
+        return Rejected(code)
+    return Uncertain(type(error).__name__)
+
+
+class EmailChannel:
+    def __init__(self, sender: str, configuration_set: str = "") -> None:
+        self.sender = sender
+        self.configuration_set = configuration_set
+
+    def send(self, to: str, content: Rendered, unsubscribe_url: str, tags: dict[str, str]) -> str:
+        headers = [
+            {"Name": "List-Unsubscribe", "Value": f"<{unsubscribe_url}>"},
+            {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"},
+        ]
+        kwargs: dict[str, object] = {
+            "FromEmailAddress": self.sender,
+            "Destination": {"ToAddresses": [to]},
+            "Content": {
+                "Simple": {
+                    "Subject": {"Data": content.subject, "Charset": "UTF-8"},
+                    "Body": {
+                        "Html": {"Data": content.html, "Charset": "UTF-8"},
+                        "Text": {"Data": content.text, "Charset": "UTF-8"},
+                    },
+                    "Headers": headers,
+                }
+            },
+            "EmailTags": [{"Name": k, "Value": v} for k, v in tags.items()],
+        }
+        if self.configuration_set:
+            kwargs["ConfigurationSetName"] = self.configuration_set
+        try:
+            reply = clients.sesv2().send_email(**kwargs)  # type: ignore[arg-type]
+        except (ClientError, BotoCoreError) as error:
+            raise _classify(error) from error
+        return reply["MessageId"]
+
+
+class SmsChannel:
+    def send(self, to: str, content: Rendered) -> str:
+        try:
+            reply = clients.sns().publish(
+                PhoneNumber=to,
+                Message=content.text,
+                MessageAttributes={
+                    "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Promotional"},
+                },
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _classify(error) from error
+        return reply["MessageId"]
+
+
+class PushChannel:
+    def send(self, endpoint_arn: str, content: Rendered) -> str:
+        payload = {
+            "default": content.text,
+            "GCM": json.dumps({"notification": {"body": content.text}}),
+            "APNS": json.dumps({"aps": {"alert": content.text}}),
+        }
+        try:
+            reply = clients.sns().publish(
+                TargetArn=endpoint_arn, Message=json.dumps(payload), MessageStructure="json"
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _classify(error) from error
+        return reply["MessageId"]

@@ -1,0 +1,65 @@
+"""Folding a request's events for one user into that user's profile (pure; no AWS)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from winback.models.events import ActivityEvent
+from winback.models.profile import CATEGORY_CAP, RECENT_BATCHES_CAP, RECENT_ITEMS_CAP, Profile
+
+# ISO 4217 currencies without minor units; everything else is taken as 2 decimals.
+_ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF"}
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    exponent = 0 if currency in _ZERO_DECIMAL else 2
+    return int((amount * (10**exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _later(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current
+
+
+def merge_events(profile: Profile, events: Iterable[ActivityEvent], batch_id: str, signal: str) -> Profile:
+    """The profile after `events`. Timestamps only move forward; counters add; lists stay capped.
+
+    `signal` is the dormancy signal: when it advances, the user is active again and leaves their tier.
+    """
+    p = profile.model_copy(deep=True)
+    before_signal = p.signal_at(signal)
+    for event in sorted(events, key=lambda e: e.occurred_at):
+        at = event.occurred_at
+        props = event.properties
+        p.first_seen_at = at if p.first_seen_at is None or at < p.first_seen_at else p.first_seen_at
+        p.last_seen_at = _later(p.last_seen_at, at)
+        p.last_event_at[event.type] = _later(p.last_event_at.get(event.type), at)
+        p.event_counts[event.type] = p.event_counts.get(event.type, 0) + 1
+        if event.type == "order" and props.amount is not None and props.currency is not None:
+            p.orders += 1
+            p.spend_minor[props.currency] = p.spend_minor.get(props.currency, 0) + minor_units(
+                props.amount, props.currency
+            )
+        if props.item_id:
+            p.recent_items = [props.item_id, *[i for i in p.recent_items if i != props.item_id]][
+                :RECENT_ITEMS_CAP
+            ]
+        if props.category:
+            p.category_counts[props.category] = p.category_counts.get(props.category, 0) + 1
+            if len(p.category_counts) > CATEGORY_CAP:
+                top = sorted(p.category_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:CATEGORY_CAP]
+                p.category_counts = dict(top)
+        for field in ("name", "email", "phone", "push_endpoint", "locale", "time_zone"):
+            value = getattr(props, field)
+            if value is not None:
+                setattr(p, field, value)
+        if props.consent is not None:
+            for channel, granted in props.consent.model_dump(exclude_none=True).items():
+                p.consent[channel] = granted
+    after_signal = p.signal_at(signal)
+    if after_signal is not None and after_signal != before_signal:
+        p.tier = None
+        p.tier_entered_at = None
+    p.recent_batches = [batch_id, *p.recent_batches][:RECENT_BATCHES_CAP]
+    return p

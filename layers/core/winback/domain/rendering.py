@@ -1,0 +1,92 @@
+"""Message content: jinja2 templates shipped with the layer, one folder per template and locale.
+
+`templates/<template>/<locale>/` holds `subject.txt`, `email.html`, `email.txt`, `sms.txt` and
+`push.txt`. The environment is sandboxed and autoescapes HTML; a variable a template uses but the
+sender does not provide is an error when the program loads, never a blank in a customer's inbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jinja2 import FileSystemLoader, StrictUndefined, meta, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+
+if TYPE_CHECKING:
+    from winback.program import Channel, Program
+
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "templates"
+LOCALES = ("en", "zh-CN")
+VARIABLES = frozenset({"name", "brand", "cta_url", "unsubscribe_url", "campaign_id"})
+FILES: dict[str, tuple[str, ...]] = {
+    "email": ("subject.txt", "email.html", "email.txt"),
+    "sms": ("sms.txt",),
+    "push": ("push.txt",),
+}
+SMS_OPT_OUT = {"en": "Reply STOP to opt out", "zh-CN": "回复TD退订"}
+
+
+class TemplateProblem(ValueError):
+    """A template is missing or uses a variable the sender does not provide."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+
+
+@cache
+def _environment() -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        loader=FileSystemLoader(str(TEMPLATE_ROOT)),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+def resolve_locale(requested: str | None, default: str) -> str:
+    """The shipped locale closest to the user's: any zh variant -> zh-CN, any en variant -> en."""
+    if requested:
+        language = requested.replace("_", "-").split("-")[0].lower()
+        for locale in LOCALES:
+            if locale.split("-")[0].lower() == language:
+                return locale
+    return default
+
+
+def validate_templates(program: Program) -> None:
+    """Every template every campaign step can use exists in every locale and needs only known variables."""
+    env = _environment()
+    assert env.loader is not None
+    for campaign in program.campaigns:
+        for step in campaign.steps:
+            for channel in campaign.channels:
+                for locale in LOCALES:
+                    for filename in FILES[channel]:
+                        name = f"{step.template}/{locale}/{filename}"
+                        try:
+                            source = env.loader.get_source(env, name)[0]
+                        except Exception as exc:
+                            raise TemplateProblem(f"campaign {campaign.id}: missing template {name}") from exc
+                        unknown = meta.find_undeclared_variables(env.parse(source)) - VARIABLES
+                        if unknown:
+                            raise TemplateProblem(f"template {name} uses unknown variables {sorted(unknown)}")
+
+
+def render(template: str, channel: Channel, locale: str, variables: dict[str, str]) -> Rendered:
+    env = _environment()
+
+    def one(filename: str) -> str:
+        return env.get_template(f"{template}/{locale}/{filename}").render(**variables).strip()
+
+    if channel == "email":
+        return Rendered(subject=one("subject.txt"), html=one("email.html"), text=one("email.txt"))
+    if channel == "sms":
+        return Rendered(subject="", html="", text=f"{one('sms.txt')} {SMS_OPT_OUT[locale]}")
+    return Rendered(subject="", html="", text=one("push.txt"))

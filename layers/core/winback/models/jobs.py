@@ -1,0 +1,35 @@
+"""Queue messages: scan jobs (ScanQueue) and packed send jobs (SendQueue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class ScanJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    run_id: str = Field(min_length=1, max_length=128)
+    as_of: AwareDatetime
+    segment: int = Field(ge=0)
+    total_segments: int = Field(ge=1, le=1_000_000)
+    start_key: dict[str, Any] | None = None
+    pages_done: int = Field(0, ge=0)
+
+
+class Recipient(BaseModel):
+    """A user to message. The sender reads the user's current profile itself, so contact details,
+    consent and activity are as fresh as the moment of sending, not of the scan."""
+
+    model_config = ConfigDict(extra="forbid")
+    user_id: str
+    episode: str = Field(description="when the user's quiet spell began (ISO); a new lapse is a new episode")
+
+
+class SendJob(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    run_id: str
+    campaign_id: str
+    step: int = Field(ge=0)
+    tier: str
+    recipients: list[Recipient] = Field(min_length=1, max_length=100)

@@ -1,0 +1,47 @@
+"""A user's activity profile: one item per user in ActivityTable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+RECENT_ITEMS_CAP = 20
+CATEGORY_CAP = 20
+RECENT_BATCHES_CAP = 10
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    user_id: str
+    version: int = 0
+    first_seen_at: AwareDatetime | None = None
+    last_seen_at: AwareDatetime | None = None
+    last_event_at: dict[str, AwareDatetime] = Field(default_factory=dict)
+    event_counts: dict[str, int] = Field(default_factory=dict)
+    orders: int = 0
+    spend_minor: dict[str, int] = Field(default_factory=dict)
+    recent_items: list[str] = Field(default_factory=list)
+    category_counts: dict[str, int] = Field(default_factory=dict)
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    push_endpoint: str | None = None
+    locale: str | None = None
+    time_zone: str | None = None
+    consent: dict[str, bool] = Field(default_factory=dict)
+    tier: str | None = None
+    tier_entered_at: AwareDatetime | None = None
+    recent_batches: list[str] = Field(default_factory=list)
+
+    def to_item(self) -> dict[str, Any]:
+        """The DynamoDB item (plain JSON types; None and empty values left out)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        return {k: v for k, v in data.items() if v not in ({}, [])}
+
+    def signal_at(self, signal: str) -> datetime | None:
+        """When the user last did `signal` ("any" = any event)."""
+        if signal == "any":
+            return self.last_seen_at
+        return self.last_event_at.get(signal)

@@ -1,0 +1,40 @@
+"""Unsubscribe: a verified token suppresses the user's address on that channel and withdraws consent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from winback.adapters.activity_store import ActivityStore
+from winback.adapters.suppression_store import SuppressionStore
+from winback.domain.addresses import address_key, contact_address
+from winback.domain.tokens import UnsubscribeClaim
+from winback.models.profile import Profile
+
+MAX_WRITE_ATTEMPTS = 5
+
+
+def unsubscribe(
+    claim: UnsubscribeClaim, activity: ActivityStore, suppression: SuppressionStore, now: datetime
+) -> Profile | None:
+    """Idempotent: repeating it changes nothing further."""
+    profile = activity.get(claim.user_id)
+    if profile is None:
+        return None
+    address = contact_address(claim.channel, profile.email, profile.phone, profile.push_endpoint)
+    if address:
+        suppression.suppress(
+            address_key(claim.channel, address), "unsubscribe", f"campaign:{claim.campaign_id}", now
+        )
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        if profile.consent.get(claim.channel) is False:
+            break
+        updated = profile.model_copy(deep=True)
+        updated.consent[claim.channel] = False
+        updated.version = profile.version + 1
+        if activity.put(updated, expected_version=profile.version):
+            break
+        fresh = activity.get(claim.user_id)
+        if fresh is None:
+            break
+        profile = fresh
+    return profile

@@ -1,0 +1,33 @@
+"""Deployment settings: resource names and endpoints, read from the function environment.
+
+template.yaml sets these variables on every function; the local runner and tests set them from
+the stack they provisioned on moto. Nothing here holds a secret: secrets are read by name.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    activity_table: str = Field(alias="ACTIVITY_TABLE")
+    suppression_table: str = Field(alias="SUPPRESSION_TABLE")
+    messaging_table: str = Field(alias="MESSAGING_TABLE")
+    idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
+    scan_queue_url: str = Field("", alias="SCAN_QUEUE_URL")
+    send_queue_url: str = Field("", alias="SEND_QUEUE_URL")
+    webhook_secret_name: str = Field("", alias="WEBHOOK_SECRET_NAME")
+    unsubscribe_secret_name: str = Field("", alias="UNSUBSCRIBE_SECRET_NAME")
+    public_base_url: str = Field("http://localhost:3000", alias="PUBLIC_BASE_URL")
+    sender_email: str = Field("noreply@example.com", alias="SENDER_EMAIL")
+    ses_configuration_set: str = Field("", alias="SES_CONFIGURATION_SET")
+    program_path: str = Field("", alias="WINBACK_PROGRAM_PATH")
+
+
+@cache
+def get_settings() -> Settings:
+    """Settings of this container; read once, since the environment of a Lambda never changes."""
+    return Settings.model_validate(dict(os.environ))

@@ -1,0 +1,137 @@
+"""A realistic, seeded population for the demo: activity histories with a known mix of active,
+lapsing, dormant and lost shoppers, two locales, and the contact problems real lists have."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+EN_ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London")
+ZH_ZONES = ("Asia/Shanghai",)
+CATEGORIES = ("shoes", "outerwear", "bags", "beauty", "home", "kids", "sports")
+EN_NAMES = ("Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie")
+ZH_NAMES = ("小明", "小红", "伟", "芳", "娜", "敏", "静", "磊")
+
+
+@dataclass
+class DemoUser:
+    user_id: str
+    segment: str  # active | lapsing | dormant | lost | crossing (lapsing 3 days ago, dormant now)
+    locale: str
+    email: str | None
+    phone: str | None
+    email_consent: bool
+    sms_consent: bool
+    bad_email: bool = False
+    complained_before: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
+
+
+def _days_since_last_order(rng: random.Random, segment: str) -> float:
+    ranges = {
+        "active": (1, 29),
+        "lapsing": (31, 88),
+        "crossing": (90.2, 92.8),
+        "dormant": (94, 178),
+        "lost": (182, 520),
+    }
+    low, high = ranges[segment]
+    return rng.uniform(low, high)
+
+
+def generate(n: int, now: datetime, seed: int = 2026) -> list[DemoUser]:
+    rng = random.Random(seed)
+    weights = {"active": 0.30, "lapsing": 0.24, "crossing": 0.04, "dormant": 0.17, "lost": 0.25}
+    segments = rng.choices(list(weights), weights=list(weights.values()), k=n)
+    users: list[DemoUser] = []
+    for i, segment in enumerate(segments):
+        zh = rng.random() < 0.4
+        locale = "zh-CN" if zh else "en"
+        uid = f"u{i:06d}"
+        has_email = rng.random() < 0.85
+        has_phone = rng.random() < 0.45
+        bad_email = has_email and rng.random() < 0.03
+        if zh:
+            phone = f"+86138{rng.randrange(10_000_000, 99_999_999)}" if has_phone else None
+        else:
+            phone = f"+1415555{rng.randrange(1000, 9999)}" if has_phone else None
+        if phone and phone.endswith("99"):
+            phone = phone[:-2] + "98"
+        email = (
+            (f"bounce+{uid}@simulator.amazonses.com" if bad_email else f"{uid}@mail.example.com")
+            if has_email
+            else None
+        )
+        user = DemoUser(
+            user_id=uid,
+            segment=segment,
+            locale=locale,
+            email=email,
+            phone=phone,
+            email_consent=has_email and rng.random() < 0.92,
+            sms_consent=has_phone and rng.random() < 0.8,
+            bad_email=bad_email,
+            complained_before=has_email and not bad_email and rng.random() < 0.005,
+        )
+        last_order = now - timedelta(days=_days_since_last_order(rng, segment))
+        signup = last_order - timedelta(days=rng.uniform(0, 400))
+        user.events.append({"user_id": uid, "type": "signup", "occurred_at": _iso(signup)})
+        profile: dict[str, Any] = {
+            "name": rng.choice(ZH_NAMES if zh else EN_NAMES),
+            "locale": locale,
+            "time_zone": rng.choice(ZH_ZONES if zh else EN_ZONES),
+            "consent": {"email": user.email_consent, "sms": user.sms_consent, "push": False},
+        }
+        if email:
+            profile["email"] = email
+        if phone:
+            profile["phone"] = phone
+        user.events.append(
+            {"user_id": uid, "type": "profile", "occurred_at": _iso(signup), "properties": profile}
+        )
+        orders = max(1, int(rng.expovariate(1 / 3)))
+        span = (last_order - signup).total_seconds()
+        times = sorted(
+            [signup + timedelta(seconds=rng.uniform(0, span)) for _ in range(orders - 1)] + [last_order]
+        )
+        currency = "CNY" if zh else "USD"
+        for at in times:
+            category = rng.choice(CATEGORIES)
+            user.events.append(
+                {
+                    "user_id": uid,
+                    "type": "order",
+                    "occurred_at": _iso(at),
+                    "properties": {
+                        "amount": f"{rng.uniform(9, 240):.2f}",
+                        "currency": currency,
+                        "item_id": f"sku-{rng.randrange(1, 400)}",
+                        "category": category,
+                    },
+                }
+            )
+            user.events.append(
+                {
+                    "user_id": uid,
+                    "type": "view",
+                    "occurred_at": _iso(at - timedelta(minutes=7)),
+                    "properties": {"item_id": f"sku-{rng.randrange(1, 400)}", "category": category},
+                }
+            )
+        # Logins keep happening for some lapsed shoppers: the shop's signal is orders, not logins.
+        if segment != "active" and rng.random() < 0.3:
+            user.events.append(
+                {
+                    "user_id": uid,
+                    "type": "login",
+                    "occurred_at": _iso(last_order + timedelta(days=rng.uniform(1, 20))),
+                }
+            )
+        users.append(user)
+    return users

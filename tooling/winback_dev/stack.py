@@ -1,0 +1,362 @@
+"""Provision the stateful part of template.yaml on moto (or any endpoint boto3 targets).
+
+template.yaml is the one source of truth for infrastructure: this module translates the SAM
+template to plain CloudFormation with aws-sam-translator (offline), keeps the resources moto's
+CloudFormation models and the code needs (tables, queues, topics), creates that stack, and then
+fills the gaps moto leaves (see ``provision``). Tests and the local runner read physical names
+from the result; nothing here defines a table or a queue of its own.
+
+Dev tooling only: no handler imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+
+TEMPLATE_PATH: Path = Path(__file__).resolve().parents[2] / "template.yaml"
+
+# What moto 5.2's CloudFormation creates faithfully and the code uses. moto skips (with a warning)
+# AWS::SecretsManager::Secret, AWS::CloudWatch::Alarm, AWS::SNS::TopicPolicy, AWS::SNS::Subscription
+# and SES resources, so those are not sent to it; secrets are created by ``provision`` instead.
+STACK_TYPES: frozenset[str] = frozenset({"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SNS::Topic"})
+SECRETS_MANAGER_TYPE = "AWS::SecretsManager::Secret"
+
+# Function environment variable -> logical id, as template.yaml maps them. FEEDBACK_TOPIC_ARN is not
+# in template.yaml's function environment; it lets local tools publish feedback to the topic.
+ENV_LOGICAL_IDS: dict[str, str] = {
+    "ACTIVITY_TABLE": "ActivityTable",
+    "SUPPRESSION_TABLE": "SuppressionTable",
+    "MESSAGING_TABLE": "MessagingTable",
+    "IDEMPOTENCY_TABLE": "IdempotencyTable",
+    "SCAN_QUEUE_URL": "ScanQueue",
+    "SEND_QUEUE_URL": "SendQueue",
+    "WEBHOOK_SECRET_NAME": "WebhookSecret",
+    "UNSUBSCRIBE_SECRET_NAME": "UnsubscribeSecret",
+    "FEEDBACK_TOPIC_ARN": "FeedbackTopic",
+}
+
+_LOCAL_ARTIFACT_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "AWS::Serverless::Function": ("CodeUri",),
+    "AWS::Serverless::LayerVersion": ("ContentUri",),
+    "AWS::Serverless::Api": ("DefinitionUri",),
+    "AWS::Serverless::HttpApi": ("DefinitionUri",),
+    "AWS::Serverless::StateMachine": ("DefinitionUri",),
+}
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+_RESOURCE_ATTRIBUTES = ("Type", "Properties", "Condition", "DeletionPolicy", "UpdateReplacePolicy")
+
+
+class StackError(RuntimeError):
+    """The stack could not be translated or created as template.yaml describes it."""
+
+
+# --------------------------------------------------------------------------------------------
+# Template: SAM -> CloudFormation -> the stateful subset
+# --------------------------------------------------------------------------------------------
+
+
+def translate_template(path: Path = TEMPLATE_PATH, *, region: str = "us-east-1") -> dict[str, Any]:
+    """SAM -> plain CloudFormation with aws-sam-translator, offline.
+
+    Mirrors ``samtranslator.translator.transform.transform`` with two offline adjustments: the
+    region comes from the argument instead of the ambient boto3 session, and the managed-policy
+    map is empty (template.yaml names no managed policies; policy templates need no lookup).
+    Local code paths (``CodeUri: functions/x/``) are what ``sam package`` would upload, so they
+    are rewritten to placeholder S3 URIs, as cfn-lint does before it runs the transform.
+    """
+    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+    from samtranslator.utils.py27hash_fix import (
+        to_py27_compatible_template,
+        undo_mark_unicode_str_in_template,
+    )
+    from samtranslator.yaml_helper import yaml_parse
+
+    sam: dict[str, Any] = yaml_parse(path.read_text(encoding="utf-8"))
+    _point_local_artifacts_at_s3(sam)
+    parameter_values: dict[str, Any] = {}
+    to_py27_compatible_template(sam, parameter_values)
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    session = boto3.session.Session(region_name=region)
+    translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
+    cfn = translator.translate(sam, parameter_values=parameter_values, get_managed_policy_map=lambda: {})
+    metrics.publish()  # to the dummy publisher; otherwise Metrics.__del__ logs a warning
+    result: dict[str, Any] = undo_mark_unicode_str_in_template(cfn)
+    return result
+
+
+def _point_local_artifacts_at_s3(sam: dict[str, Any]) -> None:
+    for resource in sam.get("Resources", {}).values():
+        properties = resource.get("Properties") or {}
+        for name in _LOCAL_ARTIFACT_PROPERTIES.get(resource.get("Type", ""), ()):
+            value = properties.get(name)
+            if isinstance(value, str) and not value.startswith("s3://"):
+                properties[name] = f"s3://winback-local-artifacts/{value.strip('/')}"
+
+
+def stateful_template(cfn: dict[str, Any]) -> dict[str, Any]:
+    """The subset of a translated template that moto creates and the code needs.
+
+    Keeps the resources of ``STACK_TYPES`` plus the secrets (which ``provision`` creates itself,
+    since moto's CloudFormation skips them); drops functions, APIs, IAM, layers, SES, schedules,
+    alarms and policies. Outputs survive only if everything they reference does; conditions and
+    parameters only if still used, parameters with their defaults. Raises StackError if a kept
+    resource references a dropped one, or a kept parameter has no default.
+    """
+    return _subset(cfn, STACK_TYPES | {SECRETS_MANAGER_TYPE})
+
+
+def _subset(cfn: dict[str, Any], types: frozenset[str]) -> dict[str, Any]:
+    resources: dict[str, Any] = cfn.get("Resources", {})
+    parameters: dict[str, Any] = cfn.get("Parameters", {})
+    conditions: dict[str, Any] = cfn.get("Conditions", {})
+    kept = {lid for lid, res in resources.items() if res.get("Type") in types}
+    known = kept | set(parameters) | set(conditions)
+
+    def dangling(node: Any) -> set[str]:
+        return {n for n in _references(node) - known if not n.startswith("AWS::")}
+
+    out_resources: dict[str, Any] = {}
+    for lid in sorted(kept):
+        resource = {k: v for k, v in resources[lid].items() if k in _RESOURCE_ATTRIBUTES}
+        depends = resources[lid].get("DependsOn", [])
+        depends = [depends] if isinstance(depends, str) else list(depends)
+        if kept_depends := [d for d in depends if d in kept]:
+            resource["DependsOn"] = kept_depends
+        if missing := dangling(resource):
+            raise StackError(f"{lid} references what is not provisioned locally: {sorted(missing)}")
+        out_resources[lid] = resource
+    out_outputs = {name: body for name, body in cfn.get("Outputs", {}).items() if not dangling(body)}
+
+    # Conditions and parameters still in use (conditions may name other conditions).
+    used = _references([out_resources, out_outputs])
+    while more := {n for c in used & set(conditions) for n in _references(conditions[c])} - used:
+        used |= more
+    out_conditions = {name: body for name, body in conditions.items() if name in used}
+    out_parameters: dict[str, Any] = {}
+    for name, spec in parameters.items():
+        if name in used:
+            if "Default" not in spec:
+                raise StackError(f"parameter {name} has no default; the local stack cannot fill it")
+            out_parameters[name] = spec
+
+    template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
+    if description := cfn.get("Description"):
+        template["Description"] = description
+    if out_parameters:
+        template["Parameters"] = out_parameters
+    if out_conditions:
+        template["Conditions"] = out_conditions
+    template["Resources"] = out_resources
+    if out_outputs:
+        template["Outputs"] = out_outputs
+    return template
+
+
+def dependency_cycles(cfn: dict[str, Any]) -> list[list[str]]:
+    """Circular dependencies between the resources of a translated template (empty if none).
+
+    cfn-lint 1.58 and ``sam validate --lint`` do not see a cycle that runs through the OpenAPI
+    body SAM generates for an HttpApi (a function that references the API it integrates with);
+    CloudFormation rejects it at deploy time. Tests can assert this returns ``[]``.
+    """
+    resources: dict[str, Any] = cfn.get("Resources", {})
+    graph: dict[str, set[str]] = {}
+    for lid, resource in resources.items():
+        depends = resource.get("DependsOn", [])
+        names = _references(resource) | set([depends] if isinstance(depends, str) else depends)
+        graph[lid] = {name for name in names if name in resources}
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for lid in sorted(graph):
+        if lid not in state:
+            visit(lid, [lid])
+    return cycles
+
+
+def _references(node: Any) -> set[str]:
+    """Logical ids, parameters and conditions named by Ref / GetAtt / Sub / Condition in ``node``."""
+    return set(_walk_references(node))
+
+
+def _walk_references(node: Any) -> Iterator[str]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk_references(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "Ref" and isinstance(value, str):
+            yield value
+        elif key == "Fn::GetAtt":
+            yield value[0] if isinstance(value, list) else str(value).split(".", 1)[0]
+        elif key == "Fn::Sub":
+            text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
+            yield from (
+                m.split(".", 1)[0] for m in _SUB_VARIABLE.findall(text) if m.split(".", 1)[0] not in variables
+            )
+            yield from _walk_references(variables)
+        elif key in ("Condition", "Fn::If") and isinstance(value, (str, list)):
+            yield value if isinstance(value, str) else value[0]
+            if isinstance(value, list):
+                yield from _walk_references(value[1:])
+        else:
+            yield from _walk_references(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Provisioning
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackResources:
+    """Physical ids of the provisioned resources, keyed by their template.yaml logical id."""
+
+    physical: dict[str, str]  # table name, queue URL, topic ARN, secret ARN
+
+    def env(self) -> dict[str, str]:
+        """The function environment variables template.yaml derives from these resources."""
+        missing = sorted(lid for lid in ENV_LOGICAL_IDS.values() if lid not in self.physical)
+        if missing:
+            raise StackError(f"stack lacks resources the functions need: {missing}")
+        return {var: self.physical[lid] for var, lid in ENV_LOGICAL_IDS.items()}
+
+
+def provision(
+    stack_name: str = "winback",
+    region: str = "us-east-1",
+    *,
+    template_path: Path = TEMPLATE_PATH,
+) -> StackResources:
+    """Create the stateful stack on whatever endpoint boto3 targets and return its physical ids.
+
+    Works against moto in-process (``mock_aws``), a moto server (``AWS_ENDPOINT_URL``) or AWS.
+    An existing stack of the same name in a complete state is reused, so the local runner can be
+    restarted against a long-lived moto server. After the stack is up, this applies what moto's
+    CloudFormation ignores, so local behaviour matches a deploy:
+    - DynamoDB ``TimeToLiveSpecification`` and ``PointInTimeRecoverySpecification``;
+    - ``AWS::SecretsManager::Secret`` (moto's CloudFormation skips it): created here, named
+      ``<stack>-<LogicalId>``, with a value generated as ``GenerateSecretString`` describes.
+    """
+    template = stateful_template(translate_template(template_path, region=region))
+    stack_template = _subset(template, STACK_TYPES)  # what moto's CloudFormation creates
+    cfn_client = boto3.client("cloudformation", region_name=region)
+    if not _stack_exists(cfn_client, stack_name):
+        cfn_client.create_stack(StackName=stack_name, TemplateBody=json.dumps(stack_template))
+        cfn_client.get_waiter("stack_create_complete").wait(
+            StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
+        )
+
+    physical: dict[str, str] = {}
+    for res in cfn_client.describe_stack_resources(StackName=stack_name)["StackResources"]:
+        # moto lists the resources it skipped as entries without logical or physical id.
+        lid, pid = res.get("LogicalResourceId"), res.get("PhysicalResourceId")
+        if lid and pid:
+            physical[lid] = pid
+    missing = sorted(set(stack_template["Resources"]) - set(physical))
+    if missing:
+        raise StackError(f"stack {stack_name} did not create {missing}")
+
+    for lid, resource in template["Resources"].items():
+        properties: dict[str, Any] = resource.get("Properties", {})
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            _apply_table_settings(physical[lid], properties, region)
+        elif resource["Type"] == SECRETS_MANAGER_TYPE:
+            physical[lid] = _ensure_secret(f"{stack_name}-{lid}", properties, region)
+    return StackResources(physical=physical)
+
+
+def _stack_exists(cfn_client: CloudFormationClient, stack_name: str) -> bool:
+    paginator = cfn_client.get_paginator("list_stacks")
+    for page in paginator.paginate():
+        for summary in page["StackSummaries"]:
+            if summary["StackName"] != stack_name or summary["StackStatus"] == "DELETE_COMPLETE":
+                continue
+            if summary["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
+                return True
+            raise StackError(f"stack {stack_name} exists in state {summary['StackStatus']}")
+    return False
+
+
+def _apply_table_settings(table_name: str, properties: dict[str, Any], region: str) -> None:
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl and _is_true(ttl.get("Enabled")):
+        current = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+        if current.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+            dynamodb.update_time_to_live(
+                TableName=table_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": str(ttl["AttributeName"])},
+            )
+    pitr = properties.get("PointInTimeRecoverySpecification")
+    if pitr and _is_true(pitr.get("PointInTimeRecoveryEnabled")):
+        dynamodb.update_continuous_backups(
+            TableName=table_name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+
+
+def _ensure_secret(name: str, properties: dict[str, Any], region: str) -> str:
+    client = boto3.client("secretsmanager", region_name=region)
+    try:
+        return client.describe_secret(SecretId=name)["ARN"]
+    except client.exceptions.ResourceNotFoundException:
+        pass
+    if "SecretString" in properties:
+        value = str(properties["SecretString"])
+    else:
+        value = _generate_secret_string(properties.get("GenerateSecretString", {}))
+    created = client.create_secret(
+        Name=name, Description=str(properties.get("Description", "")).strip(), SecretString=value
+    )
+    return created["ARN"]
+
+
+def _generate_secret_string(spec: dict[str, Any]) -> str:
+    """A value shaped like Secrets Manager's GenerateSecretString (length and exclusions only)."""
+    if "SecretStringTemplate" in spec or "GenerateStringKey" in spec:
+        raise StackError("GenerateSecretString with a JSON template is not supported locally")
+    alphabet = ""
+    if not _is_true(spec.get("ExcludeLowercase")):
+        alphabet += string.ascii_lowercase
+    if not _is_true(spec.get("ExcludeUppercase")):
+        alphabet += string.ascii_uppercase
+    if not _is_true(spec.get("ExcludeNumbers")):
+        alphabet += string.digits
+    if not _is_true(spec.get("ExcludePunctuation")):
+        alphabet += string.punctuation
+    excluded = set(str(spec.get("ExcludeCharacters", "")))
+    alphabet = "".join(c for c in alphabet if c not in excluded)
+    if not alphabet:
+        raise StackError("GenerateSecretString excludes every character")
+    length = int(spec.get("PasswordLength", 32))
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
