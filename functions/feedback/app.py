@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.suppression_store import SuppressionStore
 from winback.clock import SystemClock
@@ -31,8 +32,6 @@ def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
         kinds[kind] = kinds.get(kind, 0) + 1
         metrics.add_metric(name=f"Feedback_{kind}", unit=MetricUnit.Count, value=1)
         if kind == "unknown":
-            logger.warning(
-                "unknown feedback message ignored", extra={"sns_message_id": record.sns.message_id}
-            )
+            logger.warning("unknown feedback message ignored", extra={"sns_message_id": record.sns.message_id})
     logger.info("feedback handled", extra=kinds)
     return kinds

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from winback.adapters import clients
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.secrets import get_secret_text
@@ -41,9 +42,7 @@ class _Apply(Protocol):
 @cache
 def _apply_once() -> _Apply:
     settings = get_settings()
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table, boto3_client=clients.dynamodb()
-    )
+    persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=clients.dynamodb())
     store = ActivityStore(settings.activity_table)
     signal = load_program(settings.program_path).dormancy.signal
 
@@ -75,9 +74,7 @@ def post_events() -> Response[str]:
     try:
         raw = json.loads(body)
     except json.JSONDecodeError:
-        return _json(
-            400, {"message": "invalid body", "errors": [{"field": "body", "message": "not valid JSON"}]}
-        )
+        return _json(400, {"message": "invalid body", "errors": [{"field": "body", "message": "not valid JSON"}]})
     try:
         events = validate_body(raw)
     except InvalidBody as exc:

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from winback.adapters.activity_store import ActivityStore
 from winback.clock import SystemClock
 from winback.observability import logger, metrics, tracer
@@ -27,9 +28,7 @@ def _as_of(event: dict[str, Any]) -> datetime:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     program = load_program(settings.program_path)
-    result = plan_run(
-        _as_of(event), ActivityStore(settings.activity_table), settings.scan_queue_url, program.scan
-    )
+    result = plan_run(_as_of(event), ActivityStore(settings.activity_table), settings.scan_queue_url, program.scan)
     metrics.add_metric(name="ScanSegmentsPlanned", unit=MetricUnit.Count, value=result.segments)
     logger.info(
         "scan planned",

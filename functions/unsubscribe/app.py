@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.secrets import get_secret_text
 from winback.adapters.suppression_store import SuppressionStore
@@ -39,9 +40,7 @@ def _claim() -> UnsubscribeClaim:
 def _locale(user_id: str) -> str:
     settings = get_settings()
     profile = ActivityStore(settings.activity_table).get(user_id)
-    return resolve_locale(
-        profile.locale if profile else None, load_program(settings.program_path).default_locale
-    )
+    return resolve_locale(profile.locale if profile else None, load_program(settings.program_path).default_locale)
 
 
 def _rejected(exc: InvalidToken) -> Response[str]:

@@ -9,6 +9,7 @@ through the real handlers, then replay feedback on what was sent and print a sum
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections import Counter
@@ -200,12 +201,8 @@ def run_demo(users: int = 5000, out_dir: Path = Path("demo-out")) -> dict[str, A
         _configure_functions({**resources.env()}, out_dir / "lambda.log")
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
         secrets = boto3.client("secretsmanager")
-        webhook_secret = secrets.get_secret_value(SecretId=resources.physical["WebhookSecret"])[
-            "SecretString"
-        ]
-        unsubscribe_key = secrets.get_secret_value(SecretId=resources.physical["UnsubscribeSecret"])[
-            "SecretString"
-        ]
+        webhook_secret = secrets.get_secret_value(SecretId=resources.physical["WebhookSecret"])["SecretString"]
+        unsubscribe_key = secrets.get_secret_value(SecretId=resources.physical["UnsubscribeSecret"])["SecretString"]
         runner = LocalRunner(resources, webhook_secret, redeliver_fraction=0.05)
         now = datetime.now(UTC)
         population = generate(users, now)
@@ -220,9 +217,7 @@ def run_demo(users: int = 5000, out_dir: Path = Path("demo-out")) -> dict[str, A
         counters = _counters()
         by_channel, duplicates = _provider_messages()
         by_tier = _by_tier(now)
-        dlq = {
-            name: runner.queue_depth(name) for name in ("ScanDLQ", "SendDLQ") if name in resources.physical
-        }
+        dlq = {name: runner.queue_depth(name) for name in ("ScanDLQ", "SendDLQ") if name in resources.physical}
     finally:
         server.stop()
     summary: dict[str, Any] = {
@@ -245,9 +240,7 @@ def run_demo(users: int = 5000, out_dir: Path = Path("demo-out")) -> dict[str, A
         "dlq_depth": dlq,
         "wall_s": round(time.perf_counter() - started, 1),
     }
-    (out_dir / "summary.json").write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary
 
 

@@ -85,9 +85,7 @@ def schedule_event(at: datetime) -> dict[str, Any]:
     }
 
 
-def sqs_record(
-    body: str, queue_arn: str, message_id: str | None = None, receive_count: int = 1
-) -> dict[str, Any]:
+def sqs_record(body: str, queue_arn: str, message_id: str | None = None, receive_count: int = 1) -> dict[str, Any]:
     return {
         "messageId": message_id or str(uuid.uuid4()),
         "receiptHandle": base64.b64encode(uuid.uuid4().bytes).decode(),

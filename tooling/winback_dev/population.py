@@ -64,9 +64,7 @@ def generate(n: int, now: datetime, seed: int = 2026) -> list[DemoUser]:
         if phone and phone.endswith("99"):
             phone = phone[:-2] + "98"
         email = (
-            (f"bounce+{uid}@simulator.amazonses.com" if bad_email else f"{uid}@mail.example.com")
-            if has_email
-            else None
+            (f"bounce+{uid}@simulator.amazonses.com" if bad_email else f"{uid}@mail.example.com") if has_email else None
         )
         user = DemoUser(
             user_id=uid,
@@ -92,14 +90,10 @@ def generate(n: int, now: datetime, seed: int = 2026) -> list[DemoUser]:
             profile["email"] = email
         if phone:
             profile["phone"] = phone
-        user.events.append(
-            {"user_id": uid, "type": "profile", "occurred_at": _iso(signup), "properties": profile}
-        )
+        user.events.append({"user_id": uid, "type": "profile", "occurred_at": _iso(signup), "properties": profile})
         orders = max(1, int(rng.expovariate(1 / 3)))
         span = (last_order - signup).total_seconds()
-        times = sorted(
-            [signup + timedelta(seconds=rng.uniform(0, span)) for _ in range(orders - 1)] + [last_order]
-        )
+        times = sorted([signup + timedelta(seconds=rng.uniform(0, span)) for _ in range(orders - 1)] + [last_order])
         currency = "CNY" if zh else "USD"
         for at in times:
             category = rng.choice(CATEGORIES)

@@ -86,9 +86,7 @@ class LocalRunner:
     # --- SQS event-source mappings ------------------------------------------------------------------
     def drain(self, queue_logical_id: str, function: str, max_rounds: int = 100_000) -> DrainStats:
         url = self.resources.physical[queue_logical_id]
-        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         stats = DrainStats()
         for _ in range(max_rounds):
             reply = self._sqs.receive_message(
@@ -116,9 +114,7 @@ class LocalRunner:
                 chunk = done[start : start + 10]
                 self._sqs.delete_message_batch(
                     QueueUrl=url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
-                    ],
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
                 )
             for m in messages:
                 if m["MessageId"] in failed:

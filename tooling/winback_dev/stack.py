@@ -216,9 +216,7 @@ def _walk_references(node: Any) -> Iterator[str]:
             yield value[0] if isinstance(value, list) else str(value).split(".", 1)[0]
         elif key == "Fn::Sub":
             text, variables = (value, {}) if isinstance(value, str) else (value[0], value[1])
-            yield from (
-                m.split(".", 1)[0] for m in _SUB_VARIABLE.findall(text) if m.split(".", 1)[0] not in variables
-            )
+            yield from (m.split(".", 1)[0] for m in _SUB_VARIABLE.findall(text) if m.split(".", 1)[0] not in variables)
             yield from _walk_references(variables)
         elif key in ("Condition", "Fn::If") and isinstance(value, (str, list)):
             yield value if isinstance(value, str) else value[0]

@@ -5,5 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+# Patch only botocore: the AWS calls are what a trace needs, and patching everything X-Ray
+# supports costs cold-start time for libraries we do not use.
+tracer = Tracer(patch_modules=["botocore"])
 metrics = Metrics()

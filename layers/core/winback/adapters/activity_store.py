@@ -34,9 +34,7 @@ class ActivityStore:
         self.table = table
 
     def get(self, user_id: str) -> Profile | None:
-        reply = clients.dynamodb().get_item(
-            TableName=self.table, Key=to_av({"user_id": user_id}), ConsistentRead=True
-        )
+        reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av({"user_id": user_id}), ConsistentRead=True)
         item = reply.get("Item")
         return Profile.model_validate(from_av(item)) if item else None
 
@@ -81,9 +79,7 @@ class ActivityStore:
             raise
         return True
 
-    def scan_page(
-        self, segment: int, total_segments: int, start_key: dict[str, Any] | None, limit: int
-    ) -> ScanPage:
+    def scan_page(self, segment: int, total_segments: int, start_key: dict[str, Any] | None, limit: int) -> ScanPage:
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "Segment": segment,

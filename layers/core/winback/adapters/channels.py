@@ -116,9 +116,7 @@ class PushChannel:
             "APNS": json.dumps({"aps": {"alert": content.text}}),
         }
         try:
-            reply = clients.sns().publish(
-                TargetArn=endpoint_arn, Message=json.dumps(payload), MessageStructure="json"
-            )
+            reply = clients.sns().publish(TargetArn=endpoint_arn, Message=json.dumps(payload), MessageStructure="json")
         except (ClientError, BotoCoreError) as error:
             raise _classify(error) from error
         return reply["MessageId"]

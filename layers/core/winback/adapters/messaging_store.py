@@ -166,9 +166,7 @@ class MessagingStore:
             out[step] = {k: int(v) for k, v in item.items()}
         return out
 
-    def count_soft_bounce(
-        self, address: str, feedback_id: str, now: datetime, window: timedelta
-    ) -> int | None:
+    def count_soft_bounce(self, address: str, feedback_id: str, now: datetime, window: timedelta) -> int | None:
         """Count one transient bounce for `address`; None when this feedback id was counted before."""
         try:
             reply = clients.dynamodb().update_item(

@@ -13,8 +13,7 @@ TEXT = {
         "done_body": "You will not receive these messages from {brand} any more.",
         "bad_title": "This link is not valid",
         "bad_body": (
-            "The unsubscribe link is broken or has expired. "
-            "Reply to one of our messages and we will remove you."
+            "The unsubscribe link is broken or has expired. Reply to one of our messages and we will remove you."
         ),
     },
     "zh-CN": {

@@ -9,17 +9,28 @@ from decimal import ROUND_HALF_UP, Decimal
 from winback.models.events import ActivityEvent
 from winback.models.profile import CATEGORY_CAP, RECENT_BATCHES_CAP, RECENT_ITEMS_CAP, Profile
 
-# ISO 4217 currencies without minor units; everything else is taken as 2 decimals.
-_ZERO_DECIMAL = {"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF"}
+# ISO 4217 minor-unit exponents that differ from the usual 2.
+_EXPONENT = {c: 0 for c in ("JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF")} | {
+    c: 3 for c in ("BHD", "KWD", "JOD", "OMR", "TND", "IQD", "LYD")
+}
 
 
 def minor_units(amount: Decimal, currency: str) -> int:
-    exponent = 0 if currency in _ZERO_DECIMAL else 2
+    exponent = _EXPONENT.get(currency, 2)
     return int((amount * (10**exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _later(current: datetime | None, candidate: datetime) -> datetime:
     return candidate if current is None or candidate > current else current
+
+
+def _newer(p: Profile, field: str, at: datetime) -> bool:
+    """Whether a statement about `field` made at `at` is at least as new as the stored one (and record it)."""
+    stored = p.updated_at.get(field)
+    if stored is not None and at < stored:
+        return False
+    p.updated_at[field] = at
+    return True
 
 
 def merge_events(profile: Profile, events: Iterable[ActivityEvent], batch_id: str, signal: str) -> Profile:
@@ -42,21 +53,22 @@ def merge_events(profile: Profile, events: Iterable[ActivityEvent], batch_id: st
                 props.amount, props.currency
             )
         if props.item_id:
-            p.recent_items = [props.item_id, *[i for i in p.recent_items if i != props.item_id]][
-                :RECENT_ITEMS_CAP
-            ]
+            p.recent_items = [props.item_id, *[i for i in p.recent_items if i != props.item_id]][:RECENT_ITEMS_CAP]
         if props.category:
             p.category_counts[props.category] = p.category_counts.get(props.category, 0) + 1
             if len(p.category_counts) > CATEGORY_CAP:
                 top = sorted(p.category_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:CATEGORY_CAP]
                 p.category_counts = dict(top)
+        # Contact details and consent: the newest statement wins, whatever order events arrive in,
+        # so a delayed old "consent: true" never re-grants consent withdrawn since.
         for field in ("name", "email", "phone", "push_endpoint", "locale", "time_zone"):
             value = getattr(props, field)
-            if value is not None:
+            if value is not None and _newer(p, field, at):
                 setattr(p, field, value)
         if props.consent is not None:
             for channel, granted in props.consent.model_dump(exclude_none=True).items():
-                p.consent[channel] = granted
+                if _newer(p, f"consent.{channel}", at):
+                    p.consent[channel] = granted
     after_signal = p.signal_at(signal)
     if after_signal is not None and after_signal != before_signal:
         p.tier = None

@@ -47,7 +47,7 @@ def sign_token(
 
 def verify_token(key: bytes, token: str, now: datetime) -> UnsubscribeClaim:
     payload, _, mac = token.partition(".")
-    if not payload or not mac or not hmac.compare_digest(_mac(key, payload), mac):
+    if not payload or not mac or not hmac.compare_digest(_mac(key, payload).encode(), mac.encode()):
         raise InvalidToken("signature does not match")
     try:
         claim = UnsubscribeClaim.model_validate_json(_unb64(payload))

@@ -70,7 +70,7 @@ class EventProperties(BaseModel):
             return None
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # a region folder raises IsADirectoryError
             raise ValueError("unknown IANA time zone") from exc
         return value
 

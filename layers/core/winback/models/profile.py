@@ -31,6 +31,7 @@ class Profile(BaseModel):
     locale: str | None = None
     time_zone: str | None = None
     consent: dict[str, bool] = Field(default_factory=dict)
+    updated_at: dict[str, AwareDatetime] = Field(default_factory=dict, description="when each contact field was set")
     tier: str | None = None
     tier_entered_at: AwareDatetime | None = None
     recent_batches: list[str] = Field(default_factory=list)

@@ -61,9 +61,7 @@ def _ses(
     feedback_id = bounce.feedback_id or note.mail.message_id
     for r in bounce.bounced_recipients:
         key = address_key("email", r.email_address)
-        count = messaging.count_soft_bounce(
-            key, feedback_id, now, timedelta(days=rules.soft_bounce_window_days)
-        )
+        count = messaging.count_soft_bounce(key, feedback_id, now, timedelta(days=rules.soft_bounce_window_days))
         if count is not None and count >= rules.soft_bounce_limit:
             suppression.suppress(key, "soft_bounce_limit", "ses", now)
     return "soft_bounce"

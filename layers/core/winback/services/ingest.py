@@ -65,9 +65,7 @@ def validate_body(raw: Any) -> list[ActivityEvent]:
         ) from exc
 
 
-def apply_events(
-    events: Sequence[ActivityEvent], batch_id: str, store: ActivityStore, signal: str
-) -> IngestResult:
+def apply_events(events: Sequence[ActivityEvent], batch_id: str, store: ActivityStore, signal: str) -> IngestResult:
     """One conditional write per user. A profile that already holds `batch_id` is left alone, so a
     request retried after a partial failure completes without counting anything twice."""
     by_user: dict[str, list[ActivityEvent]] = defaultdict(list)

@@ -53,9 +53,7 @@ def _decide(profile: Profile, job: ScanJob, program: Program, tally: Counter[str
 def _pack(job: ScanJob, targets: list[_Target], per_job: int) -> list[str]:
     groups: dict[tuple[str, str], list[Recipient]] = {}
     for t in targets:
-        groups.setdefault((t.campaign_id, t.tier), []).append(
-            Recipient(user_id=t.profile.user_id, episode=t.episode)
-        )
+        groups.setdefault((t.campaign_id, t.tier), []).append(Recipient(user_id=t.profile.user_id, episode=t.episode))
     bodies: list[str] = []
     for (campaign_id, tier), recipients in groups.items():
         for start in range(0, len(recipients), per_job):

@@ -77,9 +77,7 @@ def _profile_address(profile: Profile, channel: Channel) -> str | None:
 def _cap_state(item: dict[str, Any] | None) -> CapState:
     if not item:
         return CapState()
-    return CapState(
-        version=int(item.get("v", 0)), sends={k: int(v) for k, v in item.get("sends", {}).items()}
-    )
+    return CapState(version=int(item.get("v", 0)), sends={k: int(v) for k, v in item.get("sends", {}).items()})
 
 
 def _read_cap(deps: SendDeps, user_id: str, channel: str) -> CapState:
@@ -101,10 +99,7 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
     found = batch_get(
         {
             deps.activity_table: [{"user_id": r.user_id} for r in job.recipients],
-            deps.messaging.table: [
-                *ledgers.values(),
-                *(cap_key(r.user_id, ch) for r in job.recipients for ch in campaign.channels),
-            ],
+            deps.messaging.table: list(ledgers.values()),
         }
     )
     profiles = {i["user_id"]: Profile.model_validate(i) for i in found[deps.activity_table]}
@@ -137,7 +132,15 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
             continue
         planned.append(_Planned(recipient, profile, channel, address, ledger))
 
-    suppressed = deps.suppression.suppressed(address_key(p.channel, p.address) for p in planned)
+    # Second read, now that each user's channel is known: that channel's cap state and suppression.
+    second = batch_get(
+        {
+            deps.messaging.table: [cap_key(p.recipient.user_id, p.channel) for p in planned],
+            deps.suppression.table: [{"address": address_key(p.channel, p.address)} for p in planned],
+        }
+    )
+    state.update({(i["pk"], i["sk"]): i for i in second[deps.messaging.table]})
+    suppressed = {i["address"] for i in second[deps.suppression.table]}
     outcomes: list[dict[str, Any]] = []
     throttled = False
     try:

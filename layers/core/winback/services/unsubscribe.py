@@ -22,14 +22,13 @@ def unsubscribe(
         return None
     address = contact_address(claim.channel, profile.email, profile.phone, profile.push_endpoint)
     if address:
-        suppression.suppress(
-            address_key(claim.channel, address), "unsubscribe", f"campaign:{claim.campaign_id}", now
-        )
+        suppression.suppress(address_key(claim.channel, address), "unsubscribe", f"campaign:{claim.campaign_id}", now)
     for _ in range(MAX_WRITE_ATTEMPTS):
         if profile.consent.get(claim.channel) is False:
             break
         updated = profile.model_copy(deep=True)
         updated.consent[claim.channel] = False
+        updated.updated_at[f"consent.{claim.channel}"] = now
         updated.version = profile.version + 1
         if activity.put(updated, expected_version=profile.version):
             break

@@ -1,0 +1,49 @@
+# Two commands for a fresh machine: `make demo` and `make test`. Each bootstraps .venv itself.
+SHELL := /bin/bash
+# The Lambda runtime's Python (template.yaml: python3.13); `sam build` needs it on PATH too.
+PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && echo "$$p" && break; done)
+VENV := .venv
+SAM_VENV := .venv-sam
+# aws-sam-cli pins boto3/pydantic versions of its own, so it lives in a venv of its own.
+SAM_CLI_VERSION := $(shell sed -n 's/^sam-cli = "\(.*\)"/\1/p' pyproject.toml)
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: demo test lint sam bench ci clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.13 not found (the Lambda runtime's version); install it or pass PYTHON=/path/to/python3.13" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	touch $@
+
+$(SAM_VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.13 not found" >&2; exit 1; }
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli==$(SAM_CLI_VERSION)"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/winback demo
+
+test: $(VENV)/.installed
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/core/winback functions tooling tests bench
+	$(VENV)/bin/cfn-lint template.yaml
+
+sam: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(SAM_VENV)/bin/sam validate --lint
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam build
+
+bench: $(VENV)/.installed
+	$(VENV)/bin/python -m bench
+
+ci: lint sam test
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam demo-out bench-out

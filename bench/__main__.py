@@ -1,0 +1,6 @@
+"""`python -m bench`: run every benchmark, print a table, write bench-out/results.json."""
+
+from bench.main import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

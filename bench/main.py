@@ -1,0 +1,60 @@
+"""Run every benchmark, print the table, write bench-out/results.json.
+
+Order matters for honest timings: the memory benchmark (timing-insensitive, a child process with
+its own moto server) overlaps only the call-count benchmarks (also timing-insensitive); the timed
+ones (scan throughput, cold start) run afterwards on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from importlib.metadata import version
+from typing import Any
+
+from bench import calls, cold_start, ingest, memory, pipeline, report, throughput
+from bench.env import OUT_DIR, apply_base_env, quiet_lambda_logs
+
+
+def _step(name: str, fn: Callable[[], dict[str, Any]], log: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+    with redirect_stdout(log):
+        result = fn()
+    print(f"[bench] {name} done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    return result
+
+
+def main() -> int:
+    started = time.perf_counter()
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    for stale in ("lambda.log", "lambda-memory.log"):
+        (OUT_DIR / stale).unlink(missing_ok=True)
+    apply_base_env()
+    calls.install()
+    quiet_lambda_logs(OUT_DIR / "lambda.log")
+    results: dict[str, Any] = {}
+    print("[bench] memory (child process, overlaps the call counts) ...", file=sys.stderr, flush=True)
+    mem_proc = memory.start()
+    with (OUT_DIR / "lambda.log").open("a", encoding="utf-8") as log:
+        results["ingest"] = _step("ingest call counts", ingest.run, log)
+        results["pipeline"] = _step("plan/scan/send call counts", pipeline.run, log)
+        results["memory"] = _step("waiting for memory", lambda: memory.collect(mem_proc), log)
+        results["scan_throughput"] = _step("scan throughput", throughput.run, log)
+        results["cold_start"] = _step("cold start", cold_start.run, log)
+    results_path = OUT_DIR / "results.json"
+    results["meta"] = {
+        "python": platform.python_version(),
+        "moto": version("moto"),
+        "cpus": os.cpu_count(),
+        "run_s": time.perf_counter() - started,
+        "results_path": str(results_path),
+    }
+    results_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(report.render(results))
+    return 0

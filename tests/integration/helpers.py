@@ -1,0 +1,101 @@
+"""Small helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.client
+from moto.backends import get_backend
+
+from winback.adapters.activity_store import ActivityStore
+from winback.models.profile import Profile
+from winback.settings import get_settings
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+def sample_event(name: str) -> dict[str, Any]:
+    """A copy of a sample event from events/ (the same files `sam local invoke -e` takes)."""
+    data: dict[str, Any] = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    return copy.deepcopy(data)
+
+
+def put_profile(**fields: Any) -> Profile:
+    """Store a profile directly (for tests of what happens after ingest)."""
+    profile = Profile.model_validate({"version": 0, **fields})
+    stored = profile.model_copy(update={"version": 1})
+    assert ActivityStore(get_settings().activity_table).put(stored, expected_version=0)
+    return stored
+
+
+def dormant_profile(user_id: str, last_order: datetime, **fields: Any) -> Profile:
+    data: dict[str, Any] = {
+        "user_id": user_id,
+        "first_seen_at": last_order,
+        "last_seen_at": last_order,
+        "last_event_at": {"order": last_order},
+        "orders": 1,
+        "email": f"{user_id}@mail.example.com",
+        "locale": "en",
+        "consent": {"email": True},
+    }
+    data.update(fields)
+    return put_profile(**data)
+
+
+def get_profile(user_id: str) -> Profile | None:
+    return ActivityStore(get_settings().activity_table).get(user_id)
+
+
+def sent_emails() -> list[Any]:
+    return list(get_backend("ses")[ACCOUNT][REGION].sent_messages)
+
+
+def sent_sms() -> list[tuple[str, str]]:
+    return list(get_backend("sns")[ACCOUNT][REGION].sms_messages.values())
+
+
+def queue_bodies(url: str) -> list[str]:
+    sqs = boto3.client("sqs")
+    bodies: list[str] = []
+    while True:
+        reply = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300)
+        messages = reply.get("Messages", [])
+        if not messages:
+            return bodies
+        bodies += [m["Body"] for m in messages]
+
+
+def suppression_item(address: str) -> dict[str, Any] | None:
+    reply = boto3.client("dynamodb").get_item(
+        TableName=get_settings().suppression_table, Key={"address": {"S": address}}
+    )
+    item: dict[str, Any] | None = reply.get("Item")
+    return item
+
+
+@contextmanager
+def count_calls() -> Iterator[Counter[str]]:
+    """Count AWS API calls by operation name while the block runs."""
+    calls: Counter[str] = Counter()
+    original = getattr(botocore.client.BaseClient, "_make_api_call")  # noqa: B009 - untyped private hook
+
+    def counting(self: Any, operation_name: str, api_params: Any) -> Any:
+        calls[operation_name] += 1
+        return original(self, operation_name, api_params)
+
+    setattr(botocore.client.BaseClient, "_make_api_call", counting)  # noqa: B010
+    try:
+        yield calls
+    finally:
+        setattr(botocore.client.BaseClient, "_make_api_call", original)  # noqa: B010

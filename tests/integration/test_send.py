@@ -1,0 +1,168 @@
+"""Send: guards in order, one message per campaign step and episode, whatever SQS does."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from tests.integration.conftest import Stack
+from tests.integration.helpers import dormant_profile, sent_emails, sent_sms
+from winback.adapters import clients
+from winback.adapters.messaging_store import MessagingStore, ledger_key
+from winback.adapters.suppression_store import SuppressionStore
+from winback.settings import get_settings
+from winback_dev.lambda_events import sqs_event, sqs_record
+
+NOW = datetime.now(UTC)
+LAST_ORDER = NOW - timedelta(days=100)
+
+
+def _job(*user_ids: str, campaign: str = "dormant-offer", episode: datetime = LAST_ORDER) -> dict[str, Any]:
+    return {
+        "run_id": "run-test",
+        "campaign_id": campaign,
+        "step": 0,
+        "tier": "dormant",
+        "recipients": [{"user_id": u, "episode": episode.isoformat()} for u in user_ids],
+    }
+
+
+def _send(stack: Stack, *jobs: dict[str, Any], message_ids: list[str] | None = None) -> dict[str, Any]:
+    records = [
+        sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:send", (message_ids or [None] * len(jobs))[i])
+        for i, job in enumerate(jobs)
+    ]
+    reply: dict[str, Any] = stack.invoke("send", sqs_event(records))
+    return reply
+
+
+def _counters() -> dict[str, int]:
+    return MessagingStore(get_settings().messaging_table).counters("dormant-offer").get(0, {})
+
+
+def test_email_goes_out_once_with_one_click_unsubscribe_headers(stack: Stack) -> None:
+    dormant_profile("u1", LAST_ORDER, name="Alex")
+    captured: list[dict[str, Any]] = []
+    clients.sesv2().meta.events.register(
+        "before-parameter-build.sesv2.SendEmail", lambda params, **_: captured.append(params) or None
+    )
+    assert _send(stack, _job("u1")) == {"batchItemFailures": []}
+    assert [m.destinations["ToAddresses"] for m in sent_emails()] == [["u1@mail.example.com"]]
+    headers = {h["Name"]: h["Value"] for h in captured[0]["Content"]["Simple"]["Headers"]}
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Unsubscribe"].startswith("<https://api.example.com/unsubscribe?token=")
+    assert "Alex" in captured[0]["Content"]["Simple"]["Subject"]["Data"]
+    assert _counters()["sent_email"] == 1
+
+
+@pytest.mark.parametrize(("locale", "suffix"), [("zh-CN", "回复TD退订"), ("en", "Reply STOP to opt out")])
+def test_sms_carries_the_opt_out_suffix_of_the_users_locale(stack: Stack, locale: str, suffix: str) -> None:
+    dormant_profile("u1", LAST_ORDER, email=None, phone="+8613800138000", locale=locale, consent={"sms": True})
+    _send(stack, _job("u1"))
+    [(phone, text)] = sent_sms()
+    assert phone == "+8613800138000" and text.endswith(suffix)
+
+
+def test_redelivered_job_sends_nothing_twice(stack: Stack) -> None:
+    dormant_profile("u1", LAST_ORDER)
+    dormant_profile("u2", LAST_ORDER)
+    job = _job("u1", "u2")
+    _send(stack, job, message_ids=["m-1"])
+    _send(stack, job, message_ids=["m-2"])  # SQS redelivery: a new messageId, the same business key
+    _send(stack, job, job)  # and a duplicate within one batch
+    assert len(sent_emails()) == 2
+    assert _counters()["already_sent"] == 6
+
+
+def test_suppressed_address_and_missing_consent_are_not_messaged(stack: Stack) -> None:
+    dormant_profile("suppressed", LAST_ORDER)
+    dormant_profile("no-consent", LAST_ORDER, consent={"email": False})
+    SuppressionStore(get_settings().suppression_table).suppress(
+        "email#suppressed@mail.example.com", "bounce", "ses", NOW
+    )
+    _send(stack, _job("suppressed", "no-consent"))
+    assert sent_emails() == []
+    counters = _counters()
+    assert counters["suppressed"] == 1 and counters["no_channel"] == 1
+
+
+def test_frequency_cap_holds_back_sends_over_the_rolling_window(stack: Stack) -> None:
+    dormant_profile("u1", LAST_ORDER, email=None, phone="+14155550123", consent={"sms": True})
+    _send(stack, _job("u1", campaign="lapsing-nudge"))
+    _send(stack, _job("u1", campaign="dormant-offer"))  # sms cap: 1 per 7 days
+    assert len(sent_sms()) == 1
+    assert _counters()["capped"] == 1
+
+
+def test_user_active_again_since_the_scan_is_not_messaged(stack: Stack) -> None:
+    dormant_profile("u1", NOW - timedelta(days=1))  # ordered yesterday: a new episode
+    _send(stack, _job("u1"))
+    assert sent_emails() == []
+    assert _counters()["active_again"] == 1
+
+
+def test_pending_claim_from_a_crashed_attempt_is_not_resent(stack: Stack) -> None:
+    dormant_profile("u1", LAST_ORDER)
+    key = ledger_key("u1", "dormant-offer", 0, LAST_ORDER.isoformat())
+    boto3.client("dynamodb").put_item(
+        TableName=get_settings().messaging_table,
+        Item={"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}, "status": {"S": "pending"}},
+    )
+    _send(stack, _job("u1"))
+    assert sent_emails() == []
+    assert _counters()["unknown"] == 1
+
+
+def _throttle_ses(times: int) -> list[int]:
+    left = [times]
+
+    def throttled(**_: Any) -> Any:
+        if left[0] <= 0:
+            return None
+        left[0] -= 1
+        body = {
+            "Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."},
+            "ResponseMetadata": {"HTTPStatusCode": 429},
+        }
+        return AWSResponse("https://email.us-east-1.amazonaws.com", 429, {}, None), body
+
+    clients.sesv2().meta.events.register("before-call.sesv2.SendEmail", throttled)
+    return left
+
+
+def test_throttled_send_is_retried_later_and_delivered_exactly_once(stack: Stack) -> None:
+    assert clients.sesv2().meta.config.retries["mode"] == "standard"  # botocore backs off on throttles first
+    dormant_profile("u1", LAST_ORDER)
+    dormant_profile("u2", LAST_ORDER)
+    _throttle_ses(1)  # the provider still throttles after botocore's own retries
+    first = _send(stack, _job("u1", "u2"), message_ids=["m-1"])
+    assert first == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert sent_emails() == []
+    again = _send(stack, _job("u1", "u2"), message_ids=["m-1"])  # SQS redelivers it
+    assert again == {"batchItemFailures": []}
+    assert sorted(m.destinations["ToAddresses"][0] for m in sent_emails()) == [
+        "u1@mail.example.com",
+        "u2@mail.example.com",
+    ]
+    assert _counters()["throttled"] == 1
+
+
+def test_one_failing_job_does_not_fail_the_others_in_the_batch(stack: Stack) -> None:
+    dormant_profile("u1", LAST_ORDER)
+    reply = _send(stack, {"not": "a job"}, _job("u1"), message_ids=["bad", "good"])
+    assert reply == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
+    assert len(sent_emails()) == 1
+
+
+def test_sample_send_event_runs_against_the_stack(stack: Stack) -> None:
+    from tests.integration.helpers import sample_event
+
+    dormant_profile("u-1001", datetime(2026, 6, 2, 12, 15, tzinfo=UTC))
+    reply = stack.invoke("send", sample_event("send_sqs.json"))
+    assert reply == {"batchItemFailures": []}
+    assert len(sent_emails()) == 1

@@ -1,0 +1,78 @@
+"""GET /unsubscribe shows a page and changes nothing; POST (RFC 8058) unsubscribes at once."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.integration.conftest import Stack
+from tests.integration.helpers import dormant_profile, get_profile, sample_event, sent_emails, suppression_item
+from winback.domain.tokens import sign_token
+from winback_dev.lambda_events import sqs_event, sqs_record
+
+NOW = datetime.now(UTC)
+
+
+def _token(stack: Stack, user_id: str = "u1", at: datetime = NOW, days: int = 30) -> str:
+    return sign_token(stack.unsubscribe_key, user_id, "email", "dormant-offer", at, timedelta(days=days))
+
+
+def _call(stack: Stack, sample: str, token: str) -> dict[str, Any]:
+    event = sample_event(sample)
+    event["queryStringParameters"] = {"token": token}
+    event["rawQueryString"] = f"token={token}"
+    reply: dict[str, Any] = stack.invoke("unsubscribe", event)
+    return reply
+
+
+def test_get_shows_a_confirmation_page_in_the_users_language_and_changes_nothing(stack: Stack) -> None:
+    dormant_profile("u1", NOW - timedelta(days=100), locale="zh-CN")
+    reply = _call(stack, "unsubscribe_get.json", _token(stack))
+    assert reply["statusCode"] == 200
+    assert "确认退订" in reply["body"] and 'method="post"' in reply["body"]
+    assert suppression_item("email#u1@mail.example.com") is None
+
+
+def test_one_click_post_suppresses_the_address_and_withdraws_consent(stack: Stack) -> None:
+    dormant_profile("u1", NOW - timedelta(days=100))
+    reply = _call(stack, "unsubscribe_post.json", _token(stack))
+    assert reply["statusCode"] == 200 and "unsubscribed" in reply["body"]
+    item = suppression_item("email#u1@mail.example.com")
+    assert item is not None and item["reason"]["S"] == "unsubscribe"
+    profile = get_profile("u1")
+    assert profile is not None and profile.consent["email"] is False
+    assert _call(stack, "unsubscribe_post.json", _token(stack))["statusCode"] == 200  # repeatable
+
+
+def test_tampered_token_is_400_and_changes_nothing(stack: Stack) -> None:
+    dormant_profile("u1", NOW - timedelta(days=100))
+    payload, _, mac = _token(stack).partition(".")
+    forged = _token(stack, user_id="u2").split(".")[0] + "." + mac
+    for token in (forged, payload + ".x" + mac[1:], "garbage", "é.é"):
+        assert _call(stack, "unsubscribe_post.json", token)["statusCode"] == 400
+    assert suppression_item("email#u1@mail.example.com") is None
+
+
+def test_expired_token_is_400_and_changes_nothing(stack: Stack) -> None:
+    dormant_profile("u1", NOW - timedelta(days=100))
+    old = _token(stack, at=NOW - timedelta(days=40), days=30)
+    assert _call(stack, "unsubscribe_post.json", old)["statusCode"] == 400
+    assert _call(stack, "unsubscribe_get.json", old)["statusCode"] == 400
+    profile = get_profile("u1")
+    assert profile is not None and profile.consent["email"] is True
+
+
+def test_a_job_already_queued_is_not_sent_after_unsubscribing(stack: Stack) -> None:
+    last_order = NOW - timedelta(days=100)
+    dormant_profile("u1", last_order)
+    job = {
+        "run_id": "r",
+        "campaign_id": "dormant-offer",
+        "step": 0,
+        "tier": "dormant",
+        "recipients": [{"user_id": "u1", "episode": last_order.isoformat()}],
+    }
+    _call(stack, "unsubscribe_post.json", _token(stack))
+    stack.invoke("send", sqs_event([sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:send")]))
+    assert sent_emails() == []
