@@ -9,11 +9,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, sent_emails, sent_sms
 from winback.adapters import clients
-from winback.adapters.messaging_store import MessagingStore, ledger_key
+from winback.adapters.messaging_store import MessagingStore, send_key, state_key
 from winback.adapters.suppression_store import SuppressionStore
 from winback.settings import get_settings
 from winback_dev.lambda_events import sqs_event, sqs_record
@@ -33,9 +34,9 @@ def _job(*user_ids: str, campaign: str = "dormant-offer", episode: datetime = LA
 
 
 def _send(stack: Stack, *jobs: dict[str, Any], message_ids: list[str] | None = None) -> dict[str, Any]:
+    ids: list[str | None] = list(message_ids) if message_ids else [None] * len(jobs)
     records = [
-        sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:send", (message_ids or [None] * len(jobs))[i])
-        for i, job in enumerate(jobs)
+        sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:send", ids[i]) for i, job in enumerate(jobs)
     ]
     reply: dict[str, Any] = stack.invoke("send", sqs_event(records))
     return reply
@@ -48,9 +49,11 @@ def _counters() -> dict[str, int]:
 def test_email_goes_out_once_with_one_click_unsubscribe_headers(stack: Stack) -> None:
     dormant_profile("u1", LAST_ORDER, name="Alex")
     captured: list[dict[str, Any]] = []
-    clients.sesv2().meta.events.register(
-        "before-parameter-build.sesv2.SendEmail", lambda params, **_: captured.append(params) or None
-    )
+
+    def capture(params: dict[str, Any], **_: Any) -> None:
+        captured.append(params)
+
+    clients.sesv2().meta.events.register("before-parameter-build.sesv2.SendEmail", capture)
     assert _send(stack, _job("u1")) == {"batchItemFailures": []}
     assert [m.destinations["ToAddresses"] for m in sent_emails()] == [["u1@mail.example.com"]]
     headers = {h["Name"]: h["Value"] for h in captured[0]["Content"]["Simple"]["Headers"]}
@@ -106,40 +109,54 @@ def test_user_active_again_since_the_scan_is_not_messaged(stack: Stack) -> None:
     assert _counters()["active_again"] == 1
 
 
-def test_pending_claim_from_a_crashed_attempt_is_not_resent(stack: Stack) -> None:
+def test_claim_whose_outcome_is_unknown_is_never_resent(stack: Stack) -> None:
     dormant_profile("u1", LAST_ORDER)
-    key = ledger_key("u1", "dormant-offer", 0, LAST_ORDER.isoformat())
+    key = send_key("dormant-offer", 0, LAST_ORDER.isoformat())
+    # A worker claimed this send and died before recording what the provider said.
+    user = state_key("u1")
     boto3.client("dynamodb").put_item(
         TableName=get_settings().messaging_table,
-        Item={"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}, "status": {"S": "pending"}},
+        Item={
+            "pk": {"S": user["pk"]},
+            "sk": {"S": user["sk"]},
+            "v": {"N": "1"},
+            "ledger": {"M": {key: {"N": str(int(NOW.timestamp()))}}},
+        },
     )
     _send(stack, _job("u1"))
     assert sent_emails() == []
-    assert _counters()["unknown"] == 1
+    assert _counters()["already_sent"] == 1
 
 
-def _throttle_ses(times: int) -> list[int]:
+def test_uncertain_provider_outcome_stays_claimed(stack: Stack) -> None:
+    dormant_profile("u1", LAST_ORDER)
+    _fail_ses(1, "InternalFailure", 500)
+    _send(stack, _job("u1"), message_ids=["m-1"])
+    _send(stack, _job("u1"), message_ids=["m-1"])
+    assert sent_emails() == []
+    counters = _counters()
+    assert counters["unknown"] == 1 and counters["already_sent"] == 1
+
+
+def _fail_ses(times: int, code: str, status: int) -> None:
+    """Make SES answer `code` for the next `times` calls, as it would after botocore's own retries."""
     left = [times]
 
-    def throttled(**_: Any) -> Any:
+    def failing(**_: Any) -> Any:
         if left[0] <= 0:
             return None
         left[0] -= 1
-        body = {
-            "Error": {"Code": "TooManyRequestsException", "Message": "Maximum sending rate exceeded."},
-            "ResponseMetadata": {"HTTPStatusCode": 429},
-        }
-        return AWSResponse("https://email.us-east-1.amazonaws.com", 429, {}, None), body
+        body = {"Error": {"Code": code, "Message": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse("https://email.us-east-1.amazonaws.com", status, HTTPHeaders(), None), body
 
-    clients.sesv2().meta.events.register("before-call.sesv2.SendEmail", throttled)
-    return left
+    clients.sesv2().meta.events.register("before-call.sesv2.SendEmail", failing)
 
 
 def test_throttled_send_is_retried_later_and_delivered_exactly_once(stack: Stack) -> None:
-    assert clients.sesv2().meta.config.retries["mode"] == "standard"  # botocore backs off on throttles first
+    assert getattr(clients.sesv2().meta.config, "retries")["mode"] == "standard"  # noqa: B009  # botocore backs off on throttles first
     dormant_profile("u1", LAST_ORDER)
     dormant_profile("u2", LAST_ORDER)
-    _throttle_ses(1)  # the provider still throttles after botocore's own retries
+    _fail_ses(1, "TooManyRequestsException", 429)  # the provider still throttles after botocore's own retries
     first = _send(stack, _job("u1", "u2"), message_ids=["m-1"])
     assert first == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert sent_emails() == []

@@ -1,10 +1,13 @@
-"""MessagingTable (pk, sk): the send ledger, frequency-cap state, feedback counters, campaign stats.
+"""MessagingTable (pk, sk): send state per user, outcomes, feedback counters, campaign stats.
 
 Key design (also in the README):
-  user#<user_id>     ledger#<campaign>#<step>#<episode>   one send per campaign step and dormancy episode
-  user#<user_id>     cap#<channel>                        rolling-window cap state: {send key: epoch}, v
-  address#<address>  softbounce                           transient bounces seen (feedback ids)
-  stats#<campaign>   step#<step>                          counters added as things happen
+  user#<user_id>     sendstate              the ledger {send key: claimed at} and cap slots
+                                            {channel: {send key: sent at}}, version `v`; one
+                                            conditional write claims a send and its cap slot
+  user#<user_id>     msg#<send key>         what happened: sent (provider message id) or failed
+  address#<address>  softbounce             transient bounces seen (feedback ids)
+  stats#<campaign>   step#<step>            counters added as things happen
+A send key is `<campaign>#<step>#<episode>`: one message per campaign step and dormancy episode.
 """
 
 from __future__ import annotations
@@ -21,32 +24,41 @@ from winback.adapters import clients
 from winback.adapters.dynamo import batch_put, from_av, to_av
 
 LEDGER_TTL = timedelta(days=400)
-CAP_TTL = timedelta(days=60)
-
-PENDING = "pending"
+STATE_SK = "sendstate"
 SENT = "sent"
-RETRYABLE = "retryable"
 FAILED = "failed"
 
 
 class Claim(enum.Enum):
     CLAIMED = "claimed"
-    DUPLICATE = "duplicate"
-    CAP_CHANGED = "cap_changed"
+    STATE_CHANGED = "state_changed"
 
 
 @dataclass
-class CapState:
+class SendState:
+    """A user's send ledger and frequency-cap slots, as read (version 0: nothing stored yet)."""
+
     version: int = 0
-    sends: dict[str, int] = field(default_factory=dict)
+    ledger: dict[str, int] = field(default_factory=dict)
+    caps: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any] | None) -> SendState:
+        if not item:
+            return cls()
+        return cls(
+            version=int(item.get("v", 0)),
+            ledger={k: int(v) for k, v in item.get("ledger", {}).items()},
+            caps={ch: {k: int(v) for k, v in slots.items()} for ch, slots in item.get("caps", {}).items()},
+        )
 
 
-def ledger_key(user_id: str, campaign_id: str, step: int, episode: str) -> dict[str, str]:
-    return {"pk": f"user#{user_id}", "sk": f"ledger#{campaign_id}#{step}#{episode}"}
+def state_key(user_id: str) -> dict[str, str]:
+    return {"pk": f"user#{user_id}", "sk": STATE_SK}
 
 
-def cap_key(user_id: str, channel: str) -> dict[str, str]:
-    return {"pk": f"user#{user_id}", "sk": f"cap#{channel}"}
+def send_key(campaign_id: str, step: int, episode: str) -> str:
+    return f"{campaign_id}#{step}#{episode}"
 
 
 def _epoch(at: datetime) -> int:
@@ -57,84 +69,46 @@ class MessagingStore:
     def __init__(self, table: str) -> None:
         self.table = table
 
+    def read_state(self, user_id: str) -> SendState:
+        reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av(state_key(user_id)), ConsistentRead=True)
+        return SendState.from_item(from_av(reply["Item"]) if "Item" in reply else None)
+
     def claim(
-        self,
-        ledger: Mapping[str, str],
-        channel: str,
-        cap: CapState,
-        live_sends: Mapping[str, int],
-        now: datetime,
-        context: Mapping[str, Any],
+        self, user_id: str, key: str, channel: str, state: SendState, live_slots: Mapping[str, int], now: datetime
     ) -> Claim:
-        """Atomically claim the ledger entry and take a slot of the user's cap for this channel."""
-        user_pk = ledger["pk"]
-        sends = {**live_sends, ledger["sk"]: _epoch(now)}
-        cap_condition = "attribute_not_exists(pk)" if cap.version == 0 else "v = :v"
-        cap_put: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": to_av(
-                {
-                    **cap_key(user_pk.removeprefix("user#"), channel),
-                    "v": cap.version + 1,
-                    "sends": sends,
-                    "expires_at": _epoch(now + CAP_TTL),
-                }
-            ),
-            "ConditionExpression": cap_condition,
-        }
-        if cap.version:
-            cap_put["ExpressionAttributeValues"] = to_av({":v": cap.version})
-        ledger_put: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": to_av(
-                {
-                    **ledger,
-                    **context,
-                    "status": PENDING,
-                    "channel": channel,
-                    "claimed_at": now.isoformat(),
-                    "expires_at": _epoch(now + LEDGER_TTL),
-                }
-            ),
-            "ConditionExpression": "attribute_not_exists(pk) OR #status = :retryable",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": to_av({":retryable": RETRYABLE}),
-        }
+        """Record the send in the ledger and take a cap slot, if the state is still as read.
+
+        `live_slots` are the channel's slots still inside the cap window; older ones are dropped here.
+        """
+        cutoff = _epoch(now - LEDGER_TTL)
+        ledger = {k: at for k, at in state.ledger.items() if at > cutoff} | {key: _epoch(now)}
+        caps = {**state.caps, channel: {**live_slots, key: _epoch(now)}}
+        item = {**state_key(user_id), "v": state.version + 1, "ledger": ledger, "caps": caps}
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if state.version == 0
+            else {"ConditionExpression": "v = :v", "ExpressionAttributeValues": to_av({":v": state.version})}
+        )
         try:
-            clients.dynamodb().transact_write_items(
-                TransactItems=[{"Put": ledger_put}, {"Put": cap_put}]  # type: ignore[typeddict-item]
-            )
+            clients.dynamodb().put_item(TableName=self.table, Item=to_av(item), **condition)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code", "") for r in error.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return Claim.DUPLICATE
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                return Claim.CAP_CHANGED
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return Claim.STATE_CHANGED
             raise
         return Claim.CLAIMED
 
-    def release(self, ledger: Mapping[str, str], channel: str) -> None:
-        """A send that certainly did not happen: free the ledger entry and give the cap slot back."""
-        client = clients.dynamodb()
-        client.update_item(
+    def release(self, user_id: str, key: str, channel: str) -> None:
+        """A send that certainly did not happen: forget its ledger entry and give the cap slot back."""
+        clients.dynamodb().update_item(
             TableName=self.table,
-            Key=to_av(ledger),
-            UpdateExpression="SET #status = :retryable",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=to_av({":retryable": RETRYABLE}),
-        )
-        client.update_item(
-            TableName=self.table,
-            Key=to_av(cap_key(ledger["pk"].removeprefix("user#"), channel)),
-            UpdateExpression="REMOVE sends.#send SET v = v + :one",
-            ExpressionAttributeNames={"#send": ledger["sk"]},
+            Key=to_av(state_key(user_id)),
+            UpdateExpression="REMOVE ledger.#key, caps.#channel.#key SET v = v + :one",
+            ExpressionAttributeNames={"#key": key, "#channel": channel},
             ExpressionAttributeValues=to_av({":one": 1}),
         )
 
     def record_outcomes(self, outcomes: Iterable[Mapping[str, Any]]) -> None:
-        """Overwrite ledger entries with their final status (sent with message id, or failed)."""
+        """Write what happened to each send (`user#<id>` / `msg#<send key>`), 25 per call."""
         batch_put(self.table, outcomes)
 
     def add_counters(self, campaign_id: str, step: int, counts: Mapping[str, int]) -> None:

@@ -2,8 +2,9 @@
 
 Guards: still dormant in the same episode (fresh profile) · not already sent (ledger) ·
 reachable channel with consent · address not suppressed · frequency cap has room.
-The ledger entry and the cap slot are claimed in one transaction before the provider is called,
-so a redelivered job, a concurrent duplicate or a crash never produces a second message.
+The ledger entry and the cap slot are claimed in one conditional write of the user's send state
+before the provider is called, so a redelivered job, a concurrent duplicate or a crash never
+produces a second message. A claim whose outcome is unknown stays claimed: never resent.
 """
 
 from __future__ import annotations
@@ -13,19 +14,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from winback.adapters import clients
 from winback.adapters.channels import EmailChannel, PushChannel, Rejected, SmsChannel, Throttled, Uncertain
-from winback.adapters.dynamo import batch_get, from_av, to_av
+from winback.adapters.dynamo import batch_get
 from winback.adapters.messaging_store import (
     FAILED,
     LEDGER_TTL,
-    PENDING,
     SENT,
-    CapState,
     Claim,
     MessagingStore,
-    cap_key,
-    ledger_key,
+    SendState,
+    send_key,
+    state_key,
 )
 from winback.adapters.suppression_store import SuppressionStore
 from winback.clock import Clock
@@ -41,7 +40,7 @@ from winback.observability import logger
 from winback.program import Channel, Program
 
 DEFAULT_NAME = {"en": "there", "zh-CN": "朋友"}
-_CAP_RETRIES = 3
+_CLAIM_ATTEMPTS = 3
 
 
 class SendThrottled(Exception):
@@ -67,24 +66,8 @@ class _Planned:
     profile: Profile
     channel: Channel
     address: str
-    ledger: dict[str, str]
-
-
-def _profile_address(profile: Profile, channel: Channel) -> str | None:
-    return contact_address(channel, profile.email, profile.phone, profile.push_endpoint)
-
-
-def _cap_state(item: dict[str, Any] | None) -> CapState:
-    if not item:
-        return CapState()
-    return CapState(version=int(item.get("v", 0)), sends={k: int(v) for k, v in item.get("sends", {}).items()})
-
-
-def _read_cap(deps: SendDeps, user_id: str, channel: str) -> CapState:
-    reply = clients.dynamodb().get_item(
-        TableName=deps.messaging.table, Key=to_av(cap_key(user_id, channel)), ConsistentRead=True
-    )
-    return _cap_state(from_av(reply["Item"]) if "Item" in reply else None)
+    key: str
+    state: SendState
 
 
 def _with_query(url: str, query: str) -> str:
@@ -95,15 +78,14 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
     campaign = program.campaign(job.campaign_id)
     step = campaign.steps[job.step]
     tally: Counter[str] = Counter()
-    ledgers = {r.user_id: ledger_key(r.user_id, job.campaign_id, job.step, r.episode) for r in job.recipients}
     found = batch_get(
         {
             deps.activity_table: [{"user_id": r.user_id} for r in job.recipients],
-            deps.messaging.table: list(ledgers.values()),
+            deps.messaging.table: [state_key(r.user_id) for r in job.recipients],
         }
     )
     profiles = {i["user_id"]: Profile.model_validate(i) for i in found[deps.activity_table]}
-    state = {(i["pk"], i["sk"]): i for i in found[deps.messaging.table]}
+    states = {i["pk"].removeprefix("user#"): SendState.from_item(i) for i in found[deps.messaging.table]}
 
     planned: list[_Planned] = []
     for recipient in job.recipients:
@@ -115,32 +97,19 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
         if since is None or since.isoformat() != recipient.episode:
             tally["active_again"] += 1
             continue
-        ledger = ledgers[recipient.user_id]
-        entry = state.get((ledger["pk"], ledger["sk"]))
-        if entry and entry.get("status") in (SENT, FAILED):
+        key = send_key(job.campaign_id, job.step, recipient.episode)
+        state = states.get(recipient.user_id, SendState())
+        if key in state.ledger:
             tally["already_sent"] += 1
             continue
-        if entry and entry.get("status") == PENDING:
-            # An earlier attempt claimed this send and never recorded the outcome: it may have gone out.
-            tally["unknown"] += 1
-            logger.warning("send outcome unknown; not resending", extra={"user_id": recipient.user_id})
-            continue
         channel = choose_channel(campaign, profile)
-        address = _profile_address(profile, channel) if channel else None
+        address = contact_address(channel, profile.email, profile.phone, profile.push_endpoint) if channel else None
         if channel is None or address is None:
             tally["no_channel"] += 1
             continue
-        planned.append(_Planned(recipient, profile, channel, address, ledger))
+        planned.append(_Planned(recipient, profile, channel, address, key, state))
 
-    # Second read, now that each user's channel is known: that channel's cap state and suppression.
-    second = batch_get(
-        {
-            deps.messaging.table: [cap_key(p.recipient.user_id, p.channel) for p in planned],
-            deps.suppression.table: [{"address": address_key(p.channel, p.address)} for p in planned],
-        }
-    )
-    state.update({(i["pk"], i["sk"]): i for i in second[deps.messaging.table]})
-    suppressed = {i["address"] for i in second[deps.suppression.table]}
+    suppressed = deps.suppression.suppressed(address_key(p.channel, p.address) for p in planned)
     outcomes: list[dict[str, Any]] = []
     throttled = False
     try:
@@ -148,7 +117,7 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
             if address_key(item.channel, item.address) in suppressed:
                 tally["suppressed"] += 1
                 continue
-            outcome = _send_one(item, job, step.template, program, deps, state, tally)
+            outcome = _send_one(item, job, step.template, program, deps, tally)
             if outcome is not None:
                 outcomes.append(outcome)
     except SendThrottled:
@@ -161,50 +130,43 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
     return tally
 
 
-def _send_one(
-    item: _Planned,
-    job: SendJob,
-    template: str,
-    program: Program,
-    deps: SendDeps,
-    state: dict[tuple[str, str], dict[str, Any]],
-    tally: Counter[str],
-) -> dict[str, Any] | None:
-    cap_config = program.frequency_caps.get(item.channel)
+def _claim(item: _Planned, program: Program, deps: SendDeps, tally: Counter[str]) -> bool:
+    """Claim the send and a cap slot; re-read and retry when another writer changed the state."""
+    cap = program.frequency_caps.get(item.channel)
     user_id = item.recipient.user_id
-    cap_item = state.get(tuple(cap_key(user_id, item.channel).values()))  # type: ignore[arg-type]
-    cap = _cap_state(cap_item)
-    for attempt in range(_CAP_RETRIES):
+    state = item.state
+    for _ in range(_CLAIM_ATTEMPTS):
         now = deps.clock.now()
-        live = live_sends(cap.sends, cap_config, now) if cap_config else cap.sends
-        if cap_config and not has_room(cap.sends, cap_config, now):
-            tally["capped"] += 1
-            return None
-        claim = deps.messaging.claim(
-            item.ledger,
-            item.channel,
-            cap,
-            live,
-            now,
-            {"campaign_id": job.campaign_id, "step": job.step, "run_id": job.run_id},
-        )
-        if claim is Claim.CLAIMED:
-            break
-        if claim is Claim.DUPLICATE:
+        if item.key in state.ledger:
             tally["already_sent"] += 1
-            return None
-        if attempt == _CAP_RETRIES - 1:
-            tally["contention"] += 1
-            return None
-        cap = _read_cap(deps, user_id, item.channel)
+            return False
+        slots = state.caps.get(item.channel, {})
+        if cap is not None:
+            if not has_room(slots, cap, now):
+                tally["capped"] += 1
+                return False
+            slots = live_sends(slots, cap, now)
+        if deps.messaging.claim(user_id, item.key, item.channel, state, slots, now) is Claim.CLAIMED:
+            return True
+        state = deps.messaging.read_state(user_id)
+    tally["contention"] += 1
+    return False
 
+
+def _send_one(
+    item: _Planned, job: SendJob, template: str, program: Program, deps: SendDeps, tally: Counter[str]
+) -> dict[str, Any] | None:
+    if not _claim(item, program, deps, tally):
+        return None
+    user_id = item.recipient.user_id
     locale = resolve_locale(item.profile.locale, program.default_locale)
+    now = deps.clock.now()
     token = sign_token(
         deps.unsubscribe_key,
         user_id,
         item.channel,
         job.campaign_id,
-        deps.clock.now(),
+        now,
         timedelta(days=program.unsubscribe_token_days),
     )
     unsubscribe_url = f"{deps.public_base_url.rstrip('/')}/unsubscribe?token={token}"
@@ -217,20 +179,20 @@ def _send_one(
             "brand": program.brand,
             "campaign_id": job.campaign_id,
             "cta_url": _with_query(
-                program.site_url,
-                f"utm_source=winback&utm_medium={item.channel}&utm_campaign={job.campaign_id}",
+                program.site_url, f"utm_source=winback&utm_medium={item.channel}&utm_campaign={job.campaign_id}"
             ),
             "unsubscribe_url": unsubscribe_url,
         },
     )
     record: dict[str, Any] = {
-        **item.ledger,
-        "expires_at": int((deps.clock.now() + LEDGER_TTL).timestamp()),
+        "pk": f"user#{user_id}",
+        "sk": f"msg#{item.key}",
         "campaign_id": job.campaign_id,
         "step": job.step,
         "run_id": job.run_id,
         "channel": item.channel,
-        "at": deps.clock.now().isoformat(),
+        "at": now.isoformat(),
+        "expires_at": int((now + LEDGER_TTL).timestamp()),
     }
     try:
         if item.channel == "email":
@@ -241,7 +203,7 @@ def _send_one(
         else:
             message_id = deps.push.send(item.address, content)
     except Throttled as exc:
-        deps.messaging.release(item.ledger, item.channel)
+        deps.messaging.release(user_id, item.key, item.channel)
         tally["throttled"] += 1
         raise SendThrottled(exc.code) from exc
     except Rejected as exc:
@@ -250,8 +212,10 @@ def _send_one(
         return {**record, "status": FAILED, "error": exc.code}
     except Uncertain as exc:
         tally["unknown"] += 1
-        logger.warning("send outcome unknown; left pending", extra={"user_id": user_id, "code": exc.code})
-        return None
+        logger.warning(
+            "send outcome unknown; stays claimed, never resent", extra={"user_id": user_id, "code": exc.code}
+        )
+        return {**record, "status": "unknown", "error": exc.code}
     tally["sent"] += 1
     tally[f"sent_{item.channel}"] += 1
     return {**record, "status": SENT, "message_id": message_id}
