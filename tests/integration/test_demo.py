@@ -22,6 +22,7 @@ def test_demo_runs_the_whole_pipeline_with_no_duplicates(tmp_path: Path) -> None
     for key in ("users", "by_tier", "targeted", "suppressed", "capped", "sent", "duplicates", "wall_s"):
         assert key in summary
     assert summary["users"] == 400
+    assert sum(summary["by_tier"].values()) == 400
     assert set(summary["by_tier"]) == {"active", "lapsing", "dormant", "lost"}
     assert summary["duplicates"] == 0
     assert summary["sent"]["email"] > 0 and summary["sent"]["sms"] > 0

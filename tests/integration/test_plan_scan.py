@@ -113,3 +113,17 @@ def test_invalid_scan_job_is_reported_as_a_batch_item_failure(stack: Stack) -> N
     event["Records"][0]["body"] = json.dumps({"segment": -1})
     reply = stack.invoke("scan", event)
     assert reply == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+
+
+def test_run_figures_count_each_user_once_even_when_a_run_is_repeated(stack: Stack) -> None:
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.settings import get_settings
+
+    dormant_profile("lapsing", AS_OF - timedelta(days=45))
+    dormant_profile("lost", AS_OF - timedelta(days=300))
+    dormant_profile("active", AS_OF - timedelta(days=2))
+    _scan(stack, _job())
+    _scan(stack, _job())  # the same run's job delivered twice
+    figures = MessagingStore(get_settings().messaging_table).run_figures("run-test")
+    assert figures["scanned"] == 3
+    assert (figures["active"], figures["tier_lapsing"], figures["tier_lost"]) == (1, 1, 1)

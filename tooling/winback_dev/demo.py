@@ -32,6 +32,7 @@ REGION = "us-east-1"
 def _start_moto() -> Any:
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").disabled = True  # its access log prints a line per AWS call
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -62,8 +63,6 @@ def _configure_functions(env: dict[str, str], log_path: Path) -> None:
     )
     from winback.observability import logger
 
-    # The embedded server's access log prints one line per AWS call; off, once everything is imported.
-    logging.getLogger("werkzeug").disabled = True
     stream = log_path.open("w", encoding="utf-8")
     for handler in logger.handlers:
         if hasattr(handler, "setStream"):
@@ -134,16 +133,21 @@ def _earlier_feedback(
 
 
 def _run(runner: LocalRunner, at: datetime) -> dict[str, Any]:
+    started = time.perf_counter()
     plan = runner.fire_schedule(at)
     scan = runner.drain("ScanQueue", "scan")
+    scanned = time.perf_counter()
     send = runner.drain("SendQueue", "send")
     return {
+        "run_id": plan["run_id"],
         "as_of": at.isoformat(timespec="seconds"),
         "segments": plan["segments"],
         "scan_jobs": scan.records,
         "send_jobs": send.records,
         "send_jobs_redelivered": send.redelivered,
         "failed_jobs": scan.failed_records + send.failed_records,
+        "scan_s": round(scanned - started, 1),
+        "send_s": round(time.perf_counter() - scanned, 1),
     }
 
 
@@ -161,24 +165,14 @@ def _later_feedback(runner: LocalRunner, users: list[DemoUser]) -> dict[str, int
     return runner.publish_feedback(messages)
 
 
-def _by_tier(now: datetime) -> dict[str, int]:
-    from winback.adapters.activity_store import ActivityStore
-    from winback.domain.dormancy import dormancy_tier
-    from winback.program import load_program
+def _by_tier(run_id: str) -> dict[str, int]:
+    """Users per tier as the last run's scan saw them (users it found active count as "active")."""
+    from winback.adapters.messaging_store import MessagingStore
     from winback.settings import get_settings
 
-    program = load_program()
-    store = ActivityStore(get_settings().activity_table)
-    counts: Counter[str] = Counter()
-    key = None
-    while True:
-        page = store.scan_page(0, 1, key, 1000)
-        for p in page.profiles:
-            tier = dormancy_tier(p, program.dormancy, now)
-            counts[tier.name if tier else "active"] += 1
-        key = page.next_key
-        if not key:
-            return dict(counts)
+    counts = MessagingStore(get_settings().messaging_table).run_figures(run_id)
+    tiers = {k.removeprefix("tier_"): v for k, v in counts.items() if k.startswith("tier_")}
+    return {"active": counts.get("active", 0), **tiers}
 
 
 def _counters() -> dict[str, int]:
@@ -227,7 +221,7 @@ def run_demo(users: int = 5000, out_dir: Path = Path("demo-out")) -> dict[str, A
             lap("feedback_after")
         counters = _counters()
         by_channel, duplicates = _provider_messages()
-        by_tier = _by_tier(now)
+        by_tier = _by_tier(runs[-1]["run_id"])
         lap("summary")
         dlq = {name: runner.queue_depth(name) for name in ("ScanDLQ", "SendDLQ") if name in resources.physical}
     finally:

@@ -7,6 +7,7 @@ Key design (also in the README):
   user#<user_id>     msg#<send key>         what happened: sent (provider message id) or failed
   address#<address>  softbounce             transient bounces seen (feedback ids)
   stats#<campaign>   step#<step>            counters added as things happen
+  run#<run_id>       scan#<segment>#<page>  what each scan job of a run found (scanned, per tier...)
 A send key is `<campaign>#<step>#<episode>`: one message per campaign step and dormancy episode.
 """
 
@@ -112,6 +113,29 @@ class MessagingStore:
         batch_put(self.table, outcomes)
 
     def add_counters(self, campaign_id: str, step: int, counts: Mapping[str, int]) -> None:
+        self._add({"pk": f"stats#{campaign_id}", "sk": f"step#{step}"}, counts)
+
+    def put_scan_figures(self, run_id: str, segment: int, first_page: int, counts: Mapping[str, int]) -> None:
+        """What one scan job of a run found; overwritten, not added, so a re-run of a run counts once."""
+        item = {"pk": f"run#{run_id}", "sk": f"scan#{segment:07d}#{first_page:07d}", **counts}
+        clients.dynamodb().put_item(TableName=self.table, Item=to_av(item))
+
+    def run_figures(self, run_id: str) -> dict[str, int]:
+        """The scan figures of a run, summed over its segments and continuations."""
+        paginator = clients.dynamodb().get_paginator("query")
+        total: dict[str, int] = {}
+        for page in paginator.paginate(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_av({":pk": f"run#{run_id}"}),
+        ):
+            for raw in page.get("Items", []):
+                for k, v in from_av(raw).items():
+                    if k not in ("pk", "sk"):
+                        total[k] = total.get(k, 0) + int(v)
+        return total
+
+    def _add(self, key: Mapping[str, str], counts: Mapping[str, int]) -> None:
         nonzero = {k: v for k, v in counts.items() if v}
         if not nonzero:
             return
@@ -119,7 +143,7 @@ class MessagingStore:
         values = {f":c{i}": v for i, v in enumerate(nonzero.values())}
         clients.dynamodb().update_item(
             TableName=self.table,
-            Key=to_av({"pk": f"stats#{campaign_id}", "sk": f"step#{step}"}),
+            Key=to_av(key),
             UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(nonzero))),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_av(values),

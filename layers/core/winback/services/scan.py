@@ -105,4 +105,5 @@ def scan_segment(
             result.continued = True
             break
     tally["pages"] = pages - job.pages_done
+    stats.put_scan_figures(job.run_id, job.segment, job.pages_done, tally)
     return result
