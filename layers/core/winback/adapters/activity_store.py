@@ -31,11 +31,11 @@ class ActivityStore:
     def get(self, user_id: str) -> Profile | None:
         reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av({"user_id": user_id}), ConsistentRead=True)
         item = reply.get("Item")
-        return Profile.model_validate(from_av(item)) if item else None
+        return Profile.from_item(from_av(item)) if item else None
 
     def get_many(self, user_ids: Iterable[str]) -> dict[str, Profile]:
         found = batch_get({self.table: [{"user_id": uid} for uid in user_ids]})[self.table]
-        return {item["user_id"]: Profile.model_validate(item) for item in found}
+        return {item["user_id"]: Profile.from_item(item) for item in found}
 
     def put(self, profile: Profile, expected_version: int) -> bool:
         """Write `profile` if the stored version is still `expected_version` (0: no item yet)."""
@@ -86,7 +86,7 @@ class ActivityStore:
         if start_key:
             kwargs["ExclusiveStartKey"] = start_key
         reply = clients.dynamodb().scan(**kwargs)
-        profiles = [Profile.model_validate(from_av(item)) for item in reply.get("Items", [])]
+        profiles = [Profile.from_item(from_av(item)) for item in reply.get("Items", [])]
         return ScanPage(profiles=profiles, next_key=reply.get("LastEvaluatedKey"))
 
     def item_count(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 RECENT_ITEMS_CAP = 20
 CATEGORY_CAP = 20
 RECENT_BATCHES_CAP = 10
+# Stored as attributes of their own: the key, the optimistic-lock version, and the tier that scan updates.
+TOP_LEVEL = frozenset({"user_id", "version", "tier", "tier_entered_at"})
 
 
 class Profile(BaseModel):
@@ -37,9 +40,17 @@ class Profile(BaseModel):
     recent_batches: list[str] = Field(default_factory=list)
 
     def to_item(self) -> dict[str, Any]:
-        """The DynamoDB item (plain JSON types; None and empty values left out)."""
-        data = self.model_dump(mode="json", exclude_none=True)
-        return {k: v for k, v in data.items() if v not in ({}, [])}
+        """The DynamoDB item: the keys and what conditions and updates touch at the top level, the
+        rest as one JSON document. Parsing dozens of nested attributes per item is what a scan
+        worker would otherwise spend its time on (in botocore, and 14x slower again on moto)."""
+        top = self.model_dump(mode="json", include=set(TOP_LEVEL), exclude_none=True)
+        doc = self.model_dump(mode="json", exclude=set(TOP_LEVEL), exclude_none=True)
+        return {**top, "doc": json.dumps({k: v for k, v in doc.items() if v not in ({}, [])}, separators=(",", ":"))}
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> Profile:
+        doc = json.loads(item["doc"]) if "doc" in item else {}
+        return cls.model_validate({**doc, **{k: v for k, v in item.items() if k != "doc"}})
 
     def signal_at(self, signal: str) -> datetime | None:
         """When the user last did `signal` ("any" = any event)."""

@@ -84,7 +84,7 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
             deps.messaging.table: [state_key(r.user_id) for r in job.recipients],
         }
     )
-    profiles = {i["user_id"]: Profile.model_validate(i) for i in found[deps.activity_table]}
+    profiles = {i["user_id"]: Profile.from_item(i) for i in found[deps.activity_table]}
     states = {i["pk"].removeprefix("user#"): SendState.from_item(i) for i in found[deps.messaging.table]}
 
     planned: list[_Planned] = []
