@@ -183,3 +183,12 @@ def test_sample_send_event_runs_against_the_stack(stack: Stack) -> None:
     reply = stack.invoke("send", sample_event("send_sqs.json"))
     assert reply == {"batchItemFailures": []}
     assert len(sent_emails()) == 1
+
+
+def test_suppressed_email_falls_back_to_the_next_consented_channel(stack: Stack) -> None:
+    dormant_profile("u1", LAST_ORDER, phone="+14155550123", consent={"email": True, "sms": True})
+    SuppressionStore(get_settings().suppression_table).suppress("email#u1@mail.example.com", "bounce", "ses", NOW)
+    _send(stack, _job("u1"))  # dormant-offer prefers email, then sms
+    assert sent_emails() == []
+    assert [phone for phone, _ in sent_sms()] == ["+14155550123"]
+    assert _counters()["sent_sms"] == 1

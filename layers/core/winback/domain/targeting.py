@@ -11,14 +11,17 @@ def campaign_for(program: Program, tier: str) -> Campaign | None:
     return next((c for c in program.campaigns if tier in c.tiers), None)
 
 
-def choose_channel(campaign: Campaign, profile: Profile) -> Channel | None:
-    """The campaign's most preferred channel the user consented to and has an address for."""
+def reachable_channels(campaign: Campaign, profile: Profile) -> list[tuple[Channel, str]]:
+    """(channel, address) the user consented to and has an address for, in the campaign's order."""
     addresses: dict[Channel, str | None] = {
         "email": profile.email,
         "sms": profile.phone,
         "push": profile.push_endpoint,
     }
-    for channel in campaign.channels:
-        if profile.consent.get(channel) and addresses[channel]:
-            return channel
-    return None
+    return [(ch, address) for ch in campaign.channels if profile.consent.get(ch) and (address := addresses[ch])]
+
+
+def choose_channel(campaign: Campaign, profile: Profile) -> Channel | None:
+    """The campaign's most preferred channel the user consented to and has an address for."""
+    reachable = reachable_channels(campaign, profile)
+    return reachable[0][0] if reachable else None

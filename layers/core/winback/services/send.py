@@ -28,11 +28,11 @@ from winback.adapters.messaging_store import (
 )
 from winback.adapters.suppression_store import SuppressionStore
 from winback.clock import Clock
-from winback.domain.addresses import address_key, contact_address
+from winback.domain.addresses import address_key
 from winback.domain.dormancy import dormant_since
 from winback.domain.frequency import has_room, live_sends
 from winback.domain.rendering import render, resolve_locale
-from winback.domain.targeting import choose_channel
+from winback.domain.targeting import reachable_channels
 from winback.domain.tokens import sign_token
 from winback.models.jobs import Recipient, SendJob
 from winback.models.profile import Profile
@@ -87,7 +87,7 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
     profiles = {i["user_id"]: Profile.from_item(i) for i in found[deps.activity_table]}
     states = {i["pk"].removeprefix("user#"): SendState.from_item(i) for i in found[deps.messaging.table]}
 
-    planned: list[_Planned] = []
+    candidates: list[tuple[Recipient, Profile, str, SendState, list[tuple[Channel, str]]]] = []
     for recipient in job.recipients:
         profile = profiles.get(recipient.user_id)
         if profile is None:
@@ -102,21 +102,26 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
         if key in state.ledger:
             tally["already_sent"] += 1
             continue
-        channel = choose_channel(campaign, profile)
-        address = contact_address(channel, profile.email, profile.phone, profile.push_endpoint) if channel else None
-        if channel is None or address is None:
+        options = reachable_channels(campaign, profile)
+        if not options:
             tally["no_channel"] += 1
             continue
-        planned.append(_Planned(recipient, profile, channel, address, key, state))
+        candidates.append((recipient, profile, key, state, options))
 
-    suppressed = deps.suppression.suppressed(address_key(p.channel, p.address) for p in planned)
+    # Fallback: a suppressed address (a bounce, a STOP) moves the user to their next channel.
+    suppressed = deps.suppression.suppressed(address_key(ch, a) for *_, options in candidates for ch, a in options)
+    planned: list[_Planned] = []
+    for recipient, profile, key, state, options in candidates:
+        usable = [(ch, a) for ch, a in options if address_key(ch, a) not in suppressed]
+        if not usable:
+            tally["suppressed"] += 1
+            continue
+        planned.append(_Planned(recipient, profile, usable[0][0], usable[0][1], key, state))
+
     outcomes: list[dict[str, Any]] = []
     throttled = False
     try:
         for item in planned:
-            if address_key(item.channel, item.address) in suppressed:
-                tally["suppressed"] += 1
-                continue
             outcome = _send_one(item, job, step.template, program, deps, tally)
             if outcome is not None:
                 outcomes.append(outcome)
