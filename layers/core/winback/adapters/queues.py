@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -56,7 +55,3 @@ def send_all(queue_url: str, bodies: Sequence[str]) -> int:
         else:
             raise EnqueueFailed(f"{len(entries)} messages not accepted by {queue_url}")
     return calls
-
-
-def new_id() -> str:
-    return uuid.uuid4().hex
