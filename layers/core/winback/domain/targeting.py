@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from winback.domain.addresses import contact_address
 from winback.models.profile import Profile
 from winback.program import Campaign, Channel, Program
 
@@ -13,12 +14,12 @@ def campaign_for(program: Program, tier: str) -> Campaign | None:
 
 def reachable_channels(campaign: Campaign, profile: Profile) -> list[tuple[Channel, str]]:
     """(channel, address) the user consented to and has an address for, in the campaign's order."""
-    addresses: dict[Channel, str | None] = {
-        "email": profile.email,
-        "sms": profile.phone,
-        "push": profile.push_endpoint,
-    }
-    return [(ch, address) for ch in campaign.channels if profile.consent.get(ch) and (address := addresses[ch])]
+    return [
+        (ch, address)
+        for ch in campaign.channels
+        if profile.consent.get(ch)
+        and (address := contact_address(ch, profile.email, profile.phone, profile.push_endpoint))
+    ]
 
 
 def choose_channel(campaign: Campaign, profile: Profile) -> Channel | None:
