@@ -273,3 +273,30 @@ def test_a_delayed_older_consent_grant_does_not_undo_a_newer_withdrawal() -> Non
     second = merge_events(first, [older], "b2", "order")
     assert second.consent["email"] is False
     assert second.email == "new@example.com"
+
+
+def test_orders_are_remembered_as_bought_items_with_their_category() -> None:
+    from winback.domain.profile_merge import merge_events
+    from winback.models.events import ActivityEvent
+    from winback.models.profile import Profile
+
+    view = ActivityEvent.model_validate(
+        {
+            "user_id": "u1",
+            "type": "view",
+            "occurred_at": "2026-01-01T00:00:00Z",
+            "properties": {"item_id": "sku-1", "category": "shoes"},
+        }
+    )
+    order = ActivityEvent.model_validate(
+        {
+            "user_id": "u1",
+            "type": "order",
+            "occurred_at": "2026-01-02T00:00:00Z",
+            "properties": {"item_id": "sku-2", "category": "bags", "amount": "10", "currency": "USD"},
+        }
+    )
+    merged = merge_events(Profile(user_id="u1"), [view, order], "b1", "order")
+    assert merged.recent_items == ["sku-2", "sku-1"]
+    assert merged.item_category == {"sku-1": "shoes", "sku-2": "bags"}
+    assert merged.bought_items == ["sku-2"]

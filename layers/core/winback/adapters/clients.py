@@ -15,6 +15,9 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_personalize_runtime import PersonalizeRuntimeClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
@@ -44,6 +47,21 @@ def sns() -> SNSClient:
 
 def sesv2() -> SESV2Client:
     client: SESV2Client = _client("sesv2")
+    return client
+
+
+def s3() -> S3Client:
+    client: S3Client = _client("s3")
+    return client
+
+
+def events() -> EventBridgeClient:
+    client: EventBridgeClient = _client("events")
+    return client
+
+
+def personalize_runtime() -> PersonalizeRuntimeClient:
+    client: PersonalizeRuntimeClient = _client("personalize-runtime")
     return client
 
 

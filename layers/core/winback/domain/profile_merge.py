@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from winback.models.events import ActivityEvent
-from winback.models.profile import CATEGORY_CAP, RECENT_BATCHES_CAP, RECENT_ITEMS_CAP, Profile
+from winback.models.profile import BOUGHT_ITEMS_CAP, CATEGORY_CAP, RECENT_BATCHES_CAP, RECENT_ITEMS_CAP, Profile
 
 # ISO 4217 minor-unit exponents that differ from the usual 2.
 _EXPONENT = {c: 0 for c in ("JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF")} | {
@@ -54,6 +54,11 @@ def merge_events(profile: Profile, events: Iterable[ActivityEvent], batch_id: st
             )
         if props.item_id:
             p.recent_items = [props.item_id, *[i for i in p.recent_items if i != props.item_id]][:RECENT_ITEMS_CAP]
+            if props.category:
+                p.item_category[props.item_id] = props.category
+            p.item_category = {i: p.item_category[i] for i in p.recent_items if i in p.item_category}
+            if event.type == "order":
+                p.bought_items = [props.item_id, *[i for i in p.bought_items if i != props.item_id]][:BOUGHT_ITEMS_CAP]
         if props.category:
             p.category_counts[props.category] = p.category_counts.get(props.category, 0) + 1
             if len(p.category_counts) > CATEGORY_CAP:

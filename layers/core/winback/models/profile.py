@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 RECENT_ITEMS_CAP = 20
 CATEGORY_CAP = 20
 RECENT_BATCHES_CAP = 10
+BOUGHT_ITEMS_CAP = 50
 # Stored as attributes of their own: the key, the optimistic-lock version, and the tier that scan updates.
 TOP_LEVEL = frozenset({"user_id", "version", "tier", "tier_entered_at"})
 
@@ -25,7 +26,9 @@ class Profile(BaseModel):
     event_counts: dict[str, int] = Field(default_factory=dict)
     orders: int = 0
     spend_minor: dict[str, int] = Field(default_factory=dict)
-    recent_items: list[str] = Field(default_factory=list)
+    recent_items: list[str] = Field(default_factory=list, description="items viewed or bought, newest first")
+    item_category: dict[str, str] = Field(default_factory=dict, description="category of each of recent_items")
+    bought_items: list[str] = Field(default_factory=list, description="items ordered, newest first")
     category_counts: dict[str, int] = Field(default_factory=dict)
     name: str | None = None
     email: str | None = None
