@@ -32,16 +32,16 @@ def _warm_up(now: datetime) -> None:
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.queues import send_all
     from winback.models.jobs import Recipient, SendJob
+    from winback.models.profile import Journeys
     from winback.settings import get_settings
 
     settings = get_settings()
     store = ActivityStore(settings.activity_table)
     store.scan_page(0, 1, None, 1)
-    store.mark_tier("warm-up-nobody", "lost", now, 99)  # fails its condition: nothing written
-    MessagingStore(settings.messaging_table).add_counters("bench-warm-up", 0, {"warm_up": 1})
-    job = SendJob(
-        run_id="warm-up", campaign_id="x", step=0, tier="lost", recipients=[Recipient(user_id="n", episode="e")]
-    )
+    store.mark_tier("warm-up-nobody", "lost", now, 99, None, Journeys())  # fails its condition: nothing written
+    MessagingStore(settings.messaging_table).add_cell("bench-warm-up", None, "a", "all", {"warm_up": 1})
+    recipient = Recipient(user_id="n", episode="e", arm="a", segment="all")
+    job = SendJob(run_id="warm-up", campaign_id="x", step=0, tier="lost", recipients=[recipient])
     send_all(settings.send_queue_url, [job.model_dump_json()])
 
 

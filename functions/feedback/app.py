@@ -11,10 +11,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.suppression_store import SuppressionStore
 from winback.clock import SystemClock
-from winback.observability import logger, metrics, tracer
+from winback.observability import emit_counts, logger, metrics, tracer
 from winback.program import load_program
 from winback.services.feedback import handle_feedback
 from winback.settings import get_settings
+
+FEEDBACK_METRIC = {"delivery": "delivered", "hard_bounce": "bounced", "complaint": "complained"}
 
 
 @logger.inject_lambda_context
@@ -23,14 +25,17 @@ from winback.settings import get_settings
 @event_source(data_class=SNSEvent)
 def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
-    rules = load_program(settings.program_path).feedback
+    program = load_program(settings.program_path)
     suppression = SuppressionStore(settings.suppression_table)
     messaging = MessagingStore(settings.messaging_table)
     kinds: dict[str, int] = {}
     for record in event.records:
-        kind = handle_feedback(record.sns.message, suppression, messaging, rules, SystemClock().now())
+        outcome = handle_feedback(record.sns.message, suppression, messaging, program, SystemClock().now())
+        kind = outcome.kind
         kinds[kind] = kinds.get(kind, 0) + 1
-        metrics.add_metric(name=f"Feedback_{kind}", unit=MetricUnit.Count, value=1)
+        emit_counts({FEEDBACK_METRIC.get(kind, kind): 1}, "Feedback")
+        if outcome.paused:
+            metrics.add_metric(name="CampaignPaused", unit=MetricUnit.Count, value=1)
         if kind == "unknown":
             logger.warning("unknown feedback message ignored", extra={"sns_message_id": record.sns.message_id})
     logger.info("feedback handled", extra=kinds)

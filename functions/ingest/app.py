@@ -18,11 +18,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.adapters import clients
 from winback.adapters.activity_store import ActivityStore
+from winback.adapters.coupon_store import CouponStore
+from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.secrets import get_secret_text
+from winback.domain.attribution import Attribution
 from winback.models.events import ActivityEvent
-from winback.observability import logger, metrics, tracer
+from winback.observability import emit_counts, logger, metrics, tracer
 from winback.program import load_program
 from winback.services.ingest import (
+    AttributionRules,
     InvalidBody,
     WebhookRejected,
     apply_events,
@@ -44,13 +48,22 @@ def _apply_once() -> _Apply:
     settings = get_settings()
     persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=clients.dynamodb())
     store = ActivityStore(settings.activity_table)
-    signal = load_program(settings.program_path).dormancy.signal
+    messaging = MessagingStore(settings.messaging_table)
+    coupons = CouponStore(settings.messaging_table)
+    program = load_program(settings.program_path)
+    rules = AttributionRules(program.reactivation_signal(), program.experiments.attribution_window_days)
+
+    def record(found: Attribution) -> None:
+        a = found.assignment
+        messaging.add_cell(a.campaign_id, None, a.arm, a.segment, found.counts)
 
     @idempotent_function(  # type: ignore[untyped-decorator]
         data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY_CONFIG
     )
     def apply(*, request: dict[str, str], events: list[ActivityEvent]) -> dict[str, Any]:
-        return apply_events(events, request["webhook_id"], store, signal).as_dict()
+        return apply_events(
+            events, request["webhook_id"], store, program.dormancy.signal, rules, record, coupons
+        ).as_dict()
 
     return cast(_Apply, apply)
 
@@ -82,6 +95,10 @@ def post_events() -> Response[str]:
         return _json(400, {"message": "invalid body", "errors": exc.errors})
     result = _apply_once()(request={"webhook_id": webhook_id}, events=events)
     metrics.add_metric(name="EventsIngested", unit=MetricUnit.Count, value=len(events))
+    emit_counts(
+        {k: result.get(k, 0) for k in ("reactivated", "coupons_redeemed", "coupons_rejected")},
+        "Ingest",
+    )
     logger.info("events ingested", extra={"webhook_id": webhook_id, **result})
     return _json(200, result)
 

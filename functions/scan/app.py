@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -12,10 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.messaging_store import MessagingStore
+from winback.adapters.population_stats_store import PopulationStatsStore
+from winback.adapters.suppression_store import SuppressionStore
+from winback.domain.segmentation import RfmSegmenter
 from winback.models.jobs import ScanJob
-from winback.observability import logger, metrics, tracer
-from winback.program import load_program
-from winback.services.scan import scan_segment
+from winback.observability import emit_counts, logger, metrics, tracer
+from winback.program import Program, load_program
+from winback.services.scan import Segmenter, scan_segment
 from winback.settings import get_settings
 
 # A failed job is reported back to SQS (redelivered, then the DLQ after 5 receives); the function
@@ -23,21 +25,28 @@ from winback.settings import get_settings
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
+def _segmenter(program: Program, messaging_table: str) -> Segmenter:
+    """RFM groups scored against today's population cut points (the daily stats step)."""
+    return RfmSegmenter(program, PopulationStatsStore(messaging_table).load())
+
+
 @tracer.capture_method
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     settings = get_settings()
     job = ScanJob.model_validate_json(record.body)
+    program = load_program(settings.program_path)
     result = scan_segment(
         job,
         ActivityStore(settings.activity_table),
         MessagingStore(settings.messaging_table),
-        load_program(settings.program_path),
+        SuppressionStore(settings.suppression_table),
+        program,
+        _segmenter(program, settings.messaging_table),
         settings.send_queue_url,
         settings.scan_queue_url,
         lambda_context.get_remaining_time_in_millis,
     )
-    for name, value in result.tally.items():
-        metrics.add_metric(name=f"Scan_{name}", unit=MetricUnit.Count, value=value)
+    emit_counts(result.tally, "Scan")
     logger.info(
         "segment scanned",
         extra={"run_id": job.run_id, "segment": job.segment, "continued": result.continued, **result.tally},

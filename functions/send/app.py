@@ -5,19 +5,24 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
+from winback.adapters.coupon_store import CouponStore
+from winback.adapters.deferral_store import DeferralStore
+from winback.adapters.inbox_store import InboxChannel, InboxStore
 from winback.adapters.messaging_store import MessagingStore
+from winback.adapters.offer_bus import OfferBus
+from winback.adapters.personalize_recommender import recommender_for
+from winback.adapters.population_stats_store import PopulationStatsStore
 from winback.adapters.secrets import get_secret_text
 from winback.adapters.suppression_store import SuppressionStore
 from winback.clock import SystemClock
 from winback.models.jobs import SendJob
-from winback.observability import logger, metrics, tracer
+from winback.observability import emit_counts, logger, metrics, tracer
 from winback.program import load_program
 from winback.services.send import SendDeps, send_job
 from winback.settings import get_settings
@@ -29,16 +34,25 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 @cache
 def _deps() -> SendDeps:
     s = get_settings()
+    program = load_program(s.program_path)
+    clock = SystemClock()
+    # Popularity comes from the daily stats step; a container reads it once (it changes daily).
+    stats = PopulationStatsStore(s.messaging_table).load()
     return SendDeps(
         activity_table=s.activity_table,
         messaging=MessagingStore(s.messaging_table),
         suppression=SuppressionStore(s.suppression_table),
+        deferrals=DeferralStore(s.messaging_table),
+        coupons=CouponStore(s.messaging_table),
+        offers=OfferBus(s.offers_bus_name, s.messaging_table) if s.offers_bus_name else None,
         email=EmailChannel(s.sender_email, s.ses_configuration_set),
         sms=SmsChannel(),
         push=PushChannel(),
+        inbox=InboxChannel(InboxStore(s.messaging_table), clock, program.inbox.ttl_days),
+        recommender=recommender_for(program.recommendations, stats),
         unsubscribe_key=get_secret_text(s.unsubscribe_secret_name).encode(),
         public_base_url=s.public_base_url,
-        clock=SystemClock(),
+        clock=clock,
     )
 
 
@@ -46,8 +60,7 @@ def _deps() -> SendDeps:
 def record_handler(record: SQSRecord) -> None:
     job = SendJob.model_validate_json(record.body)
     tally = send_job(job, load_program(get_settings().program_path), _deps())
-    for name, value in tally.items():
-        metrics.add_metric(name=f"Send_{name}", unit=MetricUnit.Count, value=value)
+    emit_counts(tally, "Send")
     logger.info("send job done", extra={"run_id": job.run_id, "campaign_id": job.campaign_id, **tally})
 
 

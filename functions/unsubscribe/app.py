@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.adapters.activity_store import ActivityStore
+from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.secrets import get_secret_text
 from winback.adapters.suppression_store import SuppressionStore
 from winback.clock import SystemClock
@@ -74,6 +75,7 @@ def one_click() -> Response[str]:
         claim,
         ActivityStore(settings.activity_table),
         SuppressionStore(settings.suppression_table),
+        MessagingStore(settings.messaging_table),
         SystemClock().now(),
     )
     metrics.add_metric(name="Unsubscribed", unit=MetricUnit.Count, value=1)

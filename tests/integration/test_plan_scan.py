@@ -17,10 +17,17 @@ from winback_dev.lambda_events import sqs_event, sqs_record
 AS_OF = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _no_holdout(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about scanning: every targeted user is treated (holdout: test_experiment_scan)."""
+    _small_segments(tmp_path, monkeypatch)
+
+
 def _small_segments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **scan: int) -> None:
-    """Point the functions at a copy of the shipped program with other scan limits."""
+    """Point the functions at a copy of the shipped program with other scan limits and no holdout."""
     data = yaml.safe_load(DEFAULT_PROGRAM_PATH.read_text(encoding="utf-8"))
     data["scan"].update(scan)
+    data.setdefault("experiments", {})["holdout_percent"] = 0
     path = tmp_path / "program.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("WINBACK_PROGRAM_PATH", str(path))

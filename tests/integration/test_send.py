@@ -29,7 +29,7 @@ def _job(*user_ids: str, campaign: str = "dormant-offer", episode: datetime = LA
         "campaign_id": campaign,
         "step": 0,
         "tier": "dormant",
-        "recipients": [{"user_id": u, "episode": episode.isoformat()} for u in user_ids],
+        "recipients": [{"user_id": u, "episode": episode.isoformat(), "arm": "a", "segment": "all"} for u in user_ids],
     }
 
 

@@ -46,7 +46,8 @@ def test_every_queue_has_a_dlq_with_an_alarm() -> None:
         d["Value"]["Fn::GetAtt"][0]
         for v in resources.values()
         if v["Type"] == "AWS::CloudWatch::Alarm"
-        for d in v["Properties"]["Dimensions"]
+        for d in v["Properties"].get("Dimensions", [])
+        if isinstance(d["Value"], dict) and "Fn::GetAtt" in d["Value"]
     }
     assert dlqs | function_dlqs <= alarmed
 

@@ -71,7 +71,7 @@ def test_a_job_already_queued_is_not_sent_after_unsubscribing(stack: Stack) -> N
         "campaign_id": "dormant-offer",
         "step": 0,
         "tier": "dormant",
-        "recipients": [{"user_id": "u1", "episode": last_order.isoformat()}],
+        "recipients": [{"user_id": "u1", "episode": last_order.isoformat(), "arm": "a", "segment": "all"}],
     }
     _call(stack, "unsubscribe_post.json", _token(stack))
     stack.invoke("send", sqs_event([sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:send")]))

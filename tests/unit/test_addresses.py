@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from winback.domain.addresses import address_key, contact_address
+from winback.domain.addresses import address_key, contact_address, has_consent
+from winback.models.profile import Profile
 from winback.program import Channel
 
 ARN = "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/App/AbC-123"
@@ -38,8 +39,20 @@ def test_push_endpoint_case_is_preserved() -> None:
     [("email", "a@x.com"), ("sms", "+14155552671"), ("push", ARN)],
 )
 def test_contact_address_picks_the_channel_address(channel: Channel, expected: str) -> None:
-    assert contact_address(channel, "a@x.com", "+14155552671", ARN) == expected
+    profile = Profile(user_id="u1", email="a@x.com", phone="+14155552671", push_endpoint=ARN)
+    assert contact_address(channel, profile) == expected
 
 
 def test_contact_address_is_none_when_missing() -> None:
-    assert contact_address("sms", "a@x.com", None, None) is None
+    assert contact_address("sms", Profile(user_id="u1", email="a@x.com")) is None
+
+
+def test_the_inbox_reaches_app_users_by_user_id() -> None:
+    assert contact_address("inbox", Profile(user_id="u1", event_counts={"login": 2})) == "u1"
+    assert contact_address("inbox", Profile(user_id="u1", event_counts={"order": 2})) is None
+
+
+def test_inbox_needs_no_explicit_yes_but_honours_a_no() -> None:
+    assert has_consent("inbox", Profile(user_id="u1"))
+    assert not has_consent("inbox", Profile(user_id="u1", consent={"inbox": False}))
+    assert not has_consent("email", Profile(user_id="u1"))

@@ -23,9 +23,9 @@ def _profile() -> Profile:
     )
 
 
-def test_item_keeps_only_key_version_and_tier_at_the_top_level() -> None:
+def test_item_keeps_only_key_version_tier_and_journeys_at_the_top_level() -> None:
     item = _profile().to_item()
-    assert set(item) == {"user_id", "version", "tier", "tier_entered_at", "doc"}
+    assert set(item) == {"user_id", "version", "tier", "tier_entered_at", "journeys", "doc"}
     assert item["version"] == 4 and item["tier"] == "dormant"
 
 
@@ -40,3 +40,18 @@ def test_top_level_attributes_win_over_the_document() -> None:
     item["version"] = 5
     restored = Profile.from_item(item)
     assert restored.tier == "lost" and restored.version == 5
+
+
+def test_assignment_and_journeys_round_trip_as_top_level_json() -> None:
+    from winback.models.profile import Assignment, Journeys
+
+    at = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    assignment = Assignment(
+        campaign_id="c", arm="holdout", segment="loyal", tier="dormant", episode=at.isoformat(), assigned_at=at
+    )
+    profile = _profile().model_copy(update={"assignment": assignment, "journeys": Journeys(failed=2)})
+    item = profile.to_item()
+    assert isinstance(item["assignment"], str) and isinstance(item["journeys"], str)
+    back = Profile.from_item(item)
+    assert back.assignment == assignment
+    assert back.journeys.failed == 2

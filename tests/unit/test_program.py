@@ -27,8 +27,8 @@ def test_shipped_program_loads(program: Program) -> None:
         ("dormant", 90),
         ("lost", 180),
     ]
-    assert [c.id for c in program.campaigns] == ["lapsing-nudge", "dormant-offer", "lost-question"]
-    assert set(program.frequency_caps) == {"email", "sms", "push"}
+    assert [c.id for c in program.campaigns] == ["lapsing-nudge", "dormant-vip", "dormant-offer", "lost-question"]
+    assert set(program.frequency_caps) == {"email", "sms", "push", "inbox"}
 
 
 def test_shipped_program_caps_every_channel_a_campaign_uses(program: Program) -> None:
@@ -169,3 +169,40 @@ def test_optional_sections_take_defaults(program_data: dict[str, Any]) -> None:
 def test_min_equal_to_max_segments_is_allowed(program_data: dict[str, Any]) -> None:
     program_data["scan"]["min_segments"] = program_data["scan"]["max_segments"] = 4
     assert parse(program_data).scan.min_segments == 4
+
+
+def test_shipped_program_has_a_three_step_journey_reminding_of_its_coupon(program: Program) -> None:
+    journey = program.campaign("dormant-offer")
+    assert [s.delay_days for s in journey.steps] == [0, 3, 7]
+    assert journey.steps[2].coupon_from_step == 0
+    assert journey.steps[2].channels == ("sms", "email")
+
+
+def test_quiet_hours_times_must_be_quoted(program_data: dict[str, Any]) -> None:
+    program_data["quiet_hours"] = {"sms": {"start": 1260, "end": "08:00"}}  # what YAML makes of 21:00
+    with pytest.raises(ValidationError):
+        parse_program(yaml.safe_dump(program_data))
+
+
+def test_unknown_default_time_zone_fails_the_load(program_data: dict[str, Any]) -> None:
+    program_data["default_time_zone"] = "Mars/Olympus"
+    with pytest.raises(ValidationError, match="default_time_zone"):
+        parse_program(yaml.safe_dump(program_data))
+
+
+def test_a_campaign_targeting_an_unknown_segment_is_rejected(program_data: dict[str, Any]) -> None:
+    program_data["campaigns"][0]["segments"] = ["whales"]
+    with pytest.raises(ValidationError, match="unknown segments"):
+        parse_program(yaml.safe_dump(program_data))
+
+
+def test_a_coupon_reminder_needs_an_earlier_coupon_step(program_data: dict[str, Any]) -> None:
+    program_data["campaigns"][0]["steps"].append({"template": "offer", "delay_days": 1, "coupon_from_step": 0})
+    with pytest.raises(ValidationError, match="reminds of a coupon"):
+        parse_program(yaml.safe_dump(program_data))
+
+
+def test_the_first_step_goes_out_at_assignment(program_data: dict[str, Any]) -> None:
+    program_data["campaigns"][0]["steps"][0]["delay_days"] = 2
+    with pytest.raises(ValidationError, match="first step"):
+        parse_program(yaml.safe_dump(program_data))

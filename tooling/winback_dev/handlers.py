@@ -14,7 +14,20 @@ from types import ModuleType
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("ingest", "plan", "scan", "send", "feedback", "unsubscribe")
+FUNCTIONS = (
+    "ingest",
+    "plan",
+    "scan",
+    "send",
+    "feedback",
+    "unsubscribe",
+    "release",
+    "stats",
+    "reasons",
+    "inbox",
+    "report",
+    "export",
+)
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -25,6 +25,8 @@ class Settings(BaseModel):
     sender_email: str = Field("noreply@example.com", alias="SENDER_EMAIL")
     ses_configuration_set: str = Field("", alias="SES_CONFIGURATION_SET")
     program_path: str = Field("", alias="WINBACK_PROGRAM_PATH")
+    offers_bus_name: str = Field("", alias="OFFERS_BUS_NAME")
+    audience_bucket: str = Field("", alias="AUDIENCE_BUCKET")
 
 
 @cache

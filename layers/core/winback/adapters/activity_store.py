@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import batch_get, from_av, to_av
-from winback.models.profile import Profile
+from winback.models.profile import Assignment, Journeys, Profile
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -56,17 +56,35 @@ class ActivityStore:
             raise
         return True
 
-    def mark_tier(self, user_id: str, tier: str, at: datetime, expected_version: int) -> bool:
-        """Record that the user entered `tier`, unless the profile changed since it was read."""
+    def mark_tier(
+        self,
+        user_id: str,
+        tier: str,
+        at: datetime,
+        expected_version: int,
+        assignment: Assignment | None,
+        journeys: Journeys,
+    ) -> bool:
+        """Record that the user entered `tier` (and their campaign assignment, when they got one)
+        unless the profile changed since it was read."""
+        values: dict[str, Any] = {
+            ":tier": tier,
+            ":at": at.isoformat(),
+            ":one": 1,
+            ":expected": expected_version,
+            ":journeys": journeys.model_dump_json(exclude_none=True),
+        }
+        update = "SET tier = :tier, tier_entered_at = :at, journeys = :journeys, version = version + :one"
+        if assignment is not None:
+            update += ", assignment = :assignment"
+            values[":assignment"] = assignment.to_json()
         try:
             clients.dynamodb().update_item(
                 TableName=self.table,
                 Key=to_av({"user_id": user_id}),
-                UpdateExpression="SET tier = :tier, tier_entered_at = :at, version = version + :one",
+                UpdateExpression=update,
                 ConditionExpression="version = :expected",
-                ExpressionAttributeValues=to_av(
-                    {":tier": tier, ":at": at.isoformat(), ":one": 1, ":expected": expected_version}
-                ),
+                ExpressionAttributeValues=to_av(values),
             )
         except ClientError as error:
             if _conditional_failed(error):

@@ -6,7 +6,12 @@ Key design (also in the README):
                                             conditional write claims a send and its cap slot
   user#<user_id>     msg#<send key>         what happened: sent (provider message id) or failed
   address#<address>  softbounce             transient bounces seen (feedback ids)
-  stats#<campaign>   step#<step>            counters added as things happen
+  stats#<campaign>   cell#<step|->#<arm>#<segment>  counters per experiment cell, added as things
+                                            happen: assigned, reactivated, revenue (step -); sent,
+                                            suppressed, capped, delivered, bounced... (per step)
+  stats#<campaign>   totals                 sent, bounced, complained: what auto-pause watches
+  pause#<campaign>   state                  present while the campaign's sending is paused
+  once#<kind>#<id>   seen                   a fact already counted (a feedback id), with TTL
   run#<run_id>       scan#<segment>#<page>  what each scan job of a run found (scanned, per tier...)
 A send key is `<campaign>#<step>#<episode>`: one message per campaign step and dormancy episode.
 """
@@ -56,6 +61,22 @@ class SendState:
 
 def state_key(user_id: str) -> dict[str, str]:
     return {"pk": f"user#{user_id}", "sk": STATE_SK}
+
+
+@dataclass(frozen=True)
+class CellCounts:
+    step: int | None
+    arm: str
+    segment: str
+    counts: dict[str, int]
+
+
+def cell_key(step: int | None, arm: str, segment: str) -> str:
+    return f"cell#{'-' if step is None else step}#{arm}#{segment}"
+
+
+def pause_key(campaign_id: str) -> dict[str, str]:
+    return {"pk": f"pause#{campaign_id}", "sk": "state"}
 
 
 def send_key(campaign_id: str, step: int, episode: str) -> str:
@@ -112,9 +133,6 @@ class MessagingStore:
         """Write what happened to each send (`user#<id>` / `msg#<send key>`), 25 per call."""
         batch_put(self.table, outcomes)
 
-    def add_counters(self, campaign_id: str, step: int, counts: Mapping[str, int]) -> None:
-        self._add({"pk": f"stats#{campaign_id}", "sk": f"step#{step}"}, counts)
-
     def put_scan_figures(self, run_id: str, segment: int, first_page: int, counts: Mapping[str, int]) -> None:
         """What one scan job of a run found; overwritten, not added, so a re-run of a run counts once."""
         item = {"pk": f"run#{run_id}", "sk": f"scan#{segment:07d}#{first_page:07d}", **counts}
@@ -135,34 +153,105 @@ class MessagingStore:
                         total[k] = total.get(k, 0) + int(v)
         return total
 
-    def _add(self, key: Mapping[str, str], counts: Mapping[str, int]) -> None:
+    def _add(self, key: Mapping[str, str], counts: Mapping[str, int], return_all: bool = False) -> dict[str, Any]:
         nonzero = {k: v for k, v in counts.items() if v}
         if not nonzero:
-            return
+            return {}
         names = {f"#c{i}": k for i, k in enumerate(nonzero)}
         values = {f":c{i}": v for i, v in enumerate(nonzero.values())}
-        clients.dynamodb().update_item(
+        reply = clients.dynamodb().update_item(
             TableName=self.table,
             Key=to_av(key),
             UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(nonzero))),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_av(values),
+            ReturnValues="ALL_NEW" if return_all else "NONE",
         )
+        return from_av(reply.get("Attributes", {}))
 
     def counters(self, campaign_id: str) -> dict[int, dict[str, int]]:
-        """Counters per step of a campaign."""
-        reply = clients.dynamodb().query(
-            TableName=self.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=to_av({":pk": f"stats#{campaign_id}"}),
-        )
+        """What the sender counted per step of a campaign, summed over arms and segments."""
         out: dict[int, dict[str, int]] = {}
-        for raw in reply.get("Items", []):
-            item = from_av(raw)
-            step = int(str(item.pop("sk")).removeprefix("step#"))
-            item.pop("pk")
-            out[step] = {k: int(v) for k, v in item.items()}
+        for cell in self.cells(campaign_id):
+            if cell.step is not None:
+                step = out.setdefault(cell.step, {})
+                for name, value in cell.counts.items():
+                    step[name] = step.get(name, 0) + value
         return out
+
+    def add_cell(self, campaign_id: str, step: int | None, arm: str, segment: str, counts: Mapping[str, int]) -> None:
+        """Add to the experiment counters of one (step, arm, segment); step None = campaign level."""
+        self._add({"pk": f"stats#{campaign_id}", "sk": cell_key(step, arm, segment)}, counts)
+
+    def cells(self, campaign_id: str) -> list[CellCounts]:
+        cells: list[CellCounts] = []
+        for item in self._stats_items(campaign_id, "cell#"):
+            _, step, arm, segment = str(item.pop("sk")).split("#", 3)
+            counts = {k: int(v) for k, v in item.items()}
+            cells.append(CellCounts(None if step == "-" else int(step), arm, segment, counts))
+        return cells
+
+    def add_totals(self, campaign_id: str, counts: Mapping[str, int]) -> dict[str, int]:
+        """Add to the campaign's running totals and return them all, in the same call."""
+        nonzero = {k: v for k, v in counts.items() if v}
+        if not nonzero:
+            return {}
+        reply = self._add({"pk": f"stats#{campaign_id}", "sk": "totals"}, nonzero, return_all=True)
+        return {k: int(v) for k, v in reply.items() if k not in ("pk", "sk")}
+
+    def pause(self, campaign_id: str, reason: str, now: datetime) -> bool:
+        """Pause the campaign's sending; True if this call paused it (it was running)."""
+        try:
+            clients.dynamodb().put_item(
+                TableName=self.table,
+                Item=to_av({**pause_key(campaign_id), "reason": reason, "at": now.isoformat()}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def resume(self, campaign_id: str) -> bool:
+        """Resume a paused campaign; True if it was paused."""
+        reply = clients.dynamodb().delete_item(
+            TableName=self.table, Key=to_av(pause_key(campaign_id)), ReturnValues="ALL_OLD"
+        )
+        return "Attributes" in reply
+
+    def paused_reason(self, campaign_id: str) -> str | None:
+        reply = clients.dynamodb().get_item(
+            TableName=self.table, Key=to_av(pause_key(campaign_id)), ConsistentRead=True
+        )
+        return str(from_av(reply["Item"])["reason"]) if "Item" in reply else None
+
+    def first_time(self, kind: str, fact_id: str, now: datetime, keep: timedelta = timedelta(days=14)) -> bool:
+        """True the first time (kind, fact_id) is seen: a fact counted once however often it arrives."""
+        item = {"pk": f"once#{kind}#{fact_id}", "sk": "seen", "expires_at": _epoch(now + keep)}
+        try:
+            clients.dynamodb().put_item(
+                TableName=self.table, Item=to_av(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _stats_items(self, campaign_id: str, sk_prefix: str) -> list[dict[str, Any]]:
+        paginator = clients.dynamodb().get_paginator("query")
+        items: list[dict[str, Any]] = []
+        for page in paginator.paginate(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=to_av({":pk": f"stats#{campaign_id}", ":prefix": sk_prefix}),
+        ):
+            for raw in page.get("Items", []):
+                item = from_av(raw)
+                item.pop("pk")
+                items.append(item)
+        return items
 
     def count_soft_bounce(self, address: str, feedback_id: str, now: datetime, window: timedelta) -> int | None:
         """Count one transient bounce for `address`; None when this feedback id was counted before."""

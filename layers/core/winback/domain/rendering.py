@@ -7,6 +7,7 @@ sender does not provide is an error when the program loads, never a blank in a c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,11 +21,17 @@ if TYPE_CHECKING:
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "templates"
 LOCALES = ("en", "zh-CN")
-VARIABLES = frozenset({"name", "brand", "cta_url", "unsubscribe_url", "campaign_id"})
+# What every template may use; those that do not apply to a message are None (never missing).
+# coupon: {code, amount, expires} · recommendations: [{item_id, category, url}] ·
+# reason_urls: {need_changed, bad_experience, competitor, forgot, too_many_messages, privacy}
+VARIABLES = frozenset(
+    {"name", "brand", "cta_url", "unsubscribe_url", "campaign_id", "coupon", "recommendations", "reason_urls"}
+)
 FILES: dict[str, tuple[str, ...]] = {
     "email": ("subject.txt", "email.html", "email.txt"),
     "sms": ("sms.txt",),
     "push": ("push.txt",),
+    "inbox": ("subject.txt", "push.txt"),  # title and body of the in-app message
 }
 SMS_OPT_OUT = {"en": "Reply STOP to opt out", "zh-CN": "回复TD退订"}
 
@@ -50,6 +57,12 @@ def _environment() -> SandboxedEnvironment:
     )
 
 
+@cache
+def shipped_templates() -> frozenset[str]:
+    """The templates shipped with the layer (one folder each)."""
+    return frozenset(p.name for p in TEMPLATE_ROOT.iterdir() if p.is_dir())
+
+
 def resolve_locale(requested: str | None, default: str) -> str:
     """The shipped locale closest to the user's: any zh variant -> zh-CN, any en variant -> en."""
     if requested:
@@ -65,11 +78,12 @@ def validate_templates(program: Program) -> None:
     env = _environment()
     assert env.loader is not None
     for campaign in program.campaigns:
-        for step in campaign.steps:
+        templates = {s.template for s in campaign.steps} | {t for v in campaign.variants for t in v.templates.values()}
+        for template in sorted(templates):
             for channel in campaign.channels:
                 for locale in LOCALES:
                     for filename in FILES[channel]:
-                        name = f"{step.template}/{locale}/{filename}"
+                        name = f"{template}/{locale}/{filename}"
                         try:
                             source = env.loader.get_source(env, name)[0]
                         except Exception as exc:
@@ -79,14 +93,20 @@ def validate_templates(program: Program) -> None:
                             raise TemplateProblem(f"template {name} uses unknown variables {sorted(unknown)}")
 
 
-def render(template: str, channel: Channel, locale: str, variables: dict[str, str]) -> Rendered:
+def render(template: str, channel: Channel, locale: str, variables: Mapping[str, object]) -> Rendered:
     env = _environment()
 
     def one(filename: str) -> str:
         return env.get_template(f"{template}/{locale}/{filename}").render(**variables).strip()
 
+    missing = VARIABLES - set(variables)
+    if missing:
+        raise TemplateProblem(f"render of {template} lacks variables {sorted(missing)}")
+
     if channel == "email":
         return Rendered(subject=one("subject.txt"), html=one("email.html"), text=one("email.txt"))
     if channel == "sms":
         return Rendered(subject="", html="", text=f"{one('sms.txt')} {SMS_OPT_OUT[locale]}")
+    if channel == "inbox":
+        return Rendered(subject=one("subject.txt"), html="", text=one("push.txt"))
     return Rendered(subject="", html="", text=one("push.txt"))

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from winback.domain.addresses import contact_address
+from collections.abc import Sequence
+
+from winback.domain.addresses import contact_address, has_consent
 from winback.models.profile import Profile
 from winback.program import Campaign, Channel, Program
 
 
-def campaign_for(program: Program, tier: str) -> Campaign | None:
-    """The first campaign (in program order) that targets `tier`."""
-    return next((c for c in program.campaigns if tier in c.tiers), None)
+def campaign_for(program: Program, tier: str, segment: str | None = None) -> Campaign | None:
+    """The first campaign (in program order) whose tiers and segments both match: ordered rules,
+    so every user matches one campaign or none."""
+    for campaign in program.campaigns:
+        if tier in campaign.tiers and (campaign.segments is None or segment in campaign.segments):
+            return campaign
+    return None
 
 
-def reachable_channels(campaign: Campaign, profile: Profile) -> list[tuple[Channel, str]]:
-    """(channel, address) the user consented to and has an address for, in the campaign's order."""
-    return [
-        (ch, address)
-        for ch in campaign.channels
-        if profile.consent.get(ch)
-        and (address := contact_address(ch, profile.email, profile.phone, profile.push_endpoint))
-    ]
+def reachable_channels(channels: Sequence[Channel], profile: Profile) -> list[tuple[Channel, str]]:
+    """(channel, address) the user consented to and has an address for, in preference order."""
+    return [(ch, address) for ch in channels if has_consent(ch, profile) and (address := contact_address(ch, profile))]
 
 
 def choose_channel(campaign: Campaign, profile: Profile) -> Channel | None:
     """The campaign's most preferred channel the user consented to and has an address for."""
-    reachable = reachable_channels(campaign, profile)
+    reachable = reachable_channels(campaign.channels, profile)
     return reachable[0][0] if reachable else None

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-EventType = Literal["signup", "login", "view", "order", "profile"]
+EventType = Literal["signup", "login", "view", "order", "profile", "error", "support", "login_failed", "password_reset"]
 USER_ID_PATTERN = r"^[A-Za-z0-9_.:@+-]{1,128}$"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EVENTS_PER_REQUEST = 100
@@ -21,6 +21,8 @@ class Consent(BaseModel):
     email: bool | None = None
     sms: bool | None = None
     push: bool | None = None
+    # Using the user's hashed identifiers for advertising audiences (audience export).
+    ads: bool | None = None
 
 
 class EventProperties(BaseModel):

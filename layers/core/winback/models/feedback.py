@@ -32,6 +32,12 @@ class Complaint(_Loose):
 
 class Mail(_Loose):
     message_id: str = Field("", alias="messageId")
+    # Event publishing carries the message's tags (our campaign, step, arm, segment).
+    tags: dict[str, list[str]] = Field(default_factory=dict)
+
+    def tag(self, name: str) -> str | None:
+        values = self.tags.get(name)
+        return values[0] if values else None
 
 
 class SesNotification(_Loose):

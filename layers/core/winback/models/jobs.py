@@ -24,6 +24,8 @@ class Recipient(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: str
     episode: str = Field(description="when the user's quiet spell began (ISO); a new lapse is a new episode")
+    arm: str = Field(description="the user's arm of the campaign's experiment")
+    segment: str = Field(description="the user's segment when assigned, for the report")
 
 
 class SendJob(BaseModel):
@@ -33,3 +35,4 @@ class SendJob(BaseModel):
     step: int = Field(ge=0)
     tier: str
     recipients: list[Recipient] = Field(min_length=1, max_length=100)
+    not_after: AwareDatetime | None = Field(None, description="the step's deadline: held back past it, it is dropped")

@@ -12,8 +12,32 @@ RECENT_ITEMS_CAP = 20
 CATEGORY_CAP = 20
 RECENT_BATCHES_CAP = 10
 BOUGHT_ITEMS_CAP = 50
-# Stored as attributes of their own: the key, the optimistic-lock version, and the tier that scan updates.
-TOP_LEVEL = frozenset({"user_id", "version", "tier", "tier_entered_at"})
+# Stored as attributes of their own: the key, the optimistic-lock version, and what scan updates.
+TOP_LEVEL = frozenset({"user_id", "version", "tier", "tier_entered_at", "assignment", "journeys"})
+
+
+class Assignment(BaseModel):
+    """The user's place in a campaign's experiment for the current dormancy episode (set by scan)."""
+
+    model_config = ConfigDict(extra="ignore")
+    campaign_id: str
+    arm: str
+    segment: str
+    tier: str
+    episode: str
+    assigned_at: AwareDatetime
+    reactivated_at: AwareDatetime | None = None
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+class Journeys(BaseModel):
+    """Win-back journeys a user went through without coming back (for sunset)."""
+
+    model_config = ConfigDict(extra="ignore")
+    failed: int = 0
+    last_ended_at: AwareDatetime | None = None
 
 
 class Profile(BaseModel):
@@ -41,19 +65,28 @@ class Profile(BaseModel):
     tier: str | None = None
     tier_entered_at: AwareDatetime | None = None
     recent_batches: list[str] = Field(default_factory=list)
+    assignment: Assignment | None = None
+    journeys: Journeys = Field(default_factory=Journeys)
 
     def to_item(self) -> dict[str, Any]:
         """The DynamoDB item: the keys and what conditions and updates touch at the top level, the
         rest as one JSON document. Parsing dozens of nested attributes per item is what a scan
         worker would otherwise spend its time on (in botocore, and 14x slower again on moto)."""
         top = self.model_dump(mode="json", include=set(TOP_LEVEL), exclude_none=True)
+        if self.assignment is not None:
+            top["assignment"] = self.assignment.to_json()
+        top["journeys"] = self.journeys.model_dump_json(exclude_none=True)
         doc = self.model_dump(mode="json", exclude=set(TOP_LEVEL), exclude_none=True)
         return {**top, "doc": json.dumps({k: v for k, v in doc.items() if v not in ({}, [])}, separators=(",", ":"))}
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> Profile:
         doc = json.loads(item["doc"]) if "doc" in item else {}
-        return cls.model_validate({**doc, **{k: v for k, v in item.items() if k != "doc"}})
+        top = {k: v for k, v in item.items() if k != "doc"}
+        for name in ("assignment", "journeys"):
+            if isinstance(top.get(name), str):
+                top[name] = json.loads(top[name])
+        return cls.model_validate({**doc, **top})
 
     def signal_at(self, signal: str) -> datetime | None:
         """When the user last did `signal` ("any" = any event)."""

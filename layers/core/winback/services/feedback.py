@@ -1,8 +1,14 @@
-"""Feedback: SES bounces and complaints, and inbound SMS opt-outs, become suppressions."""
+"""Feedback: SES bounces and complaints, and inbound SMS opt-outs, become suppressions.
+
+Deliveries, bounces and complaints of tagged campaign mail are also counted in the campaign's
+experiment cell (once per message and recipient, however often SNS delivers the notification),
+and a campaign whose bounce or complaint rate passes the configured level pauses itself.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
@@ -12,31 +18,80 @@ from winback.adapters.suppression_store import SuppressionStore
 from winback.domain.addresses import address_key
 from winback.domain.opt_out import is_opt_out
 from winback.models.feedback import InboundSms, SesNotification
-from winback.program import Feedback
+from winback.observability import logger
+from winback.program import Experiments, Feedback, Program
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str
+    paused: str | None = None  # the campaign this feedback paused
 
 
 def handle_feedback(
     message: str,
     suppression: SuppressionStore,
     messaging: MessagingStore,
-    rules: Feedback,
+    program: Program,
     now: datetime,
-) -> str:
+) -> Outcome:
     """Apply one feedback message; returns what it was (for metrics and logs). Safe to repeat."""
     try:
         data = json.loads(message)
     except json.JSONDecodeError:
-        return "unknown"
+        return Outcome("unknown")
     if not isinstance(data, dict):
-        return "unknown"
+        return Outcome("unknown")
     try:
         if "notificationType" in data or "eventType" in data:
-            return _ses(SesNotification.model_validate(data), suppression, messaging, rules, now)
+            note = SesNotification.model_validate(data)
+            kind = _ses(note, suppression, messaging, program.feedback, now)
+            return Outcome(kind, _count(note, kind, messaging, program.experiments, now))
         if "originationNumber" in data and "messageBody" in data:
-            return _sms(InboundSms.model_validate(data), suppression, now)
+            return Outcome(_sms(InboundSms.model_validate(data), suppression, now))
     except ValidationError:
-        return "unknown"
-    return "unknown"
+        return Outcome("unknown")
+    return Outcome("unknown")
+
+
+_COUNTED = {"delivery": "delivered", "hard_bounce": "bounced", "complaint": "complained", "soft_bounce": "soft_bounced"}
+
+
+def _count(
+    note: SesNotification, kind: str, messaging: MessagingStore, rules: Experiments, now: datetime
+) -> str | None:
+    """Count the notification in its campaign's cell; pause the campaign if its rates pass the
+    limits. Returns the campaign id when this notification paused it."""
+    mail = note.mail
+    campaign, step, arm, segment = (mail.tag(t) for t in ("campaign", "step", "arm", "segment"))
+    counter = _COUNTED.get(kind)
+    if not (campaign and step and step.isdigit() and arm and segment and counter and mail.message_id):
+        return None
+    if not messaging.first_time("ses", f"{mail.message_id}#{kind}", now):
+        return None
+    messaging.add_cell(campaign, int(step), arm, segment, {counter: 1})
+    if counter not in ("bounced", "complained"):
+        return None
+    totals = messaging.add_totals(campaign, {counter: 1})
+    reason = pause_reason(totals, rules)
+    if reason and messaging.pause(campaign, reason, now):
+        logger.warning("campaign paused itself", extra={"campaign_id": campaign, "reason": reason})
+        return campaign
+    return None
+
+
+def pause_reason(totals: dict[str, int], rules: Experiments) -> str | None:
+    """Why a campaign with these running totals must stop sending (None: it may go on)."""
+    sent = totals.get("sent", 0)
+    if sent < rules.pause_min_sent:
+        return None
+    bounce_rate = totals.get("bounced", 0) / sent
+    complaint_rate = totals.get("complained", 0) / sent
+    if bounce_rate > rules.max_bounce_rate:
+        return f"bounce rate {bounce_rate:.2%} over {rules.max_bounce_rate:.2%} after {sent} sends"
+    if complaint_rate > rules.max_complaint_rate:
+        return f"complaint rate {complaint_rate:.3%} over {rules.max_complaint_rate:.3%} after {sent} sends"
+    return None
 
 
 def _ses(

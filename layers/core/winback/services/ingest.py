@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
 from winback.adapters.activity_store import ActivityStore
+from winback.adapters.coupon_store import Redemption, RedemptionStatus
+from winback.domain.attribution import Attribution, attribute
 from winback.domain.profile_merge import merge_events
 from winback.models.events import ActivityEvent, parse_body
 from winback.models.profile import Profile
@@ -38,6 +41,9 @@ class IngestResult:
     users: int
     applied: int
     already_applied: int
+    reactivated: int = 0
+    coupons_redeemed: int = 0
+    coupons_rejected: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -65,14 +71,51 @@ def validate_body(raw: Any) -> list[ActivityEvent]:
         ) from exc
 
 
-def apply_events(events: Sequence[ActivityEvent], batch_id: str, store: ActivityStore, signal: str) -> IngestResult:
+@dataclass(frozen=True)
+class AttributionRules:
+    signal: str
+    window_days: int
+
+
+class CouponRedeemer(Protocol):
+    def redeem(self, code: str, user_id: str, order_at: datetime, order_ref: str) -> Redemption: ...
+
+
+def redeem_coupons(
+    events: Sequence[ActivityEvent], batch_id: str, coupons: CouponRedeemer
+) -> dict[str, list[Redemption]]:
+    """Redeem the coupon codes orders carry, per user. The order reference (request and position)
+    is the same when the request is retried, so a retry finds its redemption done: `redeemed_before`."""
+    found: dict[str, list[Redemption]] = defaultdict(list)
+    for index, event in enumerate(events):
+        code = event.properties.coupon_code
+        if event.type == "order" and code:
+            found[event.user_id].append(coupons.redeem(code, event.user_id, event.occurred_at, f"{batch_id}#{index}"))
+    return found
+
+
+def apply_events(
+    events: Sequence[ActivityEvent],
+    batch_id: str,
+    store: ActivityStore,
+    signal: str,
+    attribution: AttributionRules,
+    record: Callable[[Attribution], None],
+    coupons: CouponRedeemer,
+) -> IngestResult:
     """One conditional write per user. A profile that already holds `batch_id` is left alone, so a
-    request retried after a partial failure completes without counting anything twice."""
+    request retried after a partial failure completes without counting anything twice.
+
+    When the events reactivate a user assigned to a campaign (or bring revenue in its window), the
+    assignment is updated in the same write and `record` counts it once that write succeeded.
+    Coupons are redeemed first: exactly once per code, and a rejected code (expired, used, another
+    user's) is counted and logged while the order itself still counts."""
+    redemptions = redeem_coupons(events, batch_id, coupons)
     by_user: dict[str, list[ActivityEvent]] = defaultdict(list)
     for event in events:
         by_user[event.user_id].append(event)
     profiles = store.get_many(by_user)
-    applied = already = 0
+    applied = already = reactivated = 0
     for user_id, user_events in by_user.items():
         current = profiles.get(user_id)
         for _ in range(MAX_WRITE_ATTEMPTS):
@@ -82,10 +125,30 @@ def apply_events(events: Sequence[ActivityEvent], batch_id: str, store: Activity
                 break
             merged = merge_events(base, user_events, batch_id, signal)
             merged.version = base.version + 1
+            found = attribute(base.assignment, user_events, attribution.signal, attribution.window_days)
+            redeemed = [r for r in redemptions.get(user_id, []) if r.status is RedemptionStatus.REDEEMED]
+            a = base.assignment
+            if a is not None and any(r.campaign_id == a.campaign_id for r in redeemed):
+                found = found or Attribution(assignment=a)
+                found.counts["coupons_redeemed"] += sum(r.campaign_id == a.campaign_id for r in redeemed)
+            if found is not None:
+                merged.assignment = found.assignment
             if store.put(merged, expected_version=base.version):
                 applied += 1
+                if found is not None:
+                    record(found)
+                    reactivated += found.counts["reactivated"]
                 break
             current = store.get(user_id)
         else:
             raise ProfileContention(f"profile kept changing during {MAX_WRITE_ATTEMPTS} attempts")
-    return IngestResult(events=len(events), users=len(by_user), applied=applied, already_applied=already)
+    statuses = Counter(r.status.value for found in redemptions.values() for r in found)
+    return IngestResult(
+        events=len(events),
+        users=len(by_user),
+        applied=applied,
+        already_applied=already,
+        reactivated=reactivated,
+        coupons_redeemed=statuses["redeemed"],
+        coupons_rejected=sum(n for status, n in statuses.items() if status not in ("redeemed", "redeemed_before")),
+    )

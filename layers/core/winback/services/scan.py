@@ -1,21 +1,28 @@
 """Scan: walk one parallel-scan segment page by page, find users who crossed a dormancy tier,
-and enqueue packed send jobs. Memory holds one page; a continuation job carries on near timeout."""
+assign each to an arm of their campaign's experiment, and enqueue packed send jobs for the
+treated ones. Memory holds one page; a continuation job carries on near timeout."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.queues import send_all
+from winback.adapters.suppression_store import SuppressionStore
+from winback.domain.addresses import address_key, contact_address
 from winback.domain.dormancy import dormancy_tier, dormant_since
+from winback.domain.experiment import assign
 from winback.domain.targeting import campaign_for
 from winback.models.jobs import Recipient, ScanJob, SendJob
-from winback.models.profile import Profile
+from winback.models.profile import Assignment, Journeys, Profile
 from winback.observability import logger
-from winback.program import Program
+from winback.program import CHANNELS, HOLDOUT, Program
+
+Segmenter = Callable[[Profile, datetime], str]
 
 
 @dataclass
@@ -28,11 +35,23 @@ class ScanResult:
 class _Target:
     profile: Profile
     tier: str
-    campaign_id: str
-    episode: str
+    journeys: Journeys
+    assignment: Assignment | None  # None: sunset, the user leaves win-back for good
 
 
-def _decide(profile: Profile, job: ScanJob, program: Program, tally: Counter[str]) -> _Target | None:
+def _journeys_after(previous: Assignment | None, journeys: Journeys) -> tuple[Journeys, bool]:
+    """The journey record once the previous journey is over, and whether that journey failed.
+    A held-out user got no journey; a user who came back resets the count."""
+    if previous is None or previous.arm == HOLDOUT:
+        return journeys, False
+    if previous.reactivated_at is not None:
+        return Journeys(failed=0, last_ended_at=journeys.last_ended_at), False
+    return Journeys(failed=journeys.failed + 1, last_ended_at=previous.assigned_at), True
+
+
+def _decide(
+    profile: Profile, job: ScanJob, program: Program, segment_of: Segmenter, tally: Counter[str]
+) -> _Target | None:
     tier = dormancy_tier(profile, program.dormancy, job.as_of)
     if tier is None:
         tally["active"] += 1
@@ -41,38 +60,86 @@ def _decide(profile: Profile, job: ScanJob, program: Program, tally: Counter[str
     if profile.tier == tier.name:
         tally["already_handled"] += 1
         return None
-    campaign = campaign_for(program, tier.name)
+    segment = segment_of(profile, job.as_of)
+    campaign = campaign_for(program, tier.name, segment)
     since = dormant_since(profile, program.dormancy)
     if campaign is None or since is None:
         tally["no_campaign"] += 1
-        logger.info("no campaign for tier", extra={"user_id": profile.user_id, "tier": tier.name})
+        logger.info("no campaign matches", extra={"user_id": profile.user_id, "tier": tier.name, "segment": segment})
         return None
-    return _Target(profile=profile, tier=tier.name, campaign_id=campaign.id, episode=since.isoformat())
+    previous = profile.assignment
+    journeys, failed = _journeys_after(previous, profile.journeys)
+    if (
+        failed
+        and previous is not None
+        and job.as_of < previous.assigned_at + timedelta(days=program.sunset.cooldown_days)
+    ):
+        tally["cooling_off"] += 1
+        return None
+    if journeys.failed >= program.sunset.max_failed_journeys:
+        return _Target(profile=profile, tier=tier.name, journeys=journeys, assignment=None)
+    arm = assign(campaign, profile.user_id, program.holdout_percent(campaign))
+    assignment = Assignment(
+        campaign_id=campaign.id,
+        arm=arm,
+        segment=segment,
+        tier=tier.name,
+        episode=since.isoformat(),
+        assigned_at=job.as_of,
+    )
+    logger.info(
+        "matched campaign",
+        extra={
+            "user_id": profile.user_id,
+            "tier": tier.name,
+            "campaign_id": campaign.id,
+            "arm": arm,
+            "segment": segment,
+        },
+    )
+    return _Target(profile=profile, tier=tier.name, journeys=journeys, assignment=assignment)
 
 
-def _pack(job: ScanJob, targets: list[_Target], per_job: int) -> list[str]:
+def _pack(job: ScanJob, targets: list[_Target], program: Program) -> list[str]:
+    per_job = program.scan.recipients_per_job
     groups: dict[tuple[str, str], list[Recipient]] = {}
     for t in targets:
-        groups.setdefault((t.campaign_id, t.tier), []).append(Recipient(user_id=t.profile.user_id, episode=t.episode))
+        a = t.assignment
+        if a is None or a.arm == HOLDOUT:
+            continue
+        recipient = Recipient(user_id=t.profile.user_id, episode=a.episode, arm=a.arm, segment=a.segment)
+        groups.setdefault((a.campaign_id, t.tier), []).append(recipient)
     bodies: list[str] = []
     for (campaign_id, tier), recipients in groups.items():
         for start in range(0, len(recipients), per_job):
+            first = program.campaign(campaign_id).steps[0]
             send_job = SendJob(
                 run_id=job.run_id,
                 campaign_id=campaign_id,
                 step=0,
                 tier=tier,
                 recipients=recipients[start : start + per_job],
+                not_after=job.as_of + timedelta(days=first.deadline_days),
             )
             bodies.append(send_job.model_dump_json())
     return bodies
+
+
+def _sunset(profile: Profile, suppression: SuppressionStore, now: datetime) -> None:
+    """Suppress every address of a user who let too many journeys pass: reason `sunset`."""
+    for channel in CHANNELS:
+        address = contact_address(channel, profile)
+        if address:
+            suppression.suppress(address_key(channel, address), "sunset", "scan", now)
 
 
 def scan_segment(
     job: ScanJob,
     store: ActivityStore,
     stats: MessagingStore,
+    suppression: SuppressionStore,
     program: Program,
+    segment_of: Segmenter,
     send_queue_url: str,
     scan_queue_url: str,
     remaining_ms: Callable[[], int],
@@ -85,17 +152,27 @@ def scan_segment(
         page = store.scan_page(job.segment, job.total_segments, key, program.scan.page_size)
         pages += 1
         tally["scanned"] += len(page.profiles)
-        targets = [t for p in page.profiles if (t := _decide(p, job, program, tally)) is not None]
+        targets = [t for p in page.profiles if (t := _decide(p, job, program, segment_of, tally)) is not None]
         if targets:
             # Enqueue before marking: a crash in between re-targets the users next time, and the
             # send ledger turns that into no second message; the reverse order could lose them.
-            send_all(send_queue_url, _pack(job, targets, program.scan.recipients_per_job))
-            tally["targeted"] += len(targets)
-            for campaign_id, count in Counter(t.campaign_id for t in targets).items():
-                stats.add_counters(campaign_id, 0, {"targeted": count})
+            send_all(send_queue_url, _pack(job, targets, program))
+            assigned: Counter[tuple[str, str, str]] = Counter()
             for t in targets:
-                if not store.mark_tier(t.profile.user_id, t.tier, job.as_of, t.profile.version):
+                if not store.mark_tier(
+                    t.profile.user_id, t.tier, job.as_of, t.profile.version, t.assignment, t.journeys
+                ):
                     tally["changed_during_scan"] += 1
+                elif t.assignment is None:
+                    _sunset(t.profile, suppression, job.as_of)
+                    tally["sunset"] += 1
+                else:
+                    # Counted once: only the scan whose conditional write recorded the assignment.
+                    a = t.assignment
+                    assigned[(a.campaign_id, a.arm, a.segment)] += 1
+                    tally["held_out" if a.arm == HOLDOUT else "targeted"] += 1
+            for (campaign_id, arm, segment), count in assigned.items():
+                stats.add_cell(campaign_id, None, arm, segment, {"assigned": count})
         key = page.next_key
         if not key:
             break

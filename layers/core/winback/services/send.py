@@ -1,21 +1,31 @@
-"""Send: for each user of a packed job, apply the guards in order, then deliver once.
+"""Send: one step of a campaign's journey for each user of a packed job, guarded, delivered once.
 
-Guards: still dormant in the same episode (fresh profile) · not already sent (ledger) ·
-reachable channel with consent · address not suppressed · frequency cap has room.
+Guards, in order: campaign not paused · step deadline not passed · still dormant in the same
+episode (a user who came back leaves the journey) · not already sent (ledger) · their answer to
+"why did you leave" allows another message · a channel of the step with consent and an address ·
+address not suppressed · outside the channel's quiet hours in the user's time zone · frequency cap
+has room. Quiet hours, a full cap and a paused campaign DEFER the message (DynamoDB, released by
+the hourly schedule) rather than drop it, unless the step's deadline passes first.
+
 The ledger entry and the cap slot are claimed in one conditional write of the user's send state
 before the provider is called, so a redelivered job, a concurrent duplicate or a crash never
 produces a second message. A claim whose outcome is unknown stays claimed: never resent.
+After a step goes out, the user's next step is deferred until its delay has passed.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-from datetime import timedelta
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from winback.adapters.channels import EmailChannel, PushChannel, Rejected, SmsChannel, Throttled, Uncertain
+from winback.adapters.coupon_store import CouponStore, IssuedCoupon
+from winback.adapters.deferral_store import DeferralStore
 from winback.adapters.dynamo import batch_get
+from winback.adapters.inbox_store import InboxChannel
 from winback.adapters.messaging_store import (
     FAILED,
     LEDGER_TTL,
@@ -23,24 +33,32 @@ from winback.adapters.messaging_store import (
     Claim,
     MessagingStore,
     SendState,
+    pause_key,
     send_key,
     state_key,
 )
+from winback.adapters.offer_bus import OfferBus, OfferNotPublished
+from winback.adapters.reason_store import answer_key
 from winback.adapters.suppression_store import SuppressionStore
 from winback.clock import Clock
 from winback.domain.addresses import address_key
+from winback.domain.coupons import coupon_expiry, coupon_value_minor
 from winback.domain.dormancy import dormant_since
 from winback.domain.frequency import has_room, live_sends
-from winback.domain.rendering import render, resolve_locale
+from winback.domain.quiet_hours import next_allowed
+from winback.domain.reasons import ANSWERS, Route, route
+from winback.domain.recommendations import Recommender
+from winback.domain.rendering import render, resolve_locale, shipped_templates
 from winback.domain.targeting import reachable_channels
-from winback.domain.tokens import sign_token
+from winback.models.incentives import CouponIncentive, OfferIncentive
 from winback.models.jobs import Recipient, SendJob
 from winback.models.profile import Profile
 from winback.observability import logger
-from winback.program import Channel, Program
+from winback.program import Campaign, Channel, Program
+from winback.services.send_content import Message, variables
 
-DEFAULT_NAME = {"en": "there", "zh-CN": "朋友"}
 _CLAIM_ATTEMPTS = 3
+PAUSE_RECHECK = timedelta(hours=1)
 
 
 class SendThrottled(Exception):
@@ -52,12 +70,38 @@ class SendDeps:
     activity_table: str
     messaging: MessagingStore
     suppression: SuppressionStore
+    deferrals: DeferralStore
+    coupons: CouponStore
+    offers: OfferBus | None
     email: EmailChannel
     sms: SmsChannel
     push: PushChannel
+    inbox: InboxChannel
+    recommender: Recommender
     unsubscribe_key: bytes
     public_base_url: str
     clock: Clock
+
+
+class Tally:
+    """What happened to each recipient: in total (metrics, logs) and per experiment cell (report)."""
+
+    def __init__(self) -> None:
+        self.total: Counter[str] = Counter()
+        self.cells: dict[tuple[str, str], Counter[str]] = {}
+
+    def add(self, recipient: Recipient, name: str) -> None:
+        self.total[name] += 1
+        self.cells.setdefault((recipient.arm, recipient.segment), Counter())[name] += 1
+
+
+@dataclass
+class _Plan:
+    """The job's decisions: who is sent now, who waits until when (and why), who was sent."""
+
+    deferred: dict[tuple[datetime, str], list[Recipient]] = field(default_factory=lambda: defaultdict(list))
+    sent: list[Recipient] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -68,159 +112,309 @@ class _Planned:
     address: str
     key: str
     state: SendState
+    template: str
 
 
-def _with_query(url: str, query: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}{query}"
+def _group_key(kind: str, job: SendJob, recipients: list[Recipient]) -> str:
+    """The same recipients deferred for the same reason get the same key: a redelivered job
+    overwrites its deferral instead of adding a second one."""
+    digest = hashlib.sha256("|".join(sorted(f"{r.user_id}#{r.episode}" for r in recipients)).encode()).hexdigest()
+    return f"{kind}#{job.campaign_id}#{job.step}#{digest[:24]}"
+
+
+def _defer(deps: SendDeps, job: SendJob, recipients: list[Recipient], due: datetime, kind: str) -> None:
+    body = job.model_copy(update={"recipients": recipients}).model_dump_json()
+    deps.deferrals.defer(_group_key(kind, job, recipients), body, due, kind)
+
+
+def _sent_since(state: SendState, campaign_id: str, episode: str, since: datetime) -> int:
+    """Messages of this campaign and episode claimed after `since`."""
+    return sum(
+        1
+        for key, at in state.ledger.items()
+        if key.startswith(f"{campaign_id}#") and key.endswith(f"#{episode}") and at > since.timestamp()
+    )
+
+
+def _route(answer: dict[str, Any] | None) -> tuple[Route, datetime | None]:
+    if answer is None or answer.get("reason") not in ANSWERS:
+        return Route(), None
+    answered = answer.get("answered_at")
+    return route(answer["reason"]), datetime.fromisoformat(str(answered)) if answered else None
 
 
 def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
     campaign = program.campaign(job.campaign_id)
-    step = campaign.steps[job.step]
-    tally: Counter[str] = Counter()
+    now = deps.clock.now()
+    tally = Tally()
+    messaging_keys = [state_key(r.user_id) for r in job.recipients]
+    messaging_keys += [answer_key(r.user_id, job.campaign_id, r.episode) for r in job.recipients]
     found = batch_get(
         {
             deps.activity_table: [{"user_id": r.user_id} for r in job.recipients],
-            deps.messaging.table: [state_key(r.user_id) for r in job.recipients],
+            deps.messaging.table: [*messaging_keys, pause_key(job.campaign_id)],
         }
     )
     profiles = {i["user_id"]: Profile.from_item(i) for i in found[deps.activity_table]}
-    states = {i["pk"].removeprefix("user#"): SendState.from_item(i) for i in found[deps.messaging.table]}
+    states: dict[str, SendState] = {}
+    answers: dict[str, dict[str, Any]] = {}
+    paused = False
+    for row in found[deps.messaging.table]:
+        if row["pk"].startswith("pause#"):
+            paused = True
+        elif row["sk"] == "sendstate":
+            states[row["pk"].removeprefix("user#")] = SendState.from_item(row)
+        else:
+            answers[row["pk"].removeprefix("user#")] = row
 
-    candidates: list[tuple[Recipient, Profile, str, SendState, list[tuple[Channel, str]]]] = []
+    if paused:
+        # Nothing is lost while a campaign is paused: the job waits and is looked at again hourly.
+        _defer(deps, job, job.recipients, now + PAUSE_RECHECK, "paused")
+        tally.total["paused"] += len(job.recipients)
+        return tally.total
+    if job.not_after is not None and now > job.not_after:
+        for recipient in job.recipients:
+            tally.add(recipient, "dropped")
+        _count(deps, job, tally)
+        return tally.total
+
+    plan = _Plan()
+    candidates = _candidates(job, campaign, program, profiles, states, answers, tally)
+    # Fallback: a suppressed address (a bounce, a STOP) moves the user to their next channel.
+    suppressed = deps.suppression.suppressed(address_key(ch, a) for *_, options in candidates for ch, a in options)
+    ready: list[_Planned] = []
+    for recipient, profile, key, state, template, options in candidates:
+        usable = [(ch, a) for ch, a in options if address_key(ch, a) not in suppressed]
+        if not usable:
+            tally.add(recipient, "suppressed")
+            continue
+        channel, address = usable[0]
+        allowed = next_allowed(now, program.quiet_hours.get(channel), profile.time_zone, program.default_time_zone)
+        if allowed > now:
+            _hold(plan, job, recipient, allowed, "quiet_hours", tally)
+            continue
+        ready.append(_Planned(recipient, profile, channel, address, key, state, template))
+
+    throttled = False
+    try:
+        for item in ready:
+            _send_one(item, job, campaign, program, deps, plan, tally)
+    except SendThrottled:
+        throttled = True
+    finally:
+        deps.messaging.record_outcomes(plan.outcomes)
+        for (due, kind), recipients in plan.deferred.items():
+            _defer(deps, job, recipients, due, kind)
+        _schedule_next_step(job, campaign, plan.sent, deps, now)
+        _count(deps, job, tally)
+    if throttled:
+        raise SendThrottled(f"throttled after {tally.total['sent']} sends")
+    return tally.total
+
+
+def _count(deps: SendDeps, job: SendJob, tally: Tally) -> None:
+    for (arm, segment), counts in tally.cells.items():
+        deps.messaging.add_cell(job.campaign_id, job.step, arm, segment, counts)
+    deps.messaging.add_totals(job.campaign_id, {"sent": tally.total["sent"]})
+
+
+def _hold(plan: _Plan, job: SendJob, recipient: Recipient, until: datetime, kind: str, tally: Tally) -> None:
+    """Defer the recipient's message to `until`, or drop it when that is past the step's deadline."""
+    if job.not_after is not None and until > job.not_after:
+        tally.add(recipient, "dropped")
+        return
+    plan.deferred[(until, kind)].append(recipient)
+    tally.add(recipient, "deferred")
+
+
+def _candidates(
+    job: SendJob,
+    campaign: Campaign,
+    program: Program,
+    profiles: dict[str, Profile],
+    states: dict[str, SendState],
+    answers: dict[str, dict[str, Any]],
+    tally: Tally,
+) -> list[tuple[Recipient, Profile, str, SendState, str, list[tuple[Channel, str]]]]:
+    out = []
+    templates = shipped_templates()
     for recipient in job.recipients:
         profile = profiles.get(recipient.user_id)
         if profile is None:
-            tally["missing_profile"] += 1
+            tally.add(recipient, "missing_profile")
             continue
         since = dormant_since(profile, program.dormancy)
         if since is None or since.isoformat() != recipient.episode:
-            tally["active_again"] += 1
+            tally.add(recipient, "active_again")  # left the journey by coming back
             continue
         key = send_key(job.campaign_id, job.step, recipient.episode)
         state = states.get(recipient.user_id, SendState())
         if key in state.ledger:
-            tally["already_sent"] += 1
+            tally.add(recipient, "already_sent")
             continue
-        options = reachable_channels(campaign, profile)
+        answer_route, answered_at = _route(answers.get(recipient.user_id))
+        if answered_at is not None and not answer_route.allows_another(
+            _sent_since(state, job.campaign_id, recipient.episode, answered_at)
+        ):
+            tally.add(recipient, "journey_stopped")
+            continue
+        template = answer_route.template_for(templates, campaign.template_for(job.step, recipient.arm))
+        options = reachable_channels(campaign.step_channels(job.step), profile)
         if not options:
-            tally["no_channel"] += 1
+            tally.add(recipient, "no_channel")
             continue
-        candidates.append((recipient, profile, key, state, options))
-
-    # Fallback: a suppressed address (a bounce, a STOP) moves the user to their next channel.
-    suppressed = deps.suppression.suppressed(address_key(ch, a) for *_, options in candidates for ch, a in options)
-    planned: list[_Planned] = []
-    for recipient, profile, key, state, options in candidates:
-        usable = [(ch, a) for ch, a in options if address_key(ch, a) not in suppressed]
-        if not usable:
-            tally["suppressed"] += 1
-            continue
-        planned.append(_Planned(recipient, profile, usable[0][0], usable[0][1], key, state))
-
-    outcomes: list[dict[str, Any]] = []
-    throttled = False
-    try:
-        for item in planned:
-            outcome = _send_one(item, job, step.template, program, deps, tally)
-            if outcome is not None:
-                outcomes.append(outcome)
-    except SendThrottled:
-        throttled = True
-    finally:
-        deps.messaging.record_outcomes(outcomes)
-        deps.messaging.add_counters(job.campaign_id, job.step, tally)
-    if throttled:
-        raise SendThrottled(f"throttled after {tally['sent']} sends")
-    return tally
+        out.append((recipient, profile, key, state, template, options))
+    return out
 
 
-def _claim(item: _Planned, program: Program, deps: SendDeps, tally: Counter[str]) -> bool:
-    """Claim the send and a cap slot; re-read and retry when another writer changed the state."""
+def _schedule_next_step(job: SendJob, campaign: Campaign, sent: list[Recipient], deps: SendDeps, now: datetime) -> None:
+    nxt = job.step + 1
+    if not sent or nxt >= len(campaign.steps):
+        return
+    step = campaign.steps[nxt]
+    due = now + timedelta(days=step.delay_days)
+    follow = job.model_copy(update={"step": nxt, "not_after": due + timedelta(days=step.deadline_days)})
+    _defer(deps, follow, sent, due, "next_step")
+
+
+def _claim(item: _Planned, job: SendJob, program: Program, deps: SendDeps, plan: _Plan, tally: Tally) -> bool:
+    """Claim the send and a cap slot; re-read and retry when another writer changed the state.
+    A full cap defers the message to when its oldest slot leaves the window."""
     cap = program.frequency_caps.get(item.channel)
     user_id = item.recipient.user_id
     state = item.state
     for _ in range(_CLAIM_ATTEMPTS):
         now = deps.clock.now()
         if item.key in state.ledger:
-            tally["already_sent"] += 1
+            tally.add(item.recipient, "already_sent")
             return False
         slots = state.caps.get(item.channel, {})
         if cap is not None:
             if not has_room(slots, cap, now):
-                tally["capped"] += 1
+                room = datetime.fromtimestamp(min(live_sends(slots, cap, now).values()), now.tzinfo)
+                _hold(plan, job, item.recipient, room + timedelta(days=cap.window_days, seconds=1), "capped", tally)
                 return False
             slots = live_sends(slots, cap, now)
         if deps.messaging.claim(user_id, item.key, item.channel, state, slots, now) is Claim.CLAIMED:
             return True
         state = deps.messaging.read_state(user_id)
-    tally["contention"] += 1
+    tally.add(item.recipient, "contention")
     return False
 
 
-def _send_one(
-    item: _Planned, job: SendJob, template: str, program: Program, deps: SendDeps, tally: Counter[str]
-) -> dict[str, Any] | None:
-    if not _claim(item, program, deps, tally):
+def _incentive(
+    item: _Planned, job: SendJob, campaign: Campaign, deps: SendDeps, tally: Tally, now: datetime
+) -> IssuedCoupon | None:
+    """The step's offer for this user: a coupon within the campaign's budget (None when spent: the
+    message goes without an offer), or a grant announced on the offers bus."""
+    step = campaign.steps[job.step]
+    incentive = step.incentive
+    variant = campaign.variant(item.recipient.arm)
+    r = item.recipient
+    if variant is not None and not variant.incentives:
         return None
+    if step.coupon_from_step is not None:
+        earlier = deps.coupons.issued(r.user_id, job.campaign_id, step.coupon_from_step, r.episode)
+        if earlier is not None and earlier.expires_at > now:
+            return earlier
+    if incentive is None:
+        return None
+    if isinstance(incentive, CouponIncentive):
+        coupon = deps.coupons.issue(
+            r.user_id,
+            job.campaign_id,
+            job.step,
+            r.episode,
+            coupon_value_minor(incentive, r.segment),
+            incentive.currency,
+            coupon_expiry(incentive, now),
+            campaign.coupon_budget,
+            now,
+        )
+        tally.add(r, "coupon_issued" if coupon is not None else "offer_budget_spent")
+        return coupon
+    if isinstance(incentive, OfferIncentive) and deps.offers is not None:
+        try:
+            deps.offers.grant(r.user_id, job.campaign_id, job.step, r.episode, incentive, now)
+            tally.add(r, "offer_granted")
+        except OfferNotPublished:
+            tally.add(r, "offer_unpublished")
+            logger.warning("offer recorded but not yet announced", extra={"user_id": r.user_id})
+    return None
+
+
+def _send_one(
+    item: _Planned, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, plan: _Plan, tally: Tally
+) -> None:
+    if not _claim(item, job, program, deps, plan, tally):
+        return
     user_id = item.recipient.user_id
-    locale = resolve_locale(item.profile.locale, program.default_locale)
     now = deps.clock.now()
-    token = sign_token(
-        deps.unsubscribe_key,
-        user_id,
-        item.channel,
-        job.campaign_id,
-        now,
-        timedelta(days=program.unsubscribe_token_days),
+    try:
+        coupon = _incentive(item, job, campaign, deps, tally, now)
+    except Exception:
+        deps.messaging.release(user_id, item.key, item.channel)  # nothing went out: the retry may send
+        raise
+    message = Message(
+        profile=item.profile,
+        channel=item.channel,
+        campaign_id=job.campaign_id,
+        step=job.step,
+        arm=item.recipient.arm,
+        episode=item.recipient.episode,
+        locale=resolve_locale(item.profile.locale, program.default_locale),
     )
-    unsubscribe_url = f"{deps.public_base_url.rstrip('/')}/unsubscribe?token={token}"
-    content = render(
-        template,
-        item.channel,
-        locale,
-        {
-            "name": item.profile.name or DEFAULT_NAME[locale],
-            "brand": program.brand,
-            "campaign_id": job.campaign_id,
-            "cta_url": _with_query(
-                program.site_url, f"utm_source=winback&utm_medium={item.channel}&utm_campaign={job.campaign_id}"
-            ),
-            "unsubscribe_url": unsubscribe_url,
-        },
-    )
+    values = variables(message, program, deps.recommender, coupon, deps.unsubscribe_key, deps.public_base_url, now)
+    content = render(item.template, item.channel, message.locale, values)
     record: dict[str, Any] = {
         "pk": f"user#{user_id}",
         "sk": f"msg#{item.key}",
         "campaign_id": job.campaign_id,
         "step": job.step,
+        "arm": item.recipient.arm,
         "run_id": job.run_id,
         "channel": item.channel,
+        "template": item.template,
         "at": now.isoformat(),
         "expires_at": int((now + LEDGER_TTL).timestamp()),
     }
     try:
         if item.channel == "email":
-            tags = {"campaign": job.campaign_id, "step": str(job.step)}
-            message_id = deps.email.send(item.address, content, unsubscribe_url, tags)
+            tags = {
+                "campaign": job.campaign_id,
+                "step": str(job.step),
+                "arm": item.recipient.arm,
+                "segment": item.recipient.segment,
+            }
+            message_id = deps.email.send(item.address, content, str(values["unsubscribe_url"]), tags)
         elif item.channel == "sms":
             message_id = deps.sms.send(item.address, content)
-        else:
+        elif item.channel == "push":
             message_id = deps.push.send(item.address, content)
+        else:
+            message_id = deps.inbox.send(
+                user_id, item.key, content.subject, content.text, str(values["cta_url"]), job.campaign_id, job.step
+            )
     except Throttled as exc:
         deps.messaging.release(user_id, item.key, item.channel)
-        tally["throttled"] += 1
+        tally.add(item.recipient, "throttled")
         raise SendThrottled(exc.code) from exc
     except Rejected as exc:
-        tally["failed"] += 1
+        tally.add(item.recipient, "failed")
         logger.warning("provider rejected message", extra={"user_id": user_id, "code": exc.code})
-        return {**record, "status": FAILED, "error": exc.code}
+        plan.outcomes.append({**record, "status": FAILED, "error": exc.code})
+        return
     except Uncertain as exc:
-        tally["unknown"] += 1
+        tally.add(item.recipient, "unknown")
         logger.warning(
             "send outcome unknown; stays claimed, never resent", extra={"user_id": user_id, "code": exc.code}
         )
-        return {**record, "status": "unknown", "error": exc.code}
-    tally["sent"] += 1
-    tally[f"sent_{item.channel}"] += 1
-    return {**record, "status": SENT, "message_id": message_id}
+        plan.outcomes.append({**record, "status": "unknown", "error": exc.code})
+        return
+    tally.add(item.recipient, "sent")
+    tally.add(item.recipient, f"sent_{item.channel}")
+    if item.channel != "email":
+        # Only SES reports deliveries; for the others the provider's acceptance is the delivery.
+        tally.add(item.recipient, "delivered")
+    plan.sent.append(item.recipient)
+    plan.outcomes.append({**record, "status": SENT, "message_id": message_id})

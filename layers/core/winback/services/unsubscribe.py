@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from winback.adapters.activity_store import ActivityStore
+from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.suppression_store import SuppressionStore
 from winback.domain.addresses import address_key, contact_address
 from winback.domain.tokens import UnsubscribeClaim
@@ -14,13 +15,18 @@ MAX_WRITE_ATTEMPTS = 5
 
 
 def unsubscribe(
-    claim: UnsubscribeClaim, activity: ActivityStore, suppression: SuppressionStore, now: datetime
+    claim: UnsubscribeClaim,
+    activity: ActivityStore,
+    suppression: SuppressionStore,
+    messaging: MessagingStore,
+    now: datetime,
 ) -> Profile | None:
-    """Idempotent: repeating it changes nothing further."""
+    """Idempotent: repeating it changes nothing further. The first withdrawal of consent is counted
+    in the experiment cell of the campaign whose message carried the link."""
     profile = activity.get(claim.user_id)
     if profile is None:
         return None
-    address = contact_address(claim.channel, profile.email, profile.phone, profile.push_endpoint)
+    address = contact_address(claim.channel, profile)
     if address:
         suppression.suppress(address_key(claim.channel, address), "unsubscribe", f"campaign:{claim.campaign_id}", now)
     for _ in range(MAX_WRITE_ATTEMPTS):
@@ -31,6 +37,9 @@ def unsubscribe(
         updated.updated_at[f"consent.{claim.channel}"] = now
         updated.version = profile.version + 1
         if activity.put(updated, expected_version=profile.version):
+            a = profile.assignment
+            if a is not None and a.campaign_id == claim.campaign_id:
+                messaging.add_cell(a.campaign_id, None, a.arm, a.segment, {"unsubscribed": 1})
             break
         fresh = activity.get(claim.user_id)
         if fresh is None:

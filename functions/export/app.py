@@ -1,0 +1,66 @@
+"""Weekly schedule: export the hashed identifiers of consented dormant users, one CSV per tier, to S3."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from winback.adapters.activity_store import ActivityStore
+from winback.adapters.audience_sink import S3AudienceSink
+from winback.clock import SystemClock
+from winback.models.profile import Profile
+from winback.observability import logger, metrics, tracer
+from winback.program import load_program
+from winback.services.audience_export import export_audiences
+from winback.settings import get_settings
+
+EXPORT_PREFIX = "audiences"
+
+
+def _as_of(event: dict[str, Any]) -> datetime:
+    """The scheduled time of this run (Scheduler's `time`), so a retried invocation rewrites the same run."""
+    scheduled = event.get("time") if isinstance(event, dict) else None
+    return datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else SystemClock().now()
+
+
+def _audience_bucket() -> str:
+    bucket = os.environ.get("AUDIENCE_BUCKET", "")
+    if not bucket:
+        raise RuntimeError("AUDIENCE_BUCKET is not set")
+    return bucket
+
+
+def _tier_segment(profile: Profile) -> str | None:
+    return profile.tier
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = get_settings()
+    program = load_program(settings.program_path)
+    as_of = _as_of(event)
+    result = export_audiences(
+        ActivityStore(settings.activity_table),
+        S3AudienceSink(_audience_bucket(), EXPORT_PREFIX).run,
+        _tier_segment,
+        {tier.name for tier in program.dormancy.tiers},
+        run_id=f"export-{as_of:%Y%m%dT%H%M%SZ}",
+        now=SystemClock().now(),
+    )
+    metrics.add_metric(name="AudienceUsersExported", unit=MetricUnit.Count, value=sum(result.counts.values()))
+    logger.info(
+        "audiences exported",
+        extra={
+            "run_id": result.run_id,
+            "manifest": result.manifest_key,
+            "segments": result.counts,
+            "tally": dict(result.tally),
+        },
+    )
+    return {"run_id": result.run_id, "manifest_key": result.manifest_key, "segments": result.counts}

@@ -1,0 +1,61 @@
+"""Daily schedule, ahead of the dormancy scan: sample ActivityTable and store population stats
+(RFM quintiles, activity cut points, popular items) in MessagingTable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from winback.adapters.activity_store import ActivityStore
+from winback.adapters.population_stats_store import PopulationStatsStore
+from winback.clock import SystemClock
+from winback.models.segments import RecommendationsConfig, SegmentsConfig
+from winback.observability import logger, metrics, tracer
+from winback.program import Program, load_program
+from winback.services.population_stats import run_population_stats
+from winback.settings import get_settings
+
+
+def _as_of(event: dict[str, Any]) -> datetime:
+    """The scheduled time of this run (EventBridge `time`), so a retried invocation samples the same segment."""
+    scheduled = event.get("time") if isinstance(event, dict) else None
+    return datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else SystemClock().now()
+
+
+def _configs(program: Program) -> tuple[SegmentsConfig, RecommendationsConfig]:
+    """The program's segments and recommendations sections; their defaults when it has none."""
+    segments = getattr(program, "segments", None)
+    recommendations = getattr(program, "recommendations", None)
+    return (
+        segments if isinstance(segments, SegmentsConfig) else SegmentsConfig(),
+        recommendations if isinstance(recommendations, RecommendationsConfig) else RecommendationsConfig(),
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = get_settings()
+    segments, recommendations = _configs(load_program(settings.program_path))
+    result = run_population_stats(
+        _as_of(event),
+        ActivityStore(settings.activity_table),
+        PopulationStatsStore(settings.messaging_table),
+        segments,
+        recommendations,
+    )
+    metrics.add_metric(name="PopulationSampleSize", unit=MetricUnit.Count, value=result.stats.sample_size)
+    summary = {
+        "sample_size": result.stats.sample_size,
+        "population_estimate": result.stats.population_estimate,
+        "item_count": result.item_count,
+        "total_segments": result.plan.total_segments,
+        "segments": list(result.plan.segments),
+        "truncated": result.truncated,
+    }
+    logger.info("population stats stored", extra=summary)
+    return summary

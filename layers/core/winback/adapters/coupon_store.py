@@ -1,0 +1,386 @@
+"""Coupons on the MessagingTable: issue within a budget, redeem exactly once, report the spend.
+
+Key design (also in the README):
+  coupon#<code>            coupon                              the coupon: user, campaign, step,
+                                                               episode, value (minor units),
+                                                               currency, valid_until, status
+  user#<user_id>           coupon#<campaign>#<step>#<episode>  the code that user got for that
+                                                               send (issuing again returns it)
+  couponspend#<campaign>   issued                              issued count and value, currency:
+                                                               the budget reservation counter
+  couponspend#<campaign>   redeemed                            redeemed count and value
+Codes are canonical (`winback.domain.coupons.normalize_code`); `valid_until` is epoch seconds and
+`expires_at` (the table's TTL) keeps a coupon for a while after it lapses, so a late redemption
+attempt is answered "expired" rather than "unknown".
+
+Issuing reserves first (one conditional UpdateItem on the `issued` counter), then stores the
+coupon and the user's pointer together; a crash in between leaves a reservation without a
+coupon, which under-spends the budget but can never exceed it.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from winback.adapters import clients
+from winback.adapters.dynamo import from_av, to_av
+from winback.domain.coupons import SYSTEM_RANDOM, RandomBits, new_code, normalize_code
+from winback.domain.profile_merge import minor_units
+from winback.models.incentives import Budget
+from winback.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+
+RETENTION_AFTER_EXPIRY = timedelta(days=400)
+ISSUED = "issued"
+REDEEMED = "redeemed"
+_COUPON_SK = "coupon"
+_ATTEMPTS = 5
+
+
+class CurrencyMismatch(ValueError):
+    """A campaign's coupons, or a coupon and its budget, are in different currencies."""
+
+
+class RedemptionStatus(enum.StrEnum):
+    REDEEMED = "redeemed"
+    REDEEMED_BEFORE = "redeemed_before"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    ALREADY_USED = "already_used"
+    WRONG_USER = "wrong_user"
+
+
+@dataclass(frozen=True)
+class IssuedCoupon:
+    code: str
+    user_id: str
+    campaign_id: str
+    step: int
+    episode: str
+    value_minor: int
+    currency: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """The outcome of a redemption; the coupon's details only when it was (or had been) redeemed."""
+
+    status: RedemptionStatus
+    code: str | None = None
+    campaign_id: str | None = None
+    step: int | None = None
+    value_minor: int | None = None
+    currency: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in (RedemptionStatus.REDEEMED, RedemptionStatus.REDEEMED_BEFORE)
+
+
+def coupon_key(code: str) -> dict[str, str]:
+    return {"pk": f"coupon#{code}", "sk": _COUPON_SK}
+
+
+def pointer_key(user_id: str, campaign_id: str, step: int, episode: str) -> dict[str, str]:
+    return {"pk": f"user#{user_id}", "sk": f"coupon#{campaign_id}#{step}#{episode}"}
+
+
+def spend_key(campaign_id: str, counter: str) -> dict[str, str]:
+    return {"pk": f"couponspend#{campaign_id}", "sk": counter}
+
+
+def _epoch(at: datetime) -> int:
+    if at.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return math.floor(at.timestamp())
+
+
+def _error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _cancellation_codes(error: ClientError) -> list[str]:
+    reasons: Sequence[Mapping[str, Any]] = error.response.get("CancellationReasons", [])
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(min(0.02 * 2**attempt, 0.5))
+
+
+class CouponStore:
+    def __init__(self, table: str, prefix: str = "WB", rng: RandomBits = SYSTEM_RANDOM) -> None:
+        self.table = table
+        self.prefix = prefix
+        self.rng = rng
+
+    def issue(
+        self,
+        user_id: str,
+        campaign_id: str,
+        step: int,
+        episode: str,
+        value_minor: int,
+        currency: str,
+        expires_at: datetime,
+        budget: Budget | None,
+        now: datetime,
+    ) -> IssuedCoupon | None:
+        """The user's coupon for this send: the one issued before, or a new one; None when the budget is spent."""
+        if value_minor <= 0:
+            raise ValueError("a coupon is worth a positive amount")
+        if expires_at <= now:
+            raise ValueError("a coupon must expire after it is issued")
+        pointer = pointer_key(user_id, campaign_id, step, episode)
+        existing = self._get(pointer)
+        if existing is not None:
+            return _issued_from_pointer(existing, user_id, campaign_id, step, episode)
+        if not self._reserve(campaign_id, value_minor, currency, budget):
+            logger.info("coupon budget spent", extra={"campaign_id": campaign_id, "user_id": user_id})
+            return None
+        coupon = IssuedCoupon("", user_id, campaign_id, step, episode, value_minor, currency, expires_at)
+        return self._store(coupon, pointer, now)
+
+    def issued(self, user_id: str, campaign_id: str, step: int, episode: str) -> IssuedCoupon | None:
+        """The coupon issued to the user for that send, if any (a later step reminds them of it)."""
+        item = self._get(pointer_key(user_id, campaign_id, step, episode))
+        return None if item is None else _issued_from_pointer(item, user_id, campaign_id, step, episode)
+
+    def redeem(self, code: str, user_id: str, order_at: datetime, order_ref: str) -> Redemption:
+        """Mark the coupon used by this order, exactly once; a replay of the same order is `redeemed_before`."""
+        canonical = normalize_code(code)
+        if canonical is None:
+            return Redemption(RedemptionStatus.UNKNOWN)
+        at = _epoch(order_at)
+        for attempt in range(_ATTEMPTS):
+            item = self._get(coupon_key(canonical))
+            if item is None:
+                return Redemption(RedemptionStatus.UNKNOWN)
+            verdict = _judge(canonical, item, user_id, at, order_ref)
+            if verdict is not None:
+                return verdict
+            try:
+                self._mark_redeemed(canonical, item, user_id, order_at, order_ref)
+            except ClientError as error:
+                codes = _cancellation_codes(error)
+                if _error_code(error) != "TransactionCanceledException":
+                    raise
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    continue  # changed since read (a concurrent redemption): judge the fresh item
+                if "TransactionConflict" in codes:
+                    _backoff(attempt)  # another redemption of this campaign is counting right now
+                    continue
+                raise
+            logger.info("coupon redeemed", extra={"campaign_id": item["campaign_id"], "user_id": user_id})
+            return _details(RedemptionStatus.REDEEMED, canonical, item)
+        raise RuntimeError("coupon redemption kept conflicting; retry later")
+
+    def spend(self, campaign_id: str) -> dict[str, int]:
+        """Issued and redeemed coupons of a campaign: counts and values in minor units."""
+        reply = clients.dynamodb().query(
+            TableName=self.table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_av({":pk": f"couponspend#{campaign_id}"}),
+            ConsistentRead=True,
+        )
+        figures = {"issued": 0, "issued_value": 0, "redeemed": 0, "redeemed_value": 0}
+        for raw in reply.get("Items", []):
+            item = from_av(raw)
+            for name in figures:
+                if name in item:
+                    figures[name] = int(item[name])
+        return figures
+
+    def _get(self, key: Mapping[str, str]) -> dict[str, Any] | None:
+        reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av(key), ConsistentRead=True)
+        return from_av(reply["Item"]) if "Item" in reply else None
+
+    def _reserve(self, campaign_id: str, value_minor: int, currency: str, budget: Budget | None) -> bool:
+        """Count the coupon on the campaign's `issued` counter; within the budget, if any, or not at all."""
+        condition = "(attribute_not_exists(#cur) OR #cur = :cur)"
+        values: dict[str, Any] = {":one": 1, ":v": value_minor, ":cur": currency}
+        if budget is not None:
+            if budget.currency != currency:
+                raise CurrencyMismatch(f"campaign {campaign_id}: coupon in {currency}, budget in {budget.currency}")
+            room = minor_units(budget.max_value, budget.currency) - value_minor
+            if room < 0:
+                return False
+            condition += (
+                " AND (attribute_not_exists(#n) OR #n < :max_count)"
+                " AND (attribute_not_exists(#value) OR #value <= :room)"
+            )
+            values |= {":max_count": budget.max_count, ":room": room}
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table,
+                Key=to_av(spend_key(campaign_id, ISSUED)),
+                UpdateExpression="ADD #n :one, #value :v SET #cur = :cur",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#n": "issued", "#value": "issued_value", "#cur": "currency"},
+                ExpressionAttributeValues=to_av(values),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+            old = from_av(error.response.get("Item", {}))  # type: ignore[arg-type]
+            if old.get("currency", currency) != currency:
+                raise CurrencyMismatch(
+                    f"campaign {campaign_id}: coupons were issued in {old['currency']}, not {currency}"
+                ) from error
+            return False
+        return True
+
+    def _release(self, campaign_id: str, value_minor: int) -> None:
+        """Give back a reservation that certainly stored no coupon."""
+        clients.dynamodb().update_item(
+            TableName=self.table,
+            Key=to_av(spend_key(campaign_id, ISSUED)),
+            UpdateExpression="ADD #n :minus_one, #value :minus_v",
+            ExpressionAttributeNames={"#n": "issued", "#value": "issued_value"},
+            ExpressionAttributeValues=to_av({":minus_one": -1, ":minus_v": -value_minor}),
+        )
+
+    def _store(self, coupon: IssuedCoupon, pointer: dict[str, str], now: datetime) -> IssuedCoupon:
+        """Write the coupon and the user's pointer together; a concurrent issue for the same send wins once."""
+        valid_until = _epoch(coupon.expires_at)
+        ttl = _epoch(coupon.expires_at + RETENTION_AFTER_EXPIRY)
+        for attempt in range(_ATTEMPTS):
+            code = new_code(self.rng, self.prefix)
+            coupon_item = {
+                **coupon_key(code),
+                "user_id": coupon.user_id,
+                "campaign_id": coupon.campaign_id,
+                "step": coupon.step,
+                "episode": coupon.episode,
+                "value_minor": coupon.value_minor,
+                "currency": coupon.currency,
+                "valid_until": valid_until,
+                "issued_at": now.isoformat(),
+                "status": ISSUED,
+                "expires_at": ttl,
+            }
+            pointer_item = {
+                **pointer,
+                "code": code,
+                "value_minor": coupon.value_minor,
+                "currency": coupon.currency,
+                "valid_until": valid_until,
+                "expires_at": ttl,
+            }
+            try:
+                clients.dynamodb().transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self.table,
+                                "Item": to_av(item),
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        }
+                        for item in (coupon_item, pointer_item)
+                    ]
+                )
+            except ClientError as error:
+                if _error_code(error) != "TransactionCanceledException":
+                    raise  # the outcome is unknown: keep the reservation (under-spend at worst)
+                codes = _cancellation_codes(error)
+                if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                    self._release(coupon.campaign_id, coupon.value_minor)
+                    existing = self._get(pointer)
+                    if existing is None:
+                        raise RuntimeError("the coupon pointer vanished right after a conflict") from error
+                    return _issued_from_pointer(
+                        existing, coupon.user_id, coupon.campaign_id, coupon.step, coupon.episode
+                    )
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    continue  # this code exists already (75 random bits: practically never)
+                if "TransactionConflict" in codes:
+                    _backoff(attempt)
+                    continue
+                raise
+            logger.info("coupon issued", extra={"campaign_id": coupon.campaign_id, "user_id": coupon.user_id})
+            return replace(coupon, code=code)
+        self._release(coupon.campaign_id, coupon.value_minor)
+        raise RuntimeError("could not store a coupon; retry later")
+
+    def _mark_redeemed(
+        self, code: str, item: Mapping[str, Any], user_id: str, order_at: datetime, order_ref: str
+    ) -> None:
+        """One conditional update of the coupon, counted on the campaign's `redeemed` counter atomically."""
+        redeem: UpdateTypeDef = {
+            "TableName": self.table,
+            "Key": to_av(coupon_key(code)),
+            "UpdateExpression": "SET #status = :redeemed, order_ref = :ref, redeemed_at = :at",
+            "ConditionExpression": "#status = :issued AND user_id = :user AND valid_until > :at_epoch",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_av(
+                {
+                    ":redeemed": REDEEMED,
+                    ":issued": ISSUED,
+                    ":ref": order_ref,
+                    ":at": order_at.isoformat(),
+                    ":user": user_id,
+                    ":at_epoch": _epoch(order_at),
+                }
+            ),
+        }
+        count: UpdateTypeDef = {
+            "TableName": self.table,
+            "Key": to_av(spend_key(str(item["campaign_id"]), REDEEMED)),
+            "UpdateExpression": "ADD #n :one, #value :v",
+            "ExpressionAttributeNames": {"#n": "redeemed", "#value": "redeemed_value"},
+            "ExpressionAttributeValues": to_av({":one": 1, ":v": int(item["value_minor"])}),
+        }
+        clients.dynamodb().transact_write_items(TransactItems=[{"Update": redeem}, {"Update": count}])
+
+
+def _issued_from_pointer(
+    item: Mapping[str, Any], user_id: str, campaign_id: str, step: int, episode: str
+) -> IssuedCoupon:
+    return IssuedCoupon(
+        code=str(item["code"]),
+        user_id=user_id,
+        campaign_id=campaign_id,
+        step=step,
+        episode=episode,
+        value_minor=int(item["value_minor"]),
+        currency=str(item["currency"]),
+        expires_at=datetime.fromtimestamp(int(item["valid_until"]), UTC),
+    )
+
+
+def _details(status: RedemptionStatus, code: str, item: Mapping[str, Any]) -> Redemption:
+    return Redemption(
+        status=status,
+        code=code,
+        campaign_id=str(item["campaign_id"]),
+        step=int(item["step"]),
+        value_minor=int(item["value_minor"]),
+        currency=str(item["currency"]),
+    )
+
+
+def _judge(code: str, item: Mapping[str, Any], user_id: str, at: int, order_ref: str) -> Redemption | None:
+    """Why this coupon cannot be redeemed by this order, or None when it can."""
+    # The owner is checked first, so nobody learns anything about someone else's coupon.
+    if item["user_id"] != user_id:
+        return Redemption(RedemptionStatus.WRONG_USER)
+    if item["status"] == REDEEMED:
+        if item.get("order_ref") == order_ref:
+            return _details(RedemptionStatus.REDEEMED_BEFORE, code, item)
+        return Redemption(RedemptionStatus.ALREADY_USED)
+    if int(item["valid_until"]) <= at:
+        return Redemption(RedemptionStatus.EXPIRED)
+    return None

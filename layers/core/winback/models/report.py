@@ -1,0 +1,125 @@
+"""A campaign's experiment report: the raw counters per cell it is built from, and what it shows.
+
+Every campaign is an experiment: users are assigned to variant arms (messaged) or to the holdout arm
+(recorded, never messaged). The lead stores counters per (step, arm, segment) cell; `build_report`
+turns them into `CampaignReport`.
+
+Counter names in `Cell.counts`:
+- campaign-level cells (step None): `assigned`, `reactivated`, `coupons_redeemed`,
+  `revenue_minor_<CURRENCY>` (minor units), `react_day_<k>` (reactivations k whole days after
+  assignment), `reason_<name>` (answers to "why did you leave");
+- per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `deferred`,
+  `dropped`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+DELIVERY_COUNTERS = ("sent", "delivered", "bounced", "complained", "unsubscribed", "failed", "deferred", "dropped")
+OUTCOME_COUNTERS = ("assigned", "reactivated", "coupons_redeemed")
+REVENUE_PREFIX = "revenue_minor_"
+REACT_DAY_PREFIX = "react_day_"
+REASON_PREFIX = "reason_"
+_COUNTER = re.compile(
+    rf"^(?:{'|'.join(DELIVERY_COUNTERS + OUTCOME_COUNTERS)}"
+    rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}})$"
+)
+ARM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+def report_counters(counts: dict[str, int]) -> dict[str, int]:
+    """The counters a report uses; cells also hold operational ones (suppressed, capped...)."""
+    return {name: value for name, value in counts.items() if _COUNTER.match(name)}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cell(_Model):
+    """Raw counters of one (step, arm, segment); step None holds the campaign-level counts."""
+
+    step: int | None = Field(None, ge=0)
+    arm: str = Field(pattern=ARM_PATTERN)
+    segment: str = Field(min_length=1, max_length=128)
+    counts: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("counts")
+    @classmethod
+    def _known_non_negative(cls, counts: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(name for name in counts if not _COUNTER.match(name))
+        if unknown:
+            raise ValueError(f"unknown counter names: {', '.join(unknown)}")
+        negative = sorted(name for name, value in counts.items() if value < 0)
+        if negative:
+            raise ValueError(f"counters must not be negative: {', '.join(negative)}")
+        return counts
+
+
+class ArmRow(_Model):
+    """The summed counters of every cell matching (arm, segment, step); None means "all"."""
+
+    arm: str
+    segment: str | None = None
+    step: int | None = None
+    assigned: int = 0
+    sent: int = 0
+    delivered: int = 0
+    bounced: int = 0
+    complained: int = 0
+    unsubscribed: int = 0
+    failed: int = 0
+    deferred: int = 0
+    dropped: int = 0
+    reactivated: int = 0
+    coupons_redeemed: int = 0
+    reactivation_rate: float | None = Field(None, description="reactivated / assigned (intention to treat)")
+    revenue_minor: dict[str, int] = Field(default_factory=dict, description="currency -> minor units")
+    revenue_per_assigned_minor: dict[str, float] = Field(default_factory=dict, description="currency -> minor units")
+
+
+class Comparison(_Model):
+    """An arm (or all variant arms pooled) vs the holdout, overall (segment None) or in one segment."""
+
+    arm: str
+    pooled: bool = Field(description="True for all variant arms pooled into one treatment arm")
+    segment: str | None = None
+    confidence: float
+    treated_n: int
+    treated_x: int
+    control_n: int
+    control_x: int
+    treated_rate: float | None
+    control_rate: float | None
+    abs_lift: float | None
+    abs_low: float | None
+    abs_high: float | None
+    rel_lift: float | None
+    rel_low: float | None
+    rel_high: float | None
+    z: float | None
+    p_value: float | None
+    significant: bool
+    still_needed: int | None = Field(description="more users per arm before a decision; 0 once significant")
+
+
+class CampaignReport(_Model):
+    campaign_id: str
+    generated_at: AwareDatetime
+    paused: bool
+    paused_reason: str | None = None
+    holdout_arm: str
+    window_days: int = Field(ge=0)
+    confidence: float
+    arms: list[ArmRow] = Field(default_factory=list, description="one row per arm, all steps and segments")
+    by_step: list[ArmRow] = Field(default_factory=list, description="one row per (arm, step)")
+    by_segment: list[ArmRow] = Field(default_factory=list, description="one row per (arm, segment)")
+    comparisons: list[Comparison] = Field(default_factory=list)
+    reactivation_by_day: dict[str, list[float]] = Field(
+        default_factory=dict, description="arm -> cumulative reactivation rate on days 0..window_days"
+    )
+    reasons: dict[str, dict[str, int]] = Field(default_factory=dict, description="segment -> reason -> answers")
+    spend: dict[str, int] = Field(default_factory=dict, description="incentive spend: currency -> minor units")

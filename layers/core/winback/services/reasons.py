@@ -1,0 +1,84 @@
+"""Why users left: record a user's answer (counted once per user and episode), read it back to
+route their next step, count answers per segment, and withdraw consent when the answer is privacy."""
+
+from __future__ import annotations
+
+import enum
+import time
+from datetime import datetime
+
+from winback.adapters.activity_store import ActivityStore
+from winback.adapters.reason_store import ReasonStore, StoredAnswer
+from winback.domain.reasons import Answer, parse_answer
+from winback.models.profile import Profile
+from winback.program import CHANNELS
+
+DEFAULT_SEGMENT = "all"
+MAX_WRITE_ATTEMPTS = 5
+
+
+class Recorded(enum.Enum):
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+
+class WriteContended(RuntimeError):
+    """The item kept changing under us; the last attempt wrote nothing."""
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(0.02 * 2**attempt)
+
+
+def record_answer(
+    store: ReasonStore,
+    user_id: str,
+    campaign_id: str,
+    episode: str,
+    reason: Answer,
+    segment: str = DEFAULT_SEGMENT,
+    *,
+    now: datetime,
+) -> Recorded:
+    """Store the user's answer for this campaign episode. Counted once: repeating the same answer
+    changes nothing, and a changed answer moves its count from the old reason to the new one."""
+    answer = StoredAnswer(reason=reason, segment=segment)
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        previous = store.get(user_id, campaign_id, episode)
+        if previous is not None and previous.reason == reason:
+            return Recorded.UNCHANGED
+        if store.replace(user_id, campaign_id, episode, answer, previous, now):
+            return Recorded.NEW if previous is None else Recorded.CHANGED
+        _backoff(attempt)
+    raise WriteContended(f"answer of {user_id} for {campaign_id} kept changing")
+
+
+def answer_for(store: ReasonStore, user_id: str, campaign_id: str, episode: str) -> Answer | None:
+    """The user's answer for this campaign episode, if they gave one (the sender routes on it)."""
+    stored = store.get(user_id, campaign_id, episode)
+    return parse_answer(stored.reason) if stored else None
+
+
+def reason_counts(store: ReasonStore, campaign_id: str) -> dict[str, dict[str, int]]:
+    """How many users gave each answer, per segment: {segment: {reason: n}}."""
+    return store.counts(campaign_id)
+
+
+def withdraw_consent(activity: ActivityStore, user_id: str, now: datetime) -> Profile | None:
+    """Withdraw marketing consent on every channel at once (idempotent), so a queued job is not sent."""
+    profile = activity.get(user_id)
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if profile is None or all(profile.consent.get(channel) is False for channel in CHANNELS):
+            return profile
+        updated = profile.model_copy(deep=True)
+        for channel in CHANNELS:
+            if updated.consent.get(channel) is not False:
+                updated.consent[channel] = False
+                updated.updated_at[f"consent.{channel}"] = now
+        updated.version = profile.version + 1
+        if activity.put(updated, expected_version=profile.version):
+            return updated
+        profile = activity.get(user_id)
+        _backoff(attempt)
+    raise WriteContended(f"profile of {user_id} kept changing")
