@@ -35,7 +35,15 @@ def test_sample_batch_is_folded_into_one_profile_per_user(stack: Stack) -> None:
     with count_calls() as calls:
         reply = _signed(stack, _sample_body())
     assert reply["statusCode"] == 200
-    assert json.loads(reply["body"]) == {"events": 5, "users": 2, "applied": 2, "already_applied": 0, "reactivated": 0}
+    assert json.loads(reply["body"]) == {
+        "events": 5,
+        "users": 2,
+        "applied": 2,
+        "already_applied": 0,
+        "reactivated": 0,
+        "coupons_redeemed": 0,
+        "coupons_rejected": 0,
+    }
     # one conditional PutItem per user (the idempotency record is the other PutItem)
     assert calls["PutItem"] == 2 + 1
     assert calls["BatchGetItem"] == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -12,7 +13,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, sent_emails, sent_sms
+from tests.integration.helpers import dormant_profile, sent_emails, sent_sms, use_program
 from winback.adapters import clients
 from winback.adapters.messaging_store import MessagingStore, send_key, state_key
 from winback.adapters.suppression_store import SuppressionStore
@@ -42,6 +43,12 @@ def _send(stack: Stack, *jobs: dict[str, Any], message_ids: list[str] | None = N
     return reply
 
 
+@pytest.fixture(autouse=True)
+def _any_hour(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests send at whatever hour they run: no quiet hours (test_journeys covers them)."""
+    use_program(tmp_path, monkeypatch, quiet_hours={})
+
+
 def _counters() -> dict[str, int]:
     return MessagingStore(get_settings().messaging_table).counters("dormant-offer").get(0, {})
 
@@ -59,7 +66,7 @@ def test_email_goes_out_once_with_one_click_unsubscribe_headers(stack: Stack) ->
     headers = {h["Name"]: h["Value"] for h in captured[0]["Content"]["Simple"]["Headers"]}
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert headers["List-Unsubscribe"].startswith("<https://api.example.com/unsubscribe?token=")
-    assert "Alex" in captured[0]["Content"]["Simple"]["Subject"]["Data"]
+    assert "Alex" in captured[0]["Content"]["Simple"]["Body"]["Html"]["Data"]
     assert _counters()["sent_email"] == 1
 
 

@@ -191,6 +191,7 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
         channel, address = usable[0]
         allowed = next_allowed(now, program.quiet_hours.get(channel), profile.time_zone, program.default_time_zone)
         if allowed > now:
+            tally.add(recipient, "quiet_hours")
             _hold(plan, job, recipient, allowed, "quiet_hours", tally)
             continue
         ready.append(_Planned(recipient, profile, channel, address, key, state, template))
@@ -291,6 +292,7 @@ def _claim(item: _Planned, job: SendJob, program: Program, deps: SendDeps, plan:
         slots = state.caps.get(item.channel, {})
         if cap is not None:
             if not has_room(slots, cap, now):
+                tally.add(item.recipient, "capped")
                 room = datetime.fromtimestamp(min(live_sends(slots, cap, now).values()), now.tzinfo)
                 _hold(plan, job, item.recipient, room + timedelta(days=cap.window_days, seconds=1), "capped", tally)
                 return False
