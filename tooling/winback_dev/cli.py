@@ -1,9 +1,99 @@
-"""The `winback` operator command."""
+"""The `winback` operator command: the demo, campaign reports and resuming a paused campaign.
+
+`report` and `resume` work against a deployed stack (`--stack-name`, with your AWS credentials),
+against the tables named by the environment (as a function sees them), or, for `report`, against
+the reports a demo run saved (`--from demo-out/reports.json`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from winback.models.report import CampaignReport
+
+TABLES = {
+    "ACTIVITY_TABLE": "ActivityTable",
+    "SUPPRESSION_TABLE": "SuppressionTable",
+    "MESSAGING_TABLE": "MessagingTable",
+}
+
+
+def _use_stack(stack_name: str) -> None:
+    """Point the code at a deployed stack's tables."""
+    import boto3
+
+    cfn = boto3.client("cloudformation")
+    for variable, logical_id in TABLES.items():
+        found = cfn.describe_stack_resource(StackName=stack_name, LogicalResourceId=logical_id)
+        os.environ[variable] = found["StackResourceDetail"]["PhysicalResourceId"]
+
+
+def _live_report(campaign_id: str) -> CampaignReport:
+    from winback.adapters.coupon_store import CouponStore
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.adapters.reason_store import ReasonStore
+    from winback.program import load_program
+    from winback.services.report import campaign_report
+    from winback.settings import get_settings
+
+    settings = get_settings()
+    table = settings.messaging_table
+    return campaign_report(
+        campaign_id,
+        load_program(settings.program_path),
+        MessagingStore(table),
+        CouponStore(table),
+        ReasonStore(table),
+        datetime.now(UTC),
+    )
+
+
+def _saved_report(path: Path, campaign_id: str) -> CampaignReport:
+    from winback.models.report import CampaignReport
+
+    for data in json.loads(path.read_text(encoding="utf-8")):
+        if data["campaign_id"] == campaign_id:
+            return CampaignReport.model_validate(data)
+    raise KeyError(campaign_id)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from winback.domain.report_table import render_table
+
+    if args.stack_name:
+        _use_stack(args.stack_name)
+    try:
+        report = _saved_report(args.source, args.campaign) if args.source else _live_report(args.campaign)
+    except KeyError:
+        print(f"winback: no campaign {args.campaign!r}", file=sys.stderr)
+        return 2
+    print(report.model_dump_json(indent=2) if args.json else render_table(report))
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.program import load_program
+    from winback.settings import get_settings
+
+    if args.stack_name:
+        _use_stack(args.stack_name)
+    settings = get_settings()
+    try:
+        load_program(settings.program_path).campaign(args.campaign)
+    except KeyError:
+        print(f"winback: no campaign {args.campaign!r}", file=sys.stderr)
+        return 2
+    resumed = MessagingStore(settings.messaging_table).resume(args.campaign)
+    print(f"{args.campaign}: {'resumed' if resumed else 'was not paused'}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -12,6 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="run the whole pipeline on an embedded moto server")
     demo.add_argument("--users", type=int, default=5000, help="population size (default 5000)")
     demo.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder (default demo-out)")
+    report = sub.add_parser("report", help="a campaign's experiment report (lift vs holdout)")
+    report.add_argument("campaign")
+    report.add_argument("--json", action="store_true", help="the report as JSON instead of a table")
+    report.add_argument("--stack-name", help="read a deployed stack's tables")
+    report.add_argument("--from", dest="source", type=Path, help="read reports a demo saved (reports.json)")
+    resume = sub.add_parser("resume", help="resume a campaign that paused itself")
+    resume.add_argument("campaign")
+    resume.add_argument("--stack-name", help="a deployed stack")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from winback_dev.demo import print_summary, run_demo
@@ -19,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         summary = run_demo(users=args.users, out_dir=args.out)
         print_summary(summary, args.out)
         return 0 if summary["duplicates"] == 0 else 1
-    return 2
+    if args.command == "report":
+        return _report(args)
+    return _resume(args)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,18 @@ def http_event(
     }
 
 
+def iam_identity() -> dict[str, Any]:
+    """What API Gateway puts in requestContext.authorizer.iam for a SigV4-signed caller."""
+    return {
+        "accessKey": "AKIAIOSFODNN7EXAMPLE",
+        "accountId": ACCOUNT,
+        "callerId": "AIDAEXAMPLE",
+        "principalOrgId": None,
+        "userArn": f"arn:aws:iam::{ACCOUNT}:user/operator",
+        "userId": "AIDAEXAMPLE",
+    }
+
+
 def schedule_event(at: datetime) -> dict[str, Any]:
     """The event an EventBridge schedule rule delivers."""
     return {
@@ -135,10 +147,29 @@ def sns_event(messages: list[str], topic_arn: str) -> dict[str, Any]:
     }
 
 
-def ses_bounce(address: str, bounce_type: str = "Permanent", message_id: str | None = None) -> str:
-    """An SES bounce notification (the JSON SES publishes to SNS)."""
+def _tagged(note: dict[str, Any], tags: dict[str, str] | None) -> str:
+    """As a configuration set's event destination publishes it: `eventType` and the message's tags."""
+    if tags is not None:
+        note["eventType"] = note.pop("notificationType")
+        note["mail"]["tags"] = {k: [v] for k, v in tags.items()}
+    return json.dumps(note)
+
+
+def ses_delivery(address: str, message_id: str, tags: dict[str, str]) -> str:
+    note = {
+        "notificationType": "Delivery",
+        "delivery": {"timestamp": datetime.now(UTC).isoformat(), "recipients": [address], "smtpResponse": "250 ok"},
+        "mail": {"timestamp": datetime.now(UTC).isoformat(), "messageId": message_id, "destination": [address]},
+    }
+    return _tagged(note, tags)
+
+
+def ses_bounce(
+    address: str, bounce_type: str = "Permanent", message_id: str | None = None, tags: dict[str, str] | None = None
+) -> str:
+    """An SES bounce notification (the JSON SES publishes to SNS); with `tags`, as event publishing."""
     mid = message_id or uuid.uuid4().hex
-    return json.dumps(
+    return _tagged(
         {
             "notificationType": "Bounce",
             "bounce": {
@@ -162,13 +193,14 @@ def ses_bounce(address: str, bounce_type: str = "Permanent", message_id: str | N
                 "messageId": mid,
                 "destination": [address],
             },
-        }
+        },
+        tags,
     )
 
 
-def ses_complaint(address: str, message_id: str | None = None) -> str:
+def ses_complaint(address: str, message_id: str | None = None, tags: dict[str, str] | None = None) -> str:
     mid = message_id or uuid.uuid4().hex
-    return json.dumps(
+    return _tagged(
         {
             "notificationType": "Complaint",
             "complaint": {
@@ -183,7 +215,8 @@ def ses_complaint(address: str, message_id: str | None = None) -> str:
                 "messageId": mid,
                 "destination": [address],
             },
-        }
+        },
+        tags,
     )
 
 

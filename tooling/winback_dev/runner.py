@@ -20,6 +20,7 @@ from winback_dev.handlers import handler
 from winback_dev.lambda_events import (
     FakeContext,
     http_event,
+    iam_identity,
     schedule_event,
     sns_event,
     sqs_event,
@@ -27,6 +28,16 @@ from winback_dev.lambda_events import (
 )
 from winback_dev.signing import signed_headers
 from winback_dev.stack import StackResources
+
+ROUTES = (("/unsubscribe", "unsubscribe"), ("/reasons", "reasons"), ("/users/", "inbox"), ("/campaigns/", "report"))
+
+
+def route_of(path: str) -> str:
+    """The function template.yaml routes `path` to."""
+    for prefix, function in ROUTES:
+        if path.startswith(prefix):
+            return function
+    raise KeyError(f"no route for {path}")
 
 
 @dataclass
@@ -62,17 +73,21 @@ class LocalRunner:
         self.http_status[int(reply["statusCode"])] += 1
         return reply
 
-    def http(self, method: str, path: str, query: dict[str, str], body: str | None = None) -> dict[str, Any]:
-        reply: dict[str, Any] = handler("unsubscribe")(
-            http_event(method, path, body, {"content-type": "application/x-www-form-urlencoded"}, query),
-            FakeContext(function_name="unsubscribe"),
-        )
+    def http(
+        self, method: str, path: str, query: dict[str, str], body: str | None = None, iam: bool = False
+    ) -> dict[str, Any]:
+        """Route a request as the HTTP API does; `iam` plays a SigV4-signed caller (IAM authorizer)."""
+        function = route_of(path)
+        event = http_event(method, path, body, {"content-type": "application/x-www-form-urlencoded"}, query)
+        if iam:
+            event["requestContext"]["authorizer"] = {"iam": iam_identity()}
+        reply: dict[str, Any] = handler(function)(event, FakeContext(function_name=function))
         self.http_status[int(reply["statusCode"])] += 1
         return reply
 
     # --- schedule, SNS ----------------------------------------------------------------------------
-    def fire_schedule(self, at: datetime) -> dict[str, Any]:
-        reply: dict[str, Any] = handler("plan")(schedule_event(at), FakeContext(function_name="plan"))
+    def fire_schedule(self, at: datetime, function: str = "plan") -> dict[str, Any]:
+        reply: dict[str, Any] = handler(function)(schedule_event(at), FakeContext(function_name=function))
         return reply
 
     def publish_feedback(self, messages: list[str]) -> dict[str, int]:

@@ -374,6 +374,7 @@ def _send_one(
         "campaign_id": job.campaign_id,
         "step": job.step,
         "arm": item.recipient.arm,
+        "segment": item.recipient.segment,
         "run_id": job.run_id,
         "channel": item.channel,
         "template": item.template,
