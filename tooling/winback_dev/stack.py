@@ -30,8 +30,11 @@ TEMPLATE_PATH: Path = Path(__file__).resolve().parents[2] / "template.yaml"
 # What moto 5.2's CloudFormation creates faithfully and the code uses. moto skips (with a warning)
 # AWS::SecretsManager::Secret, AWS::CloudWatch::Alarm, AWS::SNS::TopicPolicy, AWS::SNS::Subscription
 # and SES resources, so those are not sent to it; secrets are created by ``provision`` instead.
-STACK_TYPES: frozenset[str] = frozenset({"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SNS::Topic"})
+STACK_TYPES: frozenset[str] = frozenset(
+    {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::S3::Bucket"}
+)
 SECRETS_MANAGER_TYPE = "AWS::SecretsManager::Secret"
+EVENT_BUS_TYPE = "AWS::Events::EventBus"
 
 # Function environment variable -> logical id, as template.yaml maps them. FEEDBACK_TOPIC_ARN is not
 # in template.yaml's function environment; it lets local tools publish feedback to the topic.
@@ -42,6 +45,8 @@ ENV_LOGICAL_IDS: dict[str, str] = {
     "IDEMPOTENCY_TABLE": "IdempotencyTable",
     "SCAN_QUEUE_URL": "ScanQueue",
     "SEND_QUEUE_URL": "SendQueue",
+    "OFFERS_BUS_NAME": "OffersBus",
+    "AUDIENCE_BUCKET": "AudienceBucket",
     "WEBHOOK_SECRET_NAME": "WebhookSecret",
     "UNSUBSCRIBE_SECRET_NAME": "UnsubscribeSecret",
     "FEEDBACK_TOPIC_ARN": "FeedbackTopic",
@@ -116,7 +121,7 @@ def stateful_template(cfn: dict[str, Any]) -> dict[str, Any]:
     parameters only if still used, parameters with their defaults. Raises StackError if a kept
     resource references a dropped one, or a kept parameter has no default.
     """
-    return _subset(cfn, STACK_TYPES | {SECRETS_MANAGER_TYPE})
+    return _subset(cfn, STACK_TYPES | {SECRETS_MANAGER_TYPE, EVENT_BUS_TYPE})
 
 
 def _subset(cfn: dict[str, Any], types: frozenset[str]) -> dict[str, Any]:
@@ -259,7 +264,8 @@ def provision(
     CloudFormation ignores, so local behaviour matches a deploy:
     - DynamoDB ``TimeToLiveSpecification`` and ``PointInTimeRecoverySpecification``;
     - ``AWS::SecretsManager::Secret`` (moto's CloudFormation skips it): created here, named
-      ``<stack>-<LogicalId>``, with a value generated as ``GenerateSecretString`` describes.
+      ``<stack>-<LogicalId>``, with a value generated as ``GenerateSecretString`` describes;
+    - ``AWS::Events::EventBus`` (skipped too): created here, named as template.yaml names it.
     """
     template = stateful_template(translate_template(template_path, region=region))
     stack_template = _subset(template, STACK_TYPES)  # what moto's CloudFormation creates
@@ -286,7 +292,19 @@ def provision(
             _apply_table_settings(physical[lid], properties, region)
         elif resource["Type"] == SECRETS_MANAGER_TYPE:
             physical[lid] = _ensure_secret(f"{stack_name}-{lid}", properties, region)
+        elif resource["Type"] == EVENT_BUS_TYPE:
+            physical[lid] = _ensure_event_bus(f"{stack_name}-offers" if lid == "OffersBus" else f"{stack_name}-{lid}")
     return StackResources(physical=physical)
+
+
+def _ensure_event_bus(name: str) -> str:
+    """moto's CloudFormation skips event buses: created here (the Ref of a bus is its name)."""
+    client = boto3.client("events")
+    try:
+        client.describe_event_bus(Name=name)
+    except client.exceptions.ResourceNotFoundException:
+        client.create_event_bus(Name=name)
+    return name
 
 
 def _stack_exists(cfn_client: CloudFormationClient, stack_name: str) -> bool:
