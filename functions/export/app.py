@@ -1,8 +1,7 @@
-"""Weekly schedule: export the hashed identifiers of consented dormant users, one CSV per tier, to S3."""
+"""Weekly schedule: export the hashed identifiers of consented dormant users, one CSV per segment, to S3."""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import Any
 
@@ -28,14 +27,18 @@ def _as_of(event: dict[str, Any]) -> datetime:
 
 
 def _audience_bucket() -> str:
-    bucket = os.environ.get("AUDIENCE_BUCKET", "")
+    bucket = get_settings().audience_bucket
     if not bucket:
         raise RuntimeError("AUDIENCE_BUCKET is not set")
     return bucket
 
 
-def _tier_segment(profile: Profile) -> str | None:
-    return profile.tier
+def _segment(profile: Profile) -> str | None:
+    """The user's segment in their current win-back (RFM group); tier-less users are not exported."""
+    if profile.tier is None:
+        return None
+    a = profile.assignment
+    return a.segment if a is not None and a.tier == profile.tier else profile.tier
 
 
 @logger.inject_lambda_context
@@ -48,7 +51,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     result = export_audiences(
         ActivityStore(settings.activity_table),
         S3AudienceSink(_audience_bucket(), EXPORT_PREFIX).run,
-        _tier_segment,
+        _segment,
         {tier.name for tier in program.dormancy.tiers},
         run_id=f"export-{as_of:%Y%m%dT%H%M%SZ}",
         now=SystemClock().now(),

@@ -12,9 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.population_stats_store import PopulationStatsStore
 from winback.clock import SystemClock
-from winback.models.segments import RecommendationsConfig, SegmentsConfig
 from winback.observability import logger, metrics, tracer
-from winback.program import Program, load_program
+from winback.program import load_program
 from winback.services.population_stats import run_population_stats
 from winback.settings import get_settings
 
@@ -25,22 +24,13 @@ def _as_of(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else SystemClock().now()
 
 
-def _configs(program: Program) -> tuple[SegmentsConfig, RecommendationsConfig]:
-    """The program's segments and recommendations sections; their defaults when it has none."""
-    segments = getattr(program, "segments", None)
-    recommendations = getattr(program, "recommendations", None)
-    return (
-        segments if isinstance(segments, SegmentsConfig) else SegmentsConfig(),
-        recommendations if isinstance(recommendations, RecommendationsConfig) else RecommendationsConfig(),
-    )
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
-    segments, recommendations = _configs(load_program(settings.program_path))
+    program = load_program(settings.program_path)
+    segments, recommendations = program.segments, program.recommendations
     result = run_population_stats(
         _as_of(event),
         ActivityStore(settings.activity_table),

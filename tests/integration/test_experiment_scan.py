@@ -104,7 +104,7 @@ def test_held_out_users_are_recorded_but_get_no_send_job_and_arms_follow_assign(
         recipient = recipients[user_id]
         assert recipient["campaign_id"] == CAMPAIGN
         assert (recipient["arm"], recipient["segment"]) == (assignment.arm, assignment.segment)
-    assert {_profile(u).assignment.arm for u in treated} == {"nostalgic", "question"}  # type: ignore[union-attr]
+    assert {recipients[u]["arm"] for u in treated} == {"nostalgic", "question"}  # both variants are in play
 
 
 def test_assigned_counters_per_arm_add_up_to_the_users_scanned_into_tiers(stack: Stack) -> None:

@@ -1,9 +1,12 @@
-"""`winback demo`: the whole pipeline on an embedded moto server, no AWS account, no Docker.
+"""`winback demo`: the whole program on an embedded moto server, no AWS account, no Docker.
 
 Provision template.yaml on moto, send a realistic population's history through the signed
-webhook, replay earlier feedback (bounces, complaints, STOP replies, one-click unsubscribes),
-fire the daily schedule three times (three days ago, today, and today again), drain the queues
-through the real handlers, then replay feedback on what was sent and print a summary.
+webhook, replay earlier feedback, then live three weeks of simulated time: the daily stats step
+and scan on four of the days, the hourly release of deferred jobs (played every six hours), the
+users' own behaviour (people who got a message come back more often than the held-out ones, some
+with their coupon), answers to "why did you leave", delivery/bounce/complaint feedback and a
+bounce storm that pauses a campaign until it is resumed. Then the weekly audience export, the
+campaign reports (`report.html`, `reports.json`) and a summary.
 """
 
 from __future__ import annotations
@@ -11,15 +14,18 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import time
 from collections import Counter
-from contextlib import redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+from winback_dev.demo_world import World
 from winback_dev.lambda_events import ses_bounce, ses_complaint, sms_reply
 from winback_dev.population import DemoUser, generate
 from winback_dev.runner import LocalRunner
@@ -27,6 +33,11 @@ from winback_dev.stack import provision
 
 SENDER = "winback@shop.example.com"
 REGION = "us-east-1"
+DAYS = 21
+SCAN_DAYS = (0, 3, 10, 17)
+RELEASE_HOURS = (0, 6, 12, 18)  # the hourly schedule, played every six hours
+STORM_DAY = 10  # a list with stale addresses: lapsing-nudge's bounce rate passes 5% and it pauses
+RESUME_DAY = 12
 
 
 def _start_moto() -> Any:
@@ -69,43 +80,37 @@ def _configure_functions(env: dict[str, str], log_path: Path) -> None:
             handler.setStream(stream)
 
 
-def _provider_messages() -> tuple[Counter[str], int]:
-    """What the (moto) providers actually delivered, by channel, and how many were duplicates."""
-    from moto.backends import get_backend
+@contextmanager
+def _simulated_time(start: datetime) -> Iterator[list[datetime]]:
+    """The functions' clock (SystemClock) reads the simulated time; the list's item moves it."""
+    from winback.clock import SystemClock
 
-    account = "123456789012"
-    ses = get_backend("ses")[account][REGION]
-    sns = get_backend("sns")[account][REGION]
-    by_channel: Counter[str] = Counter()
-    seen: Counter[tuple[str, str]] = Counter()
-    for message in ses.sent_messages:
-        for address in message.destinations.get("ToAddresses", []):
-            by_channel["email"] += 1
-            seen[(address, message.subject)] += 1
-    for phone, text in sns.sms_messages.values():
-        by_channel["sms"] += 1
-        seen[(phone, text)] += 1
-    duplicates = sum(n - 1 for n in seen.values() if n > 1)
-    return by_channel, duplicates
+    now = [start]
+    original = SystemClock.now
+    SystemClock.now = lambda _self: now[0]  # type: ignore[method-assign, assignment]
+    try:
+        yield now
+    finally:
+        SystemClock.now = original  # type: ignore[method-assign]
+
+
+def _post(runner: LocalRunner, events: list[dict[str, Any]], prefix: str) -> Counter[str]:
+    statuses: Counter[str] = Counter()
+    for start in range(0, len(events), 100):
+        reply = runner.post_events(events[start : start + 100], webhook_id=f"msg_{prefix}_{start // 100:06d}")
+        statuses[str(reply["statusCode"])] += 1
+        for key in ("coupons_redeemed", "coupons_rejected", "reactivated"):
+            statuses[key] += json.loads(reply["body"]).get(key, 0)
+    return statuses
 
 
 def _post_history(runner: LocalRunner, users: list[DemoUser]) -> dict[str, int]:
     events = [e for u in users for e in u.events]
-    statuses: Counter[str] = Counter()
-    first_id = None
-    for start in range(0, len(events), 100):
-        webhook_id = f"msg_demo_{start // 100:06d}"
-        first_id = first_id or webhook_id
-        reply = runner.post_events(events[start : start + 100], webhook_id=webhook_id)
-        statuses[str(reply["statusCode"])] += 1
+    statuses = _post(runner, events, "history")
     # An upstream retry of a request already accepted: acknowledged, applied once.
-    assert first_id is not None
-    runner.post_events(events[:100], webhook_id=first_id)
-    return {
-        "events": len(events),
-        "requests": sum(statuses.values()),
-        **{f"http_{k}": v for k, v in statuses.items()},
-    }
+    runner.post_events(events[:100], webhook_id="msg_history_000000")
+    requests = statuses["200"] + statuses["400"] + statuses["401"]
+    return {"events": len(events), "requests": requests, "http_200": statuses["200"]}
 
 
 def _earlier_feedback(
@@ -132,50 +137,27 @@ def _earlier_feedback(
     return {**kinds, "one_click_unsubscribes": unsubscribed}
 
 
-def _run(runner: LocalRunner, at: datetime) -> dict[str, Any]:
-    started = time.perf_counter()
-    plan = runner.fire_schedule(at)
-    scan = runner.drain("ScanQueue", "scan")
-    scanned = time.perf_counter()
-    send = runner.drain("SendQueue", "send")
-    return {
-        "run_id": plan["run_id"],
-        "as_of": at.isoformat(timespec="seconds"),
-        "segments": plan["segments"],
-        "scan_jobs": scan.records,
-        "send_jobs": send.records,
-        "send_jobs_redelivered": send.redelivered,
-        "failed_jobs": scan.failed_records + send.failed_records,
-        "scan_s": round(scanned - started, 1),
-        "send_s": round(time.perf_counter() - scanned, 1),
-    }
-
-
-def _later_feedback(runner: LocalRunner, users: list[DemoUser]) -> dict[str, int]:
-    """Feedback on today's sends: a few mailbox-full bounces (three each) and complaints."""
+def _provider_messages() -> tuple[Counter[str], int]:
+    """What the (moto) providers actually delivered, by channel, and how many were duplicates."""
     from moto.backends import get_backend
 
-    ses = get_backend("ses")["123456789012"][REGION]
-    sent_to = sorted({a for m in ses.sent_messages for a in m.destinations.get("ToAddresses", [])})
-    messages: list[str] = []
-    for address in sent_to[::97]:
-        messages += [ses_bounce(address, "Transient") for _ in range(3)]
-    messages += [ses_complaint(address) for address in sent_to[5::401]]
-    messages.append(json.dumps({"hello": "not a notification"}))
-    return runner.publish_feedback(messages)
+    account = "123456789012"
+    ses = get_backend("ses")[account][REGION]
+    sns = get_backend("sns")[account][REGION]
+    by_channel: Counter[str] = Counter()
+    seen: Counter[tuple[str, str]] = Counter()
+    for message in ses.sent_messages:
+        for address in message.destinations.get("ToAddresses", []):
+            by_channel["email"] += 1
+            seen[(address, message.body)] += 1
+    for phone, text in sns.sms_messages.values():
+        by_channel["sms"] += 1
+        seen[(phone, text)] += 1
+    duplicates = sum(n - 1 for n in seen.values() if n > 1)
+    return by_channel, duplicates
 
 
-def _by_tier(run_id: str) -> dict[str, int]:
-    """Users per tier as the last run's scan saw them (users it found active count as "active")."""
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.settings import get_settings
-
-    counts = MessagingStore(get_settings().messaging_table).run_figures(run_id)
-    tiers = {k.removeprefix("tier_"): v for k, v in counts.items() if k.startswith("tier_")}
-    return {"active": counts.get("active", 0), **tiers}
-
-
-def _counters() -> dict[str, int]:
+def _totals() -> dict[str, int]:
     from winback.adapters.messaging_store import MessagingStore
     from winback.program import load_program
     from winback.settings import get_settings
@@ -183,15 +165,74 @@ def _counters() -> dict[str, int]:
     store = MessagingStore(get_settings().messaging_table)
     total: Counter[str] = Counter()
     for campaign in load_program().campaigns:
-        for counts in store.counters(campaign.id).values():
-            total.update(counts)
+        for cell in store.cells(campaign.id):
+            total.update(cell.counts)
     return dict(total)
+
+
+def _journey_figures() -> dict[str, dict[str, dict[str, int]]]:
+    """Per campaign and step: sent, deferred, dropped, exits on reactivation, stopped by an answer."""
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.program import load_program
+    from winback.settings import get_settings
+
+    store = MessagingStore(get_settings().messaging_table)
+    keep = ("sent", "deferred", "quiet_hours", "capped", "dropped", "active_again", "journey_stopped", "coupon_issued")
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for campaign in load_program().campaigns:
+        steps = store.counters(campaign.id)
+        out[campaign.id] = {f"step{n}": {k: steps[n].get(k, 0) for k in keep} for n in sorted(steps)}
+    return out
+
+
+def _write_reports(out_dir: Path, now: datetime) -> tuple[list[Any], Path]:
+    from winback.adapters.coupon_store import CouponStore
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.adapters.reason_store import ReasonStore
+    from winback.domain.report_html import render_html
+    from winback.program import load_program
+    from winback.services.report import all_reports
+    from winback.settings import get_settings
+
+    table = get_settings().messaging_table
+    reports = all_reports(load_program(), MessagingStore(table), CouponStore(table), ReasonStore(table), now)
+    html = out_dir / "report.html"
+    html.write_text(render_html(reports, "winback demo: every campaign against its holdout"), encoding="utf-8")
+    (out_dir / "reports.json").write_text(
+        "[" + ",\n".join(r.model_dump_json() for r in reports) + "]\n", encoding="utf-8"
+    )
+    return reports, html
+
+
+def _lift(reports: list[Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for report in reports:
+        pooled = next((c for c in report.comparisons if c.pooled and c.segment is None), None)
+        if pooled is None:
+            continue
+        out[report.campaign_id] = {
+            "treated": f"{pooled.treated_x}/{pooled.treated_n}",
+            "holdout": f"{pooled.control_x}/{pooled.control_n}",
+            "abs_lift": None if pooled.abs_lift is None else round(pooled.abs_lift, 4),
+            "ci95": None if pooled.abs_low is None else [round(pooled.abs_low, 4), round(pooled.abs_high or 0, 4)],
+            "p_value": None if pooled.p_value is None else round(pooled.p_value, 5),
+            "significant": pooled.significant,
+        }
+    return out
 
 
 def run_demo(users: int = 5000, out_dir: Path = Path("demo-out")) -> dict[str, Any]:
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     server = _start_moto()
+    rng = random.Random(7)
+    real_now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = (real_now - timedelta(days=DAYS)).replace(hour=3)
+    phases: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        phases[name] = time.perf_counter() - started - sum(phases.values())
+
     try:
         resources = provision()
         _configure_functions({**resources.env()}, out_dir / "lambda.log")
@@ -200,50 +241,79 @@ def run_demo(users: int = 5000, out_dir: Path = Path("demo-out")) -> dict[str, A
         webhook_secret = secrets.get_secret_value(SecretId=resources.physical["WebhookSecret"])["SecretString"]
         unsubscribe_key = secrets.get_secret_value(SecretId=resources.physical["UnsubscribeSecret"])["SecretString"]
         runner = LocalRunner(resources, webhook_secret, redeliver_fraction=0.05)
-        now = datetime.now(UTC)
-        population = generate(users, now)
-        phases: dict[str, float] = {"provision": time.perf_counter() - started}
-
-        def lap(name: str) -> None:
-            phases[name] = time.perf_counter() - started - sum(phases.values())
-
+        population = generate(users, start)
+        world = World(runner, population, unsubscribe_key.encode(), rng)
+        lap("provision")
         with (
             (out_dir / "metrics.log").open("w", encoding="utf-8") as metrics_log,
             redirect_stdout(metrics_log),
+            _simulated_time(start) as clock,
         ):
             ingest = _post_history(runner, population)
-            lap("ingest")
-            earlier = _earlier_feedback(runner, population, unsubscribe_key.encode(), now)
-            lap("feedback_before")
-            runs = [_run(runner, now - timedelta(days=3)), _run(runner, now), _run(runner, now)]
-            lap("runs")
-            later = _later_feedback(runner, population)
-            lap("feedback_after")
-        counters = _counters()
+            earlier = _earlier_feedback(runner, population, unsubscribe_key.encode(), start)
+            lap("history")
+            runs = []
+            for day in range(DAYS):
+                today = start + timedelta(days=day)
+                if day in SCAN_DAYS:
+                    clock[0] = today - timedelta(hours=2)
+                    runner.fire_schedule(clock[0], "stats")
+                    clock[0] = today
+                    runs.append(world.scheduled_run(today))
+                for hours in RELEASE_HOURS[1:] if day in SCAN_DAYS else RELEASE_HOURS:
+                    clock[0] = today + timedelta(hours=hours)
+                    world.release(clock[0])
+                clock[0] = today + timedelta(hours=20)
+                world.feedback(storm=day == STORM_DAY)
+                if day == RESUME_DAY:
+                    world.resume_paused()
+                world.live_a_day(clock[0])
+            lap("three_weeks")
+            clock[0] = start + timedelta(days=DAYS)
+            export = runner.fire_schedule(clock[0], "export")
+            reports, html = _write_reports(out_dir, clock[0])
+            lap("reports")
+        totals = _totals()
         by_channel, duplicates = _provider_messages()
-        by_tier = _by_tier(runs[-1]["run_id"])
-        lap("summary")
         dlq = {name: runner.queue_depth(name) for name in ("ScanDLQ", "SendDLQ") if name in resources.physical}
+        journeys = _journey_figures()
     finally:
         server.stop()
     summary: dict[str, Any] = {
         "users": users,
-        "by_tier": by_tier,
-        "targeted": counters.get("targeted", 0),
-        "suppressed": counters.get("suppressed", 0),
-        "capped": counters.get("capped", 0),
-        "no_channel": counters.get("no_channel", 0),
-        "already_sent": counters.get("already_sent", 0),
-        "unknown_outcome": counters.get("unknown", 0),
-        "failed": counters.get("failed", 0),
-        "sent": {ch: counters.get(f"sent_{ch}", 0) for ch in ("email", "sms", "push")},
+        "simulated": f"{start:%Y-%m-%d} to {start + timedelta(days=DAYS):%Y-%m-%d}",
+        "by_tier": world.by_tier,
+        "segments": dict(world.segments),
+        "assigned": {"treated": world.arms_total["treated"], "holdout": world.arms_total["holdout"]},
+        "suppressed": totals.get("suppressed", 0),
+        "no_channel": totals.get("no_channel", 0),
+        "sent": {ch: totals.get(f"sent_{ch}", 0) for ch in ("email", "sms", "push", "inbox")},
+        "sent_by_locale": dict(world.sent_by_locale()),
         "delivered_by_provider": dict(by_channel),
         "duplicates": duplicates,
+        "quiet_hours_deferred": totals.get("quiet_hours", 0),
+        "capped_deferred": totals.get("capped", 0),
+        "dropped_past_deadline": totals.get("dropped", 0),
+        "left_journey_on_return": totals.get("active_again", 0),
+        "journeys": journeys,
+        "coupons": {
+            "issued": totals.get("coupon_issued", 0),
+            "budget_spent_fallbacks": totals.get("offer_budget_spent", 0),
+            "redeemed": world.coupon_results["coupons_redeemed"],
+            "rejected": world.coupon_results["coupons_rejected"],
+        },
+        "offers_granted": totals.get("offer_granted", 0),
+        "reactivated": {"treated": world.reactivated["treated"], "holdout": world.reactivated["holdout"]},
+        "reasons": dict(world.answers),
+        "paused": world.pauses,
+        "lift": _lift(reports),
+        "audience_export": export.get("segments", {}),
         "ingest": ingest,
         "feedback_before": earlier,
-        "feedback_after": later,
+        "feedback": dict(world.feedback_kinds),
         "runs": runs,
         "dlq_depth": dlq,
+        "report_html": str(html),
         "phase_s": {k: round(v, 1) for k, v in phases.items()},
         "wall_s": round(time.perf_counter() - started, 1),
     }
@@ -253,22 +323,40 @@ def run_demo(users: int = 5000, out_dir: Path = Path("demo-out")) -> dict[str, A
 
 def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     sent = summary["sent"]
+    lift_lines = [
+        f"    {cid:<14} treated {v['treated']:>9}  holdout {v['holdout']:>7}  lift {v['abs_lift']:+.1%}"
+        f"  95% CI [{v['ci95'][0]:+.1%}, {v['ci95'][1]:+.1%}]  p={v['p_value']}"
+        for cid, v in summary["lift"].items()
+        if v["abs_lift"] is not None and v["ci95"] is not None
+    ]
+    journeys = summary["journeys"].get("dormant-offer", {})
     lines = [
         "",
-        "winback demo: the whole pipeline on moto",
-        f"  users            {summary['users']:>7}   by tier now: "
+        f"winback demo: three weeks ({summary['simulated']}) on moto",
+        f"  users            {summary['users']:>7}   by tier at the end: "
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["by_tier"].items())),
-        f"  events ingested  {summary['ingest']['events']:>7}   in {summary['ingest']['requests']} signed requests",
-        f"  targeted         {summary['targeted']:>7}   (3 scheduled runs: 3 days ago, today, today again)",
-        f"  suppressed       {summary['suppressed']:>7}   (bounces, complaints, STOP/TD/退订, one-click unsubscribes)",
-        f"  capped           {summary['capped']:>7}   (frequency caps per user and channel)",
-        f"  no channel       {summary['no_channel']:>7}   (no consent or no address)",
-        f"  sent             {sum(sent.values()):>7}   email {sent['email']}, sms {sent['sms']}, push {sent['push']}",
-        f"  provider got     {sum(summary['delivered_by_provider'].values()):>7}   duplicates: {summary['duplicates']}"
-        f" (redelivered send jobs: {sum(r['send_jobs_redelivered'] for r in summary['runs'])})",
-        f"  today's re-run   {summary['runs'][2]['send_jobs']:>7}   send jobs (nothing new to send)",
+        f"  segments         {sum(summary['segments'].values()):>7}   "
+        + ", ".join(f"{k} {v}" for k, v in sorted(summary["segments"].items())),
+        f"  assigned         {summary['assigned']['treated']:>7}   treated, {summary['assigned']['holdout']} held out",
+        f"  sent             {sum(sent.values()):>7}   email {sent['email']}, sms {sent['sms']}, push {sent['push']}, "
+        f"inbox {sent['inbox']}; by locale {summary['sent_by_locale']}",
+        "  journey          dormant-offer sent per step "
+        + " / ".join(str(s.get("sent", 0)) for s in journeys.values())
+        + f"; left on return {summary['left_journey_on_return']}",
+        f"  deferred         {summary['quiet_hours_deferred']:>7}   by quiet hours, "
+        f"{summary['capped_deferred']} by caps; {summary['dropped_past_deadline']} dropped past their deadline",
+        f"  coupons          {summary['coupons']['issued']:>7}   issued, {summary['coupons']['redeemed']} redeemed, "
+        f"{summary['coupons']['rejected']} rejected (reused); offers granted {summary['offers_granted']}",
+        f"  reasons          {sum(summary['reasons'].values()):>7}   " + json.dumps(summary["reasons"]),
+        f"  paused           {len(summary['paused']):>7}   " + "; ".join(p["event"] for p in summary["paused"]),
+        f"  provider got     {sum(summary['delivered_by_provider'].values()):>7}   duplicates: {summary['duplicates']}",
+        "  lift vs holdout (reactivated within 14 days of assignment):",
+        *lift_lines,
+        f"  audience export  {sum(summary['audience_export'].values()):>7}   hashed rows by segment",
         f"  wall time        {summary['wall_s']:>7}s",
+        f"  report: {summary['report_html']}",
         f"  summary: {out_dir / 'summary.json'}   logs: {out_dir / 'lambda.log'}",
+        f"  as a table: winback report dormant-offer --from {out_dir / 'reports.json'}",
         "",
     ]
     print("\n".join(lines))

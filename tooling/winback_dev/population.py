@@ -24,6 +24,8 @@ class DemoUser:
     phone: str | None
     email_consent: bool
     sms_consent: bool
+    time_zone: str = "UTC"
+    app_user: bool = False
     bad_email: bool = False
     complained_before: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -84,12 +86,18 @@ def generate(n: int, now: datetime, seed: int = 2026) -> list[DemoUser]:
             "name": rng.choice(ZH_NAMES if zh else EN_NAMES),
             "locale": locale,
             "time_zone": rng.choice(ZH_ZONES if zh else EN_ZONES),
-            "consent": {"email": user.email_consent, "sms": user.sms_consent, "push": False},
+            "consent": {
+                "email": user.email_consent,
+                "sms": user.sms_consent,
+                "push": False,
+                "ads": rng.random() < 0.5,
+            },
         }
         if email:
             profile["email"] = email
         if phone:
             profile["phone"] = phone
+        user.time_zone = str(profile["time_zone"])
         user.events.append({"user_id": uid, "type": "profile", "occurred_at": _iso(signup), "properties": profile})
         orders = max(1, int(rng.expovariate(1 / 3)))
         span = (last_order - signup).total_seconds()
@@ -118,7 +126,11 @@ def generate(n: int, now: datetime, seed: int = 2026) -> list[DemoUser]:
                     "properties": {"item_id": f"sku-{rng.randrange(1, 400)}", "category": category},
                 }
             )
-        # Logins keep happening for some lapsed shoppers: the shop's signal is orders, not logins.
+        # App users (the in-app inbox reaches them); logins keep happening for some lapsed shoppers,
+        # which does not make them active: the shop's signal is orders.
+        user.app_user = rng.random() < 0.35
+        if user.app_user:
+            user.events.append({"user_id": uid, "type": "login", "occurred_at": _iso(signup + timedelta(hours=1))})
         if segment != "active" and rng.random() < 0.3:
             user.events.append(
                 {

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
 from winback.adapters.activity_store import ActivityStore
-from winback.adapters.coupon_store import Redemption, RedemptionStatus
+from winback.adapters.coupon_store import Redemption
 from winback.domain.attribution import Attribution, attribute
 from winback.domain.profile_merge import merge_events
 from winback.models.events import ActivityEvent, parse_body
@@ -126,7 +126,7 @@ def apply_events(
             merged = merge_events(base, user_events, batch_id, signal)
             merged.version = base.version + 1
             found = attribute(base.assignment, user_events, attribution.signal, attribution.window_days)
-            redeemed = [r for r in redemptions.get(user_id, []) if r.status is RedemptionStatus.REDEEMED]
+            redeemed = [r for r in redemptions.get(user_id, []) if r.accepted]
             a = base.assignment
             if a is not None and any(r.campaign_id == a.campaign_id for r in redeemed):
                 found = found or Attribution(assignment=a)

@@ -1,0 +1,270 @@
+"""The demo's world: the schedules firing, and the people on the other end of the messages.
+
+The users' behaviour is the ground truth the experiment has to find: every assigned user may come
+back on any day of the attribution window, held-out and unreached users at a base rate, users who
+got a message at about three times that, and coupon holders a little more (most of them use the
+code, a few try it twice). Some users who get the "question" email answer it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+import boto3
+
+from winback.models.profile import Assignment, Profile
+from winback_dev.lambda_events import ses_bounce, ses_complaint, ses_delivery
+from winback_dev.population import DemoUser
+from winback_dev.runner import LocalRunner
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+BASE_DAILY_RETURN = 0.005
+MESSAGED_DAILY_RETURN = 0.015
+COUPON_DAILY_RETURN = 0.02
+ANSWER_DAILY = 0.08
+REASON_WEIGHTS = {
+    "need_changed": 3,
+    "bad_experience": 2,
+    "competitor": 2,
+    "forgot": 3,
+    "too_many_messages": 2,
+    "privacy": 1,
+}
+
+
+class World:
+    def __init__(self, runner: LocalRunner, population: list[DemoUser], unsubscribe_key: bytes, rng: random.Random):
+        self.runner = runner
+        self.users = {u.user_id: u for u in population}
+        self.by_address: dict[str, str] = {}
+        for u in population:
+            for address in (u.email, u.phone):
+                if address:
+                    self.by_address[address] = u.user_id
+        self.key = unsubscribe_key
+        self.rng = rng
+        self.assignments: dict[str, Assignment] = {}
+        self._counted: set[tuple[str, str, str]] = set()
+        self.first_message: dict[str, datetime] = {}
+        self.locale_sent: Counter[str] = Counter()
+        self.reactivated: Counter[str] = Counter()
+        self.segments: Counter[str] = Counter()
+        self.arms_total: Counter[str] = Counter()
+        self.answers: Counter[str] = Counter()
+        self.answered: set[str] = set()
+        self.pauses: list[dict[str, str]] = []
+        self.feedback_kinds: Counter[str] = Counter()
+        self.coupon_results: Counter[str] = Counter()
+        self.by_tier: dict[str, int] = {}
+        self._emails_seen = 0
+        self._sms_seen = 0
+        self._day = 0
+
+    # --- the schedules ------------------------------------------------------------------------
+    def scheduled_run(self, at: datetime) -> dict[str, Any]:
+        plan = self.runner.fire_schedule(at)
+        scan = self.runner.drain("ScanQueue", "scan")
+        send = self.runner.drain("SendQueue", "send")
+        self._read_assignments()
+        self._tiers(plan["run_id"])
+        return {
+            "run_id": plan["run_id"],
+            "as_of": at.isoformat(timespec="seconds"),
+            "segments": plan["segments"],
+            "scan_jobs": scan.records,
+            "send_jobs": send.records,
+            "send_jobs_redelivered": send.redelivered,
+            "failed_jobs": scan.failed_records + send.failed_records,
+        }
+
+    def release(self, at: datetime) -> None:
+        self.runner.fire_schedule(at, "release")
+        self.runner.drain("SendQueue", "send")
+
+    def _read_assignments(self) -> None:
+        from winback.settings import get_settings
+
+        paginator = boto3.client("dynamodb").get_paginator("scan")
+        deserialize = boto3.dynamodb.types.TypeDeserializer().deserialize  # type: ignore[attr-defined]
+        for page in paginator.paginate(TableName=get_settings().activity_table):
+            for raw in page["Items"]:
+                profile = Profile.from_item({k: deserialize(v) for k, v in raw.items()})
+                a = profile.assignment
+                if a is None:
+                    continue
+                self.assignments[profile.user_id] = a
+                if (profile.user_id, a.campaign_id, a.episode) not in self._counted:
+                    self._counted.add((profile.user_id, a.campaign_id, a.episode))
+                    self.segments[a.segment] += 1
+                    self.arms_total["holdout" if a.arm == "holdout" else "treated"] += 1
+
+    def _tiers(self, run_id: str) -> None:
+        from winback.adapters.messaging_store import MessagingStore
+        from winback.settings import get_settings
+
+        counts = MessagingStore(get_settings().messaging_table).run_figures(run_id)
+        tiers = {k.removeprefix("tier_"): v for k, v in counts.items() if k.startswith("tier_")}
+        self.by_tier = {"active": counts.get("active", 0), **tiers}
+
+    # --- feedback on what went out ------------------------------------------------------------
+    def feedback(self, storm: bool) -> None:
+        """SES delivery/bounce/complaint events (tagged) for today's email; who got SMS today."""
+        from moto.backends import get_backend
+
+        ses = get_backend("ses")[ACCOUNT][REGION]
+        sns = get_backend("sns")[ACCOUNT][REGION]
+        now = self._now()
+        emails = ses.sent_messages[self._emails_seen :]
+        self._emails_seen = len(ses.sent_messages)
+        sms = list(sns.sms_messages.values())[self._sms_seen :]
+        self._sms_seen = len(sns.sms_messages)
+        for phone, _ in sms:
+            self._got_message(self.by_address.get(phone), now)
+        notes: list[str] = []
+        for message in emails:
+            for address in message.destinations.get("ToAddresses", []):
+                user_id = self.by_address.get(address)
+                self._got_message(user_id, now)
+                tags = self._tags(user_id, message.id)
+                if tags is None:
+                    continue
+                roll = self.rng.random()
+                if roll < 0.012:
+                    notes.append(ses_bounce(address, "Permanent", message.id, tags))
+                elif roll < 0.0125:
+                    notes.append(ses_complaint(address, message.id, tags))
+                else:
+                    notes.append(ses_delivery(address, message.id, tags))
+        if storm:
+            notes += self._bounce_storm("lapsing-nudge", ses.sent_messages)
+        self.feedback_kinds.update(self.runner.publish_feedback(notes))
+        self._note_pauses(now)
+
+    def _bounce_storm(self, campaign: str, sent: list[Any]) -> list[str]:
+        """Late hard bounces from a stale part of the list: 9% of the campaign's mail so far."""
+        notes = []
+        for message in sent:
+            for address in message.destinations.get("ToAddresses", []):
+                tags = self._tags(self.by_address.get(address), message.id)
+                if tags and tags["campaign"] == campaign and self.rng.random() < 0.09:
+                    notes.append(ses_bounce(address, "Permanent", message.id, tags))
+        return notes
+
+    def _note_pauses(self, now: datetime) -> None:
+        from winback.adapters.messaging_store import MessagingStore
+        from winback.program import load_program
+        from winback.settings import get_settings
+
+        store = MessagingStore(get_settings().messaging_table)
+        for campaign in load_program().campaigns:
+            reason = store.paused_reason(campaign.id)
+            known = any(p["campaign"] == campaign.id and p["state"] == "paused" for p in self.pauses)
+            if reason and not known:
+                self.pauses.append(
+                    {"campaign": campaign.id, "state": "paused", "event": f"{campaign.id} paused itself: {reason}"}
+                )
+
+    def resume_paused(self) -> None:
+        """The operator's one command: `winback resume <campaign>`."""
+        from winback_dev.cli import main
+
+        for pause in [p for p in self.pauses if p["state"] == "paused"]:
+            main(["resume", pause["campaign"]])
+            pause["state"] = "resumed"
+            pause["event"] += f"; resumed with `winback resume {pause['campaign']}` on day {self._day}"
+
+    def _tags(self, user_id: str | None, message_id: str) -> dict[str, str] | None:
+        from winback.settings import get_settings
+
+        if user_id is None:
+            return None
+        reply = boto3.client("dynamodb").query(
+            TableName=get_settings().messaging_table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :msg)",
+            ExpressionAttributeValues={":pk": {"S": f"user#{user_id}"}, ":msg": {"S": "msg#"}},
+        )
+        for item in reply["Items"]:
+            if item.get("message_id", {}).get("S") == message_id:
+                return {
+                    "campaign": item["campaign_id"]["S"],
+                    "step": item["step"]["N"],
+                    "arm": item["arm"]["S"],
+                    "segment": item["segment"]["S"],
+                }
+        return None
+
+    def _got_message(self, user_id: str | None, at: datetime) -> None:
+        if user_id is None:
+            return
+        self.first_message.setdefault(user_id, at)
+        self.locale_sent[self.users[user_id].locale] += 1
+
+    def sent_by_locale(self) -> Counter[str]:
+        return self.locale_sent
+
+    # --- the people -----------------------------------------------------------------------------
+    def live_a_day(self, now: datetime) -> None:
+        """Who comes back today (an order, maybe with their coupon), and who answers the question."""
+        from winback.adapters.coupon_store import CouponStore
+        from winback.settings import get_settings
+
+        self._day += 1
+        coupons = CouponStore(get_settings().messaging_table)
+        events: list[dict[str, Any]] = []
+        for user_id, a in self.assignments.items():
+            if a.reactivated_at is not None or not a.assigned_at <= now <= a.assigned_at + timedelta(days=14):
+                continue
+            messaged = user_id in self.first_message and a.arm != "holdout"
+            coupon = coupons.issued(user_id, a.campaign_id, 0, a.episode) if messaged else None
+            hazard = COUPON_DAILY_RETURN if coupon else MESSAGED_DAILY_RETURN if messaged else BASE_DAILY_RETURN
+            if self.rng.random() >= hazard:
+                self._maybe_answer(user_id, a, now)
+                continue
+            at = now - timedelta(hours=self.rng.uniform(0, 18))
+            order = self._order(user_id, at, coupon.code if coupon and self.rng.random() < 0.8 else None)
+            events.append(order)
+            if coupon and self.rng.random() < 0.1:  # the same code again a day later: rejected
+                events.append(self._order(user_id, at + timedelta(hours=20), coupon.code))
+            self.assignments[user_id] = a.model_copy(update={"reactivated_at": at})
+            self.reactivated["holdout" if a.arm == "holdout" else "treated"] += 1
+        for start in range(0, len(events), 100):
+            reply = self.runner.post_events(events[start : start + 100], webhook_id=f"msg_day{self._day}_{start}")
+            result = json.loads(reply.get("body") or "{}")
+            for key in ("coupons_redeemed", "coupons_rejected"):
+                self.coupon_results[key] += int(result.get(key, 0))
+
+    def _order(self, user_id: str, at: datetime, code: str | None) -> dict[str, Any]:
+        user = self.users[user_id]
+        properties: dict[str, Any] = {
+            "amount": f"{self.rng.uniform(15, 180):.2f}",
+            "currency": "CNY" if user.locale == "zh-CN" else "USD",
+            "item_id": f"sku-{self.rng.randrange(1, 400)}",
+        }
+        if code:
+            properties["coupon_code"] = code
+        return {"user_id": user_id, "type": "order", "occurred_at": at.isoformat(), "properties": properties}
+
+    def _maybe_answer(self, user_id: str, a: Assignment, now: datetime) -> None:
+        """Some users who got the question email click one of its reason links (and confirm)."""
+        from winback.domain.reason_links import sign_reason_token
+
+        if a.campaign_id != "lost-question" or user_id not in self.first_message or user_id in self.answered:
+            return
+        if self.rng.random() >= ANSWER_DAILY:
+            return
+        reason = self.rng.choices(list(REASON_WEIGHTS), weights=list(REASON_WEIGHTS.values()))[0]
+        token = sign_reason_token(self.key, user_id, a.campaign_id, a.episode, reason, now, timedelta(days=30))  # type: ignore[arg-type]
+        self.runner.http("GET", "/reasons", {"token": token})  # the click shows a page, changes nothing
+        if self.runner.http("POST", "/reasons", {"token": token})["statusCode"] == 200:
+            self.answered.add(user_id)
+            self.answers[reason] += 1
+
+    def _now(self) -> datetime:
+        from winback.clock import SystemClock
+
+        return SystemClock().now()
