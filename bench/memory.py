@@ -48,7 +48,9 @@ def _warm_up(now: datetime) -> None:
 def _measure(now: datetime, total: int) -> dict[str, Any]:
     from winback.adapters.activity_store import ActivityStore
     from winback.adapters.messaging_store import MessagingStore
+    from winback.adapters.suppression_store import SuppressionStore
     from winback.domain.planning import segment_count
+    from winback.domain.segmentation import RfmSegmenter
     from winback.models.jobs import ScanJob
     from winback.program import load_program
     from winback.services.scan import scan_segment
@@ -62,7 +64,19 @@ def _measure(now: datetime, total: int) -> dict[str, Any]:
     gc.collect()
     tracemalloc.start()
     started = time.perf_counter()
-    result = scan_segment(job, store, stats, program, settings.send_queue_url, settings.scan_queue_url, lambda: 900_000)
+    suppression = SuppressionStore(settings.suppression_table)
+    segmenter = RfmSegmenter(program, None)
+    result = scan_segment(
+        job,
+        store,
+        stats,
+        suppression,
+        program,
+        segmenter,
+        settings.send_queue_url,
+        settings.scan_queue_url,
+        lambda: 900_000,
+    )
     wall = time.perf_counter() - started
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

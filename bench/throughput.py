@@ -23,7 +23,9 @@ DISCLAIMER = "moto in-process: measures our code + boto3 + moto, NOT DynamoDB"
 def _scan_once(table_items: int) -> dict[str, Any]:
     from winback.adapters.activity_store import ActivityStore
     from winback.adapters.messaging_store import MessagingStore
+    from winback.adapters.suppression_store import SuppressionStore
     from winback.domain.planning import segment_count
+    from winback.domain.segmentation import RfmSegmenter
     from winback.models.jobs import ScanJob
     from winback.program import load_program
     from winback.services.scan import scan_segment
@@ -42,7 +44,9 @@ def _scan_once(table_items: int) -> dict[str, Any]:
                 job,
                 ActivityStore(settings.activity_table),
                 MessagingStore(settings.messaging_table),
+                SuppressionStore(settings.suppression_table),
                 program,
+                RfmSegmenter(program, None),
                 settings.send_queue_url,
                 settings.scan_queue_url,
                 lambda: 900_000,

@@ -49,7 +49,7 @@ def _apply_once() -> _Apply:
     persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=clients.dynamodb())
     store = ActivityStore(settings.activity_table)
     messaging = MessagingStore(settings.messaging_table)
-    coupons = CouponStore(settings.messaging_table)
+    coupons = CouponStore(settings.incentive_table)
     program = load_program(settings.program_path)
     rules = AttributionRules(program.reactivation_signal(), program.experiments.attribution_window_days)
 

@@ -34,7 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     settings = get_settings()
     as_of = _as_of(event)
     result = release_due(
-        DeferralStore(settings.messaging_table),
+        DeferralStore(settings.deferral_table),
         settings.send_queue_url,
         as_of,
         MAX_ITEMS_PER_RUN,

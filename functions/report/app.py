@@ -39,7 +39,7 @@ def report(campaign_id: str) -> Response[str]:
             campaign_id,
             program,
             MessagingStore(settings.messaging_table),
-            CouponStore(settings.messaging_table),
+            CouponStore(settings.incentive_table),
             ReasonStore(settings.messaging_table),
             SystemClock().now(),
         )

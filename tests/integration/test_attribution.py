@@ -128,7 +128,7 @@ def test_a_replayed_webhook_counts_nothing_twice(stack: Stack) -> None:
 
 
 def _issue(user_id: str, expires_in: timedelta = timedelta(days=14)) -> str:
-    coupon = CouponStore(get_settings().messaging_table).issue(
+    coupon = CouponStore(get_settings().incentive_table).issue(
         user_id, CAMPAIGN, 0, LAST_ORDER.isoformat(), 1000, "USD", ASSIGNED_AT + expires_in, None, ASSIGNED_AT
     )
     assert coupon is not None
@@ -144,7 +144,7 @@ def test_a_coupon_is_redeemed_once_and_counted_in_the_campaign_cell(stack: Stack
     assert (reused["coupons_redeemed"], reused["coupons_rejected"]) == (0, 1)
     counts = _cell("coupon")
     assert counts["coupons_redeemed"] == 1 and counts["reactivated"] == 1
-    assert CouponStore(get_settings().messaging_table).spend(CAMPAIGN)["redeemed"] == 1
+    assert CouponStore(get_settings().incentive_table).spend(CAMPAIGN)["redeemed"] == 1
 
 
 @pytest.mark.parametrize("case", ["expired", "another-users", "unknown"])
@@ -162,7 +162,7 @@ def test_a_coupon_that_is_not_the_users_to_redeem_is_rejected_and_the_order_stil
     assert (reply["coupons_redeemed"], reply["coupons_rejected"]) == (0, 1)
     counts = _cell("coupon")
     assert counts["reactivated"] == 1 and "coupons_redeemed" not in counts
-    assert CouponStore(get_settings().messaging_table).spend(CAMPAIGN)["redeemed"] == 0
+    assert CouponStore(get_settings().incentive_table).spend(CAMPAIGN)["redeemed"] == 0
 
 
 def test_a_request_retried_after_its_profile_write_failed_still_counts_the_redemption(
@@ -181,5 +181,5 @@ def test_a_request_retried_after_its_profile_write_failed_still_counts_the_redem
     monkeypatch.setattr(ActivityStore, "put", put)
     reply = _post(stack, events, webhook_id="msg_retried")  # the upstream retries the failed request
     assert reply["reactivated"] == 1
-    assert CouponStore(get_settings().messaging_table).spend(CAMPAIGN)["redeemed"] == 1
+    assert CouponStore(get_settings().incentive_table).spend(CAMPAIGN)["redeemed"] == 1
     assert _cell("coupon").get("coupons_redeemed") == 1

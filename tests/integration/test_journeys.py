@@ -78,7 +78,7 @@ def _cells(campaign: str = "dormant-offer") -> dict[int, dict[str, int]]:
 
 
 def _deferred(until: datetime) -> list[Any]:
-    return DeferralStore(get_settings().messaging_table).due(until, 100)
+    return DeferralStore(get_settings().deferral_table).due(until, 100)
 
 
 def test_a_three_step_journey_goes_out_on_its_days_and_reminds_of_the_same_coupon(

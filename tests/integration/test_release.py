@@ -98,6 +98,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         for var, value in {"ACTIVITY_TABLE": "ActivityTable", "SUPPRESSION_TABLE": "SuppressionTable"}.items():
             monkeypatch.setenv(var, value)
         monkeypatch.setenv("MESSAGING_TABLE", table)
+        monkeypatch.setenv("DEFERRAL_TABLE", table)
         monkeypatch.setenv("SEND_QUEUE_URL", queue_url)
         yield Aws(table, queue_url)
         clients.reset()

@@ -127,7 +127,7 @@ def test_a_campaign_pauses_itself_past_the_bounce_rate_and_resumes_on_request(
     dormant_profile("u1", last_order)
     assert stack.invoke("send", _send_job("u1", last_order)) == {"batchItemFailures": []}
     assert sent_emails() == []
-    deferrals = DeferralStore(get_settings().messaging_table)
+    deferrals = DeferralStore(get_settings().deferral_table)
     assert deferrals.due(now, 10) == []  # it waits for the pause to be looked at again
     [waiting] = deferrals.due(now + timedelta(hours=2), 10)
     assert waiting.kind == "paused"

@@ -119,3 +119,16 @@ def test_inbound_sms_parses() -> None:
 def test_inbound_sms_without_body_is_rejected() -> None:
     with pytest.raises(ValidationError):
         InboundSms.model_validate({"originationNumber": "+8613800138000"})
+
+
+def test_pause_reason_waits_for_volume_then_names_the_rate() -> None:
+    from winback.program import Experiments
+    from winback.services.feedback import pause_reason
+
+    rules = Experiments()
+    assert pause_reason({"sent": 199, "bounced": 100}, rules) is None
+    assert pause_reason({"sent": 1000, "bounced": 50}, rules) is None  # 5.0% is the limit, not over it
+    reason = pause_reason({"sent": 1000, "bounced": 51}, rules)
+    assert reason is not None and reason.startswith("bounce rate 5.10%")
+    complaint = pause_reason({"sent": 1000, "complained": 2}, rules)
+    assert complaint is not None and complaint.startswith("complaint rate")

@@ -22,6 +22,8 @@ TABLES = {
     "ACTIVITY_TABLE": "ActivityTable",
     "SUPPRESSION_TABLE": "SuppressionTable",
     "MESSAGING_TABLE": "MessagingTable",
+    "DEFERRAL_TABLE": "DeferralTable",
+    "INCENTIVE_TABLE": "IncentiveTable",
 }
 
 
@@ -49,7 +51,7 @@ def _live_report(campaign_id: str) -> CampaignReport:
         campaign_id,
         load_program(settings.program_path),
         MessagingStore(table),
-        CouponStore(table),
+        CouponStore(settings.incentive_table),
         ReasonStore(table),
         datetime.now(UTC),
     )

@@ -35,7 +35,7 @@ SENDER = "winback@shop.example.com"
 REGION = "us-east-1"
 DAYS = 21
 SCAN_DAYS = (0, 3, 10, 17)
-RELEASE_HOURS = (0, 6, 12, 18)  # the hourly schedule, played every six hours
+RELEASE_HOURS = (0, 8, 16)  # the hourly schedule, played every eight hours
 STORM_DAY = 10  # a list with stale addresses: lapsing-nudge's bounce rate passes 5% and it pauses
 RESUME_DAY = 12
 
@@ -195,7 +195,8 @@ def _write_reports(out_dir: Path, now: datetime) -> tuple[list[Any], Path]:
     from winback.settings import get_settings
 
     table = get_settings().messaging_table
-    reports = all_reports(load_program(), MessagingStore(table), CouponStore(table), ReasonStore(table), now)
+    incentives = CouponStore(get_settings().incentive_table)
+    reports = all_reports(load_program(), MessagingStore(table), incentives, ReasonStore(table), now)
     html = out_dir / "report.html"
     html.write_text(render_html(reports, "winback demo: every campaign against its holdout"), encoding="utf-8")
     (out_dir / "reports.json").write_text(
@@ -243,6 +244,7 @@ def run_demo(users: int = 5000, out_dir: Path = Path("demo-out")) -> dict[str, A
         runner = LocalRunner(resources, webhook_secret, redeliver_fraction=0.05)
         population = generate(users, start)
         world = World(runner, population, unsubscribe_key.encode(), rng)
+        world.listen_to_sends()
         lap("provision")
         with (
             (out_dir / "metrics.log").open("w", encoding="utf-8") as metrics_log,

@@ -24,9 +24,9 @@ from winback_dev.runner import LocalRunner
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BASE_DAILY_RETURN = 0.005
-MESSAGED_DAILY_RETURN = 0.015
-COUPON_DAILY_RETURN = 0.02
-ANSWER_DAILY = 0.08
+MESSAGED_DAILY_RETURN = 0.02
+COUPON_DAILY_RETURN = 0.03
+ANSWER_DAILY = 0.04
 REASON_WEIGHTS = {
     "need_changed": 3,
     "bad_experience": 2,
@@ -61,6 +61,7 @@ class World:
         self.feedback_kinds: Counter[str] = Counter()
         self.coupon_results: Counter[str] = Counter()
         self.by_tier: dict[str, int] = {}
+        self.tags: dict[str, dict[str, str]] = {}
         self._emails_seen = 0
         self._sms_seen = 0
         self._day = 0
@@ -130,7 +131,7 @@ class World:
             for address in message.destinations.get("ToAddresses", []):
                 user_id = self.by_address.get(address)
                 self._got_message(user_id, now)
-                tags = self._tags(user_id, message.id)
+                tags = self._tags(message.id)
                 if tags is None:
                     continue
                 roll = self.rng.random()
@@ -150,7 +151,7 @@ class World:
         notes = []
         for message in sent:
             for address in message.destinations.get("ToAddresses", []):
-                tags = self._tags(self.by_address.get(address), message.id)
+                tags = self._tags(message.id)
                 if tags and tags["campaign"] == campaign and self.rng.random() < 0.09:
                     notes.append(ses_bounce(address, "Permanent", message.id, tags))
         return notes
@@ -178,25 +179,26 @@ class World:
             pause["state"] = "resumed"
             pause["event"] += f"; resumed with `winback resume {pause['campaign']}` on day {self._day}"
 
-    def _tags(self, user_id: str | None, message_id: str) -> dict[str, str] | None:
-        from winback.settings import get_settings
+    def listen_to_sends(self) -> None:
+        """Remember each email's tags by message id, as SES keeps them for its event publishing
+        (moto's SES does not keep them, so the demo reads them off the sender's own requests)."""
+        from winback.adapters import clients
 
-        if user_id is None:
-            return None
-        reply = boto3.client("dynamodb").query(
-            TableName=get_settings().messaging_table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :msg)",
-            ExpressionAttributeValues={":pk": {"S": f"user#{user_id}"}, ":msg": {"S": "msg#"}},
-        )
-        for item in reply["Items"]:
-            if item.get("message_id", {}).get("S") == message_id:
-                return {
-                    "campaign": item["campaign_id"]["S"],
-                    "step": item["step"]["N"],
-                    "arm": item["arm"]["S"],
-                    "segment": item["segment"]["S"],
-                }
-        return None
+        pending: dict[str, dict[str, str]] = {}
+
+        def before(params: dict[str, Any], **_: Any) -> None:
+            pending["tags"] = {t["Name"]: t["Value"] for t in params.get("EmailTags", [])}
+
+        def after(parsed: dict[str, Any], **_: Any) -> None:
+            if "MessageId" in parsed and "tags" in pending:
+                self.tags[parsed["MessageId"]] = pending.pop("tags")
+
+        events = clients.sesv2().meta.events
+        events.register("before-parameter-build.sesv2.SendEmail", before)
+        events.register("after-call.sesv2.SendEmail", after)
+
+    def _tags(self, message_id: str) -> dict[str, str] | None:
+        return self.tags.get(message_id)
 
     def _got_message(self, user_id: str | None, at: datetime) -> None:
         if user_id is None:
@@ -214,15 +216,19 @@ class World:
         from winback.settings import get_settings
 
         self._day += 1
-        coupons = CouponStore(get_settings().messaging_table)
+        coupons = CouponStore(get_settings().incentive_table)
         events: list[dict[str, Any]] = []
         for user_id, a in self.assignments.items():
             if a.reactivated_at is not None or not a.assigned_at <= now <= a.assigned_at + timedelta(days=14):
                 continue
             messaged = user_id in self.first_message and a.arm != "holdout"
-            coupon = coupons.issued(user_id, a.campaign_id, 0, a.episode) if messaged else None
-            hazard = COUPON_DAILY_RETURN if coupon else MESSAGED_DAILY_RETURN if messaged else BASE_DAILY_RETURN
-            if self.rng.random() >= hazard:
+            roll = self.rng.random()
+            coupon = None
+            if messaged and MESSAGED_DAILY_RETURN <= roll < COUPON_DAILY_RETURN:
+                coupon = coupons.issued(user_id, a.campaign_id, 0, a.episode)  # only a coupon holder comes back
+            elif roll < (MESSAGED_DAILY_RETURN if messaged else BASE_DAILY_RETURN):
+                coupon = coupons.issued(user_id, a.campaign_id, 0, a.episode) if messaged else None
+            if coupon is None and roll >= (MESSAGED_DAILY_RETURN if messaged else BASE_DAILY_RETURN):
                 self._maybe_answer(user_id, a, now)
                 continue
             at = now - timedelta(hours=self.rng.uniform(0, 18))

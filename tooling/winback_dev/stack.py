@@ -42,6 +42,8 @@ ENV_LOGICAL_IDS: dict[str, str] = {
     "ACTIVITY_TABLE": "ActivityTable",
     "SUPPRESSION_TABLE": "SuppressionTable",
     "MESSAGING_TABLE": "MessagingTable",
+    "DEFERRAL_TABLE": "DeferralTable",
+    "INCENTIVE_TABLE": "IncentiveTable",
     "IDEMPOTENCY_TABLE": "IdempotencyTable",
     "SCAN_QUEUE_URL": "ScanQueue",
     "SEND_QUEUE_URL": "SendQueue",

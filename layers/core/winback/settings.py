@@ -16,6 +16,8 @@ class Settings(BaseModel):
     activity_table: str = Field(alias="ACTIVITY_TABLE")
     suppression_table: str = Field(alias="SUPPRESSION_TABLE")
     messaging_table: str = Field(alias="MESSAGING_TABLE")
+    deferral_table: str = Field("", alias="DEFERRAL_TABLE")
+    incentive_table: str = Field("", alias="INCENTIVE_TABLE")
     idempotency_table: str = Field("", alias="IDEMPOTENCY_TABLE")
     scan_queue_url: str = Field("", alias="SCAN_QUEUE_URL")
     send_queue_url: str = Field("", alias="SEND_QUEUE_URL")

@@ -1,4 +1,4 @@
-"""Coupons on the MessagingTable: issue within a budget, redeem exactly once, report the spend.
+"""Coupons on the IncentiveTable: issue within a budget, redeem exactly once, report the spend.
 
 Key design (also in the README):
   coupon#<code>            coupon                              the coupon: user, campaign, step,

@@ -1,6 +1,6 @@
-"""Deferred jobs in MessagingTable: SQS message bodies parked until a due time, read through the `due` GSI.
+"""Deferred jobs in DeferralTable: SQS message bodies parked until a due time, read through the `due` GSI.
 
-Item layout (pk `due#<key>` cannot collide with `user#`, `address#`, `stats#`, `pause#`, `once#`, `run#`):
+Item layout:
   pk `due#<key>`, sk `job`, `due_shard` ("0".."shards-1", a stable hash of the key), `due_at` (UTC,
   fixed-width ISO 8601 so strings sort as instants), `body` (the SQS body to send), `kind`
   (why it waits: "quiet_hours", "next_step", "capped"...), `expires_at` (TTL, due + 30 days).

@@ -1,6 +1,6 @@
 """Offers other systems fulfil (points multipliers, free trials, member perks), granted on EventBridge.
 
-Each grant is recorded once on the MessagingTable before it is announced:
+Each grant is recorded once on the IncentiveTable before it is announced:
   user#<user_id>   grant#<campaign>#<step>#<episode>   kind, value, description, granted_at,
                                                        grant_id, published (bool), TTL expires_at
 The record starts unpublished and is marked published only after PutEvents accepted the event, so
