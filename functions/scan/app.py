@@ -22,7 +22,12 @@ from winback.settings import get_settings
 
 # A failed job is reported back to SQS (redelivered, then the DLQ after 5 receives); the function
 # itself does not error, so one poison job never blocks the others of its batch.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# A failed job is logged with its traceback by the processor (Powertools' Logger serves as one).
+processor = BatchProcessor(
+    event_type=EventType.SQS,
+    raise_on_entire_batch_failure=False,
+    logger=logger,  # type: ignore[arg-type]
+)
 
 
 def _segmenter(program: Program, messaging_table: str) -> Segmenter:

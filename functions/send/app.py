@@ -28,7 +28,12 @@ from winback.services.send import SendDeps, send_job
 from winback.settings import get_settings
 
 # Failed jobs go back to SQS (redelivered; the ledger makes that safe) and to the DLQ after 5 receives.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# A failed job is logged with its traceback by the processor (Powertools' Logger serves as one).
+processor = BatchProcessor(
+    event_type=EventType.SQS,
+    raise_on_entire_batch_failure=False,
+    logger=logger,  # type: ignore[arg-type]
+)
 
 
 @cache

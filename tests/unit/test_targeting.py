@@ -32,7 +32,7 @@ def reachable(**overrides: Any) -> Profile:
 
 @pytest.mark.parametrize(
     ("tier", "campaign_id"),
-    [("lapsing", "lapsing-nudge"), ("dormant", "dormant-offer"), ("lost", "lost-question")],
+    [("lapsing", "lapsing-nudge"), ("dormant", "dormant-offer"), ("lost", "lost-question")],  # any segment
 )
 def test_campaign_for_shipped_tiers(program: Program, tier: str, campaign_id: str) -> None:
     found = campaign_for(program, tier)
@@ -91,3 +91,49 @@ def test_choose_channel_is_none_when_nothing_usable() -> None:
 def test_choose_channel_never_uses_a_channel_outside_the_campaign() -> None:
     profile = reachable(consent={"email": False, "sms": False, "push": True})
     assert choose_channel(campaign("email", "sms"), profile) is None
+
+
+@pytest.mark.parametrize(
+    ("segment", "campaign_id"),
+    [("champions", "dormant-vip"), ("cant_lose", "dormant-vip"), ("hibernating", "dormant-offer")],
+)
+def test_dormant_users_are_matched_by_segment_in_rule_order(program: Program, segment: str, campaign_id: str) -> None:
+    found = campaign_for(program, "dormant", segment)
+    assert found is not None and found.id == campaign_id
+
+
+def test_a_campaign_can_target_activity_levels(program_data: dict[str, Any]) -> None:
+    program_data["campaigns"].insert(
+        0,
+        {
+            "id": "lapsing-heavy",
+            "tiers": ["lapsing"],
+            "activity_levels": ["heavy"],
+            "channels": ["email"],
+            "steps": [{"template": "nostalgic"}],
+        },
+    )
+    program = parse_program(yaml.safe_dump(program_data))
+    heavy = campaign_for(program, "lapsing", "loyal", "heavy")
+    light = campaign_for(program, "lapsing", "loyal", "light")
+    assert heavy is not None and heavy.id == "lapsing-heavy"
+    assert light is not None and light.id == "lapsing-nudge"
+
+
+def test_the_segmenter_gives_the_rfm_group_and_activity_level(program: Program) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from winback.domain.segmentation import RfmSegmenter
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    profile = reachable(
+        first_seen_at=now - timedelta(days=400),
+        last_seen_at=now - timedelta(days=200),
+        last_event_at={"order": now - timedelta(days=200)},
+        orders=9,
+        spend_minor={"USD": 90_000},
+        event_counts={"order": 9, "view": 400},
+    )
+    segment = RfmSegmenter(program, None)(profile, now)
+    assert segment.rfm == "cant_lose"
+    assert segment.activity in ("heavy", "regular")

@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 
         summary = run_demo(users=args.users, out_dir=args.out)
         print_summary(summary, args.out)
-        return 0 if summary["duplicates"] == 0 else 1
+        failed = sum(run["failed_jobs"] for run in summary["runs"]) + sum(summary["dlq_depth"].values())
+        return 0 if summary["duplicates"] == 0 and failed == 0 else 1
     if args.command == "report":
         return _report(args)
     return _resume(args)

@@ -102,6 +102,9 @@ class Campaign(Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     tiers: tuple[str, ...] = Field(min_length=1)
     segments: tuple[str, ...] | None = Field(None, min_length=1, description="RFM groups; default: any")
+    activity_levels: tuple[Literal["heavy", "regular", "light", "one_time"], ...] | None = Field(
+        None, min_length=1, description="engagement before going quiet; default: any"
+    )
     channels: tuple[Channel, ...] = Field(min_length=1)
     steps: tuple[Step, ...] = Field(min_length=1)
     coupon_budget: Budget | None = None

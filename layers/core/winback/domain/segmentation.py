@@ -1,10 +1,12 @@
-"""The segment a dormant user is reported and targeted under: their RFM group (pure)."""
+"""The segment a dormant user is targeted and reported under: their RFM group, plus how engaged
+they were before going quiet (activity level) (pure)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from winback.domain.activity_level import activity_level
 from winback.domain.rfm import rfm_group, rfm_scores
 from winback.models.profile import Profile
 from winback.models.segments import PopulationStats
@@ -12,12 +14,22 @@ from winback.program import Program
 
 
 @dataclass(frozen=True)
+class Segment:
+    rfm: str
+    activity: str
+
+
+@dataclass(frozen=True)
 class RfmSegmenter:
-    """Scores against the population's quintile cut points (None: the configured defaults)."""
+    """Scores against the population's cut points (None: the configured defaults)."""
 
     program: Program
     stats: PopulationStats | None
 
-    def __call__(self, profile: Profile, as_of: datetime) -> str:
+    def __call__(self, profile: Profile, as_of: datetime) -> Segment:
         segments = self.program.segments
-        return rfm_group(rfm_scores(profile, self.stats, as_of, self.program.dormancy.signal, segments), segments)
+        scores = rfm_scores(profile, self.stats, as_of, self.program.dormancy.signal, segments)
+        return Segment(
+            rfm=rfm_group(scores, segments),
+            activity=activity_level(profile, self.stats, segments.activity),
+        )

@@ -9,11 +9,17 @@ from winback.models.profile import Profile
 from winback.program import Campaign, Channel, Program
 
 
-def campaign_for(program: Program, tier: str, segment: str | None = None) -> Campaign | None:
-    """The first campaign (in program order) whose tiers and segments both match: ordered rules,
-    so every user matches one campaign or none."""
+def campaign_for(
+    program: Program, tier: str, segment: str | None = None, activity: str | None = None
+) -> Campaign | None:
+    """The first campaign (in program order) whose tiers, segments and activity levels all match:
+    ordered rules, so every user matches one campaign or none."""
     for campaign in program.campaigns:
-        if tier in campaign.tiers and (campaign.segments is None or segment in campaign.segments):
+        if (
+            tier in campaign.tiers
+            and (campaign.segments is None or segment in campaign.segments)
+            and (campaign.activity_levels is None or activity in campaign.activity_levels)
+        ):
             return campaign
     return None
 

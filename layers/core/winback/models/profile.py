@@ -23,6 +23,7 @@ class Assignment(BaseModel):
     campaign_id: str
     arm: str
     segment: str
+    activity: str | None = None
     tier: str
     episode: str
     assigned_at: AwareDatetime

@@ -16,13 +16,14 @@ from winback.adapters.suppression_store import SuppressionStore
 from winback.domain.addresses import address_key, contact_address
 from winback.domain.dormancy import dormancy_tier, dormant_since
 from winback.domain.experiment import assign
+from winback.domain.segmentation import Segment
 from winback.domain.targeting import campaign_for
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.profile import Assignment, Journeys, Profile
 from winback.observability import logger
 from winback.program import CHANNELS, HOLDOUT, Program
 
-Segmenter = Callable[[Profile, datetime], str]
+Segmenter = Callable[[Profile, datetime], Segment]
 
 
 @dataclass
@@ -61,11 +62,14 @@ def _decide(
         tally["already_handled"] += 1
         return None
     segment = segment_of(profile, job.as_of)
-    campaign = campaign_for(program, tier.name, segment)
+    campaign = campaign_for(program, tier.name, segment.rfm, segment.activity)
     since = dormant_since(profile, program.dormancy)
     if campaign is None or since is None:
         tally["no_campaign"] += 1
-        logger.info("no campaign matches", extra={"user_id": profile.user_id, "tier": tier.name, "segment": segment})
+        logger.info(
+            "no campaign matches",
+            extra={"user_id": profile.user_id, "tier": tier.name, "segment": segment.rfm, "activity": segment.activity},
+        )
         return None
     previous = profile.assignment
     journeys, failed = _journeys_after(previous, profile.journeys)
@@ -82,7 +86,8 @@ def _decide(
     assignment = Assignment(
         campaign_id=campaign.id,
         arm=arm,
-        segment=segment,
+        segment=segment.rfm,
+        activity=segment.activity,
         tier=tier.name,
         episode=since.isoformat(),
         assigned_at=job.as_of,
@@ -94,7 +99,8 @@ def _decide(
             "tier": tier.name,
             "campaign_id": campaign.id,
             "arm": arm,
-            "segment": segment,
+            "segment": segment.rfm,
+            "activity": segment.activity,
         },
     )
     return _Target(profile=profile, tier=tier.name, journeys=journeys, assignment=assignment)
