@@ -139,6 +139,8 @@ def test_a_campaign_pauses_itself_past_the_bounce_rate_and_resumes_on_request(
     assert resumed["statusCode"] == 200 and json.loads(resumed["body"])["resumed"] is True
     assert messaging.paused_reason(CAMPAIGN) is None
     assert _report(stack)[1]["paused"] is False
+    # The rates start again: the next bounce alone does not pause it again.
+    assert messaging.add_totals(CAMPAIGN, {"bounced": 1}) == {"bounced": 1}
 
 
 def test_a_delivery_notification_published_twice_is_counted_once(stack: Stack) -> None:

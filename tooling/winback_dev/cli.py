@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="winback", description="winback operator commands")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="run the whole pipeline on an embedded moto server")
-    demo.add_argument("--users", type=int, default=5000, help="population size (default 5000)")
+    demo.add_argument("--users", type=int, default=1000, help="population size (default 1000)")
     demo.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder (default demo-out)")
     report = sub.add_parser("report", help="a campaign's experiment report (lift vs holdout)")
     report.add_argument("campaign")

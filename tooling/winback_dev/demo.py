@@ -222,7 +222,7 @@ def _lift(reports: list[Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def run_demo(users: int = 5000, out_dir: Path = Path("demo-out")) -> dict[str, Any]:
+def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, Any]:
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     server = _start_moto()

@@ -214,11 +214,16 @@ class MessagingStore:
         return True
 
     def resume(self, campaign_id: str) -> bool:
-        """Resume a paused campaign; True if it was paused."""
+        """Resume a paused campaign; True if it was paused. The rates start again from zero: the
+        operator has dealt with the cause (a stale list, a bad template), and the old totals would
+        pause the campaign again at its first bounce."""
         reply = clients.dynamodb().delete_item(
             TableName=self.table, Key=to_av(pause_key(campaign_id)), ReturnValues="ALL_OLD"
         )
-        return "Attributes" in reply
+        if "Attributes" not in reply:
+            return False
+        clients.dynamodb().delete_item(TableName=self.table, Key=to_av({"pk": f"stats#{campaign_id}", "sk": "totals"}))
+        return True
 
     def paused_reason(self, campaign_id: str) -> str | None:
         reply = clients.dynamodb().get_item(

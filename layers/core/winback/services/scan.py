@@ -176,6 +176,7 @@ def scan_segment(
                     # Counted once: only the scan whose conditional write recorded the assignment.
                     a = t.assignment
                     assigned[(a.campaign_id, a.arm, a.segment)] += 1
+                    tally["assigned"] += 1
                     tally["held_out" if a.arm == HOLDOUT else "targeted"] += 1
             for (campaign_id, arm, segment), count in assigned.items():
                 stats.add_cell(campaign_id, None, arm, segment, {"assigned": count})
