@@ -2,8 +2,8 @@
 
 The users' behaviour is the ground truth the experiment has to find: every assigned user may come
 back on any day of the attribution window, held-out and unreached users at a base rate, users who
-got a message at about three times that, and coupon holders a little more (most of them use the
-code, a few try it twice). Some users who get the "question" email answer it.
+got a message at several times that, and coupon holders a little more (most of them use the
+code, a few try it twice). The effect is large on purpose, so a 1,000-user demo can see it. Some users who get the "question" email answer it.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from winback_dev.runner import LocalRunner
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-BASE_DAILY_RETURN = 0.005
-MESSAGED_DAILY_RETURN = 0.02
-COUPON_DAILY_RETURN = 0.03
+BASE_DAILY_RETURN = 0.004  # about 5% come back within 14 days on their own
+MESSAGED_DAILY_RETURN = 0.03  # about a third once they got a message
+COUPON_DAILY_RETURN = 0.04
 ANSWER_DAILY = 0.04
 REASON_WEIGHTS = {
     "need_changed": 3,
@@ -147,12 +147,12 @@ class World:
         self._note_pauses(now)
 
     def _bounce_storm(self, campaign: str, sent: list[Any]) -> list[str]:
-        """Late hard bounces from a stale part of the list: 9% of the campaign's mail so far."""
+        """Late hard bounces from a stale part of the list: 15% of the campaign's mail so far."""
         notes = []
         for message in sent:
             for address in message.destinations.get("ToAddresses", []):
                 tags = self._tags(message.id)
-                if tags and tags["campaign"] == campaign and self.rng.random() < 0.09:
+                if tags and tags["campaign"] == campaign and self.rng.random() < 0.15:
                     notes.append(ses_bounce(address, "Permanent", message.id, tags))
         return notes
 
