@@ -59,10 +59,10 @@ def _locale(profile: Profile | None) -> str:
     return resolve_locale(profile.locale if profile else None, load_program(get_settings().program_path).default_locale)
 
 
-def _segment(profile: Profile | None) -> str:
-    # Profiles carry no segment yet; once they do, answers are counted under it.
-    segment = getattr(profile, "segment", None)
-    return segment if isinstance(segment, str) and segment else DEFAULT_SEGMENT
+def _segment(profile: Profile | None, campaign_id: str) -> str:
+    """The segment the user was assigned under in this campaign (the report's segments)."""
+    a = profile.assignment if profile is not None else None
+    return a.segment if a is not None and a.campaign_id == campaign_id else DEFAULT_SEGMENT
 
 
 def _rejected(exc: InvalidToken) -> Response[str]:
@@ -102,7 +102,7 @@ def answer() -> Response[str]:
         claim.campaign_id,
         claim.episode,
         claim.reason,
-        _segment(profile),
+        _segment(profile, claim.campaign_id),
         now=now,
     )
     if route(claim.reason).withdraw_consent:

@@ -259,3 +259,14 @@ def test_the_answer_item_lives_in_the_users_partition_and_expires() -> None:
     assert keys == {("user#u1", f"reason#{CAMPAIGN}#{EPISODE}"), (f"reasons#{CAMPAIGN}", "all")}
     answer = next(i for i in messaging_items() if i["pk"]["S"] == "user#u1")
     assert int(answer["expires_at"]["N"]) > NOW.timestamp() + 300 * 86400
+
+
+def test_an_answer_counts_under_the_segment_the_user_was_assigned_in() -> None:
+    from winback.models.profile import Assignment
+
+    assignment = Assignment(
+        campaign_id=CAMPAIGN, arm="a", segment="cant_lose", tier="lost", episode=EPISODE, assigned_at=NOW
+    )
+    put_profile(user_id="u1", email="u1@mail.example.com", locale="en", assignment=assignment)
+    assert post(token())["statusCode"] == 200
+    assert reason_counts(store(), CAMPAIGN) == {"cant_lose": {"competitor": 1}}
