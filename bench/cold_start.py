@@ -18,21 +18,8 @@ from typing import Any
 
 from bench.env import BASE_ENV
 from bench.moto_server import REPO_ROOT
+from winback_dev.handlers import FUNCTIONS
 
-FUNCTIONS = (
-    "ingest",
-    "plan",
-    "scan",
-    "send",
-    "feedback",
-    "unsubscribe",
-    "release",
-    "stats",
-    "reasons",
-    "inbox",
-    "report",
-    "export",
-)
 RUNS = 5
 IMPORTTIME_FUNCTION = "ingest"
 DEV_ONLY = ("winback_dev", "moto", "bench", "pytest")

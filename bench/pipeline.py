@@ -36,8 +36,11 @@ def _counters() -> Counter[str]:
     store = MessagingStore(get_settings().messaging_table)
     total: Counter[str] = Counter()
     for campaign in load_program().campaigns:
-        for counts in store.counters(campaign.id).values():
-            total.update(counts)
+        for cell in store.cells(campaign.id):
+            if cell.step is not None:
+                total.update(cell.counts)
+            elif cell.arm != "holdout":
+                total["targeted"] += cell.counts.get("assigned", 0)
     return total
 
 
@@ -57,6 +60,7 @@ def run() -> dict[str, Any]:
         sent_jobs = drain(session.url("SendQueue"), "send", send)
         counters = _counters()
         delivered = _provider_deliveries()
+    delivered["inbox"] = counters["sent_inbox"]  # the inbox is our own table, not a provider
     targeted = counters["targeted"]
     sent = counters["sent"]
     if sum(delivered.values()) != sent:

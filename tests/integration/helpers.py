@@ -113,3 +113,22 @@ def use_program(tmp_path: Path, monkeypatch: Any, **sections: Any) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("WINBACK_PROGRAM_PATH", str(path))
     load_program.cache_clear()
+
+
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_NAMESPACE": "Winback",
+    "POWERTOOLS_SERVICE_NAME": "winback",
+}
+
+
+def fake_aws_env(monkeypatch: Any, **extra: str) -> None:
+    """Credentials and region for moto, Powertools settings, and `extra` variables; never a real endpoint."""
+    for var, value in {**FAKE_AWS_ENV, **extra}.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

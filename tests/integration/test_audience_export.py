@@ -15,6 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.integration.helpers import fake_aws_env
 from winback.adapters import clients
 from winback.adapters.activity_store import ActivityStore, ScanPage
 from winback.adapters.audience_sink import S3AudienceSink, S3CsvUpload
@@ -37,18 +38,7 @@ PART = 1024  # a small part threshold, and moto's minimum part size lowered to m
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Winback",
-        "POWERTOOLS_SERVICE_NAME": "winback",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    fake_aws_env(monkeypatch)
     monkeypatch.setattr("moto.s3.models.S3_UPLOAD_PART_MIN_SIZE", PART)
     with mock_aws():
         clients.reset()

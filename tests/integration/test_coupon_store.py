@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
+from tests.integration.helpers import fake_aws_env
 from winback.adapters import clients
 from winback.adapters.coupon_store import (
     CouponStore,
@@ -35,15 +36,7 @@ EPISODE = "2026-01-15T00:00:00+00:00"
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[CouponStore]:
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    fake_aws_env(monkeypatch)
     with mock_aws():
         clients.reset()
         boto3.client("dynamodb").create_table(

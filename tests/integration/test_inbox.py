@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tests.integration.helpers import fake_aws_env
 from winback.adapters import clients
 from winback.adapters.channels import Rejected, Throttled, Uncertain
 from winback.adapters.inbox_store import InboxChannel, InboxStore
@@ -71,21 +72,9 @@ def _load_handler_module() -> ModuleType:
 
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[InboxStore]:
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Winback",
-        "POWERTOOLS_SERVICE_NAME": "winback",
-        "ACTIVITY_TABLE": "ActivityTable",
-        "SUPPRESSION_TABLE": "SuppressionTable",
-        "MESSAGING_TABLE": TABLE,
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    fake_aws_env(
+        monkeypatch, ACTIVITY_TABLE="ActivityTable", SUPPRESSION_TABLE="SuppressionTable", MESSAGING_TABLE=TABLE
+    )
     with mock_aws():
         clients.reset()
         get_settings.cache_clear()

@@ -14,6 +14,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from tests.integration.helpers import fake_aws_env
 from winback.adapters import clients
 from winback.adapters.offer_bus import OfferBus, OfferNotPublished, grant_id, grant_key
 from winback.models.incentives import OfferIncentive
@@ -61,15 +62,7 @@ def create_bus_with_queue_target() -> str:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    fake_aws_env(monkeypatch)
     with mock_aws():
         clients.reset()
         boto3.client("dynamodb").create_table(

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.integration.helpers import sample_event
+from tests.integration.helpers import fake_aws_env, sample_event
 from winback.adapters import clients
 from winback.adapters.activity_store import ActivityStore, ScanPage
 from winback.adapters.dynamo import batch_put
@@ -75,18 +75,7 @@ def _create_tables() -> None:
 
 @pytest.fixture
 def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Winback",
-        "POWERTOOLS_SERVICE_NAME": "winback",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    fake_aws_env(monkeypatch)
     with mock_aws():
         clients.reset()
         _create_tables()

@@ -17,7 +17,7 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from tests.integration.helpers import get_profile, put_profile, sample_event
+from tests.integration.helpers import fake_aws_env, get_profile, put_profile, sample_event
 from winback.adapters import clients
 from winback.adapters.reason_store import ReasonStore, StoredAnswer
 from winback.domain.reason_links import sign_reason_token
@@ -82,22 +82,13 @@ def _create_tables() -> None:
 
 @pytest.fixture(autouse=True)
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Winback",
-        "POWERTOOLS_SERVICE_NAME": "winback",
-        "ACTIVITY_TABLE": ACTIVITY,
-        "SUPPRESSION_TABLE": "suppression",
-        "MESSAGING_TABLE": MESSAGING,
-        "UNSUBSCRIBE_SECRET_NAME": SECRET,
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    fake_aws_env(
+        monkeypatch,
+        ACTIVITY_TABLE=ACTIVITY,
+        SUPPRESSION_TABLE="suppression",
+        MESSAGING_TABLE=MESSAGING,
+        UNSUBSCRIBE_SECRET_NAME=SECRET,
+    )
     monkeypatch.delenv("WINBACK_PROGRAM_PATH", raising=False)
     with mock_aws():
         _reset()

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.integration.helpers import sample_event
+from tests.integration.helpers import fake_aws_env, sample_event
 from winback.adapters import clients, deferral_store
 from winback.adapters.deferral_store import DeferralStore, due_at_text, shard_of
 from winback.adapters.queues import EnqueueFailed
@@ -60,18 +60,7 @@ class Aws:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
-    for var, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Winback",
-        "POWERTOOLS_SERVICE_NAME": "winback",
-    }.items():
-        monkeypatch.setenv(var, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    fake_aws_env(monkeypatch)
     with mock_aws():
         clients.reset()
         get_settings.cache_clear()
