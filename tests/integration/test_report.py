@@ -107,7 +107,7 @@ def test_a_campaign_pauses_itself_past_the_bounce_rate_and_resumes_on_request(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     messaging = _messaging()
-    messaging.add_totals(CAMPAIGN, {"sent": 300})
+    messaging.add_totals(CAMPAIGN, {"sent_email": 300})
     bounces = [ses_bounce(f"b{i}@mail.example.com", "Permanent", f"mid-{i}", tags=TAGS) for i in range(16)]
     stack.runner.publish_feedback(bounces[:15])
     assert messaging.paused_reason(CAMPAIGN) is None  # 15/300 = 5.0%: at the limit, not past it

@@ -126,9 +126,10 @@ def test_pause_reason_waits_for_volume_then_names_the_rate() -> None:
     from winback.services.feedback import pause_reason
 
     rules = Experiments()
-    assert pause_reason({"sent": 199, "bounced": 100}, rules) is None
-    assert pause_reason({"sent": 1000, "bounced": 50}, rules) is None  # 5.0% is the limit, not over it
-    reason = pause_reason({"sent": 1000, "bounced": 51}, rules)
+    assert pause_reason({"sent_email": 199, "bounced": 100}, rules) is None
+    assert pause_reason({"sent_email": 1000, "bounced": 50}, rules) is None  # 5.0% is the limit, not over it
+    assert pause_reason({"sent_email": 100, "sent": 5000, "bounced": 51}, rules) is None  # other channels: not email
+    reason = pause_reason({"sent_email": 1000, "bounced": 51}, rules)
     assert reason is not None and reason.startswith("bounce rate 5.10%")
-    complaint = pause_reason({"sent": 1000, "complained": 2}, rules)
+    complaint = pause_reason({"sent_email": 1000, "complained": 2}, rules)
     assert complaint is not None and complaint.startswith("complaint rate")

@@ -137,7 +137,7 @@ class World:
                 roll = self.rng.random()
                 if roll < 0.012:
                     notes.append(ses_bounce(address, "Permanent", message.id, tags))
-                elif roll < 0.0122:
+                elif roll < 0.0121:
                     notes.append(ses_complaint(address, message.id, tags))
                 else:
                     notes.append(ses_delivery(address, message.id, tags))

@@ -9,7 +9,7 @@ Key design (also in the README):
   stats#<campaign>   cell#<step|->#<arm>#<segment>  counters per experiment cell, added as things
                                             happen: assigned, reactivated, revenue (step -); sent,
                                             suppressed, capped, delivered, bounced... (per step)
-  stats#<campaign>   totals                 sent, bounced, complained: what auto-pause watches
+  stats#<campaign>   totals                 emails sent, bounced, complained: what auto-pause watches
   pause#<campaign>   state                  present while the campaign's sending is paused
   once#<kind>#<id>   seen                   a fact already counted (a feedback id), with TTL
   run#<run_id>       scan#<segment>#<page>  what each scan job of a run found (scanned, per tier...)

@@ -81,8 +81,9 @@ def _count(
 
 
 def pause_reason(totals: dict[str, int], rules: Experiments) -> str | None:
-    """Why a campaign with these running totals must stop sending (None: it may go on)."""
-    sent = totals.get("sent", 0)
+    """Why a campaign with these running totals must stop sending (None: it may go on). Rates are
+    of email: bounces and complaints only exist there, and SMS or inbox sends would dilute them."""
+    sent = totals.get("sent_email", 0)
     if sent < rules.pause_min_sent:
         return None
     bounce_rate = totals.get("bounced", 0) / sent

@@ -216,7 +216,7 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
 def _count(deps: SendDeps, job: SendJob, tally: Tally) -> None:
     for (arm, segment), counts in tally.cells.items():
         deps.messaging.add_cell(job.campaign_id, job.step, arm, segment, counts)
-    deps.messaging.add_totals(job.campaign_id, {"sent": tally.total["sent"]})
+    deps.messaging.add_totals(job.campaign_id, {"sent_email": tally.total["sent_email"]})
 
 
 def _hold(plan: _Plan, job: SendJob, recipient: Recipient, until: datetime, kind: str, tally: Tally) -> None:
