@@ -3,7 +3,8 @@
 The users' behaviour is the ground truth the experiment has to find: every assigned user may come
 back on any day of the attribution window, held-out and unreached users at a base rate, users who
 got a message at several times that, and coupon holders a little more (most of them use the
-code, a few try it twice). The effect is large on purpose, so a 1,000-user demo can see it. Some users who get the "question" email answer it.
+code, a few try it twice). The effect is large on purpose, so a 1,000-user demo can see it.
+Some users who get the "question" email answer it.
 """
 
 from __future__ import annotations
