@@ -132,3 +132,38 @@ def fake_aws_env(monkeypatch: Any, **extra: str) -> None:
     for var, value in {**FAKE_AWS_ENV, **extra}.items():
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+def create_keyed_table(name: str, *, due_index: bool = False) -> None:
+    """A table keyed by strings `pk`/`sk`, as MessagingTable and IncentiveTable are in template.yaml;
+    with `due_index`, DeferralTable's sparse `due` index on (`due_shard`, `due_at`) too."""
+    keys = ("pk", "sk", "due_shard", "due_at") if due_index else ("pk", "sk")
+    index: dict[str, Any] = {
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "due",
+                "KeySchema": [
+                    {"AttributeName": "due_shard", "KeyType": "HASH"},
+                    {"AttributeName": "due_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ]
+    }
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key in keys],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        **(index if due_index else {}),
+    )
+
+
+def create_user_table(name: str) -> None:
+    """A table keyed by `user_id`, as ActivityTable is in template.yaml."""
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
+    )

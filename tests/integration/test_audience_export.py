@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.integration.helpers import fake_aws_env
+from tests.integration.helpers import create_user_table, fake_aws_env
 from winback.adapters import clients
 from winback.adapters.activity_store import ActivityStore, ScanPage
 from winback.adapters.audience_sink import S3AudienceSink, S3CsvUpload
@@ -43,12 +43,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         clients.reset()
         try:
-            boto3.client("dynamodb").create_table(
-                TableName=TABLE,
-                AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
+            create_user_table(TABLE)
             s3 = boto3.client("s3")
             s3.create_bucket(Bucket=BUCKET)
             s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
-from tests.integration.helpers import fake_aws_env
+from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
 from winback.adapters.coupon_store import (
     CouponStore,
@@ -39,15 +39,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[CouponStore]:
     fake_aws_env(monkeypatch)
     with mock_aws():
         clients.reset()
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_keyed_table(TABLE)
         yield CouponStore(TABLE)
         clients.reset()
 

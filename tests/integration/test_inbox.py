@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from tests.integration.helpers import fake_aws_env
+from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
 from winback.adapters.channels import Rejected, Throttled, Uncertain
 from winback.adapters.inbox_store import InboxChannel, InboxStore
@@ -41,24 +41,7 @@ class FixedClock:
 
 
 def _create_messaging_table() -> None:
-    boto3.client("dynamodb").create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "due_shard", "due_at")
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "due",
-                "KeySchema": [
-                    {"AttributeName": "due_shard", "KeyType": "HASH"},
-                    {"AttributeName": "due_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
+    create_keyed_table(TABLE)
 
 
 def _load_handler_module() -> ModuleType:

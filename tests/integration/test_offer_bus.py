@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from tests.integration.helpers import fake_aws_env
+from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
 from winback.adapters.offer_bus import OfferBus, OfferNotPublished, grant_id, grant_key
 from winback.models.incentives import OfferIncentive
@@ -65,15 +65,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     fake_aws_env(monkeypatch)
     with mock_aws():
         clients.reset()
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_keyed_table(TABLE)
         yield
         clients.reset()
 

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.integration.helpers import fake_aws_env, sample_event
+from tests.integration.helpers import create_keyed_table, create_user_table, fake_aws_env, sample_event
 from winback.adapters import clients
 from winback.adapters.activity_store import ActivityStore, ScanPage
 from winback.adapters.dynamo import batch_put
@@ -46,31 +46,8 @@ class Tables:
 
 
 def _create_tables() -> None:
-    ddb = boto3.client("dynamodb")
-    ddb.create_table(
-        TableName=ACTIVITY,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-    )
-    ddb.create_table(
-        TableName=MESSAGING,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "due_shard", "due_at")
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "due",
-                "KeySchema": [
-                    {"AttributeName": "due_shard", "KeyType": "HASH"},
-                    {"AttributeName": "due_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
+    create_user_table(ACTIVITY)
+    create_keyed_table(MESSAGING)
 
 
 @pytest.fixture
@@ -136,8 +113,8 @@ class CountingStore(ActivityStore):
 
 
 def _segment_user_ids(segment: int, total: int) -> set[str]:
-    ddb = boto3.client("dynamodb")
     found: set[str] = set()
+    ddb = boto3.client("dynamodb")
     kwargs: dict[str, Any] = {"TableName": ACTIVITY, "Segment": segment, "TotalSegments": total}
     while True:
         reply = ddb.scan(**kwargs)

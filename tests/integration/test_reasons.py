@@ -17,7 +17,14 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
-from tests.integration.helpers import fake_aws_env, get_profile, put_profile, sample_event
+from tests.integration.helpers import (
+    create_keyed_table,
+    create_user_table,
+    fake_aws_env,
+    get_profile,
+    put_profile,
+    sample_event,
+)
 from winback.adapters import clients
 from winback.adapters.reason_store import ReasonStore, StoredAnswer
 from winback.domain.reason_links import sign_reason_token
@@ -53,31 +60,8 @@ def _reset() -> None:
 
 
 def _create_tables() -> None:
-    ddb = boto3.client("dynamodb")
-    ddb.create_table(
-        TableName=ACTIVITY,
-        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.create_table(
-        TableName=MESSAGING,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "due_shard", "due_at")
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "due",
-                "KeySchema": [
-                    {"AttributeName": "due_shard", "KeyType": "HASH"},
-                    {"AttributeName": "due_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_user_table(ACTIVITY)
+    create_keyed_table(MESSAGING)
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.integration.helpers import fake_aws_env, sample_event
+from tests.integration.helpers import create_keyed_table, fake_aws_env, sample_event
 from winback.adapters import clients, deferral_store
 from winback.adapters.deferral_store import DeferralStore, due_at_text, shard_of
 from winback.adapters.queues import EnqueueFailed
@@ -65,24 +65,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         clients.reset()
         get_settings.cache_clear()
         table = "MessagingTable"
-        boto3.client("dynamodb").create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "due_shard", "due_at")
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "due",
-                    "KeySchema": [
-                        {"AttributeName": "due_shard", "KeyType": "HASH"},
-                        {"AttributeName": "due_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        )
+        create_keyed_table(table, due_index=True)
         queue_url = boto3.client("sqs").create_queue(QueueName="SendQueue")["QueueUrl"]
         for var, value in {"ACTIVITY_TABLE": "ActivityTable", "SUPPRESSION_TABLE": "SuppressionTable"}.items():
             monkeypatch.setenv(var, value)
