@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -14,16 +13,11 @@ from winback.clock import SystemClock
 from winback.models.profile import Profile
 from winback.observability import logger, metrics, tracer
 from winback.program import load_program
+from winback.scheduled import scheduled_time
 from winback.services.audience_export import export_audiences
 from winback.settings import get_settings
 
 EXPORT_PREFIX = "audiences"
-
-
-def _as_of(event: dict[str, Any]) -> datetime:
-    """The scheduled time of this run (Scheduler's `time`), so a retried invocation rewrites the same run."""
-    scheduled = event.get("time") if isinstance(event, dict) else None
-    return datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else SystemClock().now()
 
 
 def _audience_bucket() -> str:
@@ -47,7 +41,7 @@ def _segment(profile: Profile) -> str | None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     program = load_program(settings.program_path)
-    as_of = _as_of(event)
+    as_of = scheduled_time(event, SystemClock())
     result = export_audiences(
         ActivityStore(settings.activity_table),
         S3AudienceSink(_audience_bucket(), EXPORT_PREFIX).run,

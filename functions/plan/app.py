@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -12,14 +11,9 @@ from winback.adapters.activity_store import ActivityStore
 from winback.clock import SystemClock
 from winback.observability import logger, metrics, tracer
 from winback.program import load_program
+from winback.scheduled import scheduled_time
 from winback.services.plan import plan_run
 from winback.settings import get_settings
-
-
-def _as_of(event: dict[str, Any]) -> datetime:
-    """The scheduled time of this run (EventBridge `time`), so a retried invocation plans the same run."""
-    scheduled = event.get("time") if isinstance(event, dict) else None
-    return datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else SystemClock().now()
 
 
 @logger.inject_lambda_context
@@ -28,7 +22,12 @@ def _as_of(event: dict[str, Any]) -> datetime:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     program = load_program(settings.program_path)
-    result = plan_run(_as_of(event), ActivityStore(settings.activity_table), settings.scan_queue_url, program.scan)
+    result = plan_run(
+        scheduled_time(event, SystemClock()),
+        ActivityStore(settings.activity_table),
+        settings.scan_queue_url,
+        program.scan,
+    )
     metrics.add_metric(name="ScanSegmentsPlanned", unit=MetricUnit.Count, value=result.segments)
     logger.info(
         "scan planned",

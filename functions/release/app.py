@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -12,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.adapters.deferral_store import DeferralStore
 from winback.clock import SystemClock
 from winback.observability import logger, metrics, tracer
+from winback.scheduled import scheduled_time
 from winback.services.release import release_due
 from winback.settings import get_settings
 
@@ -21,18 +21,12 @@ MAX_ITEMS_PER_RUN = 50_000
 TIME_MARGIN_MS = 15_000
 
 
-def _as_of(event: dict[str, Any]) -> datetime:
-    """The scheduled time of this run (`<aws.scheduler.scheduled-time>`): jobs due by then are released."""
-    scheduled = event.get("time") if isinstance(event, dict) else None
-    return datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else SystemClock().now()
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
-    as_of = _as_of(event)
+    as_of = scheduled_time(event, SystemClock())
     result = release_due(
         DeferralStore(settings.deferral_table),
         settings.send_queue_url,

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -14,14 +13,9 @@ from winback.adapters.population_stats_store import PopulationStatsStore
 from winback.clock import SystemClock
 from winback.observability import logger, metrics, tracer
 from winback.program import load_program
+from winback.scheduled import scheduled_time
 from winback.services.population_stats import run_population_stats
 from winback.settings import get_settings
-
-
-def _as_of(event: dict[str, Any]) -> datetime:
-    """The scheduled time of this run (EventBridge `time`), so a retried invocation samples the same segment."""
-    scheduled = event.get("time") if isinstance(event, dict) else None
-    return datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else SystemClock().now()
 
 
 @logger.inject_lambda_context
@@ -32,7 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     program = load_program(settings.program_path)
     segments, recommendations = program.segments, program.recommendations
     result = run_population_stats(
-        _as_of(event),
+        scheduled_time(event, SystemClock()),
         ActivityStore(settings.activity_table),
         PopulationStatsStore(settings.messaging_table),
         segments,
