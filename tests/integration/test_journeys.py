@@ -272,3 +272,16 @@ def test_a_points_offer_is_granted_once_on_the_offers_bus(
     assert len(messages) == 1
     detail = json.loads(messages[0]["Body"])["detail"]
     assert detail["kind"] == "points_multiplier" and detail["user_id"] == "u1"
+
+
+def test_the_question_email_carries_signed_reason_links_and_its_sms_does_not(
+    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_program(tmp_path, monkeypatch, quiet_hours={})
+    dormant_profile("u1", LAST_ORDER)
+    dormant_profile("u2", LAST_ORDER, email=None, phone="+14155550123", consent={"sms": True})
+    _send(stack, _job("u1", "u2", campaign="lost-question", arm="a"))
+    [email] = sent_emails()
+    assert email.body.count("/reasons?token=") >= 6
+    [(_, sms)] = sent_sms()
+    assert "/reasons" not in sms

@@ -163,3 +163,12 @@ def test_shipped_environment_is_sandboxed_and_strict() -> None:
     env = rendering._environment()
     assert isinstance(env, SandboxedEnvironment)
     assert env.undefined is StrictUndefined
+
+
+def test_used_variables_tell_the_sender_what_to_compute() -> None:
+    from winback.domain.rendering import used_variables
+
+    assert "reason_urls" in used_variables("question", "email", "en")
+    assert "recommendations" in used_variables("offer", "email", "zh-CN")
+    assert not {"recommendations", "reason_urls"} & used_variables("offer", "sms", "en")
+    assert not {"recommendations", "reason_urls"} & used_variables("question", "inbox", "zh-CN")

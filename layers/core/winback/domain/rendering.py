@@ -63,6 +63,19 @@ def shipped_templates() -> frozenset[str]:
     return frozenset(p.name for p in TEMPLATE_ROOT.iterdir() if p.is_dir())
 
 
+@cache
+def used_variables(template: str, channel: Channel, locale: str) -> frozenset[str]:
+    """The variables the channel's files of `template` refer to: the sender computes only these
+    (recommendations may be a call to Amazon Personalize; an SMS never shows them)."""
+    env = _environment()
+    assert env.loader is not None
+    used: set[str] = set()
+    for filename in FILES[channel]:
+        source = env.loader.get_source(env, f"{template}/{locale}/{filename}")[0]
+        used |= meta.find_undeclared_variables(env.parse(source))
+    return frozenset(used)
+
+
 def resolve_locale(requested: str | None, default: str) -> str:
     """The shipped locale closest to the user's: any zh variant -> zh-CN, any en variant -> en."""
     if requested:

@@ -366,7 +366,9 @@ def _send_one(
         episode=item.recipient.episode,
         locale=resolve_locale(item.profile.locale, program.default_locale),
     )
-    values = variables(message, program, deps.recommender, coupon, deps.unsubscribe_key, deps.public_base_url, now)
+    values = variables(
+        message, item.template, program, deps.recommender, coupon, deps.unsubscribe_key, deps.public_base_url, now
+    )
     content = render(item.template, item.channel, message.locale, values)
     record: dict[str, Any] = {
         "pk": f"user#{user_id}",

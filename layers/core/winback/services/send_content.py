@@ -13,6 +13,7 @@ from winback.domain.money import format_amount
 from winback.domain.quiet_hours import zone_for
 from winback.domain.reason_links import reason_urls
 from winback.domain.recommendations import Recommender
+from winback.domain.rendering import used_variables
 from winback.domain.tokens import sign_token
 from winback.models.profile import Profile
 from winback.program import Channel, Program
@@ -72,6 +73,7 @@ def coupon_variables(coupon: IssuedCoupon | None, profile: Profile, program: Pro
 
 def variables(
     message: Message,
+    template: str,
     program: Program,
     recommender: Recommender,
     coupon: IssuedCoupon | None,
@@ -79,9 +81,12 @@ def variables(
     base_url: str,
     now: datetime,
 ) -> dict[str, Any]:
+    """Every variable a template may use; recommendations and reason links only where the message's
+    template shows them (None elsewhere, which every template reads as "not offered")."""
     params = tracking(message)
     profile = message.profile
-    picks = recommender.recommend(profile, program.recommendations.count)
+    used = used_variables(template, message.channel, message.locale)
+    picks = recommender.recommend(profile, program.recommendations.count) if "recommendations" in used else []
     return {
         "name": profile.name or DEFAULT_NAME[message.locale],
         "brand": program.brand,
@@ -103,5 +108,7 @@ def variables(
             message.episode,
             now,
             timedelta(days=program.reasons.link_valid_days),
-        ),
+        )
+        if "reason_urls" in used
+        else None,
     }
