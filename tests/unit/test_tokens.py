@@ -109,3 +109,16 @@ def test_correctly_signed_but_malformed_payload_raises_invalid_token(payload: st
 
 def test_invalid_token_is_a_value_error() -> None:
     assert issubclass(InvalidToken, ValueError)
+
+
+def test_unsubscribe_links_already_sent_keep_their_exact_form() -> None:
+    # Signed before the tokens moved onto domain/signing.py: links in inboxes must stay valid.
+    from datetime import UTC, datetime, timedelta
+
+    token = (
+        "eyJjIjoiZW1haWwiLCJlIjoxNzk4NzYxNjAwLCJrIjoiZG9ybWFudC1vZmZlciIsInUiOiJ1LTEifQ"
+        ".USINkVQQWlxrNY4HbO_DMDdv9uCzJ6zyeM-7J5R-Gi0"
+    )
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    assert sign_token(b"k3y", "u-1", "email", "dormant-offer", at, timedelta(days=365)) == token
+    assert verify_token(b"k3y", token, at).user_id == "u-1"

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from winback.domain.signing import UNSUBSCRIBE_PURPOSE, InvalidSignature, seal, unseal
 from winback.program import Channel
 
 
@@ -25,32 +22,18 @@ class UnsubscribeClaim(BaseModel):
     expires: int = Field(alias="e")
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(key: bytes, payload: str) -> str:
-    return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
-
-
 def sign_token(
     key: bytes, user_id: str, channel: Channel, campaign_id: str, now: datetime, valid_for: timedelta
 ) -> str:
     claim = {"u": user_id, "c": channel, "k": campaign_id, "e": int((now + valid_for).timestamp())}
-    payload = _b64(json.dumps(claim, separators=(",", ":"), sort_keys=True).encode())
-    return f"{payload}.{_mac(key, payload)}"
+    return seal(key, UNSUBSCRIBE_PURPOSE, claim)
 
 
 def verify_token(key: bytes, token: str, now: datetime) -> UnsubscribeClaim:
-    payload, _, mac = token.partition(".")
-    if not payload or not mac or not hmac.compare_digest(_mac(key, payload).encode(), mac.encode()):
-        raise InvalidToken("signature does not match")
     try:
-        claim = UnsubscribeClaim.model_validate_json(_unb64(payload))
+        claim = UnsubscribeClaim.model_validate_json(unseal(key, UNSUBSCRIBE_PURPOSE, token))
+    except InvalidSignature as exc:
+        raise InvalidToken(str(exc)) from exc
     except (ValidationError, ValueError) as exc:
         raise InvalidToken("malformed token") from exc
     if claim.expires < now.timestamp():
