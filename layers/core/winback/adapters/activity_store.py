@@ -10,12 +10,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import batch_get, from_av, to_av
+from winback.adapters.dynamo import batch_get, conditional_failed, from_av, to_av
 from winback.models.profile import Assignment, Journeys, Profile
-
-
-def _conditional_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 @dataclass(frozen=True)
@@ -51,7 +47,7 @@ class ActivityStore:
                 **({"ExpressionAttributeValues": to_av(values)} if values else {}),  # type: ignore[arg-type]
             )
         except ClientError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 return False
             raise
         return True
@@ -87,7 +83,7 @@ class ActivityStore:
                 ExpressionAttributeValues=to_av(values),
             )
         except ClientError as error:
-            if _conditional_failed(error):
+            if conditional_failed(error):
                 return False
             raise
         return True

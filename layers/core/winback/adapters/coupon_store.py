@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import from_av, to_av
+from winback.adapters.dynamo import conditional_failed, error_code, from_av, to_av
 from winback.domain.coupons import SYSTEM_RANDOM, RandomBits, new_code, normalize_code
 from winback.domain.profile_merge import minor_units
 from winback.models.incentives import Budget
@@ -106,10 +106,6 @@ def _epoch(at: datetime) -> int:
     return math.floor(at.timestamp())
 
 
-def _error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def _cancellation_codes(error: ClientError) -> list[str]:
     reasons: Sequence[Mapping[str, Any]] = error.response.get("CancellationReasons", [])
     return [str(reason.get("Code", "None")) for reason in reasons]
@@ -174,7 +170,7 @@ class CouponStore:
                 self._mark_redeemed(canonical, item, user_id, order_at, order_ref)
             except ClientError as error:
                 codes = _cancellation_codes(error)
-                if _error_code(error) != "TransactionCanceledException":
+                if error_code(error) != "TransactionCanceledException":
                     raise
                 if codes and codes[0] == "ConditionalCheckFailed":
                     continue  # changed since read (a concurrent redemption): judge the fresh item
@@ -232,7 +228,7 @@ class CouponStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
+            if not conditional_failed(error):
                 raise
             old = from_av(error.response.get("Item", {}))  # type: ignore[arg-type]
             if old.get("currency", currency) != currency:
@@ -293,7 +289,7 @@ class CouponStore:
                     ]
                 )
             except ClientError as error:
-                if _error_code(error) != "TransactionCanceledException":
+                if error_code(error) != "TransactionCanceledException":
                     raise  # the outcome is unknown: keep the reservation (under-spend at worst)
                 codes = _cancellation_codes(error)
                 if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
 from winback.adapters import clients
-from winback.adapters.dynamo import from_av, to_av
+from winback.adapters.dynamo import conditional_failed, from_av, to_av
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import QueryInputTypeDef
@@ -34,7 +34,6 @@ DUE_INDEX = "due"
 DEFAULT_SHARDS = 8
 RETENTION = timedelta(days=30)
 _PAGE = 100
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class Deferred(BaseModel):
@@ -149,7 +148,7 @@ class DeferralStore:
                 ExpressionAttributeValues={":read": {"S": deferred.due_at}},
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == _CONDITION_FAILED:
+            if conditional_failed(error):
                 return False
             raise
         return True

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 
@@ -19,6 +20,15 @@ _MAX_UNPROCESSED_ROUNDS = 8
 
 class BatchIncomplete(RuntimeError):
     """DynamoDB kept returning unprocessed keys/items after repeated backoff."""
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def conditional_failed(error: ClientError) -> bool:
+    """The write's condition did not hold: an expected outcome, not a fault."""
+    return error_code(error) == "ConditionalCheckFailedException"
 
 
 def to_av(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from winback.adapters import clients
 from winback.adapters.channels import SendError, Throttled, _classify
-from winback.adapters.dynamo import from_av, to_av
+from winback.adapters.dynamo import conditional_failed, from_av, to_av
 from winback.clock import Clock
 
 PK_PREFIX = "inbox#"
@@ -31,7 +31,6 @@ SK_PREFIX = "msg#"
 ID_PREFIX = "inbox-"
 # DynamoDB's own throttling codes (HTTP 400) that channels.THROTTLE_CODES, written for SES/SNS, lacks.
 DYNAMODB_THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "RequestLimitExceeded"})
-_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class InboxMessage(BaseModel):
@@ -60,10 +59,6 @@ def _key(user_id: str, inbox_id: str) -> dict[str, str]:
 
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _condition_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == _CONDITION_FAILED
 
 
 class InboxStore:
@@ -101,7 +96,7 @@ class InboxStore:
                 TableName=self.table, Item=to_av(item), ConditionExpression="attribute_not_exists(pk)"
             )
         except ClientError as error:
-            if not _condition_failed(error):
+            if not conditional_failed(error):
                 raise
         return inbox_id
 
@@ -147,7 +142,7 @@ class InboxStore:
                     ExpressionAttributeValues=to_av({":now": _iso(now)}),
                 )
             except ClientError as error:
-                if not _condition_failed(error):
+                if not conditional_failed(error):
                     raise
                 continue
             marked.append(inbox_id)

@@ -27,7 +27,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import batch_put, from_av, to_av
+from winback.adapters.dynamo import batch_put, conditional_failed, from_av, to_av
 
 LEDGER_TTL = timedelta(days=400)
 STATE_SK = "sendstate"
@@ -114,7 +114,7 @@ class MessagingStore:
         try:
             clients.dynamodb().put_item(TableName=self.table, Item=to_av(item), **condition)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if conditional_failed(error):
                 return Claim.STATE_CHANGED
             raise
         return Claim.CLAIMED
@@ -208,7 +208,7 @@ class MessagingStore:
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if conditional_failed(error):
                 return False
             raise
         return True
@@ -239,7 +239,7 @@ class MessagingStore:
                 TableName=self.table, Item=to_av(item), ConditionExpression="attribute_not_exists(pk)"
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if conditional_failed(error):
                 return False
             raise
         return True
@@ -272,7 +272,7 @@ class MessagingStore:
                 ReturnValues="UPDATED_NEW",
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if conditional_failed(error):
                 return None
             raise
         return int(from_av(reply["Attributes"])["bounces"])

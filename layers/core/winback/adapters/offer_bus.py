@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import from_av, to_av
+from winback.adapters.dynamo import conditional_failed, from_av, to_av
 from winback.models.incentives import OfferIncentive
 from winback.observability import logger
 
@@ -75,7 +75,7 @@ class OfferBus:
                 TableName=self.table, Item=to_av(record), ConditionExpression="attribute_not_exists(pk)"
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if not conditional_failed(error):
                 raise
             # Granted before: publish again only if that grant never reached the bus, and as it was then.
             reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av(key), ConsistentRead=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import batch_get, to_av
+from winback.adapters.dynamo import batch_get, conditional_failed, to_av
 
 
 class SuppressionStore:
@@ -24,7 +24,7 @@ class SuppressionStore:
                 ConditionExpression="attribute_not_exists(address)",
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if conditional_failed(error):
                 return False
             raise
         return True
