@@ -56,8 +56,8 @@ def forget_container_state() -> None:
     from aws_lambda_powertools.utilities import parameters
 
     from winback.adapters import clients
-    from winback.program import load_program
-    from winback.settings import get_settings
+    from winback.config.loader import load_program
+    from winback.config.settings import get_settings
     from winback_dev import handlers
 
     get_settings.cache_clear()
@@ -76,7 +76,7 @@ def forget_container_state() -> None:
 
 def quiet_lambda_logs(path: Path) -> None:
     """Send the handlers' structured logs to a file instead of the benchmark's table."""
-    from winback.observability import logger
+    from winback.runtime.observability import logger
 
     path.parent.mkdir(parents=True, exist_ok=True)
     stream = path.open("a", encoding="utf-8")

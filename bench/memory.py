@@ -31,9 +31,9 @@ def _warm_up(now: datetime) -> None:
     from winback.adapters.activity_store import ActivityStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.queues import send_all
+    from winback.config.settings import get_settings
     from winback.models.jobs import Recipient, SendJob
     from winback.models.profile import Journeys
-    from winback.settings import get_settings
 
     settings = get_settings()
     store = ActivityStore(settings.activity_table)
@@ -49,12 +49,12 @@ def _measure(now: datetime, total: int) -> dict[str, Any]:
     from winback.adapters.activity_store import ActivityStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.suppression_store import SuppressionStore
-    from winback.domain.planning import segment_count
-    from winback.domain.segmentation import RfmSegmenter
+    from winback.config.loader import load_program
+    from winback.config.settings import get_settings
+    from winback.domain.audience.scan_plan import segment_count
+    from winback.domain.audience.segmentation import RfmSegmenter
     from winback.models.jobs import ScanJob
-    from winback.program import load_program
     from winback.services.scan import scan_segment
-    from winback.settings import get_settings
 
     settings = get_settings()
     program = load_program()

@@ -30,8 +30,8 @@ def _provider_deliveries() -> dict[str, int]:
 
 def _counters() -> Counter[str]:
     from winback.adapters.messaging_store import MessagingStore
-    from winback.program import load_program
-    from winback.settings import get_settings
+    from winback.config.loader import load_program
+    from winback.config.settings import get_settings
 
     store = MessagingStore(get_settings().messaging_table)
     total: Counter[str] = Counter()

@@ -16,9 +16,9 @@ from itertools import islice
 from typing import Any
 
 from winback.adapters.dynamo import batch_put
-from winback.domain.dormancy import dormancy_tier
+from winback.config.loader import load_program
+from winback.domain.journey.dormancy import dormancy_tier
 from winback.models.profile import Profile
-from winback.program import load_program
 
 CATEGORIES = ("shoes", "outerwear", "bags", "beauty", "home", "kids", "sports")
 ZONES = ("America/New_York", "Europe/London", "Asia/Shanghai")

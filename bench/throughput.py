@@ -24,12 +24,12 @@ def _scan_once(table_items: int) -> dict[str, Any]:
     from winback.adapters.activity_store import ActivityStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.suppression_store import SuppressionStore
-    from winback.domain.planning import segment_count
-    from winback.domain.segmentation import RfmSegmenter
+    from winback.config.loader import load_program
+    from winback.config.settings import get_settings
+    from winback.domain.audience.scan_plan import segment_count
+    from winback.domain.audience.segmentation import RfmSegmenter
     from winback.models.jobs import ScanJob
-    from winback.program import load_program
     from winback.services.scan import scan_segment
-    from winback.settings import get_settings
 
     now = datetime.now(UTC)
     with moto_session() as session:

@@ -9,13 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.audience_sink import S3AudienceSink
-from winback.clock import SystemClock
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.domain.clock import SystemClock
 from winback.models.profile import Profile
-from winback.observability import logger, metrics, tracer
-from winback.program import load_program
-from winback.scheduled import scheduled_time
+from winback.runtime.observability import logger, metrics, tracer
+from winback.runtime.scheduled import scheduled_time
 from winback.services.audience_export import export_audiences
-from winback.settings import get_settings
 
 EXPORT_PREFIX = "audiences"
 

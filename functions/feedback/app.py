@@ -10,11 +10,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.suppression_store import SuppressionStore
-from winback.clock import SystemClock
-from winback.observability import emit_counts, logger, metrics, tracer
-from winback.program import load_program
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.domain.clock import SystemClock
+from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.services.feedback import handle_feedback
-from winback.settings import get_settings
 
 FEEDBACK_METRIC = {"delivery": "delivered", "hard_bounce": "bounced", "complaint": "complained"}
 

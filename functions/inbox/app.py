@@ -18,11 +18,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from winback.adapters.inbox_store import InboxStore
-from winback.clock import SystemClock
-from winback.http_auth import require_iam
-from winback.observability import logger, metrics, tracer
+from winback.config.settings import get_settings
+from winback.domain.clock import SystemClock
+from winback.runtime.http import require_iam
+from winback.runtime.observability import logger, metrics, tracer
 from winback.services.inbox import InboxRequest, read_inbox
-from winback.settings import get_settings
 
 app = APIGatewayHttpResolver()
 

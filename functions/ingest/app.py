@@ -21,10 +21,11 @@ from winback.adapters.activity_store import ActivityStore
 from winback.adapters.coupon_store import CouponStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.secrets import get_secret_text
-from winback.domain.attribution import Attribution
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.domain.measurement.attribution import Attribution
 from winback.models.events import ActivityEvent
-from winback.observability import emit_counts, logger, metrics, tracer
-from winback.program import load_program
+from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.services.ingest import (
     AttributionRules,
     InvalidBody,
@@ -33,7 +34,6 @@ from winback.services.ingest import (
     validate_body,
     verify_signature,
 )
-from winback.settings import get_settings
 
 app = APIGatewayHttpResolver()
 IDEMPOTENCY_CONFIG = IdempotencyConfig(event_key_jmespath="webhook_id", expires_after_seconds=24 * 3600)

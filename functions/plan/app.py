@@ -8,12 +8,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.adapters.activity_store import ActivityStore
-from winback.clock import SystemClock
-from winback.observability import logger, metrics, tracer
-from winback.program import load_program
-from winback.scheduled import scheduled_time
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.domain.clock import SystemClock
+from winback.runtime.observability import logger, metrics, tracer
+from winback.runtime.scheduled import scheduled_time
 from winback.services.plan import plan_run
-from winback.settings import get_settings
 
 
 @logger.inject_lambda_context

@@ -17,17 +17,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.reason_store import ReasonStore
 from winback.adapters.secrets import get_secret_text
-from winback.clock import SystemClock
-from winback.domain.reason_links import ReasonClaim, verify_reason_token
-from winback.domain.reason_pages import confirm_page, invalid_page, thanks_page
-from winback.domain.reasons import route
-from winback.domain.rendering import resolve_locale
-from winback.domain.tokens import InvalidToken
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.content.rendering import resolve_locale
+from winback.domain.clock import SystemClock
+from winback.domain.journey.reasons import route
+from winback.domain.links.reason_links import ReasonClaim, verify_reason_token
+from winback.domain.links.tokens import InvalidToken
 from winback.models.profile import Profile
-from winback.observability import logger, metrics, tracer
-from winback.program import load_program
+from winback.runtime.observability import logger, metrics, tracer
 from winback.services.reasons import DEFAULT_SEGMENT, record_answer, withdraw_consent
-from winback.settings import get_settings
+from winback.web.reason_pages import confirm_page, invalid_page, thanks_page
 
 app = APIGatewayHttpResolver()
 

@@ -9,11 +9,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.adapters.deferral_store import DeferralStore
-from winback.clock import SystemClock
-from winback.observability import logger, metrics, tracer
-from winback.scheduled import scheduled_time
+from winback.config.settings import get_settings
+from winback.domain.clock import SystemClock
+from winback.runtime.observability import logger, metrics, tracer
+from winback.runtime.scheduled import scheduled_time
 from winback.services.release import release_due
-from winback.settings import get_settings
 
 # One run's ceiling; whatever is left is released by the next hourly run.
 MAX_ITEMS_PER_RUN = 50_000

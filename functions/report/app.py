@@ -12,12 +12,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.adapters.coupon_store import CouponStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.reason_store import ReasonStore
-from winback.clock import SystemClock
-from winback.http_auth import require_iam
-from winback.observability import logger, metrics, tracer
-from winback.program import load_program
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.domain.clock import SystemClock
+from winback.runtime.http import require_iam
+from winback.runtime.observability import logger, metrics, tracer
 from winback.services.report import campaign_report
-from winback.settings import get_settings
 
 app = APIGatewayHttpResolver()
 

@@ -13,12 +13,13 @@ from winback.adapters.activity_store import ActivityStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.population_stats_store import PopulationStatsStore
 from winback.adapters.suppression_store import SuppressionStore
-from winback.domain.segmentation import RfmSegmenter
+from winback.config.loader import load_program
+from winback.config.program import Program
+from winback.config.settings import get_settings
+from winback.domain.audience.segmentation import RfmSegmenter
 from winback.models.jobs import ScanJob
-from winback.observability import emit_counts, logger, metrics, tracer
-from winback.program import Program, load_program
+from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.services.scan import Segmenter, scan_segment
-from winback.settings import get_settings
 
 # A failed job is reported back to SQS (redelivered, then the DLQ after 5 receives); the function
 # itself does not error, so one poison job never blocks the others of its batch.

@@ -20,12 +20,12 @@ from winback.adapters.personalize_recommender import recommender_for
 from winback.adapters.population_stats_store import PopulationStatsStore
 from winback.adapters.secrets import get_secret_text
 from winback.adapters.suppression_store import SuppressionStore
-from winback.clock import SystemClock
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.domain.clock import SystemClock
 from winback.models.jobs import SendJob
-from winback.observability import emit_counts, logger, metrics, tracer
-from winback.program import load_program
+from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.services.send import SendDeps, send_job
-from winback.settings import get_settings
 
 # Failed jobs go back to SQS (redelivered; the ledger makes that safe) and to the DLQ after 5 receives.
 # A failed job is logged with its traceback by the processor (Powertools' Logger serves as one).

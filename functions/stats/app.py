@@ -10,12 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.population_stats_store import PopulationStatsStore
-from winback.clock import SystemClock
-from winback.observability import logger, metrics, tracer
-from winback.program import load_program
-from winback.scheduled import scheduled_time
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.domain.clock import SystemClock
+from winback.runtime.observability import logger, metrics, tracer
+from winback.runtime.scheduled import scheduled_time
 from winback.services.population_stats import run_population_stats
-from winback.settings import get_settings
 
 
 @logger.inject_lambda_context

@@ -16,14 +16,14 @@ from winback.adapters.activity_store import ActivityStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.secrets import get_secret_text
 from winback.adapters.suppression_store import SuppressionStore
-from winback.clock import SystemClock
-from winback.domain.pages import confirm_page, done_page, invalid_page
-from winback.domain.rendering import resolve_locale
-from winback.domain.tokens import InvalidToken, UnsubscribeClaim, verify_token
-from winback.observability import logger, metrics, tracer
-from winback.program import load_program
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.content.rendering import resolve_locale
+from winback.domain.clock import SystemClock
+from winback.domain.links.tokens import InvalidToken, UnsubscribeClaim, verify_token
+from winback.runtime.observability import logger, metrics, tracer
 from winback.services.unsubscribe import unsubscribe
-from winback.settings import get_settings
+from winback.web.pages import confirm_page, done_page, invalid_page
 
 app = APIGatewayHttpResolver()
 

@@ -14,8 +14,8 @@ from moto import mock_aws
 
 from tests.integration.helpers import fake_aws_env
 from winback.adapters import clients
-from winback.program import load_program
-from winback.settings import get_settings
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
 from winback_dev.handlers import FUNCTIONS, handler, load_module
 from winback_dev.lambda_events import FakeContext
 from winback_dev.runner import LocalRunner

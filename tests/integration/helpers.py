@@ -16,8 +16,8 @@ import botocore.client
 from moto.backends import get_backend
 
 from winback.adapters.activity_store import ActivityStore
+from winback.config.settings import get_settings
 from winback.models.profile import Profile
-from winback.settings import get_settings
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 ACCOUNT = "123456789012"
@@ -105,7 +105,7 @@ def use_program(tmp_path: Path, monkeypatch: Any, **sections: Any) -> None:
     """Point the functions at a copy of the shipped program with some top-level sections replaced."""
     import yaml
 
-    from winback.program import DEFAULT_PROGRAM_PATH, load_program
+    from winback.config.loader import DEFAULT_PROGRAM_PATH, load_program
 
     data = yaml.safe_load(DEFAULT_PROGRAM_PATH.read_text(encoding="utf-8"))
     data.update(sections)

@@ -15,10 +15,11 @@ from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, get_profile
 from winback.adapters.coupon_store import CouponStore
 from winback.adapters.messaging_store import MessagingStore
-from winback.domain.coupons import new_code
-from winback.domain.experiment import assign
-from winback.program import HOLDOUT, load_program
-from winback.settings import get_settings
+from winback.config.campaigns import HOLDOUT
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.domain.journey.coupons import new_code
+from winback.domain.measurement.arms import assign
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 ASSIGNED_AT = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)

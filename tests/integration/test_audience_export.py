@@ -19,12 +19,12 @@ from tests.integration.helpers import create_user_table, fake_aws_env
 from winback.adapters import clients
 from winback.adapters.activity_store import ActivityStore, ScanPage
 from winback.adapters.audience_sink import S3AudienceSink, S3CsvUpload
-from winback.domain.audience_hashing import AUDIENCE_COLUMNS, hashed_email, hashed_phone
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.domain.audience.hashing import AUDIENCE_COLUMNS, hashed_email, hashed_phone
 from winback.models.profile import Profile
-from winback.observability import metrics
-from winback.program import load_program
+from winback.runtime.observability import metrics
 from winback.services.audience_export import ExportResult, export_audiences
-from winback.settings import get_settings
 from winback_dev.lambda_events import FakeContext
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,8 +25,8 @@ from winback.adapters.coupon_store import (
     coupon_key,
     pointer_key,
 )
-from winback.domain.coupons import new_code, normalize_code
-from winback.models.incentives import Budget
+from winback.config.incentives import Budget
+from winback.domain.journey.coupons import new_code, normalize_code
 
 TABLE = "messaging"
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

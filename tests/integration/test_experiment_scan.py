@@ -13,10 +13,12 @@ from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, get_profile, queue_bodies, suppression_item
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.messaging_store import MessagingStore
-from winback.domain.experiment import assign
+from winback.config.campaigns import HOLDOUT
+from winback.config.loader import load_program
+from winback.config.program import Program
+from winback.config.settings import get_settings
+from winback.domain.measurement.arms import assign
 from winback.models.profile import Profile
-from winback.program import HOLDOUT, Program, load_program
-from winback.settings import get_settings
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 AS_OF = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

@@ -21,8 +21,8 @@ from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
 from winback.adapters.channels import Rejected, Throttled, Uncertain
 from winback.adapters.inbox_store import InboxChannel, InboxStore
+from winback.config.settings import get_settings
 from winback.services.inbox import read_inbox
-from winback.settings import get_settings
 from winback_dev.lambda_events import FakeContext
 
 ROOT = Path(__file__).resolve().parents[2]

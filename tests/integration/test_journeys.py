@@ -20,9 +20,9 @@ from tests.integration.helpers import dormant_profile, sent_emails, sent_sms, us
 from winback.adapters.deferral_store import DeferralStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.reason_store import ReasonStore
-from winback.clock import SystemClock
+from winback.config.settings import get_settings
+from winback.domain.clock import SystemClock
 from winback.services.reasons import record_answer
-from winback.settings import get_settings
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 T0 = datetime(2026, 6, 10, 15, 0, tzinfo=UTC)  # 11:00 in New York, 23:00 in Shanghai
@@ -197,7 +197,7 @@ def test_a_spent_budget_sends_the_step_without_its_offer(
 ) -> None:
     import yaml
 
-    from winback.program import DEFAULT_PROGRAM_PATH
+    from winback.config.loader import DEFAULT_PROGRAM_PATH
 
     campaigns = yaml.safe_load(DEFAULT_PROGRAM_PATH.read_text(encoding="utf-8"))["campaigns"]
     for campaign in campaigns:

@@ -17,7 +17,7 @@ from moto import mock_aws
 from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
 from winback.adapters.offer_bus import OfferBus, OfferNotPublished, grant_id, grant_key
-from winback.models.incentives import OfferIncentive
+from winback.config.incentives import OfferIncentive
 
 TABLE = "messaging"
 BUS = "winback-offers"

@@ -11,7 +11,7 @@ import yaml
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, get_profile, queue_bodies, sample_event
-from winback.program import DEFAULT_PROGRAM_PATH, load_program
+from winback.config.loader import DEFAULT_PROGRAM_PATH, load_program
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 AS_OF = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -124,7 +124,7 @@ def test_invalid_scan_job_is_reported_as_a_batch_item_failure(stack: Stack) -> N
 
 def test_run_figures_count_each_user_once_even_when_a_run_is_repeated(stack: Stack) -> None:
     from winback.adapters.messaging_store import MessagingStore
-    from winback.settings import get_settings
+    from winback.config.settings import get_settings
 
     dormant_profile("lapsing", AS_OF - timedelta(days=45))
     dormant_profile("lost", AS_OF - timedelta(days=300))

@@ -21,13 +21,13 @@ from winback.adapters import clients
 from winback.adapters.activity_store import ActivityStore, ScanPage
 from winback.adapters.dynamo import batch_put
 from winback.adapters.population_stats_store import PopulationStatsStore
-from winback.domain.population_sample import quintile_cuts
-from winback.domain.rfm import spend_in_base
+from winback.config.loader import load_program
+from winback.config.segments import RecommendationsConfig, SegmentsConfig
+from winback.config.settings import get_settings
+from winback.domain.audience.rfm import spend_in_base
+from winback.domain.audience.sampling import quintile_cuts
 from winback.models.profile import Profile
-from winback.models.segments import RecommendationsConfig, SegmentsConfig
-from winback.program import load_program
 from winback.services.population_stats import run_population_stats
-from winback.settings import get_settings
 from winback_dev.lambda_events import FakeContext
 
 AS_OF = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)

@@ -27,12 +27,12 @@ from tests.integration.helpers import (
 )
 from winback.adapters import clients
 from winback.adapters.reason_store import ReasonStore, StoredAnswer
-from winback.domain.reason_links import sign_reason_token
-from winback.domain.reasons import Answer
-from winback.domain.tokens import sign_token
-from winback.program import load_program
+from winback.config.loader import load_program
+from winback.config.settings import get_settings
+from winback.domain.journey.reasons import Answer
+from winback.domain.links.reason_links import sign_reason_token
+from winback.domain.links.tokens import sign_token
 from winback.services.reasons import Recorded, answer_for, reason_counts, record_answer
-from winback.settings import get_settings
 from winback_dev.lambda_events import FakeContext
 
 APP = Path(__file__).resolve().parents[2] / "functions" / "reasons" / "app.py"

@@ -21,9 +21,9 @@ from winback.adapters import clients, deferral_store
 from winback.adapters.deferral_store import DeferralStore, due_at_text, shard_of
 from winback.adapters.queues import EnqueueFailed
 from winback.adapters.queues import send_all as real_send_all
+from winback.config.settings import get_settings
 from winback.services import release
 from winback.services.release import release_due
-from winback.settings import get_settings
 from winback_dev.lambda_events import FakeContext
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, sent_emails, use_program
 from winback.adapters.deferral_store import DeferralStore
 from winback.adapters.messaging_store import MessagingStore
-from winback.settings import get_settings
+from winback.config.settings import get_settings
 from winback_dev.cli import main
 from winback_dev.lambda_events import ses_bounce, ses_delivery, sqs_event, sqs_record
 

@@ -17,7 +17,7 @@ from tests.integration.helpers import dormant_profile, sent_emails, sent_sms, us
 from winback.adapters import clients
 from winback.adapters.messaging_store import MessagingStore, send_key, state_key
 from winback.adapters.suppression_store import SuppressionStore
-from winback.settings import get_settings
+from winback.config.settings import get_settings
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 NOW = datetime.now(UTC)

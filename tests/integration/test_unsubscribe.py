@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, get_profile, sample_event, sent_emails, suppression_item
-from winback.domain.tokens import sign_token
+from winback.domain.links.tokens import sign_token
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 NOW = datetime.now(UTC)

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 import yaml
 
-from winback.program import DEFAULT_PROGRAM_PATH, Program, load_program
+from winback.config.loader import DEFAULT_PROGRAM_PATH, load_program
+from winback.config.program import Program
 
 
 @pytest.fixture

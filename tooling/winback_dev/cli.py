@@ -41,9 +41,9 @@ def _live_report(campaign_id: str) -> CampaignReport:
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.reason_store import ReasonStore
-    from winback.program import load_program
+    from winback.config.loader import load_program
+    from winback.config.settings import get_settings
     from winback.services.report import campaign_report
-    from winback.settings import get_settings
 
     settings = get_settings()
     table = settings.messaging_table
@@ -67,7 +67,7 @@ def _saved_report(path: Path, campaign_id: str) -> CampaignReport:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from winback.domain.report_table import render_table
+    from winback_dev.report_table import render_table
 
     if args.stack_name:
         _use_stack(args.stack_name)
@@ -82,8 +82,8 @@ def _report(args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace) -> int:
     from winback.adapters.messaging_store import MessagingStore
-    from winback.program import load_program
-    from winback.settings import get_settings
+    from winback.config.loader import load_program
+    from winback.config.settings import get_settings
 
     if args.stack_name:
         _use_stack(args.stack_name)

@@ -72,7 +72,7 @@ def _configure_functions(env: dict[str, str], log_path: Path) -> None:
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
     )
-    from winback.observability import logger
+    from winback.runtime.observability import logger
 
     stream = log_path.open("w", encoding="utf-8")
     for handler in logger.handlers:
@@ -83,7 +83,7 @@ def _configure_functions(env: dict[str, str], log_path: Path) -> None:
 @contextmanager
 def _simulated_time(start: datetime) -> Iterator[list[datetime]]:
     """The functions' clock (SystemClock) reads the simulated time; the list's item moves it."""
-    from winback.clock import SystemClock
+    from winback.domain.clock import SystemClock
 
     now = [start]
     original = SystemClock.now
@@ -116,7 +116,7 @@ def _post_history(runner: LocalRunner, users: list[DemoUser]) -> dict[str, int]:
 def _earlier_feedback(
     runner: LocalRunner, users: list[DemoUser], unsubscribe_key: bytes, now: datetime
 ) -> dict[str, int]:
-    from winback.domain.tokens import sign_token
+    from winback.domain.links.tokens import sign_token
 
     messages: list[str] = []
     for u in users:
@@ -159,8 +159,8 @@ def _provider_messages() -> tuple[Counter[str], int]:
 
 def _totals() -> dict[str, int]:
     from winback.adapters.messaging_store import MessagingStore
-    from winback.program import load_program
-    from winback.settings import get_settings
+    from winback.config.loader import load_program
+    from winback.config.settings import get_settings
 
     store = MessagingStore(get_settings().messaging_table)
     total: Counter[str] = Counter()
@@ -173,8 +173,8 @@ def _totals() -> dict[str, int]:
 def _journey_figures() -> dict[str, dict[str, dict[str, int]]]:
     """Per campaign and step: sent, deferred, dropped, exits on reactivation, stopped by an answer."""
     from winback.adapters.messaging_store import MessagingStore
-    from winback.program import load_program
-    from winback.settings import get_settings
+    from winback.config.loader import load_program
+    from winback.config.settings import get_settings
 
     store = MessagingStore(get_settings().messaging_table)
     keep = ("sent", "deferred", "quiet_hours", "capped", "dropped", "active_again", "journey_stopped", "coupon_issued")
@@ -189,10 +189,10 @@ def _write_reports(out_dir: Path, now: datetime) -> tuple[list[Any], Path]:
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.reason_store import ReasonStore
-    from winback.domain.report_html import render_html
-    from winback.program import load_program
+    from winback.config.loader import load_program
+    from winback.config.settings import get_settings
     from winback.services.report import all_reports
-    from winback.settings import get_settings
+    from winback_dev.report_html import render_html
 
     table = get_settings().messaging_table
     incentives = CouponStore(get_settings().incentive_table)

@@ -89,7 +89,7 @@ class World:
         self.runner.drain("SendQueue", "send")
 
     def _read_assignments(self) -> None:
-        from winback.settings import get_settings
+        from winback.config.settings import get_settings
 
         paginator = boto3.client("dynamodb").get_paginator("scan")
         deserialize = boto3.dynamodb.types.TypeDeserializer().deserialize  # type: ignore[attr-defined]
@@ -107,7 +107,7 @@ class World:
 
     def _tiers(self, run_id: str) -> None:
         from winback.adapters.messaging_store import MessagingStore
-        from winback.settings import get_settings
+        from winback.config.settings import get_settings
 
         counts = MessagingStore(get_settings().messaging_table).run_figures(run_id)
         tiers = {k.removeprefix("tier_"): v for k, v in counts.items() if k.startswith("tier_")}
@@ -159,8 +159,8 @@ class World:
 
     def _note_pauses(self, now: datetime) -> None:
         from winback.adapters.messaging_store import MessagingStore
-        from winback.program import load_program
-        from winback.settings import get_settings
+        from winback.config.loader import load_program
+        from winback.config.settings import get_settings
 
         store = MessagingStore(get_settings().messaging_table)
         for campaign in load_program().campaigns:
@@ -214,7 +214,7 @@ class World:
     def live_a_day(self, now: datetime) -> None:
         """Who comes back today (an order, maybe with their coupon), and who answers the question."""
         from winback.adapters.coupon_store import CouponStore
-        from winback.settings import get_settings
+        from winback.config.settings import get_settings
 
         self._day += 1
         coupons = CouponStore(get_settings().incentive_table)
@@ -258,7 +258,7 @@ class World:
 
     def _maybe_answer(self, user_id: str, a: Assignment, now: datetime) -> None:
         """Some users who got the question email click one of its reason links (and confirm)."""
-        from winback.domain.reason_links import sign_reason_token
+        from winback.domain.links.reason_links import sign_reason_token
 
         if a.campaign_id != "lost-question" or user_id not in self.first_message or user_id in self.answered:
             return
@@ -272,6 +272,6 @@ class World:
             self.answers[reason] += 1
 
     def _now(self) -> datetime:
-        from winback.clock import SystemClock
+        from winback.domain.clock import SystemClock
 
         return SystemClock().now()

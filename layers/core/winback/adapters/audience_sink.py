@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from winback.adapters import clients
-from winback.observability import logger
+from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef

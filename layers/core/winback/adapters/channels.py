@@ -13,7 +13,7 @@ import json
 from botocore.exceptions import BotoCoreError, ClientError
 
 from winback.adapters import clients
-from winback.domain.rendering import Rendered
+from winback.content.rendering import Rendered
 
 THROTTLE_CODES = frozenset(
     {

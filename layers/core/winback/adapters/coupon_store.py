@@ -9,7 +9,7 @@ Key design (also in the README):
   couponspend#<campaign>   issued                              issued count and value, currency:
                                                                the budget reservation counter
   couponspend#<campaign>   redeemed                            redeemed count and value
-Codes are canonical (`winback.domain.coupons.normalize_code`); `valid_until` is epoch seconds and
+Codes are canonical (`winback.domain.journey.coupons.normalize_code`); `valid_until` is epoch seconds and
 `expires_at` (the table's TTL) keeps a coupon for a while after it lapses, so a late redemption
 attempt is answered "expired" rather than "unknown".
 
@@ -32,10 +32,10 @@ from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import conditional_failed, error_code, from_av, to_av
-from winback.domain.coupons import SYSTEM_RANDOM, RandomBits, new_code, normalize_code
-from winback.domain.profile_merge import minor_units
-from winback.models.incentives import Budget
-from winback.observability import logger
+from winback.config.incentives import Budget
+from winback.domain.journey.coupons import SYSTEM_RANDOM, RandomBits, new_code, normalize_code
+from winback.domain.money import minor_units
+from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef

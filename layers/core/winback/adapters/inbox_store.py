@@ -24,7 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from winback.adapters import clients
 from winback.adapters.channels import SendError, Throttled, _classify
 from winback.adapters.dynamo import conditional_failed, from_av, to_av
-from winback.clock import Clock
+from winback.domain.clock import Clock
 
 PK_PREFIX = "inbox#"
 SK_PREFIX = "msg#"

@@ -20,8 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import conditional_failed, from_av, to_av
-from winback.models.incentives import OfferIncentive
-from winback.observability import logger
+from winback.config.incentives import OfferIncentive
+from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef

@@ -12,15 +12,16 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from winback.adapters import clients
-from winback.domain.recommendations import PopularityRecommender, Recommendation, Recommender
+from winback.config.segments import RecommendationsConfig
+from winback.domain.audience.recommendations import PopularityRecommender, Recommendation, Recommender
+from winback.models.population import PopulationStats
 from winback.models.profile import Profile
-from winback.models.segments import PopulationStats, RecommendationsConfig
 
 if TYPE_CHECKING:
     from mypy_boto3_personalize_runtime import PersonalizeRuntimeClient
 
 MAX_RESULTS = 500  # Personalize's numResults limit
-# A Powertools child logger: it writes through the handler's Logger (winback.observability) without
+# A Powertools child logger: it writes through the handler's Logger (winback.runtime.observability) without
 # importing it, since that module also creates Metrics, which fixes its namespace at import.
 logger = Logger(child=True)
 

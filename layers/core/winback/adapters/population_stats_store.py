@@ -12,10 +12,10 @@ from pydantic import ValidationError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import from_av, to_av
-from winback.models.segments import PopulationStats
+from winback.models.population import PopulationStats
 
 KEY = {"pk": "population", "sk": "stats"}
-# A Powertools child logger: it writes through the handler's Logger (winback.observability) without
+# A Powertools child logger: it writes through the handler's Logger (winback.runtime.observability) without
 # importing it, since that module also creates Metrics, which fixes its namespace at import.
 logger = Logger(child=True)
 

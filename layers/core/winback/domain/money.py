@@ -1,10 +1,19 @@
-"""Amounts for people: minor units formatted with the currency's symbol and decimals (pure)."""
+"""Money (pure): amounts in minor units, the way each currency counts them, and formatted for people."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from winback.domain.profile_merge import minor_units
+# ISO 4217 minor-unit exponents that differ from the usual 2.
+_EXPONENT = {c: 0 for c in ("JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG", "RWF")} | {
+    c: 3 for c in ("BHD", "KWD", "JOD", "OMR", "TND", "IQD", "LYD")
+}
+
+
+def minor_units(amount: Decimal, currency: str) -> int:
+    exponent = _EXPONENT.get(currency, 2)
+    return int((amount * (10**exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
 
 _SYMBOL = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$", "TWD": "NT$"}
 

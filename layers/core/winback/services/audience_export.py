@@ -4,7 +4,7 @@ The ActivityTable is scanned one page at a time (memory: one page plus one part 
 segment). A user is exported when the scan marked a dormancy tier we export, the user consented to
 advertising use (`consent["ads"] is True`; unknown is no), has an email or phone that survives
 normalization, and `segment_of` names a segment. Each segment becomes one CSV of hashes (see
-`winback.domain.audience_hashing`); the manifest, written last, lists every object and its count.
+`winback.domain.audience.hashing`); the manifest, written last, lists every object and its count.
 Any failure aborts the run: no manifest, and no object of this run left visible.
 """
 
@@ -19,7 +19,7 @@ from typing import Protocol
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from winback.adapters.activity_store import ActivityStore
-from winback.domain.audience_hashing import AUDIENCE_COLUMNS, HASH_FORMAT, PLATFORMS, audience_row
+from winback.domain.audience.hashing import AUDIENCE_COLUMNS, HASH_FORMAT, PLATFORMS, audience_row
 from winback.models.profile import Profile
 
 DEFAULT_PAGE_SIZE = 1000

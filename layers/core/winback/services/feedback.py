@@ -15,11 +15,13 @@ from pydantic import ValidationError
 
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.suppression_store import SuppressionStore
-from winback.domain.addresses import address_key
-from winback.domain.opt_out import is_opt_out
+from winback.config.experiments import Experiments
+from winback.config.guards import Feedback
+from winback.config.program import Program
+from winback.domain.journey.addresses import address_key
+from winback.domain.journey.opt_out import is_opt_out
 from winback.models.feedback import InboundSms, SesNotification
-from winback.observability import logger
-from winback.program import Experiments, Feedback, Program
+from winback.runtime.observability import logger
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from standardwebhooks.webhooks import Webhook
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.coupon_store import Redemption
-from winback.domain.attribution import Attribution, attribute
-from winback.domain.profile_merge import merge_events
+from winback.domain.journey.merge import merge_events
+from winback.domain.measurement.attribution import Attribution, attribute
 from winback.models.events import ActivityEvent, parse_body
 from winback.models.profile import Profile
 

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.queues import send_all
-from winback.domain.planning import segment_count
+from winback.config.scan import ScanLimits
+from winback.domain.audience.scan_plan import segment_count
 from winback.models.jobs import ScanJob
-from winback.program import ScanLimits
 
 
 @dataclass(frozen=True)

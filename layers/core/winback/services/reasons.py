@@ -9,9 +9,9 @@ from datetime import datetime
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.reason_store import ReasonStore, StoredAnswer
-from winback.domain.reasons import Answer, parse_answer
+from winback.config.campaigns import CHANNELS
+from winback.domain.journey.reasons import Answer, parse_answer
 from winback.models.profile import Profile
-from winback.program import CHANNELS
 
 DEFAULT_SEGMENT = "all"
 MAX_WRITE_ATTEMPTS = 5

@@ -8,10 +8,11 @@ from datetime import datetime
 from winback.adapters.coupon_store import CouponStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.reason_store import ReasonStore
-from winback.domain.report_build import build_report
-from winback.models.incentives import CouponIncentive
+from winback.config.campaigns import HOLDOUT
+from winback.config.incentives import CouponIncentive
+from winback.config.program import Program
+from winback.domain.measurement.report_build import build_report
 from winback.models.report import CampaignReport, Cell, report_counters
-from winback.program import HOLDOUT, Program
 from winback.services.reasons import reason_counts
 
 

@@ -13,15 +13,16 @@ from winback.adapters.activity_store import ActivityStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.queues import send_all
 from winback.adapters.suppression_store import SuppressionStore
-from winback.domain.addresses import address_key, contact_address
-from winback.domain.dormancy import dormancy_tier, dormant_since
-from winback.domain.experiment import assign
-from winback.domain.segmentation import Segment
-from winback.domain.targeting import campaign_for
+from winback.config.campaigns import CHANNELS, HOLDOUT
+from winback.config.program import Program
+from winback.domain.audience.segmentation import Segment
+from winback.domain.journey.addresses import address_key, contact_address
+from winback.domain.journey.dormancy import dormancy_tier, dormant_since
+from winback.domain.journey.targeting import campaign_for
+from winback.domain.measurement.arms import assign
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.profile import Assignment, Journeys, Profile
-from winback.observability import logger
-from winback.program import CHANNELS, HOLDOUT, Program
+from winback.runtime.observability import logger
 
 Segmenter = Callable[[Profile, datetime], Segment]
 

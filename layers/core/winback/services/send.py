@@ -40,21 +40,22 @@ from winback.adapters.messaging_store import (
 from winback.adapters.offer_bus import OfferBus, OfferNotPublished
 from winback.adapters.reason_store import answer_key
 from winback.adapters.suppression_store import SuppressionStore
-from winback.clock import Clock
-from winback.domain.addresses import address_key
-from winback.domain.coupons import coupon_expiry, coupon_value_minor
-from winback.domain.dormancy import dormant_since
-from winback.domain.frequency import has_room, live_sends
-from winback.domain.quiet_hours import next_allowed
-from winback.domain.reasons import ANSWERS, Route, route
-from winback.domain.recommendations import Recommender
-from winback.domain.rendering import render, resolve_locale, shipped_templates
-from winback.domain.targeting import reachable_channels
-from winback.models.incentives import CouponIncentive, OfferIncentive
+from winback.config.campaigns import Campaign, Channel
+from winback.config.incentives import CouponIncentive, OfferIncentive
+from winback.config.program import Program
+from winback.content.rendering import render, resolve_locale, shipped_templates
+from winback.domain.audience.recommendations import Recommender
+from winback.domain.clock import Clock
+from winback.domain.journey.addresses import address_key
+from winback.domain.journey.caps import has_room, live_sends
+from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
+from winback.domain.journey.dormancy import dormant_since
+from winback.domain.journey.quiet_hours import next_allowed
+from winback.domain.journey.reasons import ANSWERS, Route, route
+from winback.domain.journey.targeting import reachable_channels
 from winback.models.jobs import Recipient, SendJob
 from winback.models.profile import Profile
-from winback.observability import logger
-from winback.program import Campaign, Channel, Program
+from winback.runtime.observability import logger
 from winback.services.send_content import Message, variables
 
 _CLAIM_ATTEMPTS = 3

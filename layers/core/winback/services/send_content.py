@@ -9,14 +9,15 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from winback.adapters.coupon_store import IssuedCoupon
+from winback.config.campaigns import Channel
+from winback.config.program import Program
+from winback.content.rendering import used_variables
+from winback.domain.audience.recommendations import Recommender
+from winback.domain.journey.quiet_hours import zone_for
+from winback.domain.links.reason_links import reason_urls
+from winback.domain.links.tokens import sign_token
 from winback.domain.money import format_amount
-from winback.domain.quiet_hours import zone_for
-from winback.domain.reason_links import reason_urls
-from winback.domain.recommendations import Recommender
-from winback.domain.rendering import used_variables
-from winback.domain.tokens import sign_token
 from winback.models.profile import Profile
-from winback.program import Channel, Program
 
 DEFAULT_NAME = {"en": "there", "zh-CN": "朋友"}
 

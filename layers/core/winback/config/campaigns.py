@@ -1,0 +1,109 @@
+"""program.yaml's `campaigns`: journeys of steps over channels, their experiment arms and offers."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from winback.config.incentives import Budget, CouponIncentive, Incentive
+from winback.models.strict import Strict
+
+Channel = Literal["email", "sms", "push", "inbox"]
+
+CHANNELS: tuple[Channel, ...] = ("email", "sms", "push", "inbox")
+
+TEMPLATE_NAME = r"^[a-z][a-z0-9_-]{0,63}$"
+
+ARM_ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+
+HOLDOUT = "holdout"
+
+
+class Step(Strict):
+    """One message of a journey: sent `delay_days` after the previous step went out."""
+
+    template: str = Field(pattern=TEMPLATE_NAME)
+    delay_days: float = Field(0, ge=0, le=365, description="after the previous step (the first: at assignment)")
+    deadline_days: float = Field(3, gt=0, le=365, description="held back longer than this, the step is dropped")
+    channels: tuple[Channel, ...] | None = Field(
+        None, min_length=1, description="preference order; default: campaign's"
+    )
+    incentive: Incentive | None = None
+    coupon_from_step: int | None = Field(None, ge=0, description="remind of the coupon that step issued")
+
+
+class Variant(Strict):
+    """An arm of the campaign's experiment: a share of the treated users and what differs for them."""
+
+    id: str = Field(pattern=ARM_ID)
+    weight: int = Field(1, ge=1)
+    templates: dict[int, str] = Field(default_factory=dict, description="step index -> template for this arm")
+    incentives: bool = Field(True, description="False: this arm gets the steps without their offers")
+
+    @field_validator("id")
+    @classmethod
+    def _not_holdout(cls, value: str) -> str:
+        if value == HOLDOUT:
+            raise ValueError(f"'{HOLDOUT}' is the control group's name; a variant cannot use it")
+        return value
+
+    @field_validator("templates")
+    @classmethod
+    def _template_names(cls, templates: dict[int, str]) -> dict[int, str]:
+        for name in templates.values():
+            if not re.match(TEMPLATE_NAME, name):
+                raise ValueError(f"bad template name {name!r}")
+        return templates
+
+
+class Campaign(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    tiers: tuple[str, ...] = Field(min_length=1)
+    segments: tuple[str, ...] | None = Field(None, min_length=1, description="RFM groups; default: any")
+    activity_levels: tuple[Literal["heavy", "regular", "light", "one_time"], ...] | None = Field(
+        None, min_length=1, description="engagement before going quiet; default: any"
+    )
+    channels: tuple[Channel, ...] = Field(min_length=1)
+    steps: tuple[Step, ...] = Field(min_length=1)
+    coupon_budget: Budget | None = None
+    holdout_percent: float | None = Field(None, ge=0, lt=100, description="default: experiments.holdout_percent")
+    variants: tuple[Variant, ...] = (Variant(id="a"),)
+
+    @model_validator(mode="after")
+    def _variants(self) -> Campaign:
+        ids = [v.id for v in self.variants]
+        if not ids or len(set(ids)) != len(ids):
+            raise ValueError(f"campaign {self.id}: variant ids must be present and unique")
+        for variant in self.variants:
+            bad = [i for i in variant.templates if not 0 <= i < len(self.steps)]
+            if bad:
+                raise ValueError(f"campaign {self.id}: variant {variant.id} names steps {bad} that do not exist")
+        for index, step in enumerate(self.steps):
+            source = step.coupon_from_step
+            if source is not None and not (
+                source < index and isinstance(self.steps[source].incentive, CouponIncentive)
+            ):
+                raise ValueError(f"campaign {self.id}: step {index} reminds of a coupon no earlier step issues")
+        if self.steps[0].delay_days:
+            raise ValueError(f"campaign {self.id}: the first step goes out at assignment (delay_days 0)")
+        coupons = [s.incentive for s in self.steps if isinstance(s.incentive, CouponIncentive)]
+        if len({c.currency for c in coupons}) > 1:
+            raise ValueError(f"campaign {self.id}: coupons must share one currency")
+        if self.coupon_budget and any(c.currency != self.coupon_budget.currency for c in coupons):
+            raise ValueError(f"campaign {self.id}: coupon_budget currency differs from its coupons")
+        return self
+
+    def variant(self, arm: str) -> Variant | None:
+        return next((v for v in self.variants if v.id == arm), None)
+
+    def step_channels(self, step: int) -> tuple[Channel, ...]:
+        return self.steps[step].channels or self.channels
+
+    def template_for(self, step: int, arm: str) -> str:
+        """The template step `step` uses for arm `arm`."""
+        variant = next((v for v in self.variants if v.id == arm), None)
+        if variant is not None and step in variant.templates:
+            return variant.templates[step]
+        return self.steps[step].template

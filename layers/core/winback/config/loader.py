@@ -1,0 +1,34 @@
+"""Loads program.yaml: parsed, validated by pydantic, and every template a campaign can use checked."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from winback.config.program import Program
+
+DEFAULT_PROGRAM_PATH = Path(__file__).with_name("program.yaml")
+
+
+def parse_program(text: str) -> Program:
+    return Program.model_validate(yaml.safe_load(text))
+
+
+@cache
+def load_program(path: str = "") -> Program:
+    """The program at `path` (default: the one shipped with the layer), validated; cached per container."""
+    source = Path(path) if path else DEFAULT_PROGRAM_PATH
+    program = parse_program(source.read_text(encoding="utf-8"))
+    validate_templates(program)
+    return program
+
+
+def validate_templates(program: Program) -> None:
+    """Every template every campaign step can use exists in every locale and needs only known variables."""
+    from winback.content.rendering import check_templates  # jinja2 is imported only where a program loads
+
+    for campaign in program.campaigns:
+        templates = {s.template for s in campaign.steps} | {t for v in campaign.variants for t in v.templates.values()}
+        check_templates(f"campaign {campaign.id}", templates, campaign.channels)

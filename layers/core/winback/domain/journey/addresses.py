@@ -1,0 +1,28 @@
+"""Suppression keys: one normalized address per channel (`email#...`, `sms#+E164`, `push#...`,
+`inbox#<user id>`), and the address a profile offers on each channel."""
+
+from __future__ import annotations
+
+from winback.config.campaigns import Channel
+from winback.models.profile import Profile
+
+
+def address_key(channel: Channel, address: str) -> str:
+    value = address.strip()
+    if channel == "email":
+        value = value.lower()
+    return f"{channel}#{value}"
+
+
+def contact_address(channel: Channel, profile: Profile) -> str | None:
+    """Where `profile` can be reached on `channel`. The in-app inbox reaches users of the app (anyone
+    who has logged in); its address is the user id."""
+    if channel == "inbox":
+        return profile.user_id if profile.event_counts.get("login") else None
+    return {"email": profile.email, "sms": profile.phone, "push": profile.push_endpoint}[channel]
+
+
+def has_consent(channel: Channel, profile: Profile) -> bool:
+    """Outreach needs an explicit yes; the inbox, shown inside the app, only needs no explicit no."""
+    default = channel == "inbox"
+    return profile.consent.get(channel, default)

@@ -1,0 +1,39 @@
+"""What the daily stats step learns about the population (quintile cut points, activity cut points,
+popular items), stored as one item and read by the scan and the sender."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from winback.config.segments import Quintiles
+
+
+class ActivityCuts(BaseModel):
+    """Events per week at which a user counts as regular, and as heavy."""
+
+    model_config = ConfigDict(frozen=True)
+    regular_per_week: float
+    heavy_per_week: float
+
+
+class PopularItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    item_id: str
+    category: str | None = None
+    count: int = Field(ge=0, description="users in the sample who viewed or bought it (a lower bound)")
+
+
+class PopulationStats(BaseModel):
+    """What the stats step learnt from a uniform sample of ActivityTable; stored as one item."""
+
+    model_config = ConfigDict(frozen=True)
+    computed_at: AwareDatetime
+    sample_size: int = Field(ge=0, description="profiles read")
+    population_estimate: int = Field(ge=0)
+    base_currency: str
+    recency_days: dict[str, Quintiles] = Field(default_factory=dict, description="per signal, days since it")
+    frequency_orders: Quintiles | None = Field(None, description="orders, among users with an order")
+    monetary_base_minor: Quintiles | None = Field(None, description="spend in base minor units, among buyers")
+    activity: ActivityCuts | None = None
+    popular_overall: tuple[PopularItem, ...] = ()
+    popular_by_category: dict[str, tuple[PopularItem, ...]] = Field(default_factory=dict)

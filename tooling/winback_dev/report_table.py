@@ -1,0 +1,144 @@
+"""A campaign report as plain-text tables for a terminal, and the number formats the HTML page shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from winback.domain.money import minor_units
+from winback.models.report import ArmRow, CampaignReport, Comparison
+
+DASH = "-"
+
+
+def format_rate(value: float | None) -> str:
+    """A proportion as a percentage: 0.1234 -> 12.34%."""
+    return DASH if value is None else f"{value * 100:.2f}%"
+
+
+def format_points(value: float | None) -> str:
+    """A difference of proportions in percentage points, signed: 0.012 -> +1.20 pp."""
+    return DASH if value is None else f"{value * 100:+.2f} pp"
+
+
+def format_relative(value: float | None) -> str:
+    return DASH if value is None else f"{value * 100:+.1f}%"
+
+
+def format_p(value: float | None) -> str:
+    if value is None:
+        return DASH
+    return "<0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
+def format_interval(low: float | None, high: float | None, fmt: str = "points") -> str:
+    if low is None or high is None:
+        return DASH
+    one = format_points if fmt == "points" else format_relative
+    return f"[{one(low)}, {one(high)}]"
+
+
+def format_money(amounts: Mapping[str, int | float]) -> str:
+    """Minor units per currency in major units, e.g. {"USD": 12345} -> "USD 123.45"."""
+    if not amounts:
+        return DASH
+    parts = []
+    for currency, minor in sorted(amounts.items()):
+        exponent = len(str(minor_units(Decimal(1), currency))) - 1  # 100 -> 2 decimals, 1 -> 0 (JPY)
+        parts.append(f"{currency} {minor / 10**exponent:,.{exponent}f}")
+    return " ".join(parts)
+
+
+def format_count(value: int | None) -> str:
+    return DASH if value is None else f"{value:,}"
+
+
+def comparison_label(comparison: Comparison) -> str:
+    arm = f"{comparison.arm} (all variants)" if comparison.pooled else comparison.arm
+    return f"{arm} / {comparison.segment or 'all segments'}"
+
+
+def grid(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded to their widest cell; the first column left-aligned, the others right-aligned."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    return "\n".join([line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
+
+
+ARM_HEADERS = (
+    "arm",
+    "assigned",
+    "sent",
+    "delivered",
+    "bounced",
+    "complained",
+    "unsub",
+    "reactivated",
+    "rate",
+    "revenue",
+)
+STEP_HEADERS = ("arm / step", "sent", "delivered", "bounced", "complained", "unsub", "failed", "deferred", "dropped")
+COMPARISON_HEADERS = ("comparison", "treated", "holdout", "lift", "interval", "relative", "p-value", "more/arm")
+
+
+def arm_cells(row: ArmRow) -> list[str]:
+    label = row.arm if row.segment is None else f"{row.arm} / {row.segment}"
+    counts = (row.assigned, row.sent, row.delivered, row.bounced, row.complained, row.unsubscribed, row.reactivated)
+    return [
+        label,
+        *(format_count(c) for c in counts),
+        format_rate(row.reactivation_rate),
+        format_money(row.revenue_minor),
+    ]
+
+
+def step_cells(row: ArmRow) -> list[str]:
+    counts = (row.sent, row.delivered, row.bounced, row.complained, row.unsubscribed, row.failed, row.deferred)
+    return [f"{row.arm} / step {row.step}", *(format_count(c) for c in (*counts, row.dropped))]
+
+
+def comparison_cells(c: Comparison) -> list[str]:
+    return [
+        comparison_label(c),
+        f"{format_rate(c.treated_rate)} of {format_count(c.treated_n)}",
+        f"{format_rate(c.control_rate)} of {format_count(c.control_n)}",
+        format_points(c.abs_lift) + (" *" if c.significant else ""),
+        format_interval(c.abs_low, c.abs_high),
+        format_relative(c.rel_lift),
+        format_p(c.p_value),
+        format_count(c.still_needed),
+    ]
+
+
+def render_table(report: CampaignReport) -> str:
+    """The report's figures as text: arms, segments, steps, comparisons vs holdout, reasons, spend."""
+    out = [f"Campaign {report.campaign_id} (generated {report.generated_at.isoformat()})"]
+    if report.paused:
+        out.append(f"PAUSED: {report.paused_reason}")
+    out.append(f"Holdout arm: {report.holdout_arm}; reactivation window {report.window_days} days")
+    if report.arms:
+        out += ["", "By arm (rate = reactivated / assigned)", grid(ARM_HEADERS, [arm_cells(r) for r in report.arms])]
+    if report.by_segment:
+        out += ["", "By arm and segment", grid(ARM_HEADERS, [arm_cells(r) for r in report.by_segment])]
+    if report.by_step:
+        out += ["", "By arm and step (messages)", grid(STEP_HEADERS, [step_cells(r) for r in report.by_step])]
+    if report.comparisons:
+        confidence = f"{report.confidence * 100:g}%"
+        out += [
+            "",
+            f"Vs holdout (lift in percentage points, {confidence} Newcombe interval; * = interval excludes 0)",
+            grid(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]),
+        ]
+    if report.reasons:
+        rows = [
+            [segment, reason, format_count(n)] for segment, rs in report.reasons.items() for reason, n in rs.items()
+        ]
+        out += ["", "Why they left", grid(("segment", "reason", "answers"), rows)]
+    if report.spend:
+        out += ["", f"Incentive spend: {format_money(report.spend)}"]
+    return "\n".join(out) + "\n"
