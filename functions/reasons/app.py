@@ -19,7 +19,7 @@ from winback.adapters.reason_store import ReasonStore
 from winback.adapters.secrets import get_secret_text
 from winback.config.loader import load_program
 from winback.config.settings import get_settings
-from winback.content.rendering import resolve_locale
+from winback.content.locales import resolve_locale
 from winback.domain.clock import SystemClock
 from winback.domain.journey.reasons import route
 from winback.domain.links.reason_links import ReasonClaim, verify_reason_token

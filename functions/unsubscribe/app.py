@@ -18,7 +18,7 @@ from winback.adapters.secrets import get_secret_text
 from winback.adapters.suppression_store import SuppressionStore
 from winback.config.loader import load_program
 from winback.config.settings import get_settings
-from winback.content.rendering import resolve_locale
+from winback.content.locales import resolve_locale
 from winback.domain.clock import SystemClock
 from winback.domain.links.tokens import InvalidToken, UnsubscribeClaim, verify_token
 from winback.runtime.observability import logger, metrics, tracer

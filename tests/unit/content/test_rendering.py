@@ -12,7 +12,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from winback.config.loader import parse_program, validate_templates
 from winback.config.program import Program
 from winback.content import rendering
-from winback.content.rendering import TemplateProblem, render, resolve_locale
+from winback.content.locales import resolve_locale
+from winback.content.rendering import TemplateProblem, render
 
 
 def variables(**overrides: str) -> dict[str, object]:

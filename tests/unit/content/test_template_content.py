@@ -14,7 +14,8 @@ import yaml
 
 from winback.config.campaigns import Channel
 from winback.config.loader import load_program, parse_program, validate_templates
-from winback.content.rendering import LOCALES, SMS_OPT_OUT, Rendered, render
+from winback.content.locales import available_locales
+from winback.content.rendering import Rendered, render, sms_opt_out
 
 TEMPLATES = ("nostalgic", "offer", "question", "lastchance", "apology")
 CHANNELS: tuple[Channel, ...] = ("email", "sms", "push", "inbox")
@@ -44,6 +45,7 @@ GSM7 = frozenset(
 )
 _TAG = re.compile(r"<[^>]+>")
 
+LOCALES = available_locales()
 ALL = [(t, loc, ch) for t in TEMPLATES for loc in LOCALES for ch in CHANNELS]
 PER_LOCALE = [(t, loc) for t in TEMPLATES for loc in LOCALES]
 
@@ -71,7 +73,7 @@ def visible(out: Rendered) -> list[str]:
 
 def sms_body(out: Rendered, locale: str) -> str:
     """The SMS as the template wrote it, without the opt-out suffix the sender appends."""
-    suffix = f" {SMS_OPT_OUT[locale]}"
+    suffix = f" {sms_opt_out(locale)}"
     assert out.text.endswith(suffix)
     return out.text.removesuffix(suffix)
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined, meta, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-TEMPLATE_ROOT = Path(__file__).resolve().parent / "templates"
-LOCALES = ("en", "zh-CN")
+from winback.content.locales import LAYOUT_DIR, TEMPLATE_ROOT, available_locales
+
 # What every template may use; those that do not apply to a message are None (never missing).
 # coupon: {code, amount, expires} · recommendations: [{item_id, category, url}] ·
 # reason_urls: {need_changed, bad_experience, competitor, forgot, too_many_messages, privacy}
@@ -29,7 +28,6 @@ FILES: dict[str, tuple[str, ...]] = {
     "push": ("push.txt",),
     "inbox": ("subject.txt", "push.txt"),  # title and body of the in-app message
 }
-SMS_OPT_OUT = {"en": "Reply STOP to opt out", "zh-CN": "回复TD退订"}
 
 
 class TemplateProblem(ValueError):
@@ -56,7 +54,7 @@ def _environment() -> SandboxedEnvironment:
 @cache
 def shipped_templates() -> frozenset[str]:
     """The templates shipped with the layer (one folder each)."""
-    return frozenset(p.name for p in TEMPLATE_ROOT.iterdir() if p.is_dir())
+    return frozenset(p.name for p in TEMPLATE_ROOT.iterdir() if p.is_dir() and p.name != LAYOUT_DIR)
 
 
 @cache
@@ -72,16 +70,6 @@ def used_variables(template: str, channel: str, locale: str) -> frozenset[str]:
     return frozenset(used)
 
 
-def resolve_locale(requested: str | None, default: str) -> str:
-    """The shipped locale closest to the user's: any zh variant -> zh-CN, any en variant -> en."""
-    if requested:
-        language = requested.replace("_", "-").split("-")[0].lower()
-        for locale in LOCALES:
-            if locale.split("-")[0].lower() == language:
-                return locale
-    return default
-
-
 def check_templates(owner: str, templates: Iterable[str], channels: Iterable[str]) -> None:
     """Each of `templates` exists for each of `channels` in every locale and needs only known variables;
     `owner` (a campaign) names the user of the templates in the error."""
@@ -90,7 +78,7 @@ def check_templates(owner: str, templates: Iterable[str], channels: Iterable[str
     channels = tuple(channels)
     for template in sorted(templates):
         for channel in channels:
-            for locale in LOCALES:
+            for locale in available_locales():
                 for filename in FILES[channel]:
                     name = f"{template}/{locale}/{filename}"
                     try:
@@ -100,6 +88,12 @@ def check_templates(owner: str, templates: Iterable[str], channels: Iterable[str
                     unknown = meta.find_undeclared_variables(env.parse(source)) - VARIABLES
                     if unknown:
                         raise TemplateProblem(f"template {name} uses unknown variables {sorted(unknown)}")
+
+
+@cache
+def sms_opt_out(locale: str) -> str:
+    """The opt-out line every SMS ends with, in `locale` (carriers require it)."""
+    return (TEMPLATE_ROOT / LAYOUT_DIR / locale / "sms_opt_out.txt").read_text(encoding="utf-8").strip()
 
 
 def render(template: str, channel: str, locale: str, variables: Mapping[str, object]) -> Rendered:
@@ -115,7 +109,7 @@ def render(template: str, channel: str, locale: str, variables: Mapping[str, obj
     if channel == "email":
         return Rendered(subject=one("subject.txt"), html=one("email.html"), text=one("email.txt"))
     if channel == "sms":
-        return Rendered(subject="", html="", text=f"{one('sms.txt')} {SMS_OPT_OUT[locale]}")
+        return Rendered(subject="", html="", text=f"{one('sms.txt')} {sms_opt_out(locale)}")
     if channel == "inbox":
         return Rendered(subject=one("subject.txt"), html="", text=one("push.txt"))
     return Rendered(subject="", html="", text=one("push.txt"))

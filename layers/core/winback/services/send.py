@@ -43,7 +43,8 @@ from winback.adapters.suppression_store import SuppressionStore
 from winback.config.campaigns import Campaign, Channel
 from winback.config.incentives import CouponIncentive, OfferIncentive
 from winback.config.program import Program
-from winback.content.rendering import render, resolve_locale, shipped_templates
+from winback.content.locales import resolve_locale
+from winback.content.rendering import render, shipped_templates
 from winback.domain.audience.recommendations import Recommender
 from winback.domain.clock import Clock
 from winback.domain.journey.addresses import address_key
