@@ -9,7 +9,7 @@ SAM_VENV := .venv-sam
 SAM_CLI_VERSION := $(shell sed -n 's/^sam-cli = "\(.*\)"/\1/p' pyproject.toml)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test lint sam bench ci clean
+.PHONY: demo test unit lint sam bench ci clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.13 not found (the Lambda runtime's version); install it or pass PYTHON=/path/to/python3.13" >&2; exit 1; }
@@ -29,6 +29,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(VENV)/bin/pytest
+
+# The fast loop: pure-logic unit tests only (no moto, no subprocesses), a few seconds.
+unit: $(VENV)/.installed
+	$(VENV)/bin/pytest -q tests/unit
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

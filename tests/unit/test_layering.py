@@ -1,4 +1,11 @@
-"""Import boundaries: pure domain code has no AWS SDK; Lambda code never imports dev tooling."""
+"""Import boundaries of the house layout (DESIGN.md, "Target layout inside the layer"):
+
+- config (program.yaml's schema) imports nothing from domain, adapters, services or runtime;
+- domain is pure: no AWS SDK, no jinja2, no html, no adapters or services;
+- no import cycle between modules of the layer or the tooling, counting every import
+  (function-local and TYPE_CHECKING ones too: they hide a cycle, they do not remove it);
+- Lambda code never imports dev tooling.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = ROOT / "layers/core/winback/domain"
+LAYER = ROOT / "layers/core"
+DOMAIN = LAYER / "winback/domain"
+CONFIG = LAYER / "winback/config"
+TOOLING = ROOT / "tooling"
 LAMBDA_CODE = (ROOT / "functions", ROOT / "layers")
 AWS_SDK = {"boto3", "botocore", "aioboto3", "aiobotocore"}
+PRESENTATION = {"jinja2", "html", "markupsafe"}
 DEV_ONLY = {"winback_dev", "moto", "tooling", "samtranslator", "cfnlint", "pytest"}
 
 
@@ -47,6 +58,7 @@ def python_files(*roots: Path) -> list[Path]:
 
 
 DOMAIN_FILES = python_files(DOMAIN)
+CONFIG_FILES = python_files(CONFIG)
 LAMBDA_FILES = python_files(*LAMBDA_CODE)
 
 
@@ -65,6 +77,90 @@ def test_domain_module_does_not_import_aws_sdk(path: Path) -> None:
 def test_domain_module_does_not_import_adapters_or_services(path: Path) -> None:
     offending = sorted({m for m in imported_modules(path) if m.startswith(("winback.adapters", "winback.services"))})
     assert offending == [], f"{path.relative_to(ROOT)} imports {offending}"
+
+
+@pytest.mark.parametrize("path", DOMAIN_FILES, ids=lambda p: p.name)
+def test_domain_module_does_not_import_presentation(path: Path) -> None:
+    offending = sorted({m for m in imported_modules(path) if top_level(m) in PRESENTATION})
+    assert offending == [], f"{path.relative_to(ROOT)} imports {offending}: rendering belongs in content/ or web/"
+
+
+@pytest.mark.parametrize("path", CONFIG_FILES, ids=lambda p: p.name)
+def test_config_imports_no_domain_adapters_services_or_runtime(path: Path) -> None:
+    layers = ("winback.domain", "winback.adapters", "winback.services", "winback.runtime", "winback.web")
+    offending = sorted({m for m in imported_modules(path) if m.startswith(layers)})
+    assert offending == [], f"{path.relative_to(ROOT)} imports {offending}"
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(*roots: Path) -> dict[str, set[str]]:
+    """Module -> the project modules it imports (a `from package import module` names the module)."""
+    files = {module_name(p, root): p for root in roots for p in python_files(root)}
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        targets = set()
+        for imported in imported_modules(path):
+            if imported in files:
+                targets.add(imported)
+            elif imported.rpartition(".")[0] in files:
+                targets.add(imported.rpartition(".")[0])
+        graph[name] = targets - {name} - {p for p in targets if name.startswith(p + ".")}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycle_in_the_layer_or_the_tooling() -> None:
+    graph = import_graph(LAYER, TOOLING)
+    assert "winback.config.loader" in graph and "winback_dev.cli" in graph
+    assert cycles(graph) == []
+
+
+def test_cycle_finder_sees_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg.b import thing\n")
+    (pkg / "b.py").write_text("def thing() -> None:\n    from pkg import a\n")
+    (pkg / "c.py").write_text("import pkg.a\n")
+    assert cycles(import_graph(tmp_path)) == [["pkg.a", "pkg.b"]]
 
 
 @pytest.mark.parametrize("path", LAMBDA_FILES, ids=lambda p: str(p.relative_to(ROOT)))
