@@ -50,3 +50,10 @@ def test_an_sms_never_asks_for_recommendations(program: Program) -> None:
     values = variables(message("sms", "en"), "offer", program, recommender, None, b"k", "https://api.example", NOW)
     assert recommender.calls == 0
     assert values["recommendations"] is None
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("en", "there"), ("zh-CN", "朋友")])
+def test_a_user_without_a_name_gets_the_locales_default_name(program: Program, locale: str, expected: str) -> None:
+    recommender = CountingRecommender()
+    values = variables(message("sms", locale, name=None), "offer", program, recommender, None, b"k", "https://x", NOW)
+    assert values["name"] == expected

@@ -16,7 +16,8 @@ from functools import cache
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, meta, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from winback.content.locales import LAYOUT_DIR, TEMPLATE_ROOT, available_locales
+from winback.content import locales
+from winback.content.locales import LAYOUT_DIR, available_locales, sms_opt_out
 
 # What every template may use; those that do not apply to a message are None (never missing).
 # coupon: {code, amount, expires} · recommendations: [{item_id, category, url}] ·
@@ -45,8 +46,9 @@ class Rendered:
 
 @cache
 def _environment() -> SandboxedEnvironment:
+    # `locales.TEMPLATE_ROOT` is read here, not imported: a test or tool may point it at another tree.
     return SandboxedEnvironment(
-        loader=FileSystemLoader(str(TEMPLATE_ROOT)),
+        loader=FileSystemLoader(str(locales.TEMPLATE_ROOT)),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         keep_trailing_newline=False,
@@ -56,7 +58,7 @@ def _environment() -> SandboxedEnvironment:
 @cache
 def shipped_templates() -> frozenset[str]:
     """The templates shipped with the layer (one folder each; the layouts are none)."""
-    return frozenset(p.name for p in TEMPLATE_ROOT.iterdir() if p.is_dir() and p.name != LAYOUT_DIR)
+    return frozenset(p.name for p in locales.TEMPLATE_ROOT.iterdir() if p.is_dir() and p.name != LAYOUT_DIR)
 
 
 def _variables_by_file(env: Environment, name: str) -> dict[str, frozenset[str]]:
@@ -116,10 +118,11 @@ def _check_file(env: Environment, owner: str, name: str) -> None:
             raise TemplateProblem(f"template {current}{used_by} uses unknown variables {sorted(unknown)}")
 
 
-@cache
-def sms_opt_out(locale: str) -> str:
-    """The opt-out line every SMS ends with, in `locale` (carriers require it)."""
-    return (TEMPLATE_ROOT / LAYOUT_DIR / locale / "sms_opt_out.txt").read_text(encoding="utf-8").strip()
+def check_locale_texts() -> None:
+    """Every locale folder holds the texts the sender reads from it."""
+    missing = locales.missing_texts()
+    if missing:
+        raise TemplateProblem(f"missing locale texts {missing}")
 
 
 def render(template: str, channel: str, locale: str, variables: Mapping[str, object]) -> Rendered:
