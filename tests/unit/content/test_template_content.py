@@ -14,8 +14,8 @@ import yaml
 
 from winback.config.campaigns import Channel
 from winback.config.loader import load_program, parse_program, validate_templates
-from winback.content.locales import available_locales
-from winback.content.rendering import Rendered, render, sms_opt_out
+from winback.content.locales import available_locales, sms_opt_out
+from winback.content.rendering import Rendered, render
 
 TEMPLATES = ("nostalgic", "offer", "question", "lastchance", "apology")
 CHANNELS: tuple[Channel, ...] = ("email", "sms", "push", "inbox")

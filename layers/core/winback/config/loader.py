@@ -6,14 +6,32 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from winback.config.program import Program
+from winback.content.locales import available_locales
 
 DEFAULT_PROGRAM_PATH = Path(__file__).with_name("program.yaml")
 
 
 def parse_program(text: str) -> Program:
-    return Program.model_validate(yaml.safe_load(text))
+    program = Program.model_validate(yaml.safe_load(text))
+    check_default_locale(program)
+    return program
+
+
+def check_default_locale(program: Program) -> None:
+    """The default locale is one of the locale folders (adding `ja` is adding files, not code)."""
+    locales = available_locales()
+    if program.default_locale not in locales:
+        error = PydanticCustomError(
+            "unknown_locale",
+            "unknown locale '{locale}': the locales are the folders under content/templates/_layout ({locales})",
+            {"locale": program.default_locale, "locales": ", ".join(locales)},
+        )
+        details = InitErrorDetails(type=error, loc=("default_locale",), input=program.default_locale)
+        raise ValidationError.from_exception_data(Program.__name__, [details])
 
 
 @cache
@@ -26,9 +44,11 @@ def load_program(path: str = "") -> Program:
 
 
 def validate_templates(program: Program) -> None:
-    """Every template every campaign step can use exists in every locale and needs only known variables."""
-    from winback.content.rendering import check_templates  # jinja2 is imported only where a program loads
+    """Every locale has its texts, and every template every campaign step can use exists in every locale
+    and needs only known variables."""
+    from winback.content.rendering import check_locale_texts, check_templates  # jinja2 only where a program loads
 
+    check_locale_texts()
     for campaign in program.campaigns:
         templates = {s.template for s in campaign.steps} | {t for v in campaign.variants for t in v.templates.values()}
         check_templates(f"campaign {campaign.id}", templates, campaign.channels)

@@ -7,7 +7,6 @@ included, so a mistake fails loudly instead of messaging customers wrongly."""
 
 from __future__ import annotations
 
-from typing import Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,7 +30,7 @@ class Program(Strict):
     brand: str = Field(min_length=1)
     site_url: str = Field(pattern=r"^https?://[^\s]+$", description="where calls to action lead")
     item_url: str = Field("", description="a recommended item's page, with {item_id}; default: <site_url>p/{item_id}")
-    default_locale: Literal["en", "zh-CN"] = "en"
+    default_locale: str = Field("en", description="one of the locale folders under content/templates/_layout/")
     dormancy: Dormancy
     default_time_zone: str = "UTC"
     frequency_caps: dict[Channel, FrequencyCap]

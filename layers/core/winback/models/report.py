@@ -15,8 +15,13 @@ Counter names in `Cell.counts`:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+
+from winback.domain.measurement.lift import Lift
 
 DELIVERY_COUNTERS = ("sent", "delivered", "bounced", "complained", "unsubscribed", "failed", "deferred", "dropped")
 OUTCOME_COUNTERS = ("assigned", "reactivated", "coupons_redeemed")
@@ -81,29 +86,20 @@ class ArmRow(_Model):
     revenue_per_assigned_minor: dict[str, float] = Field(default_factory=dict, description="currency -> minor units")
 
 
-class Comparison(_Model):
+@dataclass(frozen=True, kw_only=True)
+class _Scope:
+    arm: str
+    pooled: Annotated[bool, Field(description="True for all variant arms pooled into one treatment arm")]
+    segment: str | None = None
+
+
+# A pydantic dataclass, since a model cannot extend the (stdlib, pure) Lift. Its fields, and so the
+# report's JSON, run in reverse MRO order: the scope's, the lift's, then still_needed.
+@pydantic_dataclass(frozen=True, kw_only=True, config=ConfigDict(extra="forbid"))
+class Comparison(Lift, _Scope):
     """An arm (or all variant arms pooled) vs the holdout, overall (segment None) or in one segment."""
 
-    arm: str
-    pooled: bool = Field(description="True for all variant arms pooled into one treatment arm")
-    segment: str | None = None
-    confidence: float
-    treated_n: int
-    treated_x: int
-    control_n: int
-    control_x: int
-    treated_rate: float | None
-    control_rate: float | None
-    abs_lift: float | None
-    abs_low: float | None
-    abs_high: float | None
-    rel_lift: float | None
-    rel_low: float | None
-    rel_high: float | None
-    z: float | None
-    p_value: float | None
-    significant: bool
-    still_needed: int | None = Field(description="more users per arm before a decision; 0 once significant")
+    still_needed: Annotated[int | None, Field(description="more users per arm before a decision; 0 once significant")]
 
 
 class CampaignReport(_Model):

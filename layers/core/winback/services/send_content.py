@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from winback.adapters.coupon_store import IssuedCoupon
 from winback.config.campaigns import Channel
 from winback.config.program import Program
+from winback.content.locales import default_name
 from winback.content.rendering import used_variables
 from winback.domain.audience.recommendations import Recommender
 from winback.domain.journey.quiet_hours import zone_for
@@ -18,8 +19,6 @@ from winback.domain.links.reason_links import reason_urls
 from winback.domain.links.tokens import sign_token
 from winback.domain.money import format_amount
 from winback.models.profile import Profile
-
-DEFAULT_NAME = {"en": "there", "zh-CN": "朋友"}
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def variables(
     used = used_variables(template, message.channel, message.locale)
     picks = recommender.recommend(profile, program.recommendations.count) if "recommendations" in used else []
     return {
-        "name": profile.name or DEFAULT_NAME[message.locale],
+        "name": profile.name or default_name(message.locale),
         "brand": program.brand,
         "campaign_id": message.campaign_id,
         # An SMS has no room for tracking parameters (70 characters in Chinese): the bare site link.

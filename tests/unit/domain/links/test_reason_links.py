@@ -12,9 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from winback.domain.journey.reasons import ANSWERS
+from winback.domain.links.claims import InvalidToken
 from winback.domain.links.reason_links import reason_urls, sign_reason_token, verify_reason_token
 from winback.domain.links.signing import seal
-from winback.domain.links.tokens import InvalidToken, sign_token, verify_token
+from winback.domain.links.tokens import sign_token, verify_token
 
 KEY = b"unit-test-key-not-a-secret"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from winback.domain.links.tokens import InvalidToken, sign_token, verify_token
+from winback.domain.links.claims import InvalidToken
+from winback.domain.links.tokens import sign_token, verify_token
 
 KEY = b"unit-test-key-not-a-secret"
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)

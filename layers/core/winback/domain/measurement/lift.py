@@ -24,13 +24,15 @@ _NORMAL = NormalDist()
 
 @dataclass(frozen=True)
 class Lift:
-    """Treated vs control: rates, absolute and relative lift with intervals, z-test."""
+    """Treated vs control: rates, absolute and relative lift with intervals, z-test.
 
+    The field order is the report's JSON order (`models/report.Comparison` is a Lift)."""
+
+    confidence: float
     treated_n: int
     treated_x: int
     control_n: int
     control_x: int
-    confidence: float
     treated_rate: float | None
     control_rate: float | None
     abs_lift: float | None

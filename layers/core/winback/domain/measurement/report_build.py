@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime
 
 from winback.domain.measurement.lift import compare, still_needed
@@ -78,28 +79,7 @@ def _comparison(
 ) -> Comparison:
     lift = compare(treated["assigned"], treated["reactivated"], control["assigned"], control["reactivated"], confidence)
     needed = still_needed(lift, lift.treated_n, lift.control_n, min_detectable_rel, confidence)
-    return Comparison(
-        arm=arm,
-        pooled=pooled,
-        segment=segment,
-        confidence=confidence,
-        treated_n=lift.treated_n,
-        treated_x=lift.treated_x,
-        control_n=lift.control_n,
-        control_x=lift.control_x,
-        treated_rate=lift.treated_rate,
-        control_rate=lift.control_rate,
-        abs_lift=lift.abs_lift,
-        abs_low=lift.abs_low,
-        abs_high=lift.abs_high,
-        rel_lift=lift.rel_lift,
-        rel_low=lift.rel_low,
-        rel_high=lift.rel_high,
-        z=lift.z,
-        p_value=lift.p_value,
-        significant=lift.significant,
-        still_needed=needed,
-    )
+    return Comparison(**asdict(lift), arm=arm, pooled=pooled, segment=segment, still_needed=needed)
 
 
 def _day_curve(counts: Counter[str], window_days: int) -> list[float] | None:
