@@ -27,7 +27,7 @@ from winback.domain.links.tokens import InvalidToken
 from winback.models.profile import Profile
 from winback.runtime.observability import logger, metrics, tracer
 from winback.services.reasons import DEFAULT_SEGMENT, record_answer, withdraw_consent
-from winback.web.reason_pages import confirm_page, invalid_page, thanks_page
+from winback.web.pages import reason_confirm_page, reason_invalid_page, reason_thanks_page
 
 app = APIGatewayHttpResolver()
 
@@ -68,7 +68,7 @@ def _segment(profile: Profile | None, campaign_id: str) -> str:
 def _rejected(exc: InvalidToken) -> Response[str]:
     logger.warning("reason token rejected", extra={"reason": str(exc)})
     metrics.add_metric(name="ReasonRejected", unit=MetricUnit.Count, value=1)
-    return _html(400, invalid_page(load_program(get_settings().program_path).default_locale))
+    return _html(400, reason_invalid_page(load_program(get_settings().program_path).default_locale))
 
 
 @app.get("/reasons")
@@ -82,7 +82,7 @@ def confirm() -> Response[str]:
     metrics.add_metric(name="ReasonLinkOpened", unit=MetricUnit.Count, value=1)
     profile = ActivityStore(get_settings().activity_table).get(claim.user_id)
     brand = load_program(get_settings().program_path).brand
-    return _html(200, confirm_page(_locale(profile), brand, claim.reason, token))
+    return _html(200, reason_confirm_page(_locale(profile), brand, claim.reason, token))
 
 
 @app.post("/reasons")
@@ -117,7 +117,7 @@ def answer() -> Response[str]:
             "outcome": outcome.value,
         },
     )
-    return _html(200, thanks_page(_locale(profile), load_program(settings.program_path).brand, claim.reason))
+    return _html(200, reason_thanks_page(_locale(profile), load_program(settings.program_path).brand, claim.reason))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -23,7 +23,7 @@ from winback.domain.clock import SystemClock
 from winback.domain.links.tokens import InvalidToken, UnsubscribeClaim, verify_token
 from winback.runtime.observability import logger, metrics, tracer
 from winback.services.unsubscribe import unsubscribe
-from winback.web.pages import confirm_page, done_page, invalid_page
+from winback.web.pages import unsubscribe_confirm_page, unsubscribe_invalid_page, unsubscribed_page
 
 app = APIGatewayHttpResolver()
 
@@ -47,7 +47,7 @@ def _locale(user_id: str) -> str:
 def _rejected(exc: InvalidToken) -> Response[str]:
     logger.warning("unsubscribe token rejected", extra={"reason": str(exc)})
     metrics.add_metric(name="UnsubscribeRejected", unit=MetricUnit.Count, value=1)
-    return _html(400, invalid_page(load_program(get_settings().program_path).default_locale))
+    return _html(400, unsubscribe_invalid_page(load_program(get_settings().program_path).default_locale))
 
 
 @app.get("/unsubscribe")
@@ -59,7 +59,7 @@ def confirm() -> Response[str]:
         return _rejected(exc)
     token = app.current_event.get_query_string_value("token", "") or ""
     brand = load_program(get_settings().program_path).brand
-    return _html(200, confirm_page(_locale(claim.user_id), brand, token))
+    return _html(200, unsubscribe_confirm_page(_locale(claim.user_id), brand, token))
 
 
 @app.post("/unsubscribe")
@@ -81,7 +81,7 @@ def one_click() -> Response[str]:
     metrics.add_metric(name="Unsubscribed", unit=MetricUnit.Count, value=1)
     logger.info("unsubscribed", extra={"user_id": claim.user_id, "channel": claim.channel})
     locale = resolve_locale(profile.locale if profile else None, program.default_locale)
-    return _html(200, done_page(locale, program.brand))
+    return _html(200, unsubscribed_page(locale, program.brand))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
