@@ -155,8 +155,9 @@ class Deps:
 
         return InboxChannel(self.inbox, self.clock, self.program.inbox.ttl_days)
 
-    # --- secrets: read through Powertools Parameters on each use, which caches them for 5 minutes, so a
-    # rotated secret is picked up without a cold start -------------------------------------------------
+    # --- secrets -----------------------------------------------------------------------------------
+    # Not kept here: read through Powertools Parameters on each use, which caches them for 5 minutes,
+    # so a rotated secret is picked up without a cold start.
     @property
     def webhook_secret(self) -> str:
         from winback.adapters.secrets import get_secret_text
