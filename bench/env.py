@@ -2,8 +2,8 @@
 provisioned on moto (from template.yaml), and the Lambda-side plumbing the harness plays.
 
 ``moto_session`` starts moto in-process (``mock_aws``) before any client exists, provisions the
-stack and forgets every per-container cache (settings, boto3 clients, secrets, handler caches), so
-each benchmark starts like a fresh deployment with cold containers.
+stack and forgets every per-container cache (``winback.runtime.deps.reset``: the wiring, settings, boto3
+clients, secrets), so each benchmark starts like a fresh deployment with cold containers.
 """
 
 from __future__ import annotations
@@ -53,25 +53,9 @@ class Session:
 
 def forget_container_state() -> None:
     """Drop what a Lambda container keeps between invocations, as a cold start would."""
-    from aws_lambda_powertools.utilities import parameters
+    from winback.runtime.deps import reset
 
-    from winback.adapters import clients
-    from winback.config.loader import load_program
-    from winback.config.settings import get_settings
-    from winback_dev import handlers
-
-    get_settings.cache_clear()
-    load_program.cache_clear()
-    clients.reset()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
-    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
-
-    DEFAULT_PROVIDERS.clear()
-    # Handler-level caches (functools.cache): the idempotent apply of ingest, the deps of send.
-    for name, attr in (("ingest", "_apply_once"), ("send", "_deps")):
-        cached = getattr(handlers.load_module(name), attr, None)
-        if cached is not None and hasattr(cached, "cache_clear"):
-            cached.cache_clear()
+    reset()
 
 
 def quiet_lambda_logs(path: Path) -> None:

@@ -28,55 +28,34 @@ SIZES = (1_000, 4_000, 16_000)
 
 def _warm_up(now: datetime) -> None:
     """Load every botocore model and code path the scan uses, so the first size pays no one-off cost."""
-    from winback.adapters.activity_store import ActivityStore
-    from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.queues import send_all
-    from winback.config.settings import get_settings
     from winback.models.jobs import Recipient, SendJob
     from winback.models.profile import Journeys
+    from winback.runtime.deps import deps
 
-    settings = get_settings()
-    store = ActivityStore(settings.activity_table)
-    store.scan_page(0, 1, None, 1)
-    store.mark_tier("warm-up-nobody", "lost", now, 99, None, Journeys())  # fails its condition: nothing written
-    MessagingStore(settings.messaging_table).add_cell("bench-warm-up", None, "a", "all", {"warm_up": 1})
+    d = deps()
+    d.activity.scan_page(0, 1, None, 1)
+    d.activity.mark_tier("warm-up-nobody", "lost", now, 99, None, Journeys())  # fails its condition: nothing written
+    d.messaging.add_cell("bench-warm-up", None, "a", "all", {"warm_up": 1})
     recipient = Recipient(user_id="n", episode="e", arm="a", segment="all")
     job = SendJob(run_id="warm-up", campaign_id="x", step=0, tier="lost", recipients=[recipient])
-    send_all(settings.send_queue_url, [job.model_dump_json()])
+    send_all(d.settings.send_queue_url, [job.model_dump_json()])
 
 
 def _measure(now: datetime, total: int) -> dict[str, Any]:
-    from winback.adapters.activity_store import ActivityStore
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.adapters.suppression_store import SuppressionStore
-    from winback.config.loader import load_program
-    from winback.config.settings import get_settings
     from winback.domain.audience.scan_plan import segment_count
-    from winback.domain.audience.segmentation import RfmSegmenter
     from winback.models.jobs import ScanJob
+    from winback.runtime.deps import deps
     from winback.services.scan import scan_segment
 
-    settings = get_settings()
-    program = load_program()
+    d = deps()
+    program = d.program
     job = ScanJob(run_id=f"mem-{total}", as_of=now, segment=0, total_segments=segment_count(total, program.scan))
-    store = ActivityStore(settings.activity_table)
-    stats = MessagingStore(settings.messaging_table)
+    segmenter = d.scan_segmenter()  # no stats step has run: scored without cut points
     gc.collect()
     tracemalloc.start()
     started = time.perf_counter()
-    suppression = SuppressionStore(settings.suppression_table)
-    segmenter = RfmSegmenter(program, None)
-    result = scan_segment(
-        job,
-        store,
-        stats,
-        suppression,
-        program,
-        segmenter,
-        settings.send_queue_url,
-        settings.scan_queue_url,
-        lambda: 900_000,
-    )
+    result = scan_segment(job, d, segmenter, lambda: 900_000)
     wall = time.perf_counter() - started
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -29,14 +29,12 @@ def _provider_deliveries() -> dict[str, int]:
 
 
 def _counters() -> Counter[str]:
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.config.loader import load_program
-    from winback.config.settings import get_settings
+    from winback.runtime.deps import deps
 
-    store = MessagingStore(get_settings().messaging_table)
+    d = deps()
     total: Counter[str] = Counter()
-    for campaign in load_program().campaigns:
-        for cell in store.cells(campaign.id):
+    for campaign in d.program.campaigns:
+        for cell in d.messaging.cells(campaign.id):
             if cell.step is not None:
                 total.update(cell.counts)
             elif cell.arm != "holdout":

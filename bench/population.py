@@ -16,9 +16,9 @@ from itertools import islice
 from typing import Any
 
 from winback.adapters.dynamo import batch_put
-from winback.config.loader import load_program
 from winback.domain.journey.dormancy import dormancy_tier
 from winback.models.profile import Profile
+from winback.runtime.deps import deps
 
 CATEGORIES = ("shoes", "outerwear", "bags", "beauty", "home", "kids", "sports")
 ZONES = ("America/New_York", "Europe/London", "Asia/Shanghai")
@@ -64,7 +64,7 @@ def dormant(count: int, now: datetime, seed: int = 11) -> Iterator[dict[str, Any
 
 def steady(start: int, count: int, now: datetime, seed: int = 17) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed + start)
-    rules = load_program().dormancy
+    rules = deps().program.dormancy
     for i in range(start, start + count):
         roll = rng.random()
         if roll < 0.30:

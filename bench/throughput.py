@@ -21,36 +21,21 @@ DISCLAIMER = "moto in-process: measures our code + boto3 + moto, NOT DynamoDB"
 
 
 def _scan_once(table_items: int) -> dict[str, Any]:
-    from winback.adapters.activity_store import ActivityStore
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.adapters.suppression_store import SuppressionStore
-    from winback.config.loader import load_program
-    from winback.config.settings import get_settings
     from winback.domain.audience.scan_plan import segment_count
-    from winback.domain.audience.segmentation import RfmSegmenter
     from winback.models.jobs import ScanJob
+    from winback.runtime.deps import deps
     from winback.services.scan import scan_segment
 
     now = datetime.now(UTC)
     with moto_session() as session:
         population.write(session.url("ActivityTable"), population.steady(0, table_items, now))
-        settings = get_settings()
-        program = load_program()
-        segments = segment_count(table_items, program.scan)
+        d = deps()
+        segments = segment_count(table_items, d.program.scan)
         job = ScanJob(run_id="bench", as_of=now, segment=0, total_segments=segments)
+        segmenter = d.scan_segmenter()  # no stats step has run: scored without cut points
         started = time.perf_counter()
         with calls.scope() as tally:
-            result = scan_segment(
-                job,
-                ActivityStore(settings.activity_table),
-                MessagingStore(settings.messaging_table),
-                SuppressionStore(settings.suppression_table),
-                program,
-                RfmSegmenter(program, None),
-                settings.send_queue_url,
-                settings.scan_queue_url,
-                lambda: 900_000,
-            )
+            result = scan_segment(job, d, segmenter, lambda: 900_000)
         wall = time.perf_counter() - started
     scanned = result.tally["scanned"]
     ours = wall - tally.seconds

@@ -8,14 +8,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from winback.adapters.messaging_store import MessagingStore
-from winback.adapters.suppression_store import SuppressionStore
-from winback.config.loader import load_program
-from winback.config.settings import get_settings
-from winback.domain.clock import SystemClock
+from winback.runtime.deps import deps
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.services.feedback import handle_feedback
 
+# Outcome kind -> the headline metric it counts as (template.yaml's dashboard and alarms use these).
 FEEDBACK_METRIC = {"delivery": "delivered", "hard_bounce": "bounced", "complaint": "complained"}
 
 
@@ -24,13 +21,10 @@ FEEDBACK_METRIC = {"delivery": "delivered", "hard_bounce": "bounced", "complaint
 @metrics.log_metrics
 @event_source(data_class=SNSEvent)
 def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
-    settings = get_settings()
-    program = load_program(settings.program_path)
-    suppression = SuppressionStore(settings.suppression_table)
-    messaging = MessagingStore(settings.messaging_table)
+    d = deps()
     kinds: dict[str, int] = {}
     for record in event.records:
-        outcome = handle_feedback(record.sns.message, suppression, messaging, program, SystemClock().now())
+        outcome = handle_feedback(record.sns.message, d.suppression, d.messaging, d.program, d.clock.now())
         kind = outcome.kind
         kinds[kind] = kinds.get(kind, 0) + 1
         emit_counts({FEEDBACK_METRIC.get(kind, kind): 1}, "Feedback")

@@ -10,17 +10,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from winback.adapters.inbox_store import InboxStore
-from winback.config.settings import get_settings
-from winback.domain.clock import SystemClock
-from winback.runtime.http import require_iam
+from winback.runtime.deps import deps
+from winback.runtime.http import json_reply, require_iam
 from winback.runtime.observability import logger, metrics, tracer
 from winback.services.inbox import InboxRequest, read_inbox
 
@@ -46,13 +44,14 @@ def _request(user_id: str) -> InboxRequest:
 @app.get("/users/<user_id>/inbox")
 # Responses hold rendered messages (which may greet the user by name): keep them out of traces.
 @tracer.capture_method(capture_response=False)
-def get_inbox(user_id: str) -> dict[str, Any]:
+def get_inbox(user_id: str) -> Response[str]:
     request = _request(user_id)
-    page = read_inbox(InboxStore(get_settings().messaging_table), request.user_id, request.limit, SystemClock().now())
+    d = deps()
+    page = read_inbox(d.inbox, request.user_id, request.limit, d.clock.now())
     metrics.add_metric(name="InboxRead", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="InboxMessagesMarkedRead", unit=MetricUnit.Count, value=page.unread)
     logger.info("inbox read", extra={"user_id": request.user_id, "messages": len(page.messages), "unread": page.unread})
-    return page.model_dump(mode="json")
+    return json_reply(200, page)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

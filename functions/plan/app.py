@@ -7,10 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from winback.adapters.activity_store import ActivityStore
-from winback.config.loader import load_program
-from winback.config.settings import get_settings
-from winback.domain.clock import SystemClock
+from winback.runtime.deps import deps
 from winback.runtime.observability import logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
 from winback.services.plan import plan_run
@@ -20,14 +17,8 @@ from winback.services.plan import plan_run
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = get_settings()
-    program = load_program(settings.program_path)
-    result = plan_run(
-        scheduled_time(event, SystemClock()),
-        ActivityStore(settings.activity_table),
-        settings.scan_queue_url,
-        program.scan,
-    )
+    d = deps()
+    result = plan_run(scheduled_time(event, d.clock), d.activity, d.settings.scan_queue_url, d.program.scan)
     metrics.add_metric(name="ScanSegmentsPlanned", unit=MetricUnit.Count, value=result.segments)
     logger.info(
         "scan planned",

@@ -8,9 +8,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from winback.adapters.deferral_store import DeferralStore
-from winback.config.settings import get_settings
-from winback.domain.clock import SystemClock
+from winback.runtime.deps import deps
 from winback.runtime.observability import logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
 from winback.services.release import release_due
@@ -25,11 +23,11 @@ TIME_MARGIN_MS = 15_000
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = get_settings()
-    as_of = scheduled_time(event, SystemClock())
+    d = deps()
+    as_of = scheduled_time(event, d.clock)
     result = release_due(
-        DeferralStore(settings.deferral_table),
-        settings.send_queue_url,
+        d.deferrals,
+        d.settings.send_queue_url,
         as_of,
         MAX_ITEMS_PER_RUN,
         keep_going=lambda: context.get_remaining_time_in_millis() > TIME_MARGIN_MS,

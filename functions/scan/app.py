@@ -9,17 +9,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from winback.adapters.activity_store import ActivityStore
-from winback.adapters.messaging_store import MessagingStore
-from winback.adapters.population_stats_store import PopulationStatsStore
-from winback.adapters.suppression_store import SuppressionStore
-from winback.config.loader import load_program
-from winback.config.program import Program
-from winback.config.settings import get_settings
-from winback.domain.audience.segmentation import RfmSegmenter
 from winback.models.jobs import ScanJob
+from winback.runtime.deps import deps
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
-from winback.services.scan import Segmenter, scan_segment
+from winback.services.scan import scan_segment
 
 # A failed job is reported back to SQS (redelivered, then the DLQ after 5 receives); the function
 # itself does not error, so one poison job never blocks the others of its batch.
@@ -31,27 +24,11 @@ processor = BatchProcessor(
 )
 
 
-def _segmenter(program: Program, messaging_table: str) -> Segmenter:
-    """RFM groups scored against today's population cut points (the daily stats step)."""
-    return RfmSegmenter(program, PopulationStatsStore(messaging_table).load())
-
-
 @tracer.capture_method
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
-    settings = get_settings()
     job = ScanJob.model_validate_json(record.body)
-    program = load_program(settings.program_path)
-    result = scan_segment(
-        job,
-        ActivityStore(settings.activity_table),
-        MessagingStore(settings.messaging_table),
-        SuppressionStore(settings.suppression_table),
-        program,
-        _segmenter(program, settings.messaging_table),
-        settings.send_queue_url,
-        settings.scan_queue_url,
-        lambda_context.get_remaining_time_in_millis,
-    )
+    d = deps()
+    result = scan_segment(job, d, d.scan_segmenter(), lambda_context.get_remaining_time_in_millis)
     emit_counts(result.tally, "Scan")
     logger.info(
         "segment scanned",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -10,22 +9,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
-from winback.adapters.coupon_store import CouponStore
-from winback.adapters.deferral_store import DeferralStore
-from winback.adapters.inbox_store import InboxChannel, InboxStore
-from winback.adapters.messaging_store import MessagingStore
-from winback.adapters.offer_bus import OfferBus
-from winback.adapters.personalize_recommender import recommender_for
-from winback.adapters.population_stats_store import PopulationStatsStore
-from winback.adapters.secrets import get_secret_text
-from winback.adapters.suppression_store import SuppressionStore
-from winback.config.loader import load_program
-from winback.config.settings import get_settings
-from winback.domain.clock import SystemClock
 from winback.models.jobs import SendJob
+from winback.runtime.deps import deps
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
-from winback.services.send import SendDeps, send_job
+from winback.services.send import send_job
 
 # Failed jobs go back to SQS (redelivered; the ledger makes that safe) and to the DLQ after 5 receives.
 # A failed job is logged with its traceback by the processor (Powertools' Logger serves as one).
@@ -36,35 +23,11 @@ processor = BatchProcessor(
 )
 
 
-@cache
-def _deps() -> SendDeps:
-    s = get_settings()
-    program = load_program(s.program_path)
-    clock = SystemClock()
-    # Popularity comes from the daily stats step; a container reads it once (it changes daily).
-    stats = PopulationStatsStore(s.messaging_table).load()
-    return SendDeps(
-        activity_table=s.activity_table,
-        messaging=MessagingStore(s.messaging_table),
-        suppression=SuppressionStore(s.suppression_table),
-        deferrals=DeferralStore(s.deferral_table),
-        coupons=CouponStore(s.incentive_table),
-        offers=OfferBus(s.offers_bus_name, s.incentive_table) if s.offers_bus_name else None,
-        email=EmailChannel(s.sender_email, s.ses_configuration_set),
-        sms=SmsChannel(),
-        push=PushChannel(),
-        inbox=InboxChannel(InboxStore(s.messaging_table), clock, program.inbox.ttl_days),
-        recommender=recommender_for(program.recommendations, stats),
-        unsubscribe_key=get_secret_text(s.unsubscribe_secret_name).encode(),
-        public_base_url=s.public_base_url,
-        clock=clock,
-    )
-
-
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     job = SendJob.model_validate_json(record.body)
-    tally = send_job(job, load_program(get_settings().program_path), _deps())
+    d = deps()
+    tally = send_job(job, d.program, d.send_deps)
     emit_counts(tally, "Send")
     logger.info("send job done", extra={"run_id": job.run_id, "campaign_id": job.campaign_id, **tally})
 

@@ -8,11 +8,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from winback.adapters.activity_store import ActivityStore
-from winback.adapters.population_stats_store import PopulationStatsStore
-from winback.config.loader import load_program
-from winback.config.settings import get_settings
-from winback.domain.clock import SystemClock
+from winback.runtime.deps import deps
 from winback.runtime.observability import logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
 from winback.services.population_stats import run_population_stats
@@ -22,15 +18,10 @@ from winback.services.population_stats import run_population_stats
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = get_settings()
-    program = load_program(settings.program_path)
-    segments, recommendations = program.segments, program.recommendations
+    d = deps()
+    program = d.program
     result = run_population_stats(
-        scheduled_time(event, SystemClock()),
-        ActivityStore(settings.activity_table),
-        PopulationStatsStore(settings.messaging_table),
-        segments,
-        recommendations,
+        scheduled_time(event, d.clock), d.activity, d.population_stats, program.segments, program.recommendations
     )
     metrics.add_metric(name="PopulationSampleSize", unit=MetricUnit.Count, value=result.stats.sample_size)
     summary = {

@@ -9,32 +9,16 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from tests.integration.helpers import fake_aws_env
-from winback.adapters import clients
-from winback.config.loader import load_program
-from winback.config.settings import get_settings
-from winback_dev.handlers import FUNCTIONS, handler, load_module
+from winback.runtime.deps import reset
+from winback_dev.handlers import handler
 from winback_dev.lambda_events import FakeContext
 from winback_dev.runner import LocalRunner
 from winback_dev.stack import StackResources, provision
 
 SENDER = "winback@shop.example.com"
-
-
-def reset_caches() -> None:
-    clients.reset()
-    get_settings.cache_clear()
-    load_program.cache_clear()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
-    for name in FUNCTIONS:
-        module = load_module(name)
-        for attr in ("_deps", "_apply_once"):
-            cached = getattr(module, attr, None)
-            if cached is not None:
-                cached.cache_clear()
 
 
 @dataclass
@@ -56,7 +40,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     fake_aws_env(monkeypatch)
     monkeypatch.delenv("WINBACK_PROGRAM_PATH", raising=False)
     with mock_aws():
-        reset_caches()
+        reset()
         resources = provision()
         for var, value in resources.env().items():
             monkeypatch.setenv(var, value)
@@ -67,4 +51,4 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
         webhook = secrets.get_secret_value(SecretId=resources.physical["WebhookSecret"])["SecretString"]
         unsubscribe = secrets.get_secret_value(SecretId=resources.physical["UnsubscribeSecret"])["SecretString"]
         yield Stack(resources, webhook, unsubscribe.encode(), LocalRunner(resources, webhook))
-        reset_caches()
+        reset()

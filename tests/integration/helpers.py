@@ -105,14 +105,15 @@ def use_program(tmp_path: Path, monkeypatch: Any, **sections: Any) -> None:
     """Point the functions at a copy of the shipped program with some top-level sections replaced."""
     import yaml
 
-    from winback.config.loader import DEFAULT_PROGRAM_PATH, load_program
+    from winback.config.loader import DEFAULT_PROGRAM_PATH
+    from winback.runtime.deps import reset
 
     data = yaml.safe_load(DEFAULT_PROGRAM_PATH.read_text(encoding="utf-8"))
     data.update(sections)
     path = tmp_path / "program.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("WINBACK_PROGRAM_PATH", str(path))
-    load_program.cache_clear()
+    reset()
 
 
 FAKE_AWS_ENV = {

@@ -20,9 +20,9 @@ from winback.adapters import clients
 from winback.adapters.activity_store import ActivityStore, ScanPage
 from winback.adapters.audience_sink import S3AudienceSink, S3CsvUpload
 from winback.config.loader import load_program
-from winback.config.settings import get_settings
 from winback.domain.audience.hashing import AUDIENCE_COLUMNS, hashed_email, hashed_phone
 from winback.models.profile import Profile
+from winback.runtime.deps import reset
 from winback.runtime.observability import metrics
 from winback.services.audience_export import ExportResult, export_audiences
 from winback_dev.lambda_events import FakeContext
@@ -41,7 +41,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     fake_aws_env(monkeypatch)
     monkeypatch.setattr("moto.s3.models.S3_UPLOAD_PART_MIN_SIZE", PART)
     with mock_aws():
-        clients.reset()
+        reset()
         try:
             create_user_table(TABLE)
             s3 = boto3.client("s3")
@@ -49,7 +49,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
             yield
         finally:
-            clients.reset()
+            reset()
 
 
 def put(user_id: str, tier: str | None, ads: bool | None = True, **fields: Any) -> Profile:
@@ -305,8 +305,7 @@ def test_handler_exports_program_tiers_for_the_scheduled_run(aws: None, monkeypa
     monkeypatch.delenv("WINBACK_PROGRAM_PATH", raising=False)
     # The shared Metrics object may predate the environment above (it is created at import).
     monkeypatch.setattr(metrics, "namespace", "Winback")
-    get_settings.cache_clear()
-    load_program.cache_clear()
+    reset()
     tiers = [t.name for t in load_program().dormancy.tiers]
     put("u-1", tiers[0], email="one@mail.example.com")
     put("u-2", tiers[-1], phone="+14155550199")
@@ -316,8 +315,7 @@ def test_handler_exports_program_tiers_for_the_scheduled_run(aws: None, monkeypa
     try:
         reply = load_handler()(event, FakeContext(function_name="export"))
     finally:
-        get_settings.cache_clear()
-        load_program.cache_clear()
+        reset()
 
     run_id = "export-20261130T040000Z"
     assert reply["run_id"] == run_id

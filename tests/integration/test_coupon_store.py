@@ -27,6 +27,7 @@ from winback.adapters.coupon_store import (
 )
 from winback.config.incentives import Budget
 from winback.domain.journey.coupons import new_code, normalize_code
+from winback.runtime.deps import reset
 
 TABLE = "messaging"
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -38,10 +39,10 @@ EPISODE = "2026-01-15T00:00:00+00:00"
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[CouponStore]:
     fake_aws_env(monkeypatch)
     with mock_aws():
-        clients.reset()
+        reset()
         create_keyed_table(TABLE)
         yield CouponStore(TABLE)
-        clients.reset()
+        reset()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
 from winback.adapters.channels import Rejected, Throttled, Uncertain
 from winback.adapters.inbox_store import InboxChannel, InboxStore
-from winback.config.settings import get_settings
+from winback.runtime.deps import reset
 from winback.services.inbox import read_inbox
 from winback_dev.lambda_events import FakeContext
 
@@ -59,12 +59,10 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[InboxStore]:
         monkeypatch, ACTIVITY_TABLE="ActivityTable", SUPPRESSION_TABLE="SuppressionTable", MESSAGING_TABLE=TABLE
     )
     with mock_aws():
-        clients.reset()
-        get_settings.cache_clear()
+        reset()
         _create_messaging_table()
         yield InboxStore(TABLE)
-        clients.reset()
-        get_settings.cache_clear()
+        reset()
 
 
 @pytest.fixture

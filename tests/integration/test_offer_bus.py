@@ -18,6 +18,7 @@ from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
 from winback.adapters.offer_bus import OfferBus, OfferNotPublished, grant_id, grant_key
 from winback.config.incentives import OfferIncentive
+from winback.runtime.deps import reset
 
 TABLE = "messaging"
 BUS = "winback-offers"
@@ -64,10 +65,10 @@ def create_bus_with_queue_target() -> str:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     fake_aws_env(monkeypatch)
     with mock_aws():
-        clients.reset()
+        reset()
         create_keyed_table(TABLE)
         yield
-        clients.reset()
+        reset()
 
 
 @pytest.fixture

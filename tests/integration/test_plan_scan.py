@@ -11,7 +11,8 @@ import yaml
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, get_profile, queue_bodies, sample_event
-from winback.config.loader import DEFAULT_PROGRAM_PATH, load_program
+from winback.config.loader import DEFAULT_PROGRAM_PATH
+from winback.runtime.deps import reset
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 AS_OF = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -31,7 +32,7 @@ def _small_segments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **scan: int
     path = tmp_path / "program.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("WINBACK_PROGRAM_PATH", str(path))
-    load_program.cache_clear()
+    reset()
 
 
 def _scan(stack: Stack, job: dict[str, object], remaining_ms: int = 900_000) -> dict[str, object]:

@@ -17,16 +17,14 @@ import pytest
 from moto import mock_aws
 
 from tests.integration.helpers import create_keyed_table, create_user_table, fake_aws_env, sample_event
-from winback.adapters import clients
 from winback.adapters.activity_store import ActivityStore, ScanPage
 from winback.adapters.dynamo import batch_put
 from winback.adapters.population_stats_store import PopulationStatsStore
-from winback.config.loader import load_program
 from winback.config.segments import RecommendationsConfig, SegmentsConfig
-from winback.config.settings import get_settings
 from winback.domain.audience.rfm import spend_in_base
 from winback.domain.audience.sampling import quintile_cuts
 from winback.models.profile import Profile
+from winback.runtime.deps import reset
 from winback.services.population_stats import run_population_stats
 from winback_dev.lambda_events import FakeContext
 
@@ -54,10 +52,10 @@ def _create_tables() -> None:
 def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tables]:
     fake_aws_env(monkeypatch)
     with mock_aws():
-        clients.reset()
+        reset()
         _create_tables()
         yield Tables(ACTIVITY, MESSAGING)
-        clients.reset()
+        reset()
 
 
 def _profile(i: int, rng: random.Random) -> Profile:
@@ -213,8 +211,7 @@ def test_scheduled_handler_stores_stats_as_of_the_scheduled_time(
     }.items():
         monkeypatch.setenv(var, value)
     monkeypatch.delenv("WINBACK_PROGRAM_PATH", raising=False)
-    get_settings.cache_clear()
-    load_program.cache_clear()
+    reset()
     _populate()
     spec = importlib.util.spec_from_file_location("winback_functions.stats", ROOT / "functions/stats/app.py")
     assert spec is not None and spec.loader is not None
@@ -224,7 +221,7 @@ def test_scheduled_handler_stores_stats_as_of_the_scheduled_time(
         event = sample_event("stats_schedule.json")
         reply = module.lambda_handler(event, FakeContext(function_name="stats"))
     finally:
-        get_settings.cache_clear()
+        reset()
     stored = PopulationStatsStore(tables.messaging).load()
     assert stored is not None
     assert stored.computed_at == datetime.fromisoformat(event["time"].replace("Z", "+00:00"))

@@ -14,7 +14,6 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from tests.integration.helpers import (
@@ -25,13 +24,11 @@ from tests.integration.helpers import (
     put_profile,
     sample_event,
 )
-from winback.adapters import clients
 from winback.adapters.reason_store import ReasonStore, StoredAnswer
-from winback.config.loader import load_program
-from winback.config.settings import get_settings
 from winback.domain.journey.reasons import Answer
 from winback.domain.links.reason_links import sign_reason_token
 from winback.domain.links.tokens import sign_token
+from winback.runtime.deps import reset
 from winback.services.reasons import Recorded, answer_for, reason_counts, record_answer
 from winback_dev.lambda_events import FakeContext
 
@@ -52,13 +49,6 @@ def handler_module() -> ModuleType:
     return module
 
 
-def _reset() -> None:
-    clients.reset()
-    get_settings.cache_clear()
-    load_program.cache_clear()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
-
-
 def _create_tables() -> None:
     create_user_table(ACTIVITY)
     create_keyed_table(MESSAGING)
@@ -75,11 +65,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     )
     monkeypatch.delenv("WINBACK_PROGRAM_PATH", raising=False)
     with mock_aws():
-        _reset()
+        reset()
         _create_tables()
         boto3.client("secretsmanager").create_secret(Name=SECRET, SecretString=KEY)
         yield
-        _reset()
+        reset()
 
 
 def user(user_id: str = "u1", locale: str = "en") -> None:

@@ -17,11 +17,11 @@ import pytest
 from moto import mock_aws
 
 from tests.integration.helpers import create_keyed_table, fake_aws_env, sample_event
-from winback.adapters import clients, deferral_store
+from winback.adapters import deferral_store
 from winback.adapters.deferral_store import DeferralStore, due_at_text, shard_of
 from winback.adapters.queues import EnqueueFailed
 from winback.adapters.queues import send_all as real_send_all
-from winback.config.settings import get_settings
+from winback.runtime.deps import reset
 from winback.services import release
 from winback.services.release import release_due
 from winback_dev.lambda_events import FakeContext
@@ -62,8 +62,7 @@ class Aws:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     fake_aws_env(monkeypatch)
     with mock_aws():
-        clients.reset()
-        get_settings.cache_clear()
+        reset()
         table = "MessagingTable"
         create_keyed_table(table, due_index=True)
         queue_url = boto3.client("sqs").create_queue(QueueName="SendQueue")["QueueUrl"]
@@ -73,8 +72,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         monkeypatch.setenv("DEFERRAL_TABLE", table)
         monkeypatch.setenv("SEND_QUEUE_URL", queue_url)
         yield Aws(table, queue_url)
-        clients.reset()
-        get_settings.cache_clear()
+        reset()
 
 
 def job(key: str) -> str:

@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,23 +37,11 @@ def _use_stack(stack_name: str) -> None:
 
 
 def _live_report(campaign_id: str) -> CampaignReport:
-    from winback.adapters.coupon_store import CouponStore
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.adapters.reason_store import ReasonStore
-    from winback.config.loader import load_program
-    from winback.config.settings import get_settings
+    from winback.runtime.deps import deps
     from winback.services.report import campaign_report
 
-    settings = get_settings()
-    table = settings.messaging_table
-    return campaign_report(
-        campaign_id,
-        load_program(settings.program_path),
-        MessagingStore(table),
-        CouponStore(settings.incentive_table),
-        ReasonStore(table),
-        datetime.now(UTC),
-    )
+    d = deps()
+    return campaign_report(campaign_id, d, d.clock.now())
 
 
 def _saved_report(path: Path, campaign_id: str) -> CampaignReport:
@@ -81,19 +68,17 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.config.loader import load_program
-    from winback.config.settings import get_settings
+    from winback.runtime.deps import deps
+    from winback.services.report import resume_campaign
 
     if args.stack_name:
         _use_stack(args.stack_name)
-    settings = get_settings()
+    d = deps()
     try:
-        load_program(settings.program_path).campaign(args.campaign)
+        resumed = resume_campaign(args.campaign, d.program, d.messaging)
     except KeyError:
         print(f"winback: no campaign {args.campaign!r}", file=sys.stderr)
         return 2
-    resumed = MessagingStore(settings.messaging_table).resume(args.campaign)
     print(f"{args.campaign}: {'resumed' if resumed else 'was not paused'}")
     return 0
 

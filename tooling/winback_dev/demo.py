@@ -158,45 +158,35 @@ def _provider_messages() -> tuple[Counter[str], int]:
 
 
 def _totals() -> dict[str, int]:
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.config.loader import load_program
-    from winback.config.settings import get_settings
+    from winback.runtime.deps import deps
 
-    store = MessagingStore(get_settings().messaging_table)
+    d = deps()
     total: Counter[str] = Counter()
-    for campaign in load_program().campaigns:
-        for cell in store.cells(campaign.id):
+    for campaign in d.program.campaigns:
+        for cell in d.messaging.cells(campaign.id):
             total.update(cell.counts)
     return dict(total)
 
 
 def _journey_figures() -> dict[str, dict[str, dict[str, int]]]:
     """Per campaign and step: sent, deferred, dropped, exits on reactivation, stopped by an answer."""
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.config.loader import load_program
-    from winback.config.settings import get_settings
+    from winback.runtime.deps import deps
 
-    store = MessagingStore(get_settings().messaging_table)
+    d = deps()
     keep = ("sent", "deferred", "quiet_hours", "capped", "dropped", "active_again", "journey_stopped", "coupon_issued")
     out: dict[str, dict[str, dict[str, int]]] = {}
-    for campaign in load_program().campaigns:
-        steps = store.counters(campaign.id)
+    for campaign in d.program.campaigns:
+        steps = d.messaging.counters(campaign.id)
         out[campaign.id] = {f"step{n}": {k: steps[n].get(k, 0) for k in keep} for n in sorted(steps)}
     return out
 
 
 def _write_reports(out_dir: Path, now: datetime) -> tuple[list[Any], Path]:
-    from winback.adapters.coupon_store import CouponStore
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.adapters.reason_store import ReasonStore
-    from winback.config.loader import load_program
-    from winback.config.settings import get_settings
+    from winback.runtime.deps import deps
     from winback.services.report import all_reports
     from winback_dev.report_html import render_html
 
-    table = get_settings().messaging_table
-    incentives = CouponStore(get_settings().incentive_table)
-    reports = all_reports(load_program(), MessagingStore(table), incentives, ReasonStore(table), now)
+    reports = all_reports(deps(), now)
     html = out_dir / "report.html"
     html.write_text(render_html(reports, "winback demo: every campaign against its holdout"), encoding="utf-8")
     (out_dir / "reports.json").write_text(

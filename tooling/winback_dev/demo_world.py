@@ -89,11 +89,11 @@ class World:
         self.runner.drain("SendQueue", "send")
 
     def _read_assignments(self) -> None:
-        from winback.config.settings import get_settings
+        from winback.runtime.deps import deps
 
         paginator = boto3.client("dynamodb").get_paginator("scan")
         deserialize = boto3.dynamodb.types.TypeDeserializer().deserialize  # type: ignore[attr-defined]
-        for page in paginator.paginate(TableName=get_settings().activity_table):
+        for page in paginator.paginate(TableName=deps().settings.activity_table):
             for raw in page["Items"]:
                 profile = Profile.from_item({k: deserialize(v) for k, v in raw.items()})
                 a = profile.assignment
@@ -106,10 +106,9 @@ class World:
                     self.arms_total["holdout" if a.arm == "holdout" else "treated"] += 1
 
     def _tiers(self, run_id: str) -> None:
-        from winback.adapters.messaging_store import MessagingStore
-        from winback.config.settings import get_settings
+        from winback.runtime.deps import deps
 
-        counts = MessagingStore(get_settings().messaging_table).run_figures(run_id)
+        counts = deps().messaging.run_figures(run_id)
         tiers = {k.removeprefix("tier_"): v for k, v in counts.items() if k.startswith("tier_")}
         self.by_tier = {"active": counts.get("active", 0), **tiers}
 
@@ -158,13 +157,11 @@ class World:
         return notes
 
     def _note_pauses(self, now: datetime) -> None:
-        from winback.adapters.messaging_store import MessagingStore
-        from winback.config.loader import load_program
-        from winback.config.settings import get_settings
+        from winback.runtime.deps import deps
 
-        store = MessagingStore(get_settings().messaging_table)
-        for campaign in load_program().campaigns:
-            reason = store.paused_reason(campaign.id)
+        d = deps()
+        for campaign in d.program.campaigns:
+            reason = d.messaging.paused_reason(campaign.id)
             known = any(p["campaign"] == campaign.id and p["state"] == "paused" for p in self.pauses)
             if reason and not known:
                 self.pauses.append(
@@ -172,11 +169,13 @@ class World:
                 )
 
     def resume_paused(self) -> None:
-        """The operator's one command: `winback resume <campaign>`."""
-        from winback_dev.cli import main
+        """What the operator's one command, `winback resume <campaign>`, does."""
+        from winback.runtime.deps import deps
+        from winback.services.report import resume_campaign
 
+        d = deps()
         for pause in [p for p in self.pauses if p["state"] == "paused"]:
-            main(["resume", pause["campaign"]])
+            resume_campaign(pause["campaign"], d.program, d.messaging)
             pause["state"] = "resumed"
             pause["event"] += f"; resumed with `winback resume {pause['campaign']}` on day {self._day}"
 
@@ -213,11 +212,10 @@ class World:
     # --- the people -----------------------------------------------------------------------------
     def live_a_day(self, now: datetime) -> None:
         """Who comes back today (an order, maybe with their coupon), and who answers the question."""
-        from winback.adapters.coupon_store import CouponStore
-        from winback.config.settings import get_settings
+        from winback.runtime.deps import deps
 
         self._day += 1
-        coupons = CouponStore(get_settings().incentive_table)
+        coupons = deps().coupons
         events: list[dict[str, Any]] = []
         for user_id, a in self.assignments.items():
             if a.reactivated_at is not None or not a.assigned_at <= now <= a.assigned_at + timedelta(days=14):

@@ -19,6 +19,7 @@ from typing import Protocol
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from winback.adapters.activity_store import ActivityStore
+from winback.config.program import Program
 from winback.domain.audience.hashing import AUDIENCE_COLUMNS, HASH_FORMAT, PLATFORMS, audience_row
 from winback.models.profile import Profile
 
@@ -155,3 +156,24 @@ def export_audiences(
         raise
     tally["exported"] = sum(counts.values())
     return ExportResult(run_id=run_id, manifest_key=manifest_key, counts=dict(counts), objects=objects, tally=tally)
+
+
+def current_segment(profile: Profile) -> str | None:
+    """The user's segment in their current win-back (RFM group); tier-less users are not exported."""
+    if profile.tier is None:
+        return None
+    a = profile.assignment
+    return a.segment if a is not None and a.tier == profile.tier else profile.tier
+
+
+def export_run_id(as_of: datetime) -> str:
+    """The scheduled run's id: a retried invocation rewrites the same objects."""
+    return f"export-{as_of:%Y%m%dT%H%M%SZ}"
+
+
+def export_scheduled(
+    as_of: datetime, store: ActivityStore, sink_factory: Callable[[str], RunSink], program: Program, now: datetime
+) -> ExportResult:
+    """The weekly export: every dormancy tier of the program, users in their current segment."""
+    tiers = {tier.name for tier in program.dormancy.tiers}
+    return export_audiences(store, sink_factory, current_segment, tiers, run_id=export_run_id(as_of), now=now)

@@ -13,6 +13,8 @@ from standardwebhooks.webhooks import Webhook
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.coupon_store import Redemption
+from winback.adapters.messaging_store import MessagingStore
+from winback.config.program import Program
 from winback.domain.journey.merge import merge_events
 from winback.domain.measurement.attribution import Attribution, attribute
 from winback.models.events import ActivityEvent, parse_body
@@ -152,3 +154,22 @@ def apply_events(
         coupons_redeemed=statuses["redeemed"],
         coupons_rejected=sum(n for status, n in statuses.items() if status not in ("redeemed", "redeemed_before")),
     )
+
+
+def ingest_events(
+    events: Sequence[ActivityEvent],
+    webhook_id: str,
+    store: ActivityStore,
+    messaging: MessagingStore,
+    coupons: CouponRedeemer,
+    program: Program,
+) -> dict[str, int]:
+    """One webhook request's events under the program's rules; a reactivation (or revenue in the
+    attribution window) is counted in the experiment cell of the user's assignment."""
+    rules = AttributionRules(program.reactivation_signal(), program.experiments.attribution_window_days)
+
+    def record(found: Attribution) -> None:
+        a = found.assignment
+        messaging.add_cell(a.campaign_id, None, a.arm, a.segment, found.counts)
+
+    return apply_events(events, webhook_id, store, program.dormancy.signal, rules, record, coupons).as_dict()

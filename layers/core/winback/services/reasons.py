@@ -1,16 +1,19 @@
-"""Why users left: record a user's answer (counted once per user and episode), read it back to
-route their next step, count answers per segment, and withdraw consent when the answer is privacy."""
+"""Why users left: record a user's answer (counted once per user and episode) under the segment
+they were assigned in, read it back to route their next step, count answers per segment, and
+withdraw consent when the answer asks for it (privacy)."""
 
 from __future__ import annotations
 
 import enum
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.reason_store import ReasonStore, StoredAnswer
 from winback.config.campaigns import CHANNELS
-from winback.domain.journey.reasons import Answer, parse_answer
+from winback.domain.journey.reasons import Answer, parse_answer, route
+from winback.domain.links.reason_links import ReasonClaim
 from winback.models.profile import Profile
 
 DEFAULT_SEGMENT = "all"
@@ -21,6 +24,12 @@ class Recorded(enum.Enum):
     NEW = "new"
     CHANGED = "changed"
     UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Answered:
+    recorded: Recorded
+    profile: Profile | None  # as it is now (consent withdrawn where the answer asked for it)
 
 
 class WriteContended(RuntimeError):
@@ -52,6 +61,30 @@ def record_answer(
             return Recorded.NEW if previous is None else Recorded.CHANGED
         _backoff(attempt)
     raise WriteContended(f"answer of {user_id} for {campaign_id} kept changing")
+
+
+def assigned_segment(profile: Profile | None, campaign_id: str) -> str:
+    """The segment the user was assigned under in this campaign (the report's segments)."""
+    a = profile.assignment if profile is not None else None
+    return a.segment if a is not None and a.campaign_id == campaign_id else DEFAULT_SEGMENT
+
+
+def answer_reason(claim: ReasonClaim, activity: ActivityStore, store: ReasonStore, now: datetime) -> Answered:
+    """A reason link's answer, confirmed by the user: recorded under their segment, and their
+    marketing consent withdrawn when the answer's route says so. Safe to repeat."""
+    profile = activity.get(claim.user_id)
+    recorded = record_answer(
+        store,
+        claim.user_id,
+        claim.campaign_id,
+        claim.episode,
+        claim.reason,
+        assigned_segment(profile, claim.campaign_id),
+        now=now,
+    )
+    if route(claim.reason).withdraw_consent:
+        profile = withdraw_consent(activity, claim.user_id, now) or profile
+    return Answered(recorded, profile)
 
 
 def answer_for(store: ReasonStore, user_id: str, campaign_id: str, episode: str) -> Answer | None:

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.messaging_store import MessagingStore
@@ -15,6 +16,7 @@ from winback.adapters.queues import send_all
 from winback.adapters.suppression_store import SuppressionStore
 from winback.config.campaigns import CHANNELS, HOLDOUT
 from winback.config.program import Program
+from winback.config.settings import Settings
 from winback.domain.audience.segmentation import Segment
 from winback.domain.journey.addresses import address_key, contact_address
 from winback.domain.journey.dormancy import dormancy_tier, dormant_since
@@ -25,6 +27,21 @@ from winback.models.profile import Assignment, Journeys, Profile
 from winback.runtime.observability import logger
 
 Segmenter = Callable[[Profile, datetime], Segment]
+
+
+class ScanPorts(Protocol):
+    """What a scan job works with (runtime.Deps provides it): the queues come from the settings."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def program(self) -> Program: ...
+    @property
+    def activity(self) -> ActivityStore: ...
+    @property
+    def messaging(self) -> MessagingStore: ...
+    @property
+    def suppression(self) -> SuppressionStore: ...
 
 
 @dataclass
@@ -140,17 +157,8 @@ def _sunset(profile: Profile, suppression: SuppressionStore, now: datetime) -> N
             suppression.suppress(address_key(channel, address), "sunset", "scan", now)
 
 
-def scan_segment(
-    job: ScanJob,
-    store: ActivityStore,
-    stats: MessagingStore,
-    suppression: SuppressionStore,
-    program: Program,
-    segment_of: Segmenter,
-    send_queue_url: str,
-    scan_queue_url: str,
-    remaining_ms: Callable[[], int],
-) -> ScanResult:
+def scan_segment(job: ScanJob, ports: ScanPorts, segment_of: Segmenter, remaining_ms: Callable[[], int]) -> ScanResult:
+    store, stats, program = ports.activity, ports.messaging, ports.program
     result = ScanResult()
     tally = result.tally
     key = job.start_key
@@ -163,7 +171,7 @@ def scan_segment(
         if targets:
             # Enqueue before marking: a crash in between re-targets the users next time, and the
             # send ledger turns that into no second message; the reverse order could lose them.
-            send_all(send_queue_url, _pack(job, targets, program))
+            send_all(ports.settings.send_queue_url, _pack(job, targets, program))
             assigned: Counter[tuple[str, str, str]] = Counter()
             for t in targets:
                 if not store.mark_tier(
@@ -171,7 +179,7 @@ def scan_segment(
                 ):
                     tally["changed_during_scan"] += 1
                 elif t.assignment is None:
-                    _sunset(t.profile, suppression, job.as_of)
+                    _sunset(t.profile, ports.suppression, job.as_of)
                     tally["sunset"] += 1
                 else:
                     # Counted once: only the scan whose conditional write recorded the assignment.
@@ -186,7 +194,7 @@ def scan_segment(
             break
         if remaining_ms() < program.scan.continuation_margin_ms:
             follow = job.model_copy(update={"start_key": key, "pages_done": pages})
-            send_all(scan_queue_url, [follow.model_dump_json()])
+            send_all(ports.settings.scan_queue_url, [follow.model_dump_json()])
             result.continued = True
             break
     tally["pages"] = pages - job.pages_done

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from winback.config.reasons import ReasonsConfig
 from winback.domain.journey.reasons import ANSWERS, REASONS, Reason, Route, likely_reason, parse_answer, route
 from winback.models.profile import Profile
-from winback.web.reason_pages import LABELS, confirm_page, invalid_page, thanks_page
+from winback.web.pages import REASON_LABELS, reason_confirm_page, reason_invalid_page, reason_thanks_page
 
 FIRST = datetime(2025, 1, 1, tzinfo=UTC)
 QUIET = datetime(2025, 6, 1, tzinfo=UTC)  # the user's last activity
@@ -151,14 +151,14 @@ def test_every_reason_has_a_route_and_unknown_is_not_an_answer() -> None:
 
 
 def test_pages_speak_the_users_language_and_escape_the_token() -> None:
-    zh = confirm_page("zh-CN", "Acme", "competitor", 'tok"en')
-    assert LABELS["zh-CN"]["competitor"] in zh and "提交回答" in zh
+    zh = reason_confirm_page("zh-CN", "Acme", "competitor", 'tok"en')
+    assert REASON_LABELS["zh-CN"]["competitor"] in zh and "提交回答" in zh
     assert 'value="tok&quot;en"' in zh and 'method="post"' in zh
-    assert "marketing messages" in thanks_page("en", "Acme", "privacy")
-    assert "marketing messages" not in thanks_page("en", "Acme", "forgot")
-    assert "链接无效" in invalid_page("zh-CN")
+    assert "marketing messages" in reason_thanks_page("en", "Acme", "privacy")
+    assert "marketing messages" not in reason_thanks_page("en", "Acme", "forgot")
+    assert "链接无效" in reason_invalid_page("zh-CN")
 
 
 def test_every_answer_has_a_label_in_every_locale() -> None:
-    for labels in LABELS.values():
+    for labels in REASON_LABELS.values():
         assert set(labels) == set(ANSWERS)

@@ -1,0 +1,244 @@
+"""The one wiring root: what the handlers (and the dev tools) work with, built on first use.
+
+`deps()` is the container's instance. Each store, channel and secret is built the first time a
+handler touches it, so a handler builds only what it uses; the adapters are imported inside the
+builders for the same reason (importing this module loads none of them, nor boto3 or jinja2).
+`reset()` forgets everything a container keeps between invocations, as a cold start would.
+"""
+
+from __future__ import annotations
+
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
+    from winback.adapters.audience_sink import S3AudienceSink
+    from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
+    from winback.adapters.coupon_store import CouponStore
+    from winback.adapters.deferral_store import DeferralStore
+    from winback.adapters.inbox_store import InboxChannel, InboxStore
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.adapters.offer_bus import OfferBus
+    from winback.adapters.population_stats_store import PopulationStatsStore
+    from winback.adapters.reason_store import ReasonStore
+    from winback.adapters.suppression_store import SuppressionStore
+    from winback.config.program import Program
+    from winback.config.settings import Settings
+    from winback.domain.audience.recommendations import Recommender
+    from winback.domain.clock import Clock
+    from winback.runtime.idempotency import ApplyWebhook
+    from winback.services.scan import Segmenter
+    from winback.services.send import SendDeps
+
+AUDIENCE_PREFIX = "audiences"
+
+
+class Deps:
+    """Settings, program, clock, stores, channels and secrets; `settings` and `program` may be given
+    (a tool pointing at other tables or another program), everything else is built from them."""
+
+    def __init__(self, settings: Settings | None = None, program: Program | None = None) -> None:
+        self._settings = settings
+        self._program = program
+
+    def built(self) -> frozenset[str]:
+        """The names of what has been built so far (a cached_property keeps its value in the instance)."""
+        return frozenset(name for name in vars(self) if not name.startswith("_"))
+
+    # --- configuration and time ------------------------------------------------------------------
+    @cached_property
+    def settings(self) -> Settings:
+        from winback.config.settings import get_settings
+
+        return self._settings or get_settings()
+
+    @cached_property
+    def program(self) -> Program:
+        from winback.config.loader import load_program
+
+        return self._program or load_program(self.settings.program_path)
+
+    @cached_property
+    def clock(self) -> Clock:
+        from winback.domain.clock import SystemClock
+
+        return SystemClock()
+
+    # --- stores ------------------------------------------------------------------------------------
+    @cached_property
+    def activity(self) -> ActivityStore:
+        from winback.adapters.activity_store import ActivityStore
+
+        return ActivityStore(self.settings.activity_table)
+
+    @cached_property
+    def messaging(self) -> MessagingStore:
+        from winback.adapters.messaging_store import MessagingStore
+
+        return MessagingStore(self.settings.messaging_table)
+
+    @cached_property
+    def suppression(self) -> SuppressionStore:
+        from winback.adapters.suppression_store import SuppressionStore
+
+        return SuppressionStore(self.settings.suppression_table)
+
+    @cached_property
+    def deferrals(self) -> DeferralStore:
+        from winback.adapters.deferral_store import DeferralStore
+
+        return DeferralStore(self.settings.deferral_table)
+
+    @cached_property
+    def coupons(self) -> CouponStore:
+        from winback.adapters.coupon_store import CouponStore
+
+        return CouponStore(self.settings.incentive_table)
+
+    @cached_property
+    def reasons(self) -> ReasonStore:
+        from winback.adapters.reason_store import ReasonStore
+
+        return ReasonStore(self.settings.messaging_table)
+
+    @cached_property
+    def inbox(self) -> InboxStore:
+        from winback.adapters.inbox_store import InboxStore
+
+        return InboxStore(self.settings.messaging_table)
+
+    @cached_property
+    def population_stats(self) -> PopulationStatsStore:
+        from winback.adapters.population_stats_store import PopulationStatsStore
+
+        return PopulationStatsStore(self.settings.messaging_table)
+
+    @cached_property
+    def offers(self) -> OfferBus | None:
+        """None where the stack has no offers bus (offer incentives then fall back)."""
+        from winback.adapters.offer_bus import OfferBus
+
+        s = self.settings
+        return OfferBus(s.offers_bus_name, s.incentive_table) if s.offers_bus_name else None
+
+    @cached_property
+    def audience_sink(self) -> S3AudienceSink:
+        from winback.adapters.audience_sink import S3AudienceSink
+
+        if not self.settings.audience_bucket:
+            raise RuntimeError("AUDIENCE_BUCKET is not set")
+        return S3AudienceSink(self.settings.audience_bucket, AUDIENCE_PREFIX)
+
+    # --- channels ----------------------------------------------------------------------------------
+    @cached_property
+    def email_channel(self) -> EmailChannel:
+        from winback.adapters.channels import EmailChannel
+
+        return EmailChannel(self.settings.sender_email, self.settings.ses_configuration_set)
+
+    @cached_property
+    def sms_channel(self) -> SmsChannel:
+        from winback.adapters.channels import SmsChannel
+
+        return SmsChannel()
+
+    @cached_property
+    def push_channel(self) -> PushChannel:
+        from winback.adapters.channels import PushChannel
+
+        return PushChannel()
+
+    @cached_property
+    def inbox_channel(self) -> InboxChannel:
+        from winback.adapters.inbox_store import InboxChannel
+
+        return InboxChannel(self.inbox, self.clock, self.program.inbox.ttl_days)
+
+    # --- secrets -----------------------------------------------------------------------------------
+    # Not kept here: read through Powertools Parameters on each use, which caches them for 5 minutes,
+    # so a rotated secret is picked up without a cold start.
+    @property
+    def webhook_secret(self) -> str:
+        from winback.adapters.secrets import get_secret_text
+
+        return get_secret_text(self.settings.webhook_secret_name)
+
+    @property
+    def unsubscribe_key(self) -> bytes:
+        from winback.adapters.secrets import get_secret_text
+
+        return get_secret_text(self.settings.unsubscribe_secret_name).encode()
+
+    # --- what a use case needs, assembled ----------------------------------------------------------
+    @cached_property
+    def recommender(self) -> Recommender:
+        """Popularity comes from the daily stats step; a container reads it once (it changes daily)."""
+        from winback.adapters.personalize_recommender import recommender_for
+
+        return recommender_for(self.program.recommendations, self.population_stats.load())
+
+    @cached_property
+    def send_deps(self) -> SendDeps:
+        from winback.services.send import SendDeps
+
+        return SendDeps(
+            activity_table=self.settings.activity_table,
+            messaging=self.messaging,
+            suppression=self.suppression,
+            deferrals=self.deferrals,
+            coupons=self.coupons,
+            offers=self.offers,
+            email=self.email_channel,
+            sms=self.sms_channel,
+            push=self.push_channel,
+            inbox=self.inbox_channel,
+            recommender=self.recommender,
+            unsubscribe_key=self.unsubscribe_key,
+            public_base_url=self.settings.public_base_url,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def apply_webhook(self) -> ApplyWebhook:
+        """Apply a webhook's events once per webhook id (a retried request gets the first result)."""
+        from winback.runtime.idempotency import idempotent_apply
+        from winback.services.ingest import ingest_events
+
+        activity, messaging, coupons, program = self.activity, self.messaging, self.coupons, self.program
+        return idempotent_apply(
+            self.settings.idempotency_table,
+            lambda events, webhook_id: ingest_events(events, webhook_id, activity, messaging, coupons, program),
+        )
+
+    def scan_segmenter(self) -> Segmenter:
+        """RFM groups scored against today's population cut points. Built for each job, not cached: a
+        container lives across daily runs, and each run must score against that day's stats."""
+        from winback.domain.audience.segmentation import RfmSegmenter
+
+        return RfmSegmenter(self.program, self.population_stats.load())
+
+
+@cache
+def deps() -> Deps:
+    """This container's dependencies (one instance until `reset`)."""
+    return Deps()
+
+
+def reset() -> None:
+    """Forget what a container keeps between invocations: the wiring, the settings, the program,
+    the boto3 clients and Powertools' secrets (cached values and providers). Tests that move the
+    environment or restart moto, and benchmarks that want a cold start, call this."""
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    from winback.adapters import clients
+    from winback.config.loader import load_program
+    from winback.config.settings import get_settings
+
+    deps.cache_clear()
+    get_settings.cache_clear()
+    load_program.cache_clear()
+    clients.reset()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    DEFAULT_PROVIDERS.clear()
