@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from winback.models.ids import USER_ID_PATTERN
+
 EventType = Literal["signup", "login", "view", "order", "profile", "error", "support", "login_failed", "password_reset"]
-USER_ID_PATTERN = r"^[A-Za-z0-9_.:@+-]{1,128}$"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EVENTS_PER_REQUEST = 100
 

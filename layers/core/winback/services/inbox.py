@@ -13,7 +13,7 @@ from typing import Protocol
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from winback.adapters.inbox_store import InboxMessage
-from winback.models.events import USER_ID_PATTERN
+from winback.models.ids import USER_ID_PATTERN
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
