@@ -14,13 +14,15 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from winback.adapters.activity_store import ActivityStore
 from winback.domain.audience.hashing import AUDIENCE_COLUMNS, HASH_FORMAT, PLATFORMS, audience_row
-from winback.models.profile import Profile
+
+if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
+    from winback.models.profile import Profile
 
 DEFAULT_PAGE_SIZE = 1000
 MANIFEST_VERSION = 1

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from winback.adapters.inbox_store import InboxMessage
 from winback.models.ids import USER_ID_PATTERN
+
+if TYPE_CHECKING:
+    from winback.adapters.inbox_store import InboxMessage
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50

@@ -6,17 +6,19 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
-from winback.adapters.activity_store import ActivityStore
-from winback.adapters.coupon_store import Redemption
 from winback.domain.journey.merge import merge_events
 from winback.domain.measurement.attribution import Attribution, attribute
 from winback.models.events import ActivityEvent, parse_body
 from winback.models.profile import Profile
+
+if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
+    from winback.adapters.coupon_store import Redemption
 
 MAX_WRITE_ATTEMPTS = 5
 
