@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -14,12 +14,14 @@ from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.population_stats_store import PopulationStatsStore
 from winback.adapters.suppression_store import SuppressionStore
 from winback.config.loader import load_program
-from winback.config.program import Program
 from winback.config.settings import get_settings
 from winback.domain.audience.segmentation import RfmSegmenter
 from winback.models.jobs import ScanJob
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.services.scan import Segmenter, scan_segment
+
+if TYPE_CHECKING:
+    from winback.config.program import Program
 
 # A failed job is reported back to SQS (redelivered, then the DLQ after 5 receives); the function
 # itself does not error, so one poison job never blocks the others of its batch.

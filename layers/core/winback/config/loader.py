@@ -1,18 +1,27 @@
-"""Loads program.yaml: parsed, validated by pydantic, and every template a campaign can use checked."""
+"""Loads program.yaml: parsed, validated by pydantic, and every template a campaign can use checked.
+
+PyYAML, the program's schema and jinja2 are imported by the load, not by importing this module:
+a handler imports `load_program` at cold start but loads the program on its first invocation (once
+per container), and a path that never loads it (a rejected webhook) never pays for them.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import yaml
-
-from winback.config.program import Program
+if TYPE_CHECKING:
+    from winback.config.program import Program
 
 DEFAULT_PROGRAM_PATH = Path(__file__).with_name("program.yaml")
 
 
 def parse_program(text: str) -> Program:
+    import yaml
+
+    from winback.config.program import Program
+
     return Program.model_validate(yaml.safe_load(text))
 
 
@@ -27,7 +36,7 @@ def load_program(path: str = "") -> Program:
 
 def validate_templates(program: Program) -> None:
     """Every template every campaign step can use exists in every locale and needs only known variables."""
-    from winback.content.rendering import check_templates  # jinja2 is imported only where a program loads
+    from winback.content.rendering import check_templates
 
     for campaign in program.campaigns:
         templates = {s.template for s in campaign.steps} | {t for v in campaign.variants for t in v.templates.values()}
