@@ -38,7 +38,7 @@ DYNAMODB_THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "
 class InboxMessage(BaseModel):
     """One stored inbox message, as listed."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     id: str
     title: str
     body: str

@@ -18,7 +18,7 @@ MAX_EVENTS_PER_REQUEST = 100
 
 
 class Consent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     email: bool | None = None
     sms: bool | None = None
     push: bool | None = None
@@ -27,7 +27,7 @@ class Consent(BaseModel):
 
 
 class EventProperties(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     # order
     amount: Decimal | None = Field(None, ge=0, le=Decimal("10000000"), decimal_places=4)
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
@@ -79,7 +79,7 @@ class EventProperties(BaseModel):
 
 
 class ActivityEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     user_id: str = Field(pattern=USER_ID_PATTERN)
     type: EventType
     occurred_at: AwareDatetime
@@ -93,7 +93,7 @@ class ActivityEvent(BaseModel):
 
 
 class EventBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     events: list[ActivityEvent] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
 
 

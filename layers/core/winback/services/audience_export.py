@@ -47,7 +47,7 @@ class RunSink(Protocol):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ExportFormat(_Frozen):
