@@ -1,4 +1,4 @@
-"""`python -m bench`: run every benchmark, print a table, write bench-out/results.json."""
+"""`python -m bench`: run every benchmark, print a table, write bench/results.json."""
 
 from bench.main import main
 

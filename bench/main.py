@@ -1,4 +1,4 @@
-"""Run every benchmark, print the table, write bench-out/results.json.
+"""Run every benchmark, print the table, write bench/results.json (bench/results.py) beside it.
 
 Order matters for honest timings: the memory benchmark (timing-insensitive, a child process with
 its own moto server) overlaps only the call-count benchmarks (also timing-insensitive); the timed
@@ -7,7 +7,6 @@ ones (scan throughput, cold start) run afterwards on an otherwise idle machine.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -17,8 +16,9 @@ from contextlib import redirect_stdout
 from importlib.metadata import version
 from typing import Any
 
-from bench import calls, cold_start, ingest, memory, pipeline, report, throughput
+from bench import calls, cold_start, ingest, memory, pipeline, report, results, throughput
 from bench.env import OUT_DIR, apply_base_env, quiet_lambda_logs
+from bench.moto_server import REPO_ROOT
 
 
 def _step(name: str, fn: Callable[[], dict[str, Any]], log: Any) -> dict[str, Any]:
@@ -38,23 +38,22 @@ def main() -> int:
     apply_base_env()
     calls.install()
     quiet_lambda_logs(OUT_DIR / "lambda.log")
-    results: dict[str, Any] = {}
+    found: dict[str, Any] = {}
     print("[bench] memory (child process, overlaps the call counts) ...", file=sys.stderr, flush=True)
     mem_proc = memory.start()
     with (OUT_DIR / "lambda.log").open("a", encoding="utf-8") as log:
-        results["ingest"] = _step("ingest call counts", ingest.run, log)
-        results["pipeline"] = _step("plan/scan/send call counts", pipeline.run, log)
-        results["memory"] = _step("waiting for memory", lambda: memory.collect(mem_proc), log)
-        results["scan_throughput"] = _step("scan throughput", throughput.run, log)
-        results["cold_start"] = _step("cold start", cold_start.run, log)
-    results_path = OUT_DIR / "results.json"
-    results["meta"] = {
+        found["ingest"] = _step("ingest call counts", ingest.run, log)
+        found["pipeline"] = _step("plan/scan/send call counts", pipeline.run, log)
+        found["memory"] = _step("waiting for memory", lambda: memory.collect(mem_proc), log)
+        found["scan_throughput"] = _step("scan throughput", throughput.run, log)
+        found["cold_start"] = _step("cold start", cold_start.run, log)
+    found["meta"] = {
         "python": platform.python_version(),
         "moto": version("moto"),
         "cpus": os.cpu_count(),
         "run_s": time.perf_counter() - started,
-        "results_path": str(results_path),
+        "results_path": str(results.RESULTS_PATH.relative_to(REPO_ROOT)),
     }
-    results_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(report.render(results))
+    results.write(found)
+    print(report.render(found))
     return 0

@@ -9,11 +9,14 @@ Each send either returns the provider's message id or raises one of:
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from winback.adapters import clients
-from winback.content.rendering import Rendered
+
+if TYPE_CHECKING:
+    from winback.content.rendering import Rendered  # a type only: the inbox reads messages without jinja2
 
 THROTTLE_CODES = frozenset(
     {

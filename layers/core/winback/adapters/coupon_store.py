@@ -32,13 +32,14 @@ from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import conditional_failed, error_code, from_av, to_av
-from winback.config.incentives import Budget
 from winback.domain.journey.coupons import SYSTEM_RANDOM, RandomBits, new_code, normalize_code
 from winback.domain.money import minor_units
 from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+
+    from winback.config.incentives import Budget
 
 RETENTION_AFTER_EXPIRY = timedelta(days=400)
 ISSUED = "issued"

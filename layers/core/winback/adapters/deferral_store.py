@@ -39,7 +39,7 @@ _PAGE = 100
 class Deferred(BaseModel):
     """A deferred job as read back; `due_at` is kept exactly as stored, for the conditional delete."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     key: str
     shard: str

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -24,7 +24,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from winback.adapters import clients
 from winback.adapters.channels import SendError, Throttled, _classify
 from winback.adapters.dynamo import conditional_failed, from_av, to_av
-from winback.domain.clock import Clock
+
+if TYPE_CHECKING:
+    from winback.domain.clock import Clock
 
 PK_PREFIX = "inbox#"
 SK_PREFIX = "msg#"
@@ -36,7 +38,7 @@ DYNAMODB_THROTTLE_CODES = frozenset({"ProvisionedThroughputExceededException", "
 class InboxMessage(BaseModel):
     """One stored inbox message, as listed."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
     id: str
     title: str
     body: str

@@ -20,11 +20,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import conditional_failed, from_av, to_av
-from winback.config.incentives import OfferIncentive
 from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+
+    from winback.config.incentives import OfferIncentive
 
 SOURCE = "winback"
 DETAIL_TYPE = "OfferGranted"

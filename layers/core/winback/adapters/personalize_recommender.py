@@ -12,13 +12,14 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from winback.adapters import clients
-from winback.config.segments import RecommendationsConfig
 from winback.domain.audience.recommendations import PopularityRecommender, Recommendation, Recommender
-from winback.models.population import PopulationStats
-from winback.models.profile import Profile
 
 if TYPE_CHECKING:
     from mypy_boto3_personalize_runtime import PersonalizeRuntimeClient
+
+    from winback.config.segments import RecommendationsConfig
+    from winback.models.population import PopulationStats
+    from winback.models.profile import Profile
 
 MAX_RESULTS = 500  # Personalize's numResults limit
 # A Powertools child logger: it writes through the handler's Logger (winback.runtime.observability) without

@@ -10,14 +10,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from winback.models.ids import USER_ID_PATTERN
+
 EventType = Literal["signup", "login", "view", "order", "profile", "error", "support", "login_failed", "password_reset"]
-USER_ID_PATTERN = r"^[A-Za-z0-9_.:@+-]{1,128}$"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EVENTS_PER_REQUEST = 100
 
 
 class Consent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     email: bool | None = None
     sms: bool | None = None
     push: bool | None = None
@@ -26,7 +27,7 @@ class Consent(BaseModel):
 
 
 class EventProperties(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     # order
     amount: Decimal | None = Field(None, ge=0, le=Decimal("10000000"), decimal_places=4)
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
@@ -78,7 +79,7 @@ class EventProperties(BaseModel):
 
 
 class ActivityEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     user_id: str = Field(pattern=USER_ID_PATTERN)
     type: EventType
     occurred_at: AwareDatetime
@@ -92,7 +93,7 @@ class ActivityEvent(BaseModel):
 
 
 class EventBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     events: list[ActivityEvent] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
 
 

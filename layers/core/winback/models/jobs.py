@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class ScanJob(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     run_id: str = Field(min_length=1, max_length=128)
     as_of: AwareDatetime
     segment: int = Field(ge=0)
@@ -21,7 +21,7 @@ class Recipient(BaseModel):
     """A user to message. The sender reads the user's current profile itself, so contact details,
     consent and activity are as fresh as the moment of sending, not of the scan."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     user_id: str
     episode: str = Field(description="when the user's quiet spell began (ISO); a new lapse is a new episode")
     arm: str = Field(description="the user's arm of the campaign's experiment")
@@ -29,7 +29,7 @@ class Recipient(BaseModel):
 
 
 class SendJob(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     run_id: str
     campaign_id: str
     step: int = Field(ge=0)

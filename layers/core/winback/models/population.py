@@ -11,13 +11,13 @@ from winback.config.segments import Quintiles
 class ActivityCuts(BaseModel):
     """Events per week at which a user counts as regular, and as heavy."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     regular_per_week: float
     heavy_per_week: float
 
 
 class PopularItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     item_id: str
     category: str | None = None
     count: int = Field(ge=0, description="users in the sample who viewed or bought it (a lower bound)")
@@ -26,7 +26,7 @@ class PopularItem(BaseModel):
 class PopulationStats(BaseModel):
     """What the stats step learnt from a uniform sample of ActivityTable; stored as one item."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     computed_at: AwareDatetime
     sample_size: int = Field(ge=0, description="profiles read")
     population_estimate: int = Field(ge=0)

@@ -19,7 +19,7 @@ TOP_LEVEL = frozenset({"user_id", "version", "tier", "tier_entered_at", "assignm
 class Assignment(BaseModel):
     """The user's place in a campaign's experiment for the current dormancy episode (set by scan)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     campaign_id: str
     arm: str
     segment: str
@@ -36,13 +36,13 @@ class Assignment(BaseModel):
 class Journeys(BaseModel):
     """Win-back journeys a user went through without coming back (for sunset)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     failed: int = 0
     last_ended_at: AwareDatetime | None = None
 
 
 class Profile(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     user_id: str
     version: int = 0
     first_seen_at: AwareDatetime | None = None

@@ -5,9 +5,10 @@ delivered as `{"time": ...}` (template.yaml). A retried invocation therefore rep
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from winback.domain.clock import Clock
+if TYPE_CHECKING:
+    from winback.domain.clock import Clock
 
 
 def scheduled_time(event: Any, clock: Clock) -> datetime:

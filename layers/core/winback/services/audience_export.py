@@ -14,14 +14,17 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from winback.adapters.activity_store import ActivityStore
-from winback.config.program import Program
 from winback.domain.audience.hashing import AUDIENCE_COLUMNS, HASH_FORMAT, PLATFORMS, audience_row
-from winback.models.profile import Profile
+
+if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
+    from winback.config.program import Program
+    from winback.models.profile import Profile
 
 DEFAULT_PAGE_SIZE = 1000
 MANIFEST_VERSION = 1
@@ -46,7 +49,7 @@ class RunSink(Protocol):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ExportFormat(_Frozen):

@@ -10,18 +10,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from winback.adapters.messaging_store import MessagingStore
-from winback.adapters.suppression_store import SuppressionStore
-from winback.config.experiments import Experiments
-from winback.config.guards import Feedback
-from winback.config.program import Program
 from winback.domain.journey.addresses import address_key
 from winback.domain.journey.opt_out import is_opt_out
 from winback.models.feedback import InboundSms, SesNotification
 from winback.runtime.observability import logger
+
+if TYPE_CHECKING:
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.adapters.suppression_store import SuppressionStore
+    from winback.config.experiments import Experiments
+    from winback.config.guards import Feedback
+    from winback.config.program import Program
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from winback.adapters.inbox_store import InboxMessage
-from winback.models.events import USER_ID_PATTERN
+from winback.models.ids import USER_ID_PATTERN
+
+if TYPE_CHECKING:
+    from winback.adapters.inbox_store import InboxMessage
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 50
@@ -28,7 +30,7 @@ class InboxReader(Protocol):
 class InboxRequest(BaseModel):
     """GET /users/{user_id}/inbox?limit=: whose inbox, and how many messages."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     user_id: str = Field(pattern=USER_ID_PATTERN)
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
@@ -36,7 +38,7 @@ class InboxRequest(BaseModel):
 class InboxEntry(BaseModel):
     """One message as the app sees it; `read_at` and `unread` are as they were before this read."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     id: str
     title: str
     body: str
@@ -47,7 +49,7 @@ class InboxEntry(BaseModel):
 
 
 class InboxPage(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     messages: list[InboxEntry]
     unread: int
 

@@ -6,19 +6,23 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.coupon_store import Redemption
-from winback.adapters.messaging_store import MessagingStore
-from winback.config.program import Program
 from winback.domain.journey.merge import merge_events
 from winback.domain.measurement.attribution import Attribution, attribute
 from winback.models.events import ActivityEvent, parse_body
 from winback.models.profile import Profile
+
+if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
+    from winback.adapters.coupon_store import Redemption
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.config.program import Program
 
 MAX_WRITE_ATTEMPTS = 5
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from winback.adapters.activity_store import ActivityStore
 from winback.adapters.queues import send_all
-from winback.config.scan import ScanLimits
 from winback.domain.audience.scan_plan import segment_count
 from winback.models.jobs import ScanJob
+
+if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
+    from winback.config.scan import ScanLimits
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from winback.adapters.activity_store import ActivityStore
-from winback.adapters.population_stats_store import PopulationStatsStore
-from winback.config.segments import RecommendationsConfig, SegmentsConfig
 from winback.domain.audience.sampling import PopulationSample, SamplePlan, sample_plan
-from winback.models.population import PopulationStats
+
+if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
+    from winback.adapters.population_stats_store import PopulationStatsStore
+    from winback.config.segments import RecommendationsConfig, SegmentsConfig
+    from winback.models.population import PopulationStats
 
 # ItemCount is refreshed only about every six hours: a table that grew fast since could make one
 # segment far larger than planned. Within a segment items come in key-hash order, so stopping

@@ -8,13 +8,16 @@ import enum
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from winback.adapters.activity_store import ActivityStore
 from winback.adapters.reason_store import ReasonStore, StoredAnswer
 from winback.config.campaigns import CHANNELS
 from winback.domain.journey.reasons import Answer, parse_answer, route
-from winback.domain.links.reason_links import ReasonClaim
-from winback.models.profile import Profile
+
+if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
+    from winback.domain.links.reason_links import ReasonClaim
+    from winback.models.profile import Profile
 
 DEFAULT_SEGMENT = "all"
 MAX_WRITE_ATTEMPTS = 5

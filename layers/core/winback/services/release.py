@@ -13,9 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
+from typing import TYPE_CHECKING
 
-from winback.adapters.deferral_store import DeferralStore
 from winback.adapters.queues import SQS_BATCH, send_all
+
+if TYPE_CHECKING:
+    from winback.adapters.deferral_store import DeferralStore
 
 
 @dataclass(frozen=True)

@@ -5,17 +5,19 @@ resuming a campaign that paused itself, the operator's answer to what the report
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from winback.adapters.coupon_store import CouponStore
-from winback.adapters.messaging_store import MessagingStore
-from winback.adapters.reason_store import ReasonStore
 from winback.config.campaigns import HOLDOUT
 from winback.config.incentives import CouponIncentive
-from winback.config.program import Program
 from winback.domain.measurement.report_build import build_report
 from winback.models.report import CampaignReport, Cell, report_counters
 from winback.services.reasons import reason_counts
+
+if TYPE_CHECKING:
+    from winback.adapters.coupon_store import CouponStore
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.adapters.reason_store import ReasonStore
+    from winback.config.program import Program
 
 
 class ReportPorts(Protocol):

@@ -8,15 +8,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from winback.adapters.activity_store import ActivityStore
-from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.queues import send_all
-from winback.adapters.suppression_store import SuppressionStore
 from winback.config.campaigns import CHANNELS, HOLDOUT
 from winback.config.program import Program
-from winback.config.settings import Settings
 from winback.domain.audience.segmentation import Segment
 from winback.domain.journey.addresses import address_key, contact_address
 from winback.domain.journey.dormancy import dormancy_tier, dormant_since
@@ -25,6 +21,13 @@ from winback.domain.measurement.arms import assign
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.profile import Assignment, Journeys, Profile
 from winback.runtime.observability import logger
+
+if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.adapters.suppression_store import SuppressionStore
+    from winback.config.program import Program
+    from winback.config.settings import Settings
 
 Segmenter = Callable[[Profile, datetime], Segment]
 

@@ -19,13 +19,10 @@ import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from winback.adapters.channels import EmailChannel, PushChannel, Rejected, SmsChannel, Throttled, Uncertain
-from winback.adapters.coupon_store import CouponStore, IssuedCoupon
-from winback.adapters.deferral_store import DeferralStore
 from winback.adapters.dynamo import batch_get
-from winback.adapters.inbox_store import InboxChannel
 from winback.adapters.messaging_store import (
     FAILED,
     LEDGER_TTL,
@@ -39,14 +36,9 @@ from winback.adapters.messaging_store import (
 )
 from winback.adapters.offer_bus import OfferBus, OfferNotPublished
 from winback.adapters.reason_store import answer_key
-from winback.adapters.suppression_store import SuppressionStore
-from winback.config.campaigns import Campaign, Channel
 from winback.config.incentives import CouponIncentive, OfferIncentive
-from winback.config.program import Program
 from winback.content.locales import resolve_locale
 from winback.content.rendering import render, shipped_templates
-from winback.domain.audience.recommendations import Recommender
-from winback.domain.clock import Clock
 from winback.domain.journey.addresses import address_key
 from winback.domain.journey.caps import has_room, live_sends
 from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
@@ -54,10 +46,20 @@ from winback.domain.journey.dormancy import dormant_since
 from winback.domain.journey.quiet_hours import next_allowed
 from winback.domain.journey.reasons import ANSWERS, Route, route
 from winback.domain.journey.targeting import reachable_channels
-from winback.models.jobs import Recipient, SendJob
 from winback.models.profile import Profile
 from winback.runtime.observability import logger
 from winback.services.send_content import Message, variables
+
+if TYPE_CHECKING:
+    from winback.adapters.coupon_store import CouponStore, IssuedCoupon
+    from winback.adapters.deferral_store import DeferralStore
+    from winback.adapters.inbox_store import InboxChannel
+    from winback.adapters.suppression_store import SuppressionStore
+    from winback.config.campaigns import Campaign, Channel
+    from winback.config.program import Program
+    from winback.domain.audience.recommendations import Recommender
+    from winback.domain.clock import Clock
+    from winback.models.jobs import Recipient, SendJob
 
 _CLAIM_ATTEMPTS = 3
 PAUSE_RECHECK = timedelta(hours=1)

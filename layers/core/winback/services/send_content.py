@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -13,12 +13,17 @@ from winback.config.campaigns import Channel
 from winback.config.program import Program
 from winback.content.locales import default_name
 from winback.content.rendering import used_variables
-from winback.domain.audience.recommendations import Recommender
 from winback.domain.journey.quiet_hours import zone_for
 from winback.domain.links.reason_links import reason_urls
 from winback.domain.links.tokens import sign_token
 from winback.domain.money import format_amount
-from winback.models.profile import Profile
+
+if TYPE_CHECKING:
+    from winback.adapters.coupon_store import IssuedCoupon
+    from winback.config.campaigns import Channel
+    from winback.config.program import Program
+    from winback.domain.audience.recommendations import Recommender
+    from winback.models.profile import Profile
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from winback.adapters.activity_store import ActivityStore
-from winback.adapters.messaging_store import MessagingStore
-from winback.adapters.suppression_store import SuppressionStore
 from winback.domain.journey.addresses import address_key, contact_address
-from winback.domain.links.tokens import UnsubscribeClaim
-from winback.models.profile import Profile
+
+if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
+    from winback.adapters.messaging_store import MessagingStore
+    from winback.adapters.suppression_store import SuppressionStore
+    from winback.domain.links.tokens import UnsubscribeClaim
+    from winback.models.profile import Profile
 
 MAX_WRITE_ATTEMPTS = 5
 
