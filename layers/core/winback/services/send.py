@@ -51,6 +51,7 @@ from winback.domain.journey.addresses import address_key
 from winback.domain.journey.caps import has_room, live_sends
 from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
 from winback.domain.journey.dormancy import dormant_since
+from winback.domain.journey.engagement import user_tag
 from winback.domain.journey.quiet_hours import next_allowed
 from winback.domain.journey.reasons import ANSWERS, Route, route
 from winback.domain.journey.targeting import reachable_channels
@@ -392,6 +393,7 @@ def _send_one(
                 "step": str(job.step),
                 "arm": item.recipient.arm,
                 "segment": item.recipient.segment,
+                "user": user_tag(user_id),  # feedback finds the profile an open or click belongs to
             }
             message_id = deps.email.send(item.address, content, str(values["unsubscribe_url"]), tags)
         elif item.channel == "sms":
