@@ -16,6 +16,7 @@ from winback.domain.journey.engagement import (
     branch_holds,
     email_unengaged,
     is_proxy_open,
+    previous_send_at,
     step_from_link,
     user_from_tag,
     user_tag,
@@ -91,3 +92,12 @@ def test_sunset_after_n_emails_or_m_days_lifted_by_activity() -> None:
     assert not email_unengaged(e, T0 + timedelta(days=4), T0 + timedelta(days=5), max_emails=5, max_days=90)
     assert not email_unengaged(after_open(e, T0 + timedelta(days=6)), None, T0 + timedelta(days=7), 5, 90)
     assert not email_unengaged(Engagement(), None, T0, 5, 90)
+
+
+def test_previous_send_is_the_latest_earlier_step_of_the_same_journey() -> None:
+    """Guard: a skipped step leaves no ledger entry, so the branch looks back to the last one sent."""
+    ep = "2026-01-01T00:00:00+00:00"
+    ledger = {f"c#0#{ep}": 100, f"c#2#{ep}": 300, "c#1#other-episode": 200, f"d#1#{ep}": 250}
+    assert previous_send_at(ledger, "c", 2, ep) == datetime.fromtimestamp(100, UTC)
+    assert previous_send_at(ledger, "c", 3, ep) == datetime.fromtimestamp(300, UTC)
+    assert previous_send_at(ledger, "c", 0, ep) is None

@@ -16,8 +16,8 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -113,3 +113,17 @@ def user_from_tag(tag: str) -> str | None:
         return base64.b32decode(tag.upper() + "=" * (-len(tag) % 8)).decode()
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def previous_send_at(ledger: Mapping[str, int], campaign_id: str, step: int, episode: str) -> datetime | None:
+    """When the latest earlier step of this journey (campaign and episode) went out to the user, from
+    their send ledger (send key `<campaign>#<step>#<episode>` -> epoch seconds claimed)."""
+    latest: int | None = None
+    prefix, suffix = f"{campaign_id}#", f"#{episode}"
+    for key, at in ledger.items():
+        if not (key.startswith(prefix) and key.endswith(suffix)):
+            continue
+        middle = key[len(prefix) : len(key) - len(suffix)]
+        if middle.isdigit() and int(middle) < step and (latest is None or at > latest):
+            latest = at
+    return datetime.fromtimestamp(latest, UTC) if latest is not None else None
