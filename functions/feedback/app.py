@@ -13,7 +13,14 @@ from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.services.feedback import handle_feedback
 
 # Outcome kind -> the headline metric it counts as (template.yaml's dashboard and alarms use these).
-FEEDBACK_METRIC = {"delivery": "delivered", "hard_bounce": "bounced", "complaint": "complained"}
+FEEDBACK_METRIC = {
+    "delivery": "delivered",
+    "hard_bounce": "bounced",
+    "complaint": "complained",
+    "open": "opened",
+    "machine_open": "machine_opened",
+    "click": "clicked",
+}
 
 
 @logger.inject_lambda_context
@@ -24,7 +31,7 @@ def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     d = deps()
     kinds: dict[str, int] = {}
     for record in event.records:
-        outcome = handle_feedback(record.sns.message, d.suppression, d.messaging, d.program, d.clock.now())
+        outcome = handle_feedback(record.sns.message, d.suppression, d.messaging, d.program, d.clock.now(), d.activity)
         kind = outcome.kind
         kinds[kind] = kinds.get(kind, 0) + 1
         emit_counts({FEEDBACK_METRIC.get(kind, kind): 1}, "Feedback")

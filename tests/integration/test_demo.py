@@ -32,6 +32,9 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     steps = summary["journeys"]["dormant-offer"]
     assert steps["step0"]["sent"] > 0 and steps["step1"]["sent"] > 0
     assert summary["quiet_hours_deferred"] > 0
+    # Opens and clicks at plausible rates, proxy opens apart, and the not-opened resend went out.
+    assert 0 < summary["clicked"] < summary["opened"] < sent["email"]
+    assert summary["machine_opened"] > 0 and summary["not_opened"] > 0
     assert summary["coupons"]["issued"] > 0
     assert sum(summary["reasons"].values()) > 0
     assert sum(summary["audience_export"].values()) > 0

@@ -173,7 +173,20 @@ def _journey_figures() -> dict[str, dict[str, dict[str, int]]]:
     from winback.runtime.deps import deps
 
     d = deps()
-    keep = ("sent", "deferred", "quiet_hours", "capped", "dropped", "active_again", "journey_stopped", "coupon_issued")
+    keep = (
+        "sent",
+        "deferred",
+        "quiet_hours",
+        "capped",
+        "dropped",
+        "active_again",
+        "journey_stopped",
+        "coupon_issued",
+        "not_opened",
+        "branch_skipped",
+        "opened",
+        "clicked",
+    )
     out: dict[str, dict[str, dict[str, int]]] = {}
     for campaign in d.program.campaigns:
         steps = d.messaging.counters(campaign.id)
@@ -288,6 +301,12 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
         "dropped_past_deadline": totals.get("dropped", 0),
         "left_journey_on_return": totals.get("active_again", 0),
         "journeys": journeys,
+        "opened": totals.get("opened", 0),
+        "machine_opened": totals.get("machine_opened", 0),
+        "clicked": totals.get("clicked", 0),
+        "not_opened": totals.get("not_opened", 0),
+        "branch_skipped": totals.get("branch_skipped", 0),
+        "email_unengaged": totals.get("email_unengaged", 0),
         "coupons": {
             "issued": totals.get("coupon_issued", 0),
             "budget_spent_fallbacks": totals.get("offer_budget_spent", 0),
@@ -335,6 +354,9 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         "  journey          dormant-offer sent per step "
         + " / ".join(str(s.get("sent", 0)) for s in journeys.values())
         + f"; left on return {summary['left_journey_on_return']}",
+        f"  engagement       {summary['opened']:>7}   opened ({summary['machine_opened']} more by privacy proxies), "
+        f"{summary['clicked']} clicked; {summary['not_opened']} got the not-opened resend, "
+        f"{summary['email_unengaged']} email sunset",
         f"  deferred         {summary['quiet_hours_deferred']:>7}   by quiet hours, "
         f"{summary['capped_deferred']} by caps; {summary['dropped_past_deadline']} dropped past their deadline",
         f"  coupons          {summary['coupons']['issued']:>7}   issued, {summary['coupons']['redeemed']} redeemed, "

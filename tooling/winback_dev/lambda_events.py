@@ -164,6 +164,28 @@ def ses_delivery(address: str, message_id: str, tags: dict[str, str]) -> str:
     return _tagged(note, tags)
 
 
+def ses_open(address: str, message_id: str, tags: dict[str, str], user_agent: str, ip: str) -> str:
+    """An `Open` record as a configuration set's event destination publishes it to SNS."""
+    at = datetime.now(UTC).isoformat()
+    note = {
+        "notificationType": "Open",
+        "mail": {"timestamp": at, "messageId": message_id, "destination": [address]},
+        "open": {"ipAddress": ip, "timestamp": at, "userAgent": user_agent},
+    }
+    return _tagged(note, tags)
+
+
+def ses_click(address: str, message_id: str, tags: dict[str, str], link: str, user_agent: str) -> str:
+    """A `Click` record (SES's own click tracking followed `link`)."""
+    at = datetime.now(UTC).isoformat()
+    note = {
+        "notificationType": "Click",
+        "mail": {"timestamp": at, "messageId": message_id, "destination": [address]},
+        "click": {"ipAddress": "198.51.100.7", "link": link, "linkTags": {}, "timestamp": at, "userAgent": user_agent},
+    }
+    return _tagged(note, tags)
+
+
 def ses_bounce(
     address: str, bounce_type: str = "Permanent", message_id: str | None = None, tags: dict[str, str] | None = None
 ) -> str:

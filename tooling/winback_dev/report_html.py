@@ -15,10 +15,13 @@ from winback.models.report import ArmRow, CampaignReport, Comparison
 from winback_dev.report_table import (
     ARM_HEADERS,
     COMPARISON_HEADERS,
+    ENGAGEMENT_HEADERS,
+    ENGAGEMENT_NOTE,
     STEP_HEADERS,
     arm_cells,
     comparison_cells,
     comparison_label,
+    engagement_rows,
     format_count,
     format_interval,
     format_money,
@@ -225,6 +228,10 @@ def _campaign(report: CampaignReport) -> str:
         parts.append(_table(ARM_HEADERS, [arm_cells(r) for r in report.by_segment]))
     if report.by_step:
         parts.append(_table(STEP_HEADERS, [step_cells(r) for r in report.by_step]))
+    engagement = engagement_rows(report)
+    if engagement:
+        parts.append(f'<p class="meta">{_e(ENGAGEMENT_NOTE)}</p>')
+        parts.append(_table(ENGAGEMENT_HEADERS, engagement))
     if report.comparisons:
         parts.append(_table(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]))
     if report.reasons:

@@ -83,6 +83,11 @@ ARM_HEADERS = (
     "revenue",
 )
 STEP_HEADERS = ("arm / step", "sent", "delivered", "bounced", "complained", "unsub", "failed", "deferred", "dropped")
+ENGAGEMENT_HEADERS = ("arm / scope", "delivered", "opened", "proxy opens", "clicked", "open rate", "click rate", "CTOR")
+ENGAGEMENT_NOTE = (
+    "Email engagement (rates of delivered; CTOR = clicked / opened). Opens are inflated by privacy "
+    "proxies (Apple Mail Privacy Protection); those recognised count as proxy opens, not opened."
+)
 COMPARISON_HEADERS = ("comparison", "treated", "holdout", "lift", "interval", "relative", "p-value", "more/arm")
 
 
@@ -100,6 +105,23 @@ def arm_cells(row: ArmRow) -> list[str]:
 def step_cells(row: ArmRow) -> list[str]:
     counts = (row.sent, row.delivered, row.bounced, row.complained, row.unsubscribed, row.failed, row.deferred)
     return [f"{row.arm} / step {row.step}", *(format_count(c) for c in (*counts, row.dropped))]
+
+
+def engagement_cells(row: ArmRow) -> list[str]:
+    scope = row.arm
+    if row.step is not None:
+        scope += f" / step {row.step}"
+    if row.segment is not None:
+        scope += f" / {row.segment}"
+    counts = (row.delivered, row.opened, row.machine_opened, row.clicked)
+    rates = (row.open_rate, row.click_rate, row.click_to_open_rate)
+    return [scope, *(format_count(c) for c in counts), *(format_rate(r) for r in rates)]
+
+
+def engagement_rows(report: CampaignReport) -> list[list[str]]:
+    """Open, click and click-to-open rates per arm, per arm and step, per arm and segment."""
+    rows = [*report.arms, *report.by_step, *report.by_segment]
+    return [engagement_cells(r) for r in rows if r.delivered or r.opened or r.clicked]
 
 
 def comparison_cells(c: Comparison) -> list[str]:
@@ -127,6 +149,9 @@ def render_table(report: CampaignReport) -> str:
         out += ["", "By arm and segment", grid(ARM_HEADERS, [arm_cells(r) for r in report.by_segment])]
     if report.by_step:
         out += ["", "By arm and step (messages)", grid(STEP_HEADERS, [step_cells(r) for r in report.by_step])]
+    engagement = engagement_rows(report)
+    if engagement:
+        out += ["", ENGAGEMENT_NOTE, grid(ENGAGEMENT_HEADERS, engagement)]
     if report.comparisons:
         confidence = f"{report.confidence * 100:g}%"
         out += [

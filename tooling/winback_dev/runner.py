@@ -29,7 +29,13 @@ from winback_dev.lambda_events import (
 from winback_dev.signing import signed_headers
 from winback_dev.stack import StackResources
 
-ROUTES = (("/unsubscribe", "unsubscribe"), ("/reasons", "reasons"), ("/users/", "inbox"), ("/campaigns/", "report"))
+ROUTES = (
+    ("/unsubscribe", "unsubscribe"),
+    ("/reasons", "reasons"),
+    ("/users/", "inbox"),
+    ("/campaigns/", "report"),
+    ("/coupons/", "report"),
+)
 
 
 def route_of(path: str) -> str:

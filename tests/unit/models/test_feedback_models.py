@@ -133,3 +133,22 @@ def test_pause_reason_waits_for_volume_then_names_the_rate() -> None:
     assert reason is not None and reason.startswith("bounce rate 5.10%")
     complaint = pause_reason({"sent_email": 1000, "complained": 2}, rules)
     assert complaint is not None and complaint.startswith("complaint rate")
+
+
+@pytest.mark.parametrize("name", ["ses_open_record.json", "ses_click_record.json"])
+def test_documented_open_and_click_records_parse_verbatim(name: str) -> None:
+    """Guard: the Open and Click records exactly as the SES guide shows them are understood."""
+    import json
+    from pathlib import Path
+
+    record = json.loads((Path(__file__).parents[2] / "aws_payloads" / name).read_text())
+    parsed = SesNotification.model_validate(record)
+    assert parsed.kind == record["eventType"]
+    assert parsed.mail.message_id == "EXAMPLE7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"
+    event = parsed.open if parsed.kind == "Open" else parsed.click
+    assert event is not None and event.ip_address == "192.0.2.1" and event.user_agent.startswith("Mozilla/5.0 (")
+
+
+def test_open_without_its_object_is_rejected() -> None:
+    with pytest.raises(ValidationError, match="Open event without an open object"):
+        SesNotification.model_validate({"eventType": "Open", "mail": MAIL})

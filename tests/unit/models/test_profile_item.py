@@ -23,9 +23,9 @@ def _profile() -> Profile:
     )
 
 
-def test_item_keeps_only_key_version_tier_and_journeys_at_the_top_level() -> None:
+def test_item_keeps_only_key_version_tier_journeys_and_engagement_at_the_top_level() -> None:
     item = _profile().to_item()
-    assert set(item) == {"user_id", "version", "tier", "tier_entered_at", "journeys", "doc"}
+    assert set(item) == {"user_id", "version", "tier", "tier_entered_at", "journeys", "engagement", "doc"}
     assert item["version"] == 4 and item["tier"] == "dormant"
 
 

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import batch_get, conditional_failed, from_av, to_av
-from winback.models.profile import Assignment, Journeys, Profile
+from winback.models.profile import Assignment, Engagement, Journeys, Profile
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,24 @@ class ActivityStore:
                 TableName=self.table,
                 Key=to_av({"user_id": user_id}),
                 UpdateExpression=update,
+                ConditionExpression="version = :expected",
+                ExpressionAttributeValues=to_av(values),
+            )
+        except ClientError as error:
+            if conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def mark_engagement(self, user_id: str, engagement: Engagement, expected_version: int) -> bool:
+        """Record the user's email engagement unless the profile changed since it was read (the
+        version moves, so an ingest write that read the old profile retries instead of undoing it)."""
+        values = {":e": engagement.model_dump_json(exclude_none=True), ":one": 1, ":expected": expected_version}
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table,
+                Key=to_av({"user_id": user_id}),
+                UpdateExpression="SET engagement = :e, version = version + :one",
                 ConditionExpression="version = :expected",
                 ExpressionAttributeValues=to_av(values),
             )

@@ -154,6 +154,13 @@ class CouponStore:
         item = self._get(pointer_key(user_id, campaign_id, step, episode))
         return None if item is None else _issued_from_pointer(item, user_id, campaign_id, step, episode)
 
+    def look_up(self, code: str) -> tuple[str, dict[str, Any] | None]:
+        """The code's canonical form and its stored coupon (None: not one of ours); reads only."""
+        canonical = normalize_code(code)
+        if canonical is None:
+            return code, None
+        return canonical, self._get(coupon_key(canonical))
+
     def redeem(self, code: str, user_id: str, order_at: datetime, order_ref: str) -> Redemption:
         """Mark the coupon used by this order, exactly once; a replay of the same order is `redeemed_before`."""
         canonical = normalize_code(code)

@@ -32,6 +32,9 @@ class Step(Strict):
     )
     incentive: Incentive | None = None
     coupon_from_step: int | None = Field(None, ge=0, description="remind of the coupon that step issued")
+    when: Literal["any", "not_opened", "not_clicked", "clicked"] = Field(
+        "any", description="who gets it: by their email engagement since the previous step went out"
+    )
 
 
 class Variant(Strict):
@@ -86,6 +89,8 @@ class Campaign(Strict):
                 source < index and isinstance(self.steps[source].incentive, CouponIncentive)
             ):
                 raise ValueError(f"campaign {self.id}: step {index} reminds of a coupon no earlier step issues")
+        if self.steps[0].when != "any":
+            raise ValueError(f"campaign {self.id}: step 0 cannot branch on engagement (when: any)")
         if self.steps[0].delay_days:
             raise ValueError(f"campaign {self.id}: the first step goes out at assignment (delay_days 0)")
         coupons = [s.incentive for s in self.steps if isinstance(s.incentive, CouponIncentive)]

@@ -54,6 +54,11 @@ class Sunset(Strict):
 
     cooldown_days: int = Field(30, ge=0, description="no new journey this soon after one that failed")
     max_failed_journeys: int = Field(3, ge=1, description="then the user is suppressed from marketing")
+    # Mailbox providers ask bulk senders to stop mailing addresses that never engage.
+    email_unengaged_emails: int = Field(
+        5, ge=1, description="campaign emails delivered without an open or click, then no more campaign email"
+    )
+    email_unengaged_days: float = Field(90, gt=0, description="or days since the first of them, whichever comes first")
 
 
 class Feedback(Strict):

@@ -22,6 +22,8 @@ class Consent(BaseModel):
     email: bool | None = None
     sms: bool | None = None
     push: bool | None = None
+    # The in-app inbox needs no opt-in (it is inside the app), but a user may turn it off.
+    inbox: bool | None = None
     # Using the user's hashed identifiers for advertising audiences (audience export).
     ads: bool | None = None
 

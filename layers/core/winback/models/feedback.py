@@ -1,14 +1,15 @@
 """Messages on the feedback topic: SES bounce/complaint/delivery notifications and inbound SMS.
 
 SES sends either identity notifications (`notificationType`) or configuration-set events
-(`eventType`); both carry the same `bounce` / `complaint` / `delivery` objects.
+(`eventType`); both carry the same `bounce` / `complaint` / `delivery` objects. Only event
+publishing reports opens and clicks (`open`, `click` objects).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 
 class _Loose(BaseModel):
@@ -30,6 +31,23 @@ class Complaint(_Loose):
     feedback_id: str = Field("", alias="feedbackId")
 
 
+class Open(_Loose):
+    """Event publishing's `open` object: who fetched the tracking pixel."""
+
+    ip_address: str = Field("", alias="ipAddress")
+    timestamp: AwareDatetime
+    user_agent: str = Field("", alias="userAgent")
+
+
+class Click(_Loose):
+    """Event publishing's `click` object: the link followed through SES's click tracking."""
+
+    ip_address: str = Field("", alias="ipAddress")
+    link: str = ""
+    timestamp: AwareDatetime
+    user_agent: str = Field("", alias="userAgent")
+
+
 class Mail(_Loose):
     message_id: str = Field("", alias="messageId")
     # Event publishing carries the message's tags (our campaign, step, arm, segment).
@@ -41,9 +59,11 @@ class Mail(_Loose):
 
 
 class SesNotification(_Loose):
-    kind: Literal["Bounce", "Complaint", "Delivery"]
+    kind: Literal["Bounce", "Complaint", "Delivery", "Open", "Click"]
     bounce: Bounce | None = None
     complaint: Complaint | None = None
+    open: Open | None = None
+    click: Click | None = None
     mail: Mail = Mail()
 
     @model_validator(mode="before")
@@ -60,6 +80,10 @@ class SesNotification(_Loose):
             raise ValueError("Bounce notification without a bounce object")
         if self.kind == "Complaint" and self.complaint is None:
             raise ValueError("Complaint notification without a complaint object")
+        if self.kind == "Open" and self.open is None:
+            raise ValueError("Open event without an open object")
+        if self.kind == "Click" and self.click is None:
+            raise ValueError("Click event without a click object")
         return self
 
 

@@ -13,7 +13,7 @@ CATEGORY_CAP = 20
 RECENT_BATCHES_CAP = 10
 BOUGHT_ITEMS_CAP = 50
 # Stored as attributes of their own: the key, the optimistic-lock version, and what scan updates.
-TOP_LEVEL = frozenset({"user_id", "version", "tier", "tier_entered_at", "assignment", "journeys"})
+TOP_LEVEL = frozenset({"user_id", "version", "tier", "tier_entered_at", "assignment", "journeys", "engagement"})
 
 
 class Assignment(BaseModel):
@@ -39,6 +39,17 @@ class Journeys(BaseModel):
     model_config = ConfigDict(extra="ignore", defer_build=True)
     failed: int = 0
     last_ended_at: AwareDatetime | None = None
+
+
+class Engagement(BaseModel):
+    """How the user engages with campaign email (from SES Open, Click and Delivery events): the last
+    open and click by a person, and the emails delivered since the last of them (for the sunset)."""
+
+    model_config = ConfigDict(extra="ignore")
+    last_open_at: AwareDatetime | None = None
+    last_click_at: AwareDatetime | None = None
+    emails_since: int = 0
+    unengaged_since: AwareDatetime | None = None
 
 
 class Profile(BaseModel):
@@ -68,6 +79,7 @@ class Profile(BaseModel):
     recent_batches: list[str] = Field(default_factory=list)
     assignment: Assignment | None = None
     journeys: Journeys = Field(default_factory=Journeys)
+    engagement: Engagement = Field(default_factory=Engagement)
 
     def to_item(self) -> dict[str, Any]:
         """The DynamoDB item: the keys and what conditions and updates touch at the top level, the
@@ -77,6 +89,7 @@ class Profile(BaseModel):
         if self.assignment is not None:
             top["assignment"] = self.assignment.to_json()
         top["journeys"] = self.journeys.model_dump_json(exclude_none=True)
+        top["engagement"] = self.engagement.model_dump_json(exclude_none=True)
         doc = self.model_dump(mode="json", exclude=set(TOP_LEVEL), exclude_none=True)
         return {**top, "doc": json.dumps({k: v for k, v in doc.items() if v not in ({}, [])}, separators=(",", ":"))}
 
@@ -84,7 +97,7 @@ class Profile(BaseModel):
     def from_item(cls, item: dict[str, Any]) -> Profile:
         doc = json.loads(item["doc"]) if "doc" in item else {}
         top = {k: v for k, v in item.items() if k != "doc"}
-        for name in ("assignment", "journeys"):
+        for name in ("assignment", "journeys", "engagement"):
             if isinstance(top.get(name), str):
                 top[name] = json.loads(top[name])
         return cls.model_validate({**doc, **top})

@@ -9,7 +9,7 @@ Counter names in `Cell.counts`:
   `revenue_minor_<CURRENCY>` (minor units), `react_day_<k>` (reactivations k whole days after
   assignment), `reason_<name>` (answers to "why did you leave");
 - per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `deferred`,
-  `dropped`.
+  `dropped`; `opened`, `clicked` (once per message), `machine_opened` (privacy-proxy prefetches).
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 from winback.domain.measurement.lift import Lift
 
 DELIVERY_COUNTERS = ("sent", "delivered", "bounced", "complained", "unsubscribed", "failed", "deferred", "dropped")
+ENGAGEMENT_COUNTERS = ("opened", "machine_opened", "clicked")
 OUTCOME_COUNTERS = ("assigned", "reactivated", "coupons_redeemed")
 REVENUE_PREFIX = "revenue_minor_"
 REACT_DAY_PREFIX = "react_day_"
 REASON_PREFIX = "reason_"
 _COUNTER = re.compile(
-    rf"^(?:{'|'.join(DELIVERY_COUNTERS + OUTCOME_COUNTERS)}"
+    rf"^(?:{'|'.join(DELIVERY_COUNTERS + ENGAGEMENT_COUNTERS + OUTCOME_COUNTERS)}"
     rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}})$"
 )
 ARM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -79,6 +80,12 @@ class ArmRow(_Model):
     failed: int = 0
     deferred: int = 0
     dropped: int = 0
+    opened: int = 0
+    machine_opened: int = Field(0, description="opens by privacy proxies (Apple MPP), not counted as opened")
+    clicked: int = 0
+    open_rate: float | None = Field(None, description="opened / delivered; still inflated by proxies not recognised")
+    click_rate: float | None = Field(None, description="clicked / delivered")
+    click_to_open_rate: float | None = Field(None, description="clicked / opened")
     reactivated: int = 0
     coupons_redeemed: int = 0
     reactivation_rate: float | None = Field(None, description="reactivated / assigned (intention to treat)")

@@ -1,30 +1,49 @@
 """Feedback: SES bounces and complaints, and inbound SMS opt-outs, become suppressions.
 
-Deliveries, bounces and complaints of tagged campaign mail are also counted in the campaign's
-experiment cell (once per message and recipient, however often SNS delivers the notification),
-and a campaign whose bounce or complaint rate passes the configured level pauses itself.
+Deliveries, bounces, complaints, opens and clicks of tagged campaign mail are also counted in the
+campaign's experiment cell (once per message, however often SNS delivers the notification), and a
+campaign whose bounce or complaint rate passes the configured level pauses itself. An open fetched
+by a privacy proxy counts as `machine_opened`, not `opened`; a click counts in the step its link's
+utm parameters name and proves an open. Opens, clicks and deliveries also update the user's
+engagement on their profile (the `user` tag), which journeys branch on and the email sunset reads.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from winback.adapters.messaging_store import MessagingStore
+from winback.adapters.suppression_store import SuppressionStore
+from winback.config.experiments import Experiments
+from winback.config.guards import Feedback
+from winback.config.program import Program
 from winback.domain.journey.addresses import address_key
+from winback.domain.journey.engagement import (
+    after_click,
+    after_delivery,
+    after_open,
+    is_proxy_open,
+    step_from_link,
+    user_from_tag,
+)
 from winback.domain.journey.opt_out import is_opt_out
 from winback.models.feedback import InboundSms, SesNotification
 from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
+    from winback.adapters.activity_store import ActivityStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.suppression_store import SuppressionStore
     from winback.config.experiments import Experiments
     from winback.config.guards import Feedback
     from winback.config.program import Program
+    from winback.models.profile import Engagement
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,7 @@ def handle_feedback(
     messaging: MessagingStore,
     program: Program,
     now: datetime,
+    activity: ActivityStore | None = None,
 ) -> Outcome:
     """Apply one feedback message; returns what it was (for metrics and logs). Safe to repeat."""
     try:
@@ -51,7 +71,9 @@ def handle_feedback(
         if "notificationType" in data or "eventType" in data:
             note = SesNotification.model_validate(data)
             kind = _ses(note, suppression, messaging, program.feedback, now)
-            return Outcome(kind, _count(note, kind, messaging, program.experiments, now))
+            if kind in ("open", "click") and activity is not None:
+                _engage(note, kind, activity)  # idempotent: before the once-mark, so a retry completes it
+            return Outcome(kind, _count(note, kind, messaging, program.experiments, now, activity))
         if "originationNumber" in data and "messageBody" in data:
             return Outcome(_sms(InboundSms.model_validate(data), suppression, now))
     except ValidationError:
@@ -59,11 +81,49 @@ def handle_feedback(
     return Outcome("unknown")
 
 
-_COUNTED = {"delivery": "delivered", "hard_bounce": "bounced", "complaint": "complained", "soft_bounce": "soft_bounced"}
+_COUNTED = {
+    "delivery": "delivered",
+    "hard_bounce": "bounced",
+    "complaint": "complained",
+    "soft_bounce": "soft_bounced",
+    "open": "opened",
+    "machine_open": "machine_opened",
+    "click": "clicked",
+}
+_ENGAGEMENT_ATTEMPTS = 3
+
+
+def _update_engagement(activity: ActivityStore, user_id: str, change: Callable[[Engagement], Engagement]) -> None:
+    """Apply `change` to the user's engagement under the profile's version lock (re-read on conflict)."""
+    for _ in range(_ENGAGEMENT_ATTEMPTS):
+        profile = activity.get(user_id)
+        if profile is None:
+            return
+        updated = change(profile.engagement)
+        if updated == profile.engagement or activity.mark_engagement(user_id, updated, profile.version):
+            return
+    logger.warning("engagement not recorded after repeated conflicts", extra={"user_id": user_id})
+
+
+def _engage(note: SesNotification, kind: str, activity: ActivityStore) -> None:
+    user_id = user_from_tag(note.mail.tag("user") or "")
+    if not user_id:
+        return
+    if kind == "open" and note.open is not None:
+        at = note.open.timestamp
+        _update_engagement(activity, user_id, lambda e: after_open(e, at))
+    elif kind == "click" and note.click is not None:
+        at = note.click.timestamp
+        _update_engagement(activity, user_id, lambda e: after_click(e, at))
 
 
 def _count(
-    note: SesNotification, kind: str, messaging: MessagingStore, rules: Experiments, now: datetime
+    note: SesNotification,
+    kind: str,
+    messaging: MessagingStore,
+    rules: Experiments,
+    now: datetime,
+    activity: ActivityStore | None = None,
 ) -> str | None:
     """Count the notification in its campaign's cell; pause the campaign if its rates pass the
     limits. Returns the campaign id when this notification paused it."""
@@ -72,9 +132,20 @@ def _count(
     counter = _COUNTED.get(kind)
     if not (campaign and step and step.isdigit() and arm and segment and counter and mail.message_id):
         return None
+    cell_step = int(step)
+    if kind == "click" and note.click is not None:
+        # The first click of a message keeps the step its link was made for.
+        cell_step = step_from_link(note.click.link) or cell_step
     if not messaging.first_time("ses", f"{mail.message_id}#{kind}", now):
         return None
-    messaging.add_cell(campaign, int(step), arm, segment, {counter: 1})
+    counts = {counter: 1}
+    if kind == "click" and messaging.first_time("ses", f"{mail.message_id}#open", now):
+        counts["opened"] = 1  # a click proves a person opened it, even with images blocked
+    messaging.add_cell(campaign, cell_step, arm, segment, counts)
+    user_id = user_from_tag(mail.tag("user") or "")
+    if kind == "delivery" and activity is not None and user_id:
+        delivered_at = now
+        _update_engagement(activity, user_id, lambda e: after_delivery(e, delivered_at))
     if counter not in ("bounced", "complained"):
         return None
     totals = messaging.add_totals(campaign, {counter: 1})
@@ -109,6 +180,10 @@ def _ses(
 ) -> str:
     if note.kind == "Delivery":
         return "delivery"
+    if note.kind == "Open" and note.open is not None:
+        return "machine_open" if is_proxy_open(note.open.user_agent, note.open.ip_address) else "open"
+    if note.kind == "Click":
+        return "click"
     if note.kind == "Complaint" and note.complaint is not None:
         for r in note.complaint.complained_recipients:
             suppression.suppress(address_key("email", r.email_address), "complaint", "ses", now)

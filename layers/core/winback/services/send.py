@@ -43,6 +43,7 @@ from winback.domain.journey.addresses import address_key
 from winback.domain.journey.caps import has_room, live_sends
 from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
 from winback.domain.journey.dormancy import dormant_since
+from winback.domain.journey.engagement import branch_holds, email_unengaged, previous_send_at, user_tag
 from winback.domain.journey.quiet_hours import next_allowed
 from winback.domain.journey.reasons import ANSWERS, Route, route
 from winback.domain.journey.targeting import reachable_channels
@@ -183,7 +184,8 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
         return tally.total
 
     plan = _Plan()
-    candidates = _candidates(job, campaign, program, profiles, states, answers, tally)
+    branch_skipped: list[Recipient] = []
+    candidates = _candidates(job, campaign, program, profiles, states, answers, tally, now, branch_skipped)
     # Fallback: a suppressed address (a bounce, a STOP) moves the user to their next channel.
     suppressed = deps.suppression.suppressed(address_key(ch, a) for *_, options in candidates for ch, a in options)
     ready: list[_Planned] = []
@@ -210,7 +212,7 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
         deps.messaging.record_outcomes(plan.outcomes)
         for (due, kind), recipients in plan.deferred.items():
             _defer(deps, job, recipients, due, kind)
-        _schedule_next_step(job, campaign, plan.sent, deps, now)
+        _schedule_next_step(job, campaign, plan.sent + branch_skipped, deps, now)
         _count(deps, job, tally)
     if throttled:
         raise SendThrottled(f"throttled after {tally.total['sent']} sends")
@@ -240,6 +242,8 @@ def _candidates(
     states: dict[str, SendState],
     answers: dict[str, dict[str, Any]],
     tally: Tally,
+    now: datetime,
+    branch_skipped: list[Recipient],
 ) -> list[tuple[Recipient, Profile, str, SendState, str, list[tuple[Channel, str]]]]:
     out = []
     templates = shipped_templates()
@@ -264,7 +268,23 @@ def _candidates(
             tally.add(recipient, "journey_stopped")
             continue
         template = answer_route.template_for(templates, campaign.template_for(job.step, recipient.arm))
+        when = campaign.steps[job.step].when
+        if when != "any":
+            since = previous_send_at(state.ledger, job.campaign_id, job.step, recipient.episode)
+            if not branch_holds(when, profile.engagement, since):
+                tally.add(recipient, "branch_skipped")  # not theirs; the journey goes on to the next step
+                branch_skipped.append(recipient)
+                continue
+            tally.add(recipient, when)
         options = reachable_channels(campaign.step_channels(job.step), profile)
+        sunset = program.sunset
+        if any(ch == "email" for ch, _ in options) and email_unengaged(
+            profile.engagement, profile.last_seen_at, now, sunset.email_unengaged_emails, sunset.email_unengaged_days
+        ):
+            tally.add(recipient, "email_unengaged")  # no more campaign email; other channels still may
+            options = [(ch, a) for ch, a in options if ch != "email"]
+            if not options:
+                continue
         if not options:
             tally.add(recipient, "no_channel")
             continue
@@ -394,6 +414,7 @@ def _send_one(
                 "step": str(job.step),
                 "arm": item.recipient.arm,
                 "segment": item.recipient.segment,
+                "user": user_tag(user_id),  # feedback finds the profile an open or click belongs to
             }
             message_id = deps.email.send(item.address, content, str(values["unsubscribe_url"]), tags)
         elif item.channel == "sms":

@@ -203,3 +203,24 @@ def test_budget_validation() -> None:
         Budget.model_validate({"max_count": 0, "max_value": 1, "currency": "EUR"})
     with pytest.raises(ValidationError):
         Budget.model_validate({"max_count": 1, "max_value": 1, "currency": "EUR", "extra": 1})
+
+
+def test_coupon_check_answers_expired_and_redeemed_without_changing_anything() -> None:
+    """Guard: expiry and use are read from the stored coupon at `now`; the owner comes first."""
+    from datetime import UTC, datetime
+
+    from winback.domain.journey.coupon_check import check_coupon
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    item = {
+        "user_id": "u",
+        "value_minor": 1000,
+        "currency": "JPY",
+        "valid_until": int(now.timestamp()),
+        "status": "issued",
+    }
+    expired = check_coupon("WB-X", item, "u", now)
+    assert (expired.valid, expired.status, expired.value) == (False, "expired", "1000")
+    assert check_coupon("WB-X", {**item, "status": "redeemed"}, "u", now).status == "redeemed"
+    assert check_coupon("WB-X", item, "other", now).value is None
+    assert check_coupon("WB-X", None, "u", now).status == "unknown"

@@ -195,9 +195,23 @@ def test_pause_and_spend_are_carried() -> None:
 
 
 def test_cell_rejects_unknown_or_negative_counters() -> None:
-    with pytest.raises(ValidationError, match="unknown counter names: opened"):
-        Cell(arm="a", segment="s", counts={"opened": 1})
+    with pytest.raises(ValidationError, match="unknown counter names: viewed"):
+        Cell(arm="a", segment="s", counts={"viewed": 1})
     with pytest.raises(ValidationError, match="must not be negative: sent"):
         Cell(step=0, arm="a", segment="s", counts={"sent": -1})
     with pytest.raises(ValidationError, match="unknown counter names: revenue_minor_usd"):
         Cell(arm="a", segment="s", counts={"revenue_minor_usd": 1})
+
+
+def test_open_click_and_click_to_open_rates_per_arm_and_step() -> None:
+    """Guard: rates of delivered messages; click-to-open of opened; proxy opens are not opens."""
+    cells = [
+        Cell(step=0, arm="a", segment="s", counts={"delivered": 10, "opened": 4, "machine_opened": 3, "clicked": 1}),
+        Cell(step=1, arm="a", segment="s", counts={"delivered": 10, "opened": 0}),
+    ]
+    rep = build_report("c", cells, window_days=7, generated_at=NOW)
+    arm = rep.arms[0]
+    assert (arm.opened, arm.machine_opened, arm.clicked) == (4, 3, 1)
+    assert (arm.open_rate, arm.click_rate, arm.click_to_open_rate) == (0.2, 0.05, 0.25)
+    step1 = next(r for r in rep.by_step if r.step == 1)
+    assert step1.open_rate == 0.0 and step1.click_to_open_rate is None

@@ -15,6 +15,7 @@ from datetime import datetime
 from winback.domain.measurement.lift import compare, still_needed
 from winback.models.report import (
     DELIVERY_COUNTERS,
+    ENGAGEMENT_COUNTERS,
     OUTCOME_COUNTERS,
     REACT_DAY_PREFIX,
     REASON_PREFIX,
@@ -56,13 +57,17 @@ def _row(arm: str, cells: Iterable[Cell], *, segment: str | None = None, step: i
         for name, value in sorted(counts.items())
         if name.startswith(REVENUE_PREFIX)
     }
-    fields = {name: counts[name] for name in DELIVERY_COUNTERS + OUTCOME_COUNTERS}
+    fields = {name: counts[name] for name in DELIVERY_COUNTERS + ENGAGEMENT_COUNTERS + OUTCOME_COUNTERS}
+    delivered, opened = counts["delivered"], counts["opened"]
     return ArmRow(
         arm=arm,
         segment=segment,
         step=step,
         **fields,
         reactivation_rate=counts["reactivated"] / assigned if assigned else None,
+        open_rate=opened / delivered if delivered else None,
+        click_rate=counts["clicked"] / delivered if delivered else None,
+        click_to_open_rate=counts["clicked"] / opened if opened else None,
         revenue_minor=revenue,
         revenue_per_assigned_minor={cur: value / assigned for cur, value in revenue.items()} if assigned else {},
     )

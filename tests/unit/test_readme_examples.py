@@ -1,0 +1,36 @@
+"""Every JSON example in the README parses, and each event example is accepted as written
+(DESIGN.md: models at the boundary must accept what the README documents)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from winback.models.events import Consent, parse_body
+
+README = Path(__file__).parents[2] / "README.md"
+_BLOCK = re.compile(r"```json\n(.*?)```", re.S)
+_INLINE = re.compile(r"`(\{[^`]*\})`", re.S)
+
+
+def _examples() -> list[str]:
+    text = README.read_text(encoding="utf-8")
+    return [m.group(1) for m in _BLOCK.finditer(text)] + [m.group(1) for m in _INLINE.finditer(text)]
+
+
+def test_the_readme_has_json_examples() -> None:
+    assert len(_examples()) >= 3
+
+
+@pytest.mark.parametrize("example", _examples())
+def test_every_json_example_parses_and_is_accepted(example: str) -> None:
+    """Guard: a README example the webhook would reject (the consent block's `inbox`) fails here."""
+    data: Any = json.loads(example)
+    if isinstance(data, dict) and ("events" in data or "user_id" in data):
+        assert parse_body(data)
+    elif isinstance(data, dict) and data and all(isinstance(v, bool) for v in data.values()):
+        Consent.model_validate(data)  # the consent block of a profile event
