@@ -82,7 +82,18 @@ ARM_HEADERS = (
     "rate",
     "revenue",
 )
-STEP_HEADERS = ("arm / step", "sent", "delivered", "bounced", "complained", "unsub", "failed", "deferred", "dropped")
+STEP_HEADERS = (
+    "arm / step",
+    "sent",
+    "delivered",
+    "bounced",
+    "complained",
+    "unsub",
+    "failed",
+    "uncertain",
+    "deferred",
+    "dropped",
+)
 COMPARISON_HEADERS = ("comparison", "treated", "holdout", "lift", "interval", "relative", "p-value", "more/arm")
 
 
@@ -98,7 +109,16 @@ def arm_cells(row: ArmRow) -> list[str]:
 
 
 def step_cells(row: ArmRow) -> list[str]:
-    counts = (row.sent, row.delivered, row.bounced, row.complained, row.unsubscribed, row.failed, row.deferred)
+    counts = (
+        row.sent,
+        row.delivered,
+        row.bounced,
+        row.complained,
+        row.unsubscribed,
+        row.failed,
+        row.uncertain,
+        row.deferred,
+    )
     return [f"{row.arm} / step {row.step}", *(format_count(c) for c in (*counts, row.dropped))]
 
 

@@ -8,8 +8,8 @@ Counter names in `Cell.counts`:
 - campaign-level cells (step None): `assigned`, `reactivated`, `coupons_redeemed`,
   `revenue_minor_<CURRENCY>` (minor units), `react_day_<k>` (reactivations k whole days after
   assignment), `reason_<name>` (answers to "why did you leave");
-- per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `deferred`,
-  `dropped`.
+- per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `uncertain`
+  (the provider's answer was lost: maybe delivered, never resent), `deferred`, `dropped`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,17 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from winback.domain.measurement.lift import Lift
 
-DELIVERY_COUNTERS = ("sent", "delivered", "bounced", "complained", "unsubscribed", "failed", "deferred", "dropped")
+DELIVERY_COUNTERS = (
+    "sent",
+    "delivered",
+    "bounced",
+    "complained",
+    "unsubscribed",
+    "failed",
+    "uncertain",
+    "deferred",
+    "dropped",
+)
 OUTCOME_COUNTERS = ("assigned", "reactivated", "coupons_redeemed")
 REVENUE_PREFIX = "revenue_minor_"
 REACT_DAY_PREFIX = "react_day_"
@@ -77,6 +87,7 @@ class ArmRow(_Model):
     complained: int = 0
     unsubscribed: int = 0
     failed: int = 0
+    uncertain: int = 0
     deferred: int = 0
     dropped: int = 0
     reactivated: int = 0

@@ -29,6 +29,7 @@ HEADLINE = {
     "dropped": "Dropped",
     "sent": "Sent",
     "failed": "Failed",
+    "uncertain": "Uncertain",
     "delivered": "Delivered",
     "bounced": "Bounced",
     "complained": "Complained",
