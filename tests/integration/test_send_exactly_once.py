@@ -207,7 +207,7 @@ def test_killed_job_keeps_every_claim_accounted_for(stack: Stack, monkeypatch: p
     assert [r.user_id for j in next_steps if j.step == 1 for r in j.recipients] == ["u1", "u2"]
 
     # The sweeper records the claims the kill left without an outcome (u3 accepted, u4 in flight).
-    swept = sweep_claims(d.messaging, NOW + GRACE + timedelta(minutes=1))
+    swept = sweep_claims(d.messaging, datetime.now(UTC) + GRACE + timedelta(minutes=1))
     assert swept["uncertain"] == 2
     assert [(_outcome(u) or {}).get("status") for u in users] == ["sent", "sent", "uncertain", "uncertain", None, None]
 
@@ -221,4 +221,4 @@ def test_killed_job_keeps_every_claim_accounted_for(stack: Stack, monkeypatch: p
     assert statuses == ["sent", "sent", "uncertain", "uncertain", "sent", "sent"]
     counters = _counters()
     assert counters["uncertain"] == 2 and counters["already_sent"] == 4
-    assert sweep_claims(d.messaging, NOW + GRACE + timedelta(minutes=2))["uncertain"] == 0
+    assert sweep_claims(d.messaging, datetime.now(UTC) + GRACE + timedelta(minutes=2))["uncertain"] == 0
