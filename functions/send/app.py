@@ -24,10 +24,13 @@ processor = BatchProcessor(
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> None:
     job = SendJob.model_validate_json(record.body)
     d = deps()
-    tally = send_job(job, d.program, d.send_deps)
+    # The job stops taking recipients when the function's remaining time runs low (Powertools
+    # passes the context to a record handler that asks for it).
+    time_left = lambda_context.get_remaining_time_in_millis if lambda_context is not None else None
+    tally = send_job(job, d.program, d.send_deps, time_left)
     emit_counts(tally, "Send")
     logger.info("send job done", extra={"run_id": job.run_id, "campaign_id": job.campaign_id, **tally})
 

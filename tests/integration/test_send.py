@@ -142,7 +142,7 @@ def test_uncertain_provider_outcome_stays_claimed(stack: Stack) -> None:
     _send(stack, _job("u1"), message_ids=["m-1"])
     assert sent_emails() == []
     counters = _counters()
-    assert counters["unknown"] == 1 and counters["already_sent"] == 1
+    assert counters["uncertain"] == 1 and counters["already_sent"] == 1
 
 
 def _fail_ses(times: int, code: str, status: int) -> None:

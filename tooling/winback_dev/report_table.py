@@ -82,7 +82,18 @@ ARM_HEADERS = (
     "rate",
     "revenue",
 )
-STEP_HEADERS = ("arm / step", "sent", "delivered", "bounced", "complained", "unsub", "failed", "deferred", "dropped")
+STEP_HEADERS = (
+    "arm / step",
+    "sent",
+    "delivered",
+    "bounced",
+    "complained",
+    "unsub",
+    "failed",
+    "uncertain",
+    "deferred",
+    "dropped",
+)
 ENGAGEMENT_HEADERS = ("arm / scope", "delivered", "opened", "proxy opens", "clicked", "open rate", "click rate", "CTOR")
 ENGAGEMENT_NOTE = (
     "Email engagement (rates of delivered; CTOR = clicked / opened). Opens are inflated by privacy "
@@ -103,7 +114,16 @@ def arm_cells(row: ArmRow) -> list[str]:
 
 
 def step_cells(row: ArmRow) -> list[str]:
-    counts = (row.sent, row.delivered, row.bounced, row.complained, row.unsubscribed, row.failed, row.deferred)
+    counts = (
+        row.sent,
+        row.delivered,
+        row.bounced,
+        row.complained,
+        row.unsubscribed,
+        row.failed,
+        row.uncertain,
+        row.deferred,
+    )
     return [f"{row.arm} / step {row.step}", *(format_count(c) for c in (*counts, row.dropped))]
 
 

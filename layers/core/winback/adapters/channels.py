@@ -4,6 +4,8 @@ Each send either returns the provider's message id or raises one of:
   Throttled  - the provider refused for rate or quota: certainly not sent, try again later
   Rejected   - the provider refused this message for good: certainly not sent, do not retry
   Uncertain  - the request may or may not have been delivered (timeout, 5xx): never resend blindly
+The provider clients make one attempt (adapters/clients.py), so an error describes the only request
+sent. Only an answer that proves non-acceptance (a throttle, a refused connection) is Throttled.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from winback.adapters import clients
 
@@ -50,15 +52,27 @@ class Uncertain(SendError):
     pass
 
 
+# Raised before a byte of the request left: the provider certainly never saw it.
+_NEVER_CONNECTED = (ConnectTimeoutError, EndpointConnectionError)
+
+
 def _classify(error: Exception) -> SendError:
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "Unknown")
-        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400))
+        meta = error.response.get("ResponseMetadata", {})
+        status = int(meta.get("HTTPStatusCode", 400))
+        if int(meta.get("RetryAttempts", 0)) > 0:
+            # Attempts before this answer may have been accepted (a 500, then a 429): only a chain
+            # of one attempt can prove anything, whatever its last answer says.
+            return Uncertain(code)
         if code in THROTTLE_CODES or status == 429:
             return Throttled(code)
         if code in UNCERTAIN_CODES or status >= 500:
             return Uncertain(code)
         return Rejected(code)
+    if isinstance(error, _NEVER_CONNECTED):
+        return Throttled(type(error).__name__)
+    # A read timeout, a dropped connection, anything else mid-request: maybe delivered.
     return Uncertain(type(error).__name__)
 
 

@@ -2,7 +2,10 @@
 
 Lazy creation lets a test start moto before any client exists; boto3 itself honours
 AWS_ENDPOINT_URL, so the same code talks to AWS, a moto server, or moto in-process.
-Throttling is retried by botocore's standard mode with exponential backoff and jitter.
+Store and queue calls are retried by botocore's standard mode (exponential backoff, jitter): they
+are idempotent or conditional. Provider calls (SES SendEmail, SNS Publish) are not: a retry after a
+5xx, a timeout or a dropped connection may deliver the same message twice, so their clients make
+exactly one attempt and the channel decides what an error means (adapters/channels.py).
 """
 
 from __future__ import annotations
@@ -23,11 +26,19 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 6}, connect_timeout=5, read_timeout=20)
+# One attempt, and timeouts that fit many sends into the send function's 60 s (which also watches
+# its remaining time before each provider call).
+PROVIDER = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=10)
 
 
 @cache
 def _client(service: str) -> Any:
     return boto3.session.Session().client(service, config=RETRIES)  # type: ignore[call-overload]
+
+
+@cache
+def _provider_client(service: str) -> Any:
+    return boto3.session.Session().client(service, config=PROVIDER)  # type: ignore[call-overload]
 
 
 def dynamodb() -> DynamoDBClient:
@@ -41,12 +52,14 @@ def sqs() -> SQSClient:
 
 
 def sns() -> SNSClient:
-    client: SNSClient = _client("sns")
+    """SNS for publishing to people (SMS, mobile push): one attempt per call, never retried blindly."""
+    client: SNSClient = _provider_client("sns")
     return client
 
 
 def sesv2() -> SESV2Client:
-    client: SESV2Client = _client("sesv2")
+    """SES v2 for sending email: one attempt per call, never retried blindly."""
+    client: SESV2Client = _provider_client("sesv2")
     return client
 
 
@@ -68,3 +81,4 @@ def personalize_runtime() -> PersonalizeRuntimeClient:
 def reset() -> None:
     """Forget every client (tests that restart moto call this)."""
     _client.cache_clear()
+    _provider_client.cache_clear()

@@ -3,8 +3,12 @@
 Key design (also in the README):
   user#<user_id>     sendstate              the ledger {send key: claimed at} and cap slots
                                             {channel: {send key: sent at}}, version `v`; one
-                                            conditional write claims a send and its cap slot
-  user#<user_id>     msg#<send key>         what happened: sent (provider message id) or failed
+                                            conditional write claims a send and its cap slot;
+                                            `cells` {send key: "arm|segment"} of recent claims and
+                                            `last_claim_at` let the sweeper find unresolved claims
+  user#<user_id>     msg#<send key>         what happened: sent (provider message id), failed, or
+                                            uncertain (the provider's answer was lost; the sweeper
+                                            writes it for a claim left without an outcome)
   address#<address>  softbounce             transient bounces seen (feedback ids)
   stats#<campaign>   cell#<step|->#<arm>#<segment>  counters per experiment cell, added as things
                                             happen: assigned, reactivated, revenue (step -); sent,
@@ -19,7 +23,7 @@ A send key is `<campaign>#<step>#<episode>`: one message per campaign step and d
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,12 +31,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import batch_put, conditional_failed, from_av, to_av
+from winback.adapters.dynamo import batch_get, batch_put, conditional_failed, from_av, to_av
 
 LEDGER_TTL = timedelta(days=400)
 STATE_SK = "sendstate"
 SENT = "sent"
 FAILED = "failed"
+UNCERTAIN = "uncertain"
+# How long a claim's experiment cell is kept in the send state: the sweeper looks no further back.
+SWEEP_LOOKBACK = timedelta(days=2)
 
 
 class Claim(enum.Enum):
@@ -47,6 +54,7 @@ class SendState:
     version: int = 0
     ledger: dict[str, int] = field(default_factory=dict)
     caps: dict[str, dict[str, int]] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any] | None) -> SendState:
@@ -56,6 +64,7 @@ class SendState:
             version=int(item.get("v", 0)),
             ledger={k: int(v) for k, v in item.get("ledger", {}).items()},
             caps={ch: {k: int(v) for k, v in slots.items()} for ch, slots in item.get("caps", {}).items()},
+            cells={k: str(v) for k, v in item.get("cells", {}).items()},
         )
 
 
@@ -83,6 +92,23 @@ def send_key(campaign_id: str, step: int, episode: str) -> str:
     return f"{campaign_id}#{step}#{episode}"
 
 
+def parse_send_key(key: str) -> tuple[str, int, str]:
+    """(campaign, step, episode) of a send key (the episode, an ISO instant, holds no '#')."""
+    campaign_id, step, episode = key.rsplit("#", 2)
+    return campaign_id, int(step), episode
+
+
+@dataclass(frozen=True)
+class OpenClaim:
+    """A claim in a user's ledger, with the experiment cell it was made for."""
+
+    user_id: str
+    key: str
+    claimed_at: int
+    arm: str
+    segment: str
+
+
 def _epoch(at: datetime) -> int:
     return int(at.timestamp())
 
@@ -96,16 +122,34 @@ class MessagingStore:
         return SendState.from_item(from_av(reply["Item"]) if "Item" in reply else None)
 
     def claim(
-        self, user_id: str, key: str, channel: str, state: SendState, live_slots: Mapping[str, int], now: datetime
+        self,
+        user_id: str,
+        key: str,
+        channel: str,
+        state: SendState,
+        live_slots: Mapping[str, int],
+        now: datetime,
+        cell: tuple[str, str] = ("-", "-"),
     ) -> Claim:
         """Record the send in the ledger and take a cap slot, if the state is still as read.
 
         `live_slots` are the channel's slots still inside the cap window; older ones are dropped here.
+        `cell` (arm, segment) is kept with the claim for a while, so the sweeper can count a claim
+        left without an outcome in its experiment cell.
         """
         cutoff = _epoch(now - LEDGER_TTL)
         ledger = {k: at for k, at in state.ledger.items() if at > cutoff} | {key: _epoch(now)}
         caps = {**state.caps, channel: {**live_slots, key: _epoch(now)}}
-        item = {**state_key(user_id), "v": state.version + 1, "ledger": ledger, "caps": caps}
+        recent = _epoch(now - SWEEP_LOOKBACK)
+        cells = {k: c for k, c in state.cells.items() if ledger.get(k, 0) > recent} | {key: "|".join(cell)}
+        item = {
+            **state_key(user_id),
+            "v": state.version + 1,
+            "ledger": ledger,
+            "caps": caps,
+            "cells": cells,
+            "last_claim_at": _epoch(now),
+        }
         condition: dict[str, Any] = (
             {"ConditionExpression": "attribute_not_exists(pk)"}
             if state.version == 0
@@ -124,7 +168,7 @@ class MessagingStore:
         clients.dynamodb().update_item(
             TableName=self.table,
             Key=to_av(state_key(user_id)),
-            UpdateExpression="REMOVE ledger.#key, caps.#channel.#key SET v = v + :one",
+            UpdateExpression="REMOVE ledger.#key, caps.#channel.#key, cells.#key SET v = v + :one",
             ExpressionAttributeNames={"#key": key, "#channel": channel},
             ExpressionAttributeValues=to_av({":one": 1}),
         )
@@ -132,6 +176,56 @@ class MessagingStore:
     def record_outcomes(self, outcomes: Iterable[Mapping[str, Any]]) -> None:
         """Write what happened to each send (`user#<id>` / `msg#<send key>`), 25 per call."""
         batch_put(self.table, outcomes)
+
+    def claims_between(self, since: datetime, until: datetime) -> Iterator[OpenClaim]:
+        """Claims made in [since, until], from send states claimed in that span (a streamed Scan:
+        memory holds one page)."""
+        lo, hi = _epoch(since), _epoch(until)
+        paginator = clients.dynamodb().get_paginator("scan")
+        for page in paginator.paginate(
+            TableName=self.table,
+            FilterExpression="sk = :state AND last_claim_at >= :lo",
+            ExpressionAttributeValues=to_av({":state": STATE_SK, ":lo": lo}),
+        ):
+            for raw in page.get("Items", []):
+                item = from_av(raw)
+                user_id = str(item["pk"]).removeprefix("user#")
+                state = SendState.from_item(item)
+                for key, at in state.ledger.items():
+                    if lo <= at <= hi:
+                        arm, _, segment = state.cells.get(key, "-|-").partition("|")
+                        yield OpenClaim(user_id, key, at, arm, segment)
+
+    def outcomes_known(self, claims: Iterable[OpenClaim]) -> set[tuple[str, str]]:
+        """(user_id, send key) of the claims that have an outcome record."""
+        keys = [{"pk": f"user#{c.user_id}", "sk": f"msg#{c.key}"} for c in claims]
+        found = batch_get({self.table: keys})[self.table] if keys else []
+        return {(str(i["pk"]).removeprefix("user#"), str(i["sk"]).removeprefix("msg#")) for i in found}
+
+    def record_uncertain(self, claim: OpenClaim, now: datetime) -> bool:
+        """Record a claim left without an outcome as uncertain; False if an outcome arrived meanwhile."""
+        campaign_id, step, _ = parse_send_key(claim.key)
+        item = {
+            "pk": f"user#{claim.user_id}",
+            "sk": f"msg#{claim.key}",
+            "campaign_id": campaign_id,
+            "step": step,
+            "arm": claim.arm,
+            "segment": claim.segment,
+            "status": UNCERTAIN,
+            "error": "no outcome recorded (swept)",
+            "at": now.isoformat(),
+            "expires_at": _epoch(now + LEDGER_TTL),
+        }
+        try:
+            clients.dynamodb().put_item(
+                TableName=self.table, Item=to_av(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as error:
+            if conditional_failed(error):
+                return False
+            raise
+        return True
 
     def put_scan_figures(self, run_id: str, segment: int, first_page: int, counts: Mapping[str, int]) -> None:
         """What one scan job of a run found; overwritten, not added, so a re-run of a run counts once."""

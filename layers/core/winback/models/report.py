@@ -8,8 +8,9 @@ Counter names in `Cell.counts`:
 - campaign-level cells (step None): `assigned`, `reactivated`, `coupons_redeemed`,
   `revenue_minor_<CURRENCY>` (minor units), `react_day_<k>` (reactivations k whole days after
   assignment), `reason_<name>` (answers to "why did you leave");
-- per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `deferred`,
-  `dropped`; `opened`, `clicked` (once per message), `machine_opened` (privacy-proxy prefetches).
+- per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `uncertain`
+  (the provider's answer was lost: maybe delivered, never resent), `deferred`, `dropped`; `opened`,
+  `clicked` (once per message), `machine_opened` (privacy-proxy prefetches).
 """
 
 from __future__ import annotations
@@ -23,7 +24,17 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from winback.domain.measurement.lift import Lift
 
-DELIVERY_COUNTERS = ("sent", "delivered", "bounced", "complained", "unsubscribed", "failed", "deferred", "dropped")
+DELIVERY_COUNTERS = (
+    "sent",
+    "delivered",
+    "bounced",
+    "complained",
+    "unsubscribed",
+    "failed",
+    "uncertain",
+    "deferred",
+    "dropped",
+)
 ENGAGEMENT_COUNTERS = ("opened", "machine_opened", "clicked")
 OUTCOME_COUNTERS = ("assigned", "reactivated", "coupons_redeemed")
 REVENUE_PREFIX = "revenue_minor_"
@@ -78,6 +89,7 @@ class ArmRow(_Model):
     complained: int = 0
     unsubscribed: int = 0
     failed: int = 0
+    uncertain: int = 0
     deferred: int = 0
     dropped: int = 0
     opened: int = 0

@@ -107,6 +107,7 @@ HEADLINE = {
     "dropped": "Dropped",
     "sent": "Sent",
     "failed": "Failed",
+    "uncertain": "Uncertain",
     "delivered": "Delivered",
     "bounced": "Bounced",
     "complained": "Complained",

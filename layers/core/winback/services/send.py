@@ -11,12 +11,20 @@ The ledger entry and the cap slot are claimed in one conditional write of the us
 before the provider is called, so a redelivered job, a concurrent duplicate or a crash never
 produces a second message. A claim whose outcome is unknown stays claimed: never resent.
 After a step goes out, the user's next step is deferred until its delay has passed.
+
+Nothing claimed is lost: a failure between the claim and the provider call (an offer, a render)
+releases the claim before the error sends the job back to the queue. Outcomes, counters and next
+steps are written as the provider answers, every OUTCOME_CHUNK sends (not in a `finally`, which a
+Lambda timeout skips), so a kill loses at most one chunk's bookkeeping: those claims stay claimed,
+never resent, and the sweeper (services/sweep.py) records them uncertain. With less than
+MIN_TIME_LEFT_MS left, the job stops taking recipients and defers the rest to the next release.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,6 +35,7 @@ from winback.adapters.messaging_store import (
     FAILED,
     LEDGER_TTL,
     SENT,
+    UNCERTAIN,
     Claim,
     MessagingStore,
     SendState,
@@ -38,7 +47,9 @@ from winback.adapters.offer_bus import OfferBus, OfferNotPublished
 from winback.adapters.reason_store import answer_key
 from winback.config.incentives import CouponIncentive, OfferIncentive
 from winback.content.locales import resolve_locale
-from winback.content.rendering import render, shipped_templates
+from winback.content.rendering import Rendered, render, shipped_templates
+from winback.domain.audience.recommendations import Recommender
+from winback.domain.clock import Clock
 from winback.domain.journey.addresses import address_key
 from winback.domain.journey.caps import has_room, live_sends
 from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
@@ -64,6 +75,10 @@ if TYPE_CHECKING:
 
 _CLAIM_ATTEMPTS = 3
 PAUSE_RECHECK = timedelta(hours=1)
+# Outcomes, counters and next steps are written every this many sends: a kill loses at most these.
+OUTCOME_CHUNK = 20
+# One more provider call may take the client's read timeout (10 s) plus the chunk's writes.
+MIN_TIME_LEFT_MS = 15_000
 
 
 class SendThrottled(Exception):
@@ -93,11 +108,16 @@ class Tally:
 
     def __init__(self) -> None:
         self.total: Counter[str] = Counter()
-        self.cells: dict[tuple[str, str], Counter[str]] = {}
+        self.cells: dict[tuple[str, str], Counter[str]] = {}  # not yet written
 
     def add(self, recipient: Recipient, name: str) -> None:
         self.total[name] += 1
         self.cells.setdefault((recipient.arm, recipient.segment), Counter())[name] += 1
+
+    def take(self) -> dict[tuple[str, str], Counter[str]]:
+        """The per-cell counts not yet written, forgotten here (the caller writes them)."""
+        cells, self.cells = self.cells, {}
+        return cells
 
 
 @dataclass
@@ -105,8 +125,9 @@ class _Plan:
     """The job's decisions: who is sent now, who waits until when (and why), who was sent."""
 
     deferred: dict[tuple[datetime, str], list[Recipient]] = field(default_factory=lambda: defaultdict(list))
-    sent: list[Recipient] = field(default_factory=list)
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[Recipient] = field(default_factory=list)  # since the last flush
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # since the last flush
+    sent_email: int = 0  # since the last flush
 
 
 @dataclass(frozen=True)
@@ -148,7 +169,10 @@ def _route(answer: dict[str, Any] | None) -> tuple[Route, datetime | None]:
     return route(answer["reason"]), datetime.fromisoformat(str(answered)) if answered else None
 
 
-def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
+def send_job(
+    job: SendJob, program: Program, deps: SendDeps, time_left_ms: Callable[[], int] | None = None
+) -> Counter[str]:
+    """Send one job's step; `time_left_ms` is the Lambda's remaining time (None: unbounded)."""
     campaign = program.campaign(job.campaign_id)
     now = deps.clock.now()
     tally = Tally()
@@ -180,7 +204,7 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
     if job.not_after is not None and now > job.not_after:
         for recipient in job.recipients:
             tally.add(recipient, "dropped")
-        _count(deps, job, tally)
+        _count(deps, job, tally, _Plan())
         return tally.total
 
     plan = _Plan()
@@ -204,25 +228,46 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
 
     throttled = False
     try:
-        for item in ready:
+        for i, item in enumerate(ready):
+            if time_left_ms is not None and time_left_ms() < MIN_TIME_LEFT_MS:
+                # Stop before the function's timeout can cut a send short; the rest waits for the
+                # next release (within the step's deadline) instead of a redelivery towards the DLQ.
+                for rest in ready[i:]:
+                    _hold(plan, job, rest.recipient, now, "requeued", tally)
+                break
             _send_one(item, job, campaign, program, deps, plan, tally)
+            if len(plan.outcomes) >= OUTCOME_CHUNK:
+                _flush(deps, job, campaign, plan, tally, now)
     except SendThrottled:
         throttled = True
-    finally:
-        deps.messaging.record_outcomes(plan.outcomes)
-        for (due, kind), recipients in plan.deferred.items():
-            _defer(deps, job, recipients, due, kind)
-        _schedule_next_step(job, campaign, plan.sent + branch_skipped, deps, now)
-        _count(deps, job, tally)
+    except Exception:
+        _flush(deps, job, campaign, plan, tally, now)  # what is known, before the job is redelivered
+        raise
+    _flush(deps, job, campaign, plan, tally, now)
+    # Users the step's `when` skipped were never claimed: a redelivery decides for them again.
+    _schedule_next_step(job, campaign, branch_skipped, deps, now)
+    for (due, kind), recipients in plan.deferred.items():
+        _defer(deps, job, recipients, due, kind)
+    _count(deps, job, tally, plan)
     if throttled:
         raise SendThrottled(f"throttled after {tally.total['sent']} sends")
     return tally.total
 
 
-def _count(deps: SendDeps, job: SendJob, tally: Tally) -> None:
-    for (arm, segment), counts in tally.cells.items():
+def _flush(deps: SendDeps, job: SendJob, campaign: Campaign, plan: _Plan, tally: Tally, now: datetime) -> None:
+    """Write the outcomes of the sends since the last flush, their next step and the counts."""
+    deps.messaging.record_outcomes(plan.outcomes)
+    _schedule_next_step(job, campaign, plan.sent, deps, now)
+    _count(deps, job, tally, plan)
+    plan.outcomes, plan.sent = [], []
+
+
+def _count(deps: SendDeps, job: SendJob, tally: Tally, plan: _Plan) -> None:
+    for (arm, segment), counts in tally.take().items():
         deps.messaging.add_cell(job.campaign_id, job.step, arm, segment, counts)
-    deps.messaging.add_totals(job.campaign_id, {"sent_email": tally.total["sent_email"]})
+    if plan.sent_email:
+        deps.messaging.add_totals(job.campaign_id, {"sent_email": plan.sent_email})
+        plan.sent_email = 0
 
 
 def _hold(plan: _Plan, job: SendJob, recipient: Recipient, until: datetime, kind: str, tally: Tally) -> None:
@@ -321,7 +366,8 @@ def _claim(item: _Planned, job: SendJob, program: Program, deps: SendDeps, plan:
                 _hold(plan, job, item.recipient, room + timedelta(days=cap.window_days, seconds=1), "capped", tally)
                 return False
             slots = live_sends(slots, cap, now)
-        if deps.messaging.claim(user_id, item.key, item.channel, state, slots, now) is Claim.CLAIMED:
+        cell = (item.recipient.arm, item.recipient.segment)
+        if deps.messaging.claim(user_id, item.key, item.channel, state, slots, now, cell) is Claim.CLAIMED:
             return True
         state = deps.messaging.read_state(user_id)
     tally.add(item.recipient, "contention")
@@ -377,10 +423,19 @@ def _send_one(
     user_id = item.recipient.user_id
     now = deps.clock.now()
     try:
-        coupon = _incentive(item, job, campaign, deps, tally, now)
+        content, values = _prepare(item, job, campaign, program, deps, tally, now)
     except Exception:
-        deps.messaging.release(user_id, item.key, item.channel)  # nothing went out: the retry may send
+        # Nothing went out: give the claim back so the redelivered job sends it (not `already_sent`).
+        deps.messaging.release(user_id, item.key, item.channel)
         raise
+    _deliver(item, job, deps, plan, tally, now, content, values)
+
+
+def _prepare(
+    item: _Planned, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, tally: Tally, now: datetime
+) -> tuple[Rendered, dict[str, Any]]:
+    """The offer and the rendered message: everything that can fail before the provider is called."""
+    coupon = _incentive(item, job, campaign, deps, tally, now)
     message = Message(
         profile=item.profile,
         channel=item.channel,
@@ -393,7 +448,20 @@ def _send_one(
     values = variables(
         message, item.template, program, deps.recommender, coupon, deps.unsubscribe_key, deps.public_base_url, now
     )
-    content = render(item.template, item.channel, message.locale, values)
+    return render(item.template, item.channel, message.locale, values), values
+
+
+def _deliver(
+    item: _Planned,
+    job: SendJob,
+    deps: SendDeps,
+    plan: _Plan,
+    tally: Tally,
+    now: datetime,
+    content: Rendered,
+    values: dict[str, Any],
+) -> None:
+    user_id = item.recipient.user_id
     record: dict[str, Any] = {
         "pk": f"user#{user_id}",
         "sk": f"msg#{item.key}",
@@ -435,14 +503,16 @@ def _send_one(
         plan.outcomes.append({**record, "status": FAILED, "error": exc.code})
         return
     except Uncertain as exc:
-        tally.add(item.recipient, "unknown")
+        tally.add(item.recipient, "uncertain")
         logger.warning(
-            "send outcome unknown; stays claimed, never resent", extra={"user_id": user_id, "code": exc.code}
+            "send outcome uncertain; stays claimed, never resent", extra={"user_id": user_id, "code": exc.code}
         )
-        plan.outcomes.append({**record, "status": "unknown", "error": exc.code})
+        plan.outcomes.append({**record, "status": UNCERTAIN, "error": exc.code})
         return
     tally.add(item.recipient, "sent")
     tally.add(item.recipient, f"sent_{item.channel}")
+    if item.channel == "email":
+        plan.sent_email += 1
     if item.channel != "email":
         # Only SES reports deliveries; for the others the provider's acceptance is the delivery.
         tally.add(item.recipient, "delivered")
