@@ -1,6 +1,7 @@
-"""The `winback` operator command: the demo, campaign reports and resuming a paused campaign.
+"""The `winback` operator command: the demo, campaign reports, resuming a paused campaign, and
+pausing or resuming a whole channel (`pause --channel sms`, `resume --channel sms`).
 
-`report` and `resume` work against a deployed stack (`--stack-name`, with your AWS credentials),
+`report`, `pause` and `resume` work against a deployed stack (`--stack-name`, with your AWS credentials),
 against the tables named by the environment (as a function sees them), or, for `report`, against
 the reports a demo run saved (`--from demo-out/reports.json`).
 """
@@ -67,12 +68,48 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pause(args: argparse.Namespace) -> int:
+    from winback.adapters.channel_pause import ChannelPauses
+    from winback.runtime.deps import deps
+    from winback.services.channel_pause import pause_channel
+
+    if args.stack_name:
+        _use_stack(args.stack_name)
+    d = deps()
+    try:
+        pause_channel(ChannelPauses(d.settings.messaging_table), args.channel, args.reason, d.clock.now())
+    except ValueError as error:
+        print(f"winback: {error}", file=sys.stderr)
+        return 2
+    print(f"channel {args.channel}: paused")
+    return 0
+
+
+def _resume_channel(channel: str) -> int:
+    from winback.adapters.channel_pause import ChannelPauses
+    from winback.runtime.deps import deps
+    from winback.services.channel_pause import resume_channel
+
+    try:
+        resumed = resume_channel(ChannelPauses(deps().settings.messaging_table), channel)
+    except ValueError as error:
+        print(f"winback: {error}", file=sys.stderr)
+        return 2
+    print(f"channel {channel}: {'resumed' if resumed else 'was not paused'}")
+    return 0
+
+
 def _resume(args: argparse.Namespace) -> int:
     from winback.runtime.deps import deps
     from winback.services.report import resume_campaign
 
     if args.stack_name:
         _use_stack(args.stack_name)
+    if (args.campaign is None) == (args.channel is None):
+        print("winback: resume takes a campaign or --channel (one of them)", file=sys.stderr)
+        return 2
+    if args.channel is not None:
+        return _resume_channel(args.channel)
     d = deps()
     try:
         resumed = resume_campaign(args.campaign, d.program, d.messaging)
@@ -94,9 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--json", action="store_true", help="the report as JSON instead of a table")
     report.add_argument("--stack-name", help="read a deployed stack's tables")
     report.add_argument("--from", dest="source", type=Path, help="read reports a demo saved (reports.json)")
-    resume = sub.add_parser("resume", help="resume a campaign that paused itself")
-    resume.add_argument("campaign")
+    resume = sub.add_parser("resume", help="resume a campaign that paused itself, or a paused channel")
+    resume.add_argument("campaign", nargs="?")
+    resume.add_argument("--channel", help="resume sending on this channel (email, sms, push, inbox)")
     resume.add_argument("--stack-name", help="a deployed stack")
+    pause = sub.add_parser("pause", help="pause all sending on a channel until `resume --channel`")
+    pause.add_argument("--channel", required=True, help="email, sms, push or inbox")
+    pause.add_argument("--reason", default="paused by operator", help="shown with the pause")
+    pause.add_argument("--stack-name", help="a deployed stack")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from winback_dev.demo import print_summary, run_demo
@@ -107,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if summary["duplicates"] == 0 and failed == 0 else 1
     if args.command == "report":
         return _report(args)
+    if args.command == "pause":
+        return _pause(args)
     return _resume(args)
 
 

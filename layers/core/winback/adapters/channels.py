@@ -4,6 +4,9 @@ Each send either returns the provider's message id or raises one of:
   Throttled  - the provider refused for rate or quota: certainly not sent, try again later
   Rejected   - the provider refused this message for good: certainly not sent, do not retry
   Uncertain  - the request may or may not have been delivered (timeout, 5xx): never resend blindly
+  AccountPaused - the account cannot send on this channel now (suspended, sending paused, MAIL FROM
+               not verified, daily quota or SMS spend limit reached): certainly not sent; the
+               channel pauses instead of the message failing
 The provider clients make one attempt (adapters/clients.py), so an error describes the only request
 sent. Only an answer that proves non-acceptance (a throttle, a refused connection) is Throttled.
 """
@@ -24,13 +27,27 @@ THROTTLE_CODES = frozenset(
     {
         "TooManyRequestsException",
         "LimitExceededException",
-        "SendingPausedException",
         "Throttling",
         "ThrottlingException",
         "ThrottledException",
         "KMSThrottlingException",
     }
 )
+# SES v2 SendEmail's account-level errors (and SES v1's name for a paused account): no message of
+# the channel can go out until someone acts, so none is burned as failed.
+ACCOUNT_CODES = frozenset(
+    {
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "AccountSendingPausedException",
+        "MailFromDomainNotVerifiedException",
+    }
+)
+# SES answers a spent 24-hour quota with a throttling error (or MessageRejected on older paths)
+# whose message says so; it lifts as the window rolls, so the pause it sets expires by itself.
+QUOTA_MESSAGES = ("daily message quota exceeded",)
+# SNS's SMS monthly spend limit, however the answer words it.
+SPEND_MESSAGES = ("spend limit", "no quota left")
 UNCERTAIN_CODES = frozenset({"InternalFailure", "InternalError", "ServiceUnavailable", "InternalServerError"})
 
 
@@ -52,6 +69,12 @@ class Uncertain(SendError):
     pass
 
 
+class AccountPaused(SendError):
+    def __init__(self, code: str, *, lifts: bool) -> None:
+        super().__init__(code)
+        self.lifts = lifts  # the condition clears by itself (a daily quota); else an operator resumes
+
+
 # Raised before a byte of the request left: the provider certainly never saw it.
 _NEVER_CONNECTED = (ConnectTimeoutError, EndpointConnectionError)
 
@@ -65,6 +88,13 @@ def _classify(error: Exception) -> SendError:
             # Attempts before this answer may have been accepted (a 500, then a 429): only a chain
             # of one attempt can prove anything, whatever its last answer says.
             return Uncertain(code)
+        message = str(error.response.get("Error", {}).get("Message", "")).lower()
+        if code in ACCOUNT_CODES:
+            return AccountPaused(code, lifts=False)
+        if any(m in message for m in QUOTA_MESSAGES):
+            return AccountPaused(f"{code}: daily quota", lifts=True)
+        if any(m in message for m in SPEND_MESSAGES):
+            return AccountPaused(f"{code}: spend limit", lifts=False)
         if code in THROTTLE_CODES or status == 429:
             return Throttled(code)
         if code in UNCERTAIN_CODES or status >= 500:

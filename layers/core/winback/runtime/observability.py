@@ -108,6 +108,7 @@ HEADLINE = {
     "sent": "Sent",
     "failed": "Failed",
     "uncertain": "Uncertain",
+    "channel_paused": "ChannelPaused",  # messages held back because their channel is paused
     "delivered": "Delivered",
     "bounced": "Bounced",
     "complained": "Complained",

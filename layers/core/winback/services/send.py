@@ -29,7 +29,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from winback.adapters.channels import EmailChannel, PushChannel, Rejected, SmsChannel, Throttled, Uncertain
+from winback.adapters.channel_pause import ChannelPauses, channel_pause_key, parse_channel_pause
+from winback.adapters.channels import (
+    AccountPaused,
+    EmailChannel,
+    PushChannel,
+    Rejected,
+    SmsChannel,
+    Throttled,
+    Uncertain,
+)
 from winback.adapters.dynamo import batch_get
 from winback.adapters.messaging_store import (
     FAILED,
@@ -60,6 +69,7 @@ from winback.domain.journey.reasons import ANSWERS, Route, route
 from winback.domain.journey.targeting import reachable_channels
 from winback.models.profile import Profile
 from winback.runtime.observability import logger
+from winback.services.channel_pause import pause_for_account
 from winback.services.send_content import Message, variables
 
 if TYPE_CHECKING:
@@ -128,6 +138,7 @@ class _Plan:
     sent: list[Recipient] = field(default_factory=list)  # since the last flush
     outcomes: list[dict[str, Any]] = field(default_factory=list)  # since the last flush
     sent_email: int = 0  # since the last flush
+    paused_channels: set[str] = field(default_factory=set)  # the account cannot send on these now
 
 
 @dataclass(frozen=True)
@@ -181,15 +192,24 @@ def send_job(
     found = batch_get(
         {
             deps.activity_table: [{"user_id": r.user_id} for r in job.recipients],
-            deps.messaging.table: [*messaging_keys, pause_key(job.campaign_id)],
+            deps.messaging.table: [
+                *messaging_keys,
+                pause_key(job.campaign_id),
+                *(channel_pause_key(ch) for ch in campaign.step_channels(job.step)),
+            ],
         }
     )
     profiles = {i["user_id"]: Profile.from_item(i) for i in found[deps.activity_table]}
     states: dict[str, SendState] = {}
     answers: dict[str, dict[str, Any]] = {}
     paused = False
+    plan = _Plan()
     for row in found[deps.messaging.table]:
-        if row["pk"].startswith("pause#"):
+        channel_pause = parse_channel_pause(row)
+        if channel_pause is not None:
+            if channel_pause.active(now):
+                plan.paused_channels.add(channel_pause.channel)
+        elif row["pk"].startswith("pause#"):
             paused = True
         elif row["sk"] == "sendstate":
             states[row["pk"].removeprefix("user#")] = SendState.from_item(row)
@@ -207,7 +227,6 @@ def send_job(
         _count(deps, job, tally, _Plan())
         return tally.total
 
-    plan = _Plan()
     branch_skipped: list[Recipient] = []
     candidates = _candidates(job, campaign, program, profiles, states, answers, tally, now, branch_skipped)
     # Fallback: a suppressed address (a bounce, a STOP) moves the user to their next channel.
@@ -235,6 +254,11 @@ def send_job(
                 for rest in ready[i:]:
                     _hold(plan, job, rest.recipient, now, "requeued", tally)
                 break
+            if item.channel in plan.paused_channels:
+                # The account cannot send on this channel: the message waits, its claim untouched.
+                tally.add(item.recipient, "channel_paused")
+                _hold(plan, job, item.recipient, now + PAUSE_RECHECK, "channel_paused", tally)
+                continue
             _send_one(item, job, campaign, program, deps, plan, tally)
             if len(plan.outcomes) >= OUTCOME_CHUNK:
                 _flush(deps, job, campaign, plan, tally, now)
@@ -493,6 +517,14 @@ def _deliver(
             message_id = deps.inbox.send(
                 user_id, item.key, content.subject, content.text, str(values["cta_url"]), job.campaign_id, job.step
             )
+    except AccountPaused as exc:
+        # Not this message's fault: give the claim back, pause the channel, let the message wait.
+        deps.messaging.release(user_id, item.key, item.channel)
+        pause_for_account(ChannelPauses(deps.messaging.table), item.channel, exc.code, exc.lifts, now)
+        plan.paused_channels.add(item.channel)
+        tally.add(item.recipient, "channel_paused")
+        _hold(plan, job, item.recipient, now + PAUSE_RECHECK, "channel_paused", tally)
+        return
     except Throttled as exc:
         deps.messaging.release(user_id, item.key, item.channel)
         tally.add(item.recipient, "throttled")
