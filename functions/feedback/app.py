@@ -1,4 +1,5 @@
-"""Feedback topic consumer: SES bounces/complaints and inbound SMS STOP/TD/退订 -> SuppressionTable."""
+"""Feedback topic consumer: SES bounces/complaints and inbound SMS STOP/TD/退订 -> SuppressionTable.
+Also the SMS delivery-status logs (a CloudWatch Logs subscription event, `awslogs`): delivered or not."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.runtime.deps import deps
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.services.feedback import handle_feedback
+from winback.services.sms_status import handle_sms_status
 
 # Outcome kind -> the headline metric it counts as (template.yaml's dashboard and alarms use these).
 FEEDBACK_METRIC = {
@@ -26,8 +28,23 @@ FEEDBACK_METRIC = {
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "awslogs" in event:
+        return _sms_status(event)
+    return _sns_feedback(event, context)
+
+
+def _sms_status(event: dict[str, Any]) -> dict[str, Any]:
+    from winback.adapters.channel_pause import ChannelPauses
+
+    d = deps()
+    counts = handle_sms_status(event, d.messaging, ChannelPauses(d.messaging.table), d.clock.now())
+    emit_counts(counts, "SmsStatus")
+    return dict(counts)
+
+
 @event_source(data_class=SNSEvent)
-def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+def _sns_feedback(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     d = deps()
     kinds: dict[str, int] = {}
     for record in event.records:

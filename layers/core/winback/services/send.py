@@ -71,6 +71,7 @@ from winback.models.profile import Profile
 from winback.runtime.observability import logger
 from winback.services.channel_pause import pause_for_account
 from winback.services.send_content import Message, variables
+from winback.services.sms_status import sms_sent_item
 
 if TYPE_CHECKING:
     from winback.adapters.coupon_store import CouponStore, IssuedCoupon
@@ -545,8 +546,11 @@ def _deliver(
     tally.add(item.recipient, f"sent_{item.channel}")
     if item.channel == "email":
         plan.sent_email += 1
-    if item.channel != "email":
-        # Only SES reports deliveries; for the others the provider's acceptance is the delivery.
+    if item.channel not in ("email", "sms"):
+        # SES and SNS's SMS delivery-status logs report deliveries (feedback counts them); for push
+        # and the inbox the provider's acceptance is the delivery.
         tally.add(item.recipient, "delivered")
     plan.sent.append(item.recipient)
     plan.outcomes.append({**record, "status": SENT, "message_id": message_id})
+    if item.channel == "sms":
+        plan.outcomes.append(sms_sent_item(message_id, record))  # written in the same batch

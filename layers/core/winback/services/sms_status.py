@@ -1,0 +1,99 @@
+"""SMS delivery status: what SNS's delivery-status logging says became of each text.
+
+SNS writes one JSON record per SMS to CloudWatch Logs (`sns/<region>/<account>/DirectPublishToPhoneNumber`
+and `.../Failure`); a subscription filter on each group (template.yaml) invokes the feedback function
+with the documented envelope: `awslogs.data`, base64 of gzipped JSON whose `logEvents[].message` are
+the records. A SUCCESS counts the message `delivered` in its experiment cell; a FAILURE counts it
+`undelivered` (with `sms_spend_limit` or `sms_carrier_blocked` when the provider response says so),
+once per message id. A spend-limit failure pauses the SMS channel (services/channel_pause.py): the
+sender then defers texts instead of sending into a limit that drops them.
+
+The sender writes `smsid#<message id>` with the message's campaign cell beside its outcome, so a
+status finds its cell with one read.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from winback.adapters import clients
+from winback.adapters.dynamo import from_av, to_av
+from winback.runtime.observability import logger
+from winback.services.channel_pause import pause_for_account
+
+if TYPE_CHECKING:
+    from winback.adapters.channel_pause import ChannelPauses
+    from winback.adapters.messaging_store import MessagingStore
+
+SMS_ID_SK = "sms"
+KEEP = timedelta(days=7)  # carriers report within 72 hours
+SPEND_LIMIT = ("spend limit", "no quota left")
+CARRIER_BLOCKED = ("phone carrier has blocked", "blocked as spam")
+
+
+def sms_sent_item(message_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """The lookup a delivery status needs: message id → campaign cell (no phone number kept)."""
+    at = datetime.fromisoformat(str(record["at"]))
+    return {
+        "pk": f"smsid#{message_id}",
+        "sk": SMS_ID_SK,
+        **{k: record[k] for k in ("campaign_id", "step", "arm", "segment")},
+        "expires_at": int((at + KEEP).timestamp()),
+    }
+
+
+def log_records(event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The delivery-status records of a CloudWatch Logs subscription event. Raises ValueError naming
+    `awslogs.data` when the envelope is not base64 gzip JSON."""
+    try:
+        data = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+        return [json.loads(e["message"]) for e in data.get("logEvents", [])]
+    except (KeyError, TypeError, ValueError, OSError) as error:
+        raise ValueError(f"awslogs.data: not a CloudWatch Logs subscription payload ({error})") from error
+
+
+def classify(record: Mapping[str, Any]) -> list[str]:
+    """The counters a status record adds: ['delivered'] or ['undelivered', <reason>...]."""
+    if record.get("status") == "SUCCESS":
+        return ["delivered"]
+    response = str(record.get("delivery", {}).get("providerResponse", "")).lower()
+    kinds = ["undelivered"]
+    if any(m in response for m in SPEND_LIMIT):
+        kinds.append("sms_spend_limit")
+    if any(m in response for m in CARRIER_BLOCKED):
+        kinds.append("sms_carrier_blocked")
+    return kinds
+
+
+def handle_sms_status(
+    event: Mapping[str, Any], messaging: MessagingStore, pauses: ChannelPauses, now: datetime
+) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for record in log_records(event):
+        message_id = str(record.get("notification", {}).get("messageId", ""))
+        kinds = classify(record)
+        if "sms_spend_limit" in kinds:
+            pause_for_account(pauses, "sms", "SNS SMS spend limit reached", lifts=False, now=now)
+            counts["channel_paused"] += 1
+        if not message_id or not messaging.first_time("smsstatus", message_id, now):
+            counts["duplicate"] += 1
+            continue
+        reply = clients.dynamodb().get_item(
+            TableName=messaging.table, Key=to_av({"pk": f"smsid#{message_id}", "sk": SMS_ID_SK})
+        )
+        if "Item" not in reply:
+            counts["untracked"] += 1  # not a campaign text (or older than KEEP)
+            continue
+        cell = from_av(reply["Item"])
+        messaging.add_cell(
+            str(cell["campaign_id"]), int(cell["step"]), str(cell["arm"]), str(cell["segment"]), Counter(kinds)
+        )
+        counts.update(kinds)
+    logger.info("sms delivery status handled", extra=dict(counts))
+    return counts
