@@ -97,7 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     resume = sub.add_parser("resume", help="resume a campaign that paused itself")
     resume.add_argument("campaign")
     resume.add_argument("--stack-name", help="a deployed stack")
+    validate = sub.add_parser("validate-program", help="check program.yaml and its templates (make sam runs it)")
+    validate.add_argument("path", nargs="?", type=Path, help="a program.yaml (default: the one shipped)")
     args = parser.parse_args(argv)
+    if args.command == "validate-program":
+        from winback_dev.validate_program import run
+
+        return run(args.path)
     if args.command == "demo":
         from winback_dev.demo import print_summary, run_demo
 

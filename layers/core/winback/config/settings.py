@@ -29,6 +29,10 @@ class Settings(BaseModel):
     program_path: str = Field("", alias="WINBACK_PROGRAM_PATH")
     offers_bus_name: str = Field("", alias="OFFERS_BUS_NAME")
     audience_bucket: str = Field("", alias="AUDIENCE_BUCKET")
+    # How far in the future an event's occurred_at may be (clocks of upstream systems drift).
+    # The brand the unsubscribe and reason pages name when program.yaml cannot be loaded.
+    brand_name: str = Field("us", alias="BRAND_NAME")
+    clock_skew_seconds: int = Field(300, ge=0, alias="CLOCK_SKEW_SECONDS")
 
 
 @cache
