@@ -34,6 +34,8 @@ ROUTES = (("/unsubscribe", "unsubscribe"), ("/reasons", "reasons"), ("/users/", 
 
 def route_of(path: str) -> str:
     """The function template.yaml routes `path` to."""
+    if path.startswith("/users/") and not path.endswith("/inbox"):
+        return "privacy"  # DELETE /users/{id}, GET /users/{id}/export
     for prefix, function in ROUTES:
         if path.startswith(prefix):
             return function

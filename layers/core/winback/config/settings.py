@@ -32,6 +32,9 @@ class Settings(BaseModel):
     # How far in the future an event's occurred_at may be (clocks of upstream systems drift).
     # The brand the unsubscribe and reason pages name when program.yaml cannot be loaded.
     brand_name: str = Field("us", alias="BRAND_NAME")
+    # Honour suppression entries stored before addresses were hashed; false once
+    # `winback migrate-suppression` has run.
+    suppression_plain_lookup: bool = Field(True, alias="SUPPRESSION_PLAIN_LOOKUP")
     clock_skew_seconds: int = Field(300, ge=0, alias="CLOCK_SKEW_SECONDS")
 
 

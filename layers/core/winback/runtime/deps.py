@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from winback.adapters.population_stats_store import PopulationStatsStore
     from winback.adapters.reason_store import ReasonStore
     from winback.adapters.suppression_store import SuppressionStore
+    from winback.adapters.user_records import UserRecords
     from winback.config.program import Program
     from winback.config.settings import Settings
     from winback.domain.audience.recommendations import Recommender
@@ -82,7 +83,7 @@ class Deps:
     def suppression(self) -> SuppressionStore:
         from winback.adapters.suppression_store import SuppressionStore
 
-        return SuppressionStore(self.settings.suppression_table)
+        return SuppressionStore(self.settings.suppression_table, self.settings.suppression_plain_lookup)
 
     @cached_property
     def deferrals(self) -> DeferralStore:
@@ -129,6 +130,15 @@ class Deps:
         if not self.settings.audience_bucket:
             raise RuntimeError("AUDIENCE_BUCKET is not set")
         return S3AudienceSink(self.settings.audience_bucket, AUDIENCE_PREFIX)
+
+    @cached_property
+    def user_records(self) -> UserRecords:
+        from winback.adapters.user_records import UserRecords
+
+        s = self.settings
+        return UserRecords(
+            s.activity_table, s.messaging_table, s.incentive_table, s.deferral_table, s.audience_bucket, AUDIENCE_PREFIX
+        )
 
     # --- channels ----------------------------------------------------------------------------------
     @cached_property
