@@ -50,7 +50,7 @@ def get_inbox(user_id: str) -> Response[str]:
     page = read_inbox(d.inbox, request.user_id, request.limit, d.clock.now())
     metrics.add_metric(name="InboxRead", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="InboxMessagesMarkedRead", unit=MetricUnit.Count, value=page.unread)
-    logger.info("inbox read", extra={"user_id": request.user_id, "messages": len(page.messages), "unread": page.unread})
+    logger.info("inbox read", extra={"messages": len(page.messages), "unread": page.unread})
     return json_reply(200, page)
 
 

@@ -178,3 +178,20 @@ def test_the_cli_erases_and_exports(stack: Stack, capsys: Any) -> None:
     assert main(["erase", "u-cli"]) == 0
     assert json.loads(capsys.readouterr().out)["removed"]["profile"] == 1
     assert get_profile("u-cli") is None
+
+
+def test_a_profile_expires_after_the_configured_days_only_when_set(stack: Stack, monkeypatch: Any) -> None:
+    """Guard: ActivityStore._item's expires_at (PROFILE_TTL_DAYS; 0, the default, keeps profiles)."""
+    from winback.runtime.deps import reset
+
+    seen = NOW - timedelta(days=2)
+    event = [{"user_id": "u-ttl", "type": "login", "occurred_at": seen.isoformat()}]
+    assert stack.runner.post_events(event)["statusCode"] == 200
+    item = boto3.client("dynamodb").get_item(TableName=stack.table("ActivityTable"), Key={"user_id": {"S": "u-ttl"}})
+    assert "expires_at" not in item["Item"]
+    monkeypatch.setenv("PROFILE_TTL_DAYS", "400")
+    reset()
+    event = [{"user_id": "u-ttl", "type": "view", "occurred_at": seen.isoformat()}]
+    assert stack.runner.post_events(event)["statusCode"] == 200
+    item = boto3.client("dynamodb").get_item(TableName=stack.table("ActivityTable"), Key={"user_id": {"S": "u-ttl"}})
+    assert int(item["Item"]["expires_at"]["N"]) == int((seen + timedelta(days=400)).timestamp())

@@ -33,9 +33,18 @@ WEBHOOK_MARKER_TTL = timedelta(days=7)
 
 
 class ActivityStore:
-    def __init__(self, table: str, marker_table: str = "") -> None:
+    def __init__(self, table: str, marker_table: str = "", ttl_days: int = 0) -> None:
         self.table = table
         self.marker_table = marker_table
+        self.ttl_days = ttl_days
+
+    def _item(self, profile: Profile) -> dict[str, Any]:
+        """The stored item; with a TTL, `expires_at` follows the user's last activity (a long-lost
+        profile expires, one who is active keeps moving it forward)."""
+        item = profile.to_item()
+        if self.ttl_days and profile.last_seen_at is not None:
+            item["expires_at"] = int((profile.last_seen_at + timedelta(days=self.ttl_days)).timestamp())
+        return item
 
     def get(self, user_id: str) -> Profile | None:
         reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av({"user_id": user_id}), ConsistentRead=True)
@@ -55,7 +64,7 @@ class ActivityStore:
         try:
             clients.dynamodb().put_item(
                 TableName=self.table,
-                Item=to_av(profile.to_item()),
+                Item=to_av(self._item(profile)),
                 ConditionExpression=condition,
                 **({"ExpressionAttributeValues": to_av(values)} if values else {}),  # type: ignore[arg-type]
             )
@@ -80,7 +89,7 @@ class ActivityStore:
             "sk": f"webhook#{webhook_id}",
             "expires_at": int((now + WEBHOOK_MARKER_TTL).timestamp()),
         }
-        put_profile: dict[str, Any] = {"TableName": self.table, "Item": to_av(profile.to_item())}
+        put_profile: dict[str, Any] = {"TableName": self.table, "Item": to_av(self._item(profile))}
         put_profile["ConditionExpression"] = condition
         if values:
             put_profile["ExpressionAttributeValues"] = to_av(values)

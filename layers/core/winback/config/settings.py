@@ -35,6 +35,8 @@ class Settings(BaseModel):
     # Honour suppression entries stored before addresses were hashed; false once
     # `winback migrate-suppression` has run.
     suppression_plain_lookup: bool = Field(True, alias="SUPPRESSION_PLAIN_LOOKUP")
+    # A profile expires (DynamoDB TTL) this many days after the user was last seen; 0: never.
+    profile_ttl_days: int = Field(0, ge=0, alias="PROFILE_TTL_DAYS")
     clock_skew_seconds: int = Field(300, ge=0, alias="CLOCK_SKEW_SECONDS")
 
 

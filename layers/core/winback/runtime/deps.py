@@ -71,7 +71,8 @@ class Deps:
     def activity(self) -> ActivityStore:
         from winback.adapters.activity_store import ActivityStore
 
-        return ActivityStore(self.settings.activity_table, self.settings.messaging_table)
+        s = self.settings
+        return ActivityStore(s.activity_table, s.messaging_table, s.profile_ttl_days)
 
     @cached_property
     def messaging(self) -> MessagingStore:
