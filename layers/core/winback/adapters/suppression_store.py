@@ -48,6 +48,23 @@ class SuppressionStore:
         found = {item["address"] for item in batch_get({self.table: [{"address": k} for k in keys]})[self.table]}
         return {a for a, h in wanted.items() if h in found or a in found}
 
+    def lift(self, address: str, reason: str) -> bool:
+        """Remove the entry of `address` (either form) if it was suppressed for `reason`; True if one was."""
+        lifted = False
+        for key in (hashed_key(address), address):
+            try:
+                clients.dynamodb().delete_item(
+                    TableName=self.table,
+                    Key=to_av({"address": key}),
+                    ConditionExpression="reason = :reason",
+                    ExpressionAttributeValues=to_av({":reason": reason}),
+                )
+                lifted = True
+            except ClientError as error:
+                if not conditional_failed(error):
+                    raise
+        return lifted
+
     def entries(self, addresses: Iterable[str]) -> list[dict[str, Any]]:
         """The stored entries of `addresses`, in both forms (for a user's data export)."""
         keys = {k for a in addresses for k in (a, hashed_key(a))}
