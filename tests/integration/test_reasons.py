@@ -174,7 +174,7 @@ def test_tampered_expired_and_unsubscribe_tokens_are_400_and_change_nothing() ->
     forged = token("privacy").partition(".")[0] + "." + mac
     expired = token(at=NOW - timedelta(days=40), days=30)
     unsubscribe = sign_token(KEY.encode(), "u1", "email", CAMPAIGN, NOW, timedelta(days=30))
-    for bad in (forged, payload + ".x" + mac[1:], expired, unsubscribe, "garbage"):
+    for bad in (forged, payload + "." + ("y" if mac[0] == "x" else "x") + mac[1:], expired, unsubscribe, "garbage"):
         assert post(bad)["statusCode"] == 400
         assert get(bad)["statusCode"] == 400
     assert messaging_items() == []

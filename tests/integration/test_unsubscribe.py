@@ -49,7 +49,7 @@ def test_tampered_token_is_400_and_changes_nothing(stack: Stack) -> None:
     dormant_profile("u1", NOW - timedelta(days=100))
     payload, _, mac = _token(stack).partition(".")
     forged = _token(stack, user_id="u2").split(".")[0] + "." + mac
-    for token in (forged, payload + ".x" + mac[1:], "garbage", "é.é"):
+    for token in (forged, payload + "." + ("y" if mac[0] == "x" else "x") + mac[1:], "garbage", "é.é"):
         assert _call(stack, "unsubscribe_post.json", token)["statusCode"] == 400
     assert suppression_item("email#u1@mail.example.com") is None
 
