@@ -7,9 +7,11 @@ VENV := .venv
 SAM_VENV := .venv-sam
 # aws-sam-cli pins boto3/pydantic versions of its own, so it lives in a venv of its own.
 SAM_CLI_VERSION := $(shell sed -n 's/^sam-cli = "\(.*\)"/\1/p' pyproject.toml)
+AUDIT_VENV := .venv-audit
+tool_version = $(shell sed -n 's/^$(1) = "\(.*\)"/\1/p' pyproject.toml)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test unit lint sam bench ci clean
+.PHONY: demo test unit lint sam security lock bench ci clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.13 not found (the Lambda runtime's version); install it or pass PYTHON=/path/to/python3.13" >&2; exit 1; }
@@ -22,6 +24,13 @@ $(SAM_VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.13 not found" >&2; exit 1; }
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet "aws-sam-cli==$(SAM_CLI_VERSION)"
+	touch $@
+
+$(AUDIT_VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.13 not found" >&2; exit 1; }
+	$(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet "checkov==$(call tool_version,checkov)" \
+		"pip-audit==$(call tool_version,pip-audit)" "pip-tools==$(call tool_version,pip-tools)"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -41,13 +50,26 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 
 sam: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(VENV)/bin/winback validate-program
 	$(SAM_VENV)/bin/sam validate --lint
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam build
+
+# checkov on the translated template (skips and their reasons: template.yaml Metadata.CheckovSkips),
+# pip-audit on the layer's hashed lock (fails on a finding; warns loudly when it cannot reach its
+# vulnerability service).
+security: $(VENV)/.installed $(AUDIT_VENV)/.installed
+	$(VENV)/bin/python -m winback_dev.security_checks checkov $(AUDIT_VENV)/bin/checkov
+	$(VENV)/bin/python -m winback_dev.security_checks audit $(AUDIT_VENV)/bin/pip-audit
+
+# Regenerate layers/core/requirements.lock (every transitive pin, with hashes) after changing requirements.txt.
+lock: $(AUDIT_VENV)/.installed
+	cd layers/core && ../../$(AUDIT_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --no-header --output-file requirements.lock requirements.txt
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python -m bench
 
-ci: lint sam test
+ci: lint sam security test
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam demo-out bench-out
+	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) .aws-sam demo-out bench-out

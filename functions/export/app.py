@@ -19,7 +19,9 @@ from winback.services.audience_export import export_scheduled
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     d = deps()
     as_of = scheduled_time(event, d.clock)
-    result = export_scheduled(as_of, d.activity, d.audience_sink.run, d.program, d.clock.now())
+    result = export_scheduled(
+        as_of, d.activity, d.audience_sink.run, d.program, d.clock.now(), d.suppression.suppressed
+    )
     metrics.add_metric(name="AudienceUsersExported", unit=MetricUnit.Count, value=sum(result.counts.values()))
     logger.info(
         "audiences exported",

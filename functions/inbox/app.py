@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from winback.domain.journey.addresses import address_key
 from winback.runtime.deps import deps
 from winback.runtime.http import json_reply, require_iam
 from winback.runtime.observability import logger, metrics, tracer
@@ -50,8 +51,21 @@ def get_inbox(user_id: str) -> Response[str]:
     page = read_inbox(d.inbox, request.user_id, request.limit, d.clock.now())
     metrics.add_metric(name="InboxRead", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="InboxMessagesMarkedRead", unit=MetricUnit.Count, value=page.unread)
-    logger.info("inbox read", extra={"user_id": request.user_id, "messages": len(page.messages), "unread": page.unread})
+    logger.info("inbox read", extra={"messages": len(page.messages), "unread": page.unread})
     return json_reply(200, page)
+
+
+@app.post("/users/<user_id>/inbox/opt-out")
+@tracer.capture_method(capture_response=False)
+def opt_out(user_id: str) -> Response[str]:
+    """The user turned in-app messages off in the app: no win-back message reaches their inbox again
+    (the send path checks `inbox#<user id>` in SuppressionTable like any address)."""
+    request = _request(user_id)
+    d = deps()
+    first = d.suppression.suppress(address_key("inbox", request.user_id), "unsubscribe", "inbox", d.clock.now())
+    metrics.add_metric(name="InboxOptOut", unit=MetricUnit.Count, value=1 if first else 0)
+    logger.info("inbox opt-out", extra={"first_time": first})
+    return json_reply(200, {"opted_out": True})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,7 +1,7 @@
 """GET /reasons shows the answer a reason link stands for; POST /reasons records it.
 
 GET never changes anything: mail scanners follow links. POST takes the token from the form body
-(the confirmation page's button) or the query string.
+(the confirmation page's button) or the query string. Neither depends on program.yaml.
 """
 
 from __future__ import annotations
@@ -18,22 +18,32 @@ from winback.domain.links.reason_links import verify_reason_token
 from winback.runtime.deps import deps
 from winback.runtime.http import html_reply, reject_invalid_tokens
 from winback.runtime.observability import logger, metrics, tracer
+from winback.runtime.page_defaults import page_defaults
+from winback.runtime.request import MAX_QUERY_VALUE, BadRequest, body_text, query_value, raw_body
 from winback.services.reasons import answer_reason
 from winback.web.pages import page_locale, reason_confirm_page, reason_invalid_page, reason_thanks_page
 
 app = APIGatewayHttpResolver()
 reject_invalid_tokens(
-    app, "reason token rejected", "ReasonRejected", lambda: reason_invalid_page(deps().program.default_locale)
+    app,
+    "reason token rejected",
+    "ReasonRejected",
+    lambda: reason_invalid_page(page_locale(None, page_defaults(deps()).locale)),
 )
 
 
 def _query_token() -> str:
-    return app.current_event.get_query_string_value("token", "") or ""
+    return query_value(app.current_event.raw_event, "token")
 
 
 def _form_token() -> str:
-    form = parse_qs(app.current_event.decoded_body or "")
-    return (form.get("token") or [""])[0]
+    """The form's token; a body that is not a form (not UTF-8, too large, not base64) has none."""
+    try:
+        form = parse_qs(body_text(raw_body(app.current_event.raw_event)), max_num_fields=20)
+    except (BadRequest, ValueError):
+        return ""
+    token = (form.get("token") or [""])[0]
+    return token if len(token) <= MAX_QUERY_VALUE else ""
 
 
 @app.get("/reasons")
@@ -41,31 +51,27 @@ def _form_token() -> str:
 def confirm() -> Response[str]:
     token = _query_token()
     d = deps()
-    claim = verify_reason_token(d.unsubscribe_key, token, d.clock.now())
+    claim = verify_reason_token(d.unsubscribe_keys, token, d.clock.now())
     metrics.add_metric(name="ReasonLinkOpened", unit=MetricUnit.Count, value=1)
-    profile = d.activity.get(claim.user_id)
-    locale = page_locale(profile, d.program.default_locale)
-    return html_reply(200, reason_confirm_page(locale, d.program.brand, claim.reason, token))
+    pages = page_defaults(d)
+    locale = page_locale(d.activity.get(claim.user_id), pages.locale)
+    return html_reply(200, reason_confirm_page(locale, pages.brand, claim.reason, token))
 
 
 @app.post("/reasons")
 @tracer.capture_method
 def answer() -> Response[str]:
     d = deps()
-    claim = verify_reason_token(d.unsubscribe_key, _form_token() or _query_token(), d.clock.now())
+    claim = verify_reason_token(d.unsubscribe_keys, _form_token() or _query_token(), d.clock.now())
     answered = answer_reason(claim, d.activity, d.reasons, d.clock.now())
     metrics.add_metric(name="ReasonAnswered", unit=MetricUnit.Count, value=1)
     logger.info(
         "reason answered",
-        extra={
-            "user_id": claim.user_id,
-            "campaign_id": claim.campaign_id,
-            "answer": claim.reason,
-            "outcome": answered.recorded.value,
-        },
+        extra={"campaign_id": claim.campaign_id, "answer": claim.reason, "outcome": answered.recorded.value},
     )
-    locale = page_locale(answered.profile, d.program.default_locale)
-    return html_reply(200, reason_thanks_page(locale, d.program.brand, claim.reason))
+    logger.debug("reason answered by", extra={"user_id": claim.user_id})
+    pages = page_defaults(d)
+    return html_reply(200, reason_thanks_page(page_locale(answered.profile, pages.locale), pages.brand, claim.reason))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

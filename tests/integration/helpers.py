@@ -77,11 +77,17 @@ def queue_bodies(url: str) -> list[str]:
 
 
 def suppression_item(address: str) -> dict[str, Any] | None:
-    reply = boto3.client("dynamodb").get_item(
-        TableName=get_settings().suppression_table, Key={"address": {"S": address}}
-    )
-    item: dict[str, Any] | None = reply.get("Item")
-    return item
+    """The suppression entry of a plain `channel#address`, stored hashed (or, from before, plain)."""
+    from winback.domain.journey.addresses import hashed_key
+
+    for key in (hashed_key(address), address):
+        reply = boto3.client("dynamodb").get_item(
+            TableName=get_settings().suppression_table, Key={"address": {"S": key}}
+        )
+        item: dict[str, Any] | None = reply.get("Item")
+        if item is not None:
+            return item
+    return None
 
 
 @contextmanager

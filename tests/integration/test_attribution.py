@@ -169,17 +169,17 @@ def test_a_coupon_that_is_not_the_users_to_redeem_is_rejected_and_the_order_stil
 def test_a_request_retried_after_its_profile_write_failed_still_counts_the_redemption(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from winback.adapters.activity_store import ActivityStore
+    from winback.adapters.activity_store import ActivityStore, Applied
     from winback.services.ingest import ProfileContention
 
     _assigned("u1", arm="coupon")
     code = _issue("u1")
     events = [_order("u1", ASSIGNED_AT + timedelta(days=1), coupon=code)]
-    put = ActivityStore.put
-    monkeypatch.setattr(ActivityStore, "put", lambda self, profile, expected_version: False)
+    put = ActivityStore.put_applying
+    monkeypatch.setattr(ActivityStore, "put_applying", lambda self, *args: Applied.CONFLICT)
     with pytest.raises(ProfileContention):
         stack.runner.post_events(events, webhook_id="msg_retried")
-    monkeypatch.setattr(ActivityStore, "put", put)
+    monkeypatch.setattr(ActivityStore, "put_applying", put)
     reply = _post(stack, events, webhook_id="msg_retried")  # the upstream retries the failed request
     assert reply["reactivated"] == 1
     assert CouponStore(get_settings().incentive_table).spend(CAMPAIGN)["redeemed"] == 1

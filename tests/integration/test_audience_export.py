@@ -297,11 +297,17 @@ def load_handler() -> Any:
 def test_handler_exports_program_tiers_for_the_scheduled_run(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     for var, value in {
         "ACTIVITY_TABLE": TABLE,
-        "SUPPRESSION_TABLE": "unused",
+        "SUPPRESSION_TABLE": "suppression",
         "MESSAGING_TABLE": "unused",
         "AUDIENCE_BUCKET": BUCKET,
     }.items():
         monkeypatch.setenv(var, value)
+    boto3.client("dynamodb").create_table(  # the export leaves suppressed users out
+        TableName="suppression",
+        KeySchema=[{"AttributeName": "address", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "address", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     monkeypatch.delenv("WINBACK_PROGRAM_PATH", raising=False)
     # The shared Metrics object may predate the environment above (it is created at import).
     monkeypatch.setattr(metrics, "namespace", "Winback")

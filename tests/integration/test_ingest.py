@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import count_calls, get_profile, sample_event
-from winback.adapters.activity_store import ActivityStore
+from winback.adapters.activity_store import ActivityStore, Applied
 from winback_dev.signing import signed_headers
 
 
@@ -44,8 +44,8 @@ def test_sample_batch_is_folded_into_one_profile_per_user(stack: Stack) -> None:
         "coupons_redeemed": 0,
         "coupons_rejected": 0,
     }
-    # one conditional PutItem per user (the idempotency record is the other PutItem)
-    assert calls["PutItem"] == 2 + 1
+    # one transaction per user (the profile and its webhook marker); the idempotency record is a PutItem
+    assert calls["TransactWriteItems"] == 2 and calls["PutItem"] == 1
     assert calls["BatchGetItem"] == 1
     xiaoming = get_profile("u-1001")
     assert xiaoming is not None
@@ -146,19 +146,19 @@ def test_older_event_never_moves_last_active_backwards(stack: Stack) -> None:
 def test_retry_after_a_partial_failure_completes_without_double_counting(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = ActivityStore.put
+    original = ActivityStore.put_applying
     writes = {"n": 0}
 
-    def flaky_put(self: ActivityStore, profile: Any, expected_version: int) -> bool:
+    def flaky_put(self: ActivityStore, *args: Any) -> Applied:
         writes["n"] += 1
         if writes["n"] == 2:
             raise RuntimeError("connection reset")
-        return original(self, profile, expected_version)
+        return original(self, *args)
 
-    monkeypatch.setattr(ActivityStore, "put", flaky_put)
+    monkeypatch.setattr(ActivityStore, "put_applying", flaky_put)
     with pytest.raises(RuntimeError):
         _signed(stack, _sample_body(), webhook_id="msg_flaky")
-    monkeypatch.setattr(ActivityStore, "put", original)
+    monkeypatch.setattr(ActivityStore, "put_applying", original)
     retry = _signed(stack, _sample_body(), webhook_id="msg_flaky")
     assert retry["statusCode"] == 200
     assert json.loads(retry["body"])["already_applied"] == 1

@@ -188,7 +188,13 @@ def test_a_privacy_answer_withdraws_consent_on_every_channel() -> None:
     reply = post(token("privacy"))
     assert reply["statusCode"] == 200 and "marketing messages" in reply["body"]
     profile = get_profile("u1")
-    assert profile is not None and profile.consent == {"email": False, "sms": False, "push": False, "inbox": False}
+    assert profile is not None and profile.consent == {
+        "email": False,
+        "sms": False,
+        "push": False,
+        "inbox": False,
+        "ads": False,  # advertising use (the audience export) too
+    }
     assert profile.updated_at["consent.email"] >= NOW
     assert post(token("privacy"))["statusCode"] == 200  # repeatable
 

@@ -24,6 +24,7 @@ TABLES = {
     "MESSAGING_TABLE": "MessagingTable",
     "DEFERRAL_TABLE": "DeferralTable",
     "INCENTIVE_TABLE": "IncentiveTable",
+    "AUDIENCE_BUCKET": "AudienceBucket",
 }
 
 
@@ -120,6 +121,20 @@ def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_rights(args: argparse.Namespace) -> int:
+    from winback_dev import data_rights
+
+    if args.stack_name:
+        _use_stack(args.stack_name)
+    if args.command == "erase":
+        print(json.dumps({"erased": args.user_id, "removed": data_rights.erase(args.user_id)}))
+    elif args.command == "export-user":
+        print(data_rights.export(args.user_id))
+    else:
+        print(f"migrated {data_rights.migrate_suppression()} plain suppression entries to their hashed form")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="winback", description="winback operator commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -139,7 +154,24 @@ def main(argv: list[str] | None = None) -> int:
     pause.add_argument("--channel", required=True, help="email, sms, push or inbox")
     pause.add_argument("--reason", default="paused by operator", help="shown with the pause")
     pause.add_argument("--stack-name", help="a deployed stack")
+    validate = sub.add_parser("validate-program", help="check program.yaml and its templates (make sam runs it)")
+    validate.add_argument("path", nargs="?", type=Path, help="a program.yaml (default: the one shipped)")
+    for name, text in (
+        ("erase", "erase everything stored about a user (GDPR Art. 17)"),
+        ("export-user", "every item stored about a user, as one JSON document (GDPR Art. 15)"),
+    ):
+        rights = sub.add_parser(name, help=text)
+        rights.add_argument("user_id")
+        rights.add_argument("--stack-name", help="a deployed stack")
+    migrate = sub.add_parser("migrate-suppression", help="one-off: hash the plain SuppressionTable entries")
+    migrate.add_argument("--stack-name", help="a deployed stack")
     args = parser.parse_args(argv)
+    if args.command in ("erase", "export-user", "migrate-suppression"):
+        return _data_rights(args)
+    if args.command == "validate-program":
+        from winback_dev.validate_program import run
+
+        return run(args.path)
     if args.command == "demo":
         from winback_dev.demo import print_summary, run_demo
 

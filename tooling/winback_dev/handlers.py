@@ -28,6 +28,7 @@ FUNCTIONS = (
     "report",
     "export",
     "sweep",
+    "privacy",
 )
 
 Handler = Callable[[dict[str, Any], Any], Any]

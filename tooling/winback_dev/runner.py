@@ -40,6 +40,8 @@ ROUTES = (
 
 def route_of(path: str) -> str:
     """The function template.yaml routes `path` to."""
+    if path.startswith("/users/") and "/inbox" not in path:
+        return "privacy"  # DELETE /users/{id}, GET /users/{id}/export
     for prefix, function in ROUTES:
         if path.startswith(prefix):
             return function

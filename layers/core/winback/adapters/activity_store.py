@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import batch_get, conditional_failed, from_av, to_av
+from winback.adapters.dynamo import batch_get, conditional_failed, error_code, from_av, to_av
 from winback.models.profile import Assignment, Engagement, Journeys, Profile
 
 
@@ -20,9 +21,30 @@ class ScanPage:
     next_key: dict[str, Any] | None
 
 
+class Applied(enum.Enum):
+    WRITTEN = "written"
+    CONFLICT = "conflict"  # the profile changed since it was read
+    ALREADY = "already"  # the webhook id's marker exists: this request was applied to this user before
+
+
+# Standard Webhooks senders retry for days (e.g. Svix: 8 attempts over about 28 hours, then manual
+# replays); a marker outlives that horizon with room to spare.
+WEBHOOK_MARKER_TTL = timedelta(days=7)
+
+
 class ActivityStore:
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, marker_table: str = "", ttl_days: int = 0) -> None:
         self.table = table
+        self.marker_table = marker_table
+        self.ttl_days = ttl_days
+
+    def _item(self, profile: Profile) -> dict[str, Any]:
+        """The stored item; with a TTL, `expires_at` follows the user's last activity (a long-lost
+        profile expires, one who is active keeps moving it forward)."""
+        item = profile.to_item()
+        if self.ttl_days and profile.last_seen_at is not None:
+            item["expires_at"] = int((profile.last_seen_at + timedelta(days=self.ttl_days)).timestamp())
+        return item
 
     def get(self, user_id: str) -> Profile | None:
         reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av({"user_id": user_id}), ConsistentRead=True)
@@ -42,7 +64,7 @@ class ActivityStore:
         try:
             clients.dynamodb().put_item(
                 TableName=self.table,
-                Item=to_av(profile.to_item()),
+                Item=to_av(self._item(profile)),
                 ConditionExpression=condition,
                 **({"ExpressionAttributeValues": to_av(values)} if values else {}),  # type: ignore[arg-type]
             )
@@ -51,6 +73,49 @@ class ActivityStore:
                 return False
             raise
         return True
+
+    def put_applying(self, profile: Profile, expected_version: int, webhook_id: str, now: datetime) -> Applied:
+        """Write `profile` and the (user, webhook id) marker in one transaction: the write fails as a
+        whole if the marker exists, so a request retried days later (after a partial failure) is never
+        applied to a user twice. Without a marker table this is `put`."""
+        if not self.marker_table:
+            return Applied.WRITTEN if self.put(profile, expected_version) else Applied.CONFLICT
+        if expected_version == 0:
+            condition, values = "attribute_not_exists(user_id)", {}
+        else:
+            condition, values = "version = :expected", {":expected": expected_version}
+        marker = {
+            "pk": f"user#{profile.user_id}",
+            "sk": f"webhook#{webhook_id}",
+            "expires_at": int((now + WEBHOOK_MARKER_TTL).timestamp()),
+        }
+        put_profile: dict[str, Any] = {"TableName": self.table, "Item": to_av(self._item(profile))}
+        put_profile["ConditionExpression"] = condition
+        if values:
+            put_profile["ExpressionAttributeValues"] = to_av(values)
+        try:
+            clients.dynamodb().transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.marker_table,
+                            "Item": to_av(marker),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Put": put_profile},  # type: ignore[typeddict-item]
+                ]
+            )
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                return Applied.ALREADY
+            if reasons[1:2] == ["ConditionalCheckFailed"]:
+                return Applied.CONFLICT
+            raise
+        return Applied.WRITTEN
 
     def mark_tier(
         self,

@@ -144,7 +144,7 @@ class CouponStore:
         if existing is not None:
             return _issued_from_pointer(existing, user_id, campaign_id, step, episode)
         if not self._reserve(campaign_id, value_minor, currency, budget):
-            logger.info("coupon budget spent", extra={"campaign_id": campaign_id, "user_id": user_id})
+            logger.info("coupon budget spent", extra={"campaign_id": campaign_id})
             return None
         coupon = IssuedCoupon("", user_id, campaign_id, step, episode, value_minor, currency, expires_at)
         return self._store(coupon, pointer, now)
@@ -186,7 +186,7 @@ class CouponStore:
                     _backoff(attempt)  # another redemption of this campaign is counting right now
                     continue
                 raise
-            logger.info("coupon redeemed", extra={"campaign_id": item["campaign_id"], "user_id": user_id})
+            logger.debug("coupon redeemed", extra={"campaign_id": item["campaign_id"], "user_id": user_id})
             return _details(RedemptionStatus.REDEEMED, canonical, item)
         raise RuntimeError("coupon redemption kept conflicting; retry later")
 
@@ -314,7 +314,7 @@ class CouponStore:
                     _backoff(attempt)
                     continue
                 raise
-            logger.info("coupon issued", extra={"campaign_id": coupon.campaign_id, "user_id": coupon.user_id})
+            logger.debug("coupon issued", extra={"campaign_id": coupon.campaign_id, "user_id": coupon.user_id})
             return replace(coupon, code=code)
         self._release(coupon.campaign_id, coupon.value_minor)
         raise RuntimeError("could not store a coupon; retry later")

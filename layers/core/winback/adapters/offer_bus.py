@@ -90,7 +90,7 @@ class OfferBus:
             UpdateExpression="SET published = :true, published_at = :at",
             ExpressionAttributeValues=to_av({":true": True, ":at": now.isoformat()}),
         )
-        logger.info("offer granted", extra={"user_id": user_id, "campaign_id": campaign_id, "kind": record["kind"]})
+        logger.debug("offer granted", extra={"user_id": user_id, "campaign_id": campaign_id, "kind": record["kind"]})
         return True
 
     def _publish(self, user_id: str, record: dict[str, Any]) -> None:
@@ -114,12 +114,12 @@ class OfferBus:
         try:
             reply = clients.events().put_events(Entries=[entry])
         except (ClientError, BotoCoreError) as error:
-            logger.warning("offer not published", extra={"user_id": user_id, "grant_id": record["grant_id"]})
+            logger.warning("offer not published", extra={"grant_id": record["grant_id"]})
             raise OfferNotPublished(f"PutEvents failed for grant {record['grant_id']}") from error
         if reply.get("FailedEntryCount", 0):
             failure = reply["Entries"][0]
             logger.warning(
                 "offer not published",
-                extra={"user_id": user_id, "grant_id": record["grant_id"], "code": failure.get("ErrorCode")},
+                extra={"grant_id": record["grant_id"], "code": failure.get("ErrorCode")},
             )
             raise OfferNotPublished(f"EventBridge refused grant {record['grant_id']}: {failure.get('ErrorCode')}")

@@ -51,7 +51,7 @@ class PersonalizeRecommender:
             code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
             logger.warning(
                 "personalize failed; using popularity",
-                extra={"user_id": profile.user_id, "code": code or type(error).__name__},
+                extra={"code": code or type(error).__name__},
             )
             return self.fallback.recommend(profile, count)
         chosen: list[Recommendation] = []

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from winback.adapters.population_stats_store import PopulationStatsStore
     from winback.adapters.reason_store import ReasonStore
     from winback.adapters.suppression_store import SuppressionStore
+    from winback.adapters.user_records import UserRecords
     from winback.config.program import Program
     from winback.config.settings import Settings
     from winback.domain.audience.recommendations import Recommender
@@ -70,7 +71,8 @@ class Deps:
     def activity(self) -> ActivityStore:
         from winback.adapters.activity_store import ActivityStore
 
-        return ActivityStore(self.settings.activity_table)
+        s = self.settings
+        return ActivityStore(s.activity_table, s.messaging_table, s.profile_ttl_days)
 
     @cached_property
     def messaging(self) -> MessagingStore:
@@ -82,7 +84,7 @@ class Deps:
     def suppression(self) -> SuppressionStore:
         from winback.adapters.suppression_store import SuppressionStore
 
-        return SuppressionStore(self.settings.suppression_table)
+        return SuppressionStore(self.settings.suppression_table, self.settings.suppression_plain_lookup)
 
     @cached_property
     def deferrals(self) -> DeferralStore:
@@ -130,6 +132,15 @@ class Deps:
             raise RuntimeError("AUDIENCE_BUCKET is not set")
         return S3AudienceSink(self.settings.audience_bucket, AUDIENCE_PREFIX)
 
+    @cached_property
+    def user_records(self) -> UserRecords:
+        from winback.adapters.user_records import UserRecords
+
+        s = self.settings
+        return UserRecords(
+            s.activity_table, s.messaging_table, s.incentive_table, s.deferral_table, s.audience_bucket, AUDIENCE_PREFIX
+        )
+
     # --- channels ----------------------------------------------------------------------------------
     @cached_property
     def email_channel(self) -> EmailChannel:
@@ -158,17 +169,29 @@ class Deps:
     # --- secrets -----------------------------------------------------------------------------------
     # Not kept here: read through Powertools Parameters on each use, which caches them for 5 minutes,
     # so a rotated secret is picked up without a cold start.
+    # A secret may hold its current and previous values (domain/links/keyring.py): signing uses the
+    # current one, verifying accepts both, so a rotation breaks no webhook and no link.
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        from winback.adapters.secrets import get_secret_text
+        from winback.domain.links.keyring import parse_secret
+
+        return parse_secret(get_secret_text(self.settings.webhook_secret_name)).all
+
     @property
     def webhook_secret(self) -> str:
-        from winback.adapters.secrets import get_secret_text
+        return self.webhook_secrets[0]
 
-        return get_secret_text(self.settings.webhook_secret_name)
+    @property
+    def unsubscribe_keys(self) -> tuple[bytes, ...]:
+        from winback.adapters.secrets import get_secret_text
+        from winback.domain.links.keyring import parse_secret
+
+        return tuple(k.encode() for k in parse_secret(get_secret_text(self.settings.unsubscribe_secret_name)).all)
 
     @property
     def unsubscribe_key(self) -> bytes:
-        from winback.adapters.secrets import get_secret_text
-
-        return get_secret_text(self.settings.unsubscribe_secret_name).encode()
+        return self.unsubscribe_keys[0]
 
     # --- what a use case needs, assembled ----------------------------------------------------------
     @cached_property
@@ -205,10 +228,18 @@ class Deps:
         from winback.runtime.idempotency import idempotent_apply
         from winback.services.ingest import ingest_events
 
-        activity, messaging, coupons, program = self.activity, self.messaging, self.coupons, self.program
+        activity, messaging, coupons, program, clock = (
+            self.activity,
+            self.messaging,
+            self.coupons,
+            self.program,
+            self.clock,
+        )
         return idempotent_apply(
             self.settings.idempotency_table,
-            lambda events, webhook_id: ingest_events(events, webhook_id, activity, messaging, coupons, program),
+            lambda events, webhook_id: ingest_events(
+                events, webhook_id, activity, messaging, coupons, program, clock.now()
+            ),
         )
 
     def scan_segmenter(self) -> Segmenter:

@@ -11,7 +11,7 @@ Any failure aborts the run: no manifest, and no object of this run left visible.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from winback.adapters.activity_store import ActivityStore
 from winback.domain.audience.hashing import AUDIENCE_COLUMNS, HASH_FORMAT, PLATFORMS, audience_row
+from winback.domain.journey.addresses import address_key
 
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
@@ -104,6 +105,11 @@ def _segment_for(
     return segment
 
 
+def _address_keys(profile: Profile) -> list[str]:
+    keys = [address_key("email", profile.email)] if profile.email else []
+    return keys + ([address_key("sms", profile.phone)] if profile.phone else [])
+
+
 def export_audiences(
     store: ActivityStore,
     sink_factory: Callable[[str], RunSink],
@@ -113,8 +119,13 @@ def export_audiences(
     now: datetime,
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
+    suppressed: Callable[[Iterable[str]], set[str]] | None = None,
+    max_failed_journeys: int | None = None,
 ) -> ExportResult:
-    """Export one run; running it again with the same run id rewrites the same objects."""
+    """Export one run; running it again with the same run id rewrites the same objects.
+
+    A user who refused (an email or phone in `suppressed`, read once per page) or was sunset (at
+    least `max_failed_journeys` failed journeys) is not exported, whatever their ads consent says."""
     sink = sink_factory(run_id)
     writers: dict[str, SegmentWriter] = {}
     counts: Counter[str] = Counter()
@@ -126,9 +137,14 @@ def export_audiences(
             page = store.scan_page(0, 1, key, page_size)
             tally["pages"] += 1
             tally["scanned"] += len(page.profiles)
-            for profile in page.profiles:
-                segment = _segment_for(profile, tiers, segment_of, tally)
-                if segment is None:
+            chosen = [(p, s) for p in page.profiles if (s := _segment_for(p, tiers, segment_of, tally)) is not None]
+            refused = suppressed([k for p, _ in chosen for k in _address_keys(p)]) if suppressed and chosen else set()
+            for profile, segment in chosen:
+                if max_failed_journeys is not None and profile.journeys.failed >= max_failed_journeys:
+                    tally["sunset"] += 1
+                    continue
+                if refused.intersection(_address_keys(profile)):
+                    tally["suppressed"] += 1
                     continue
                 row = audience_row(profile.email, profile.phone)
                 if row is None:
@@ -175,8 +191,23 @@ def export_run_id(as_of: datetime) -> str:
 
 
 def export_scheduled(
-    as_of: datetime, store: ActivityStore, sink_factory: Callable[[str], RunSink], program: Program, now: datetime
+    as_of: datetime,
+    store: ActivityStore,
+    sink_factory: Callable[[str], RunSink],
+    program: Program,
+    now: datetime,
+    suppressed: Callable[[Iterable[str]], set[str]] | None = None,
 ) -> ExportResult:
-    """The weekly export: every dormancy tier of the program, users in their current segment."""
+    """The weekly export: every dormancy tier of the program, users in their current segment, none
+    who is suppressed or sunset."""
     tiers = {tier.name for tier in program.dormancy.tiers}
-    return export_audiences(store, sink_factory, current_segment, tiers, run_id=export_run_id(as_of), now=now)
+    return export_audiences(
+        store,
+        sink_factory,
+        current_segment,
+        tiers,
+        run_id=export_run_id(as_of),
+        now=now,
+        suppressed=suppressed,
+        max_failed_journeys=program.sunset.max_failed_journeys,
+    )

@@ -32,7 +32,7 @@ from winback.domain.journey.engagement import (
     step_from_link,
     user_from_tag,
 )
-from winback.domain.journey.opt_out import is_opt_out
+from winback.domain.journey.opt_out import is_opt_in, is_opt_out
 from winback.models.feedback import InboundSms, SesNotification
 from winback.runtime.observability import logger
 
@@ -204,7 +204,11 @@ def _ses(
 
 
 def _sms(sms: InboundSms, suppression: SuppressionStore, now: datetime) -> str:
+    address = address_key("sms", sms.origination_number)
+    if is_opt_in(sms.message_body):
+        # START / UNSTOP lifts only what a keyword set: a bounce or complaint stays.
+        return "sms_start" if suppression.lift(address, "sms_stop") else "sms_reply"
     if not is_opt_out(sms.message_body):
         return "sms_reply"
-    suppression.suppress(address_key("sms", sms.origination_number), "sms_stop", "sms", now)
+    suppression.suppress(address, "sms_stop", "sms", now)
     return "sms_stop"

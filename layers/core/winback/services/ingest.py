@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook
 
-from winback.adapters.activity_store import ActivityStore
+from winback.adapters.activity_store import ActivityStore, Applied
 from winback.adapters.coupon_store import Redemption
 from winback.domain.journey.merge import merge_events
 from winback.domain.measurement.attribution import Attribution, attribute
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from winback.config.program import Program
 
 MAX_WRITE_ATTEMPTS = 5
+SIGNATURE_TOLERANCE_S = 5 * 60
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class WebhookRejected(Exception):
@@ -55,26 +60,66 @@ class IngestResult:
         return asdict(self)
 
 
-def verify_signature(secret: str, body: str, headers: Mapping[str, str]) -> str:
-    """The webhook id, once the Standard Webhooks signature and timestamp (5 minutes) check out."""
-    try:
-        Webhook(secret).verify(body, dict(headers), json_parse=False)
-    except Exception as exc:  # the library raises several types for malformed headers
-        raise WebhookRejected(str(exc) or type(exc).__name__) from exc
-    return {k.lower(): v for k, v in headers.items()}["webhook-id"]
+def verify_signature(secrets: str | Sequence[str], body: bytes | str, headers: Mapping[str, str]) -> str:
+    """The webhook id, once the Standard Webhooks signature and timestamp (5 minutes) check out under
+    one of `secrets` (the current one, then the previous ones of a rotation)."""
+    ring = [secrets] if isinstance(secrets, str) else list(secrets)
+    headers = {k.lower(): v for k, v in headers.items()}
+    problem = "no secret"
+    for secret in ring:
+        try:
+            if isinstance(body, str):
+                Webhook(secret).verify(body, headers, json_parse=False)
+            else:
+                verify_raw_signature(secret, body, headers, datetime.now(UTC))
+        except Exception as exc:  # the library raises several types for malformed headers
+            problem = str(exc) or type(exc).__name__
+            continue
+        return headers["webhook-id"]
+    raise WebhookRejected(problem)
+
+
+def verify_raw_signature(secret: str, body: bytes, headers: Mapping[str, str], now: datetime) -> None:
+    """Standard Webhooks over a body that is not UTF-8 (the library takes text only), so such a
+    body is answered 400 once it is proven to come from the sender, and 401 otherwise. The spec:
+    HMAC-SHA256 under the base64 secret (after `whsec_`) of `id.timestamp.body`, `v1,<base64>`
+    signatures separated by spaces, a timestamp within 5 minutes."""
+    msg_id, stamp = headers["webhook-id"], headers["webhook-timestamp"]
+    if abs(now.timestamp() - int(stamp)) > SIGNATURE_TOLERANCE_S:
+        raise WebhookRejected("timestamp outside the tolerance")
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    expected = hmac.new(key, f"{msg_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
+    for signature in headers["webhook-signature"].split(" "):
+        version, _, value = signature.partition(",")
+        if version == "v1" and hmac.compare_digest(base64.b64decode(value), expected):
+            return
+    raise WebhookRejected("no matching signature")
 
 
 def _field(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
-def validate_body(raw: Any) -> list[ActivityEvent]:
+def validate_body(raw: Any, now: datetime | None = None, clock_skew: timedelta = CLOCK_SKEW) -> list[ActivityEvent]:
+    """The body's events; an `occurred_at` later than `now` plus the allowed clock skew is refused
+    (an event from the future would move a profile's times past the present for good)."""
     try:
-        return parse_body(raw)
+        events = parse_body(raw)
     except ValidationError as exc:
         raise InvalidBody(
             [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors(include_url=False)]
         ) from exc
+    if now is not None:
+        limit = now + clock_skew
+        batch = isinstance(raw, dict) and "events" in raw
+        late = [
+            {"field": f"events.{i}.occurred_at" if batch else "occurred_at", "message": "is in the future"}
+            for i, event in enumerate(events)
+            if event.occurred_at > limit
+        ]
+        if late:
+            raise InvalidBody(late)
+    return events
 
 
 @dataclass(frozen=True)
@@ -108,6 +153,7 @@ def apply_events(
     attribution: AttributionRules,
     record: Callable[[Attribution], None],
     coupons: CouponRedeemer,
+    now: datetime | None = None,
 ) -> IngestResult:
     """One conditional write per user. A profile that already holds `batch_id` is left alone, so a
     request retried after a partial failure completes without counting anything twice.
@@ -139,7 +185,11 @@ def apply_events(
                 found.counts["coupons_redeemed"] += sum(r.campaign_id == a.campaign_id for r in redeemed)
             if found is not None:
                 merged.assignment = found.assignment
-            if store.put(merged, expected_version=base.version):
+            outcome = store.put_applying(merged, base.version, batch_id, now or datetime.now(UTC))
+            if outcome is Applied.ALREADY:
+                already += 1
+                break
+            if outcome is Applied.WRITTEN:
                 applied += 1
                 if found is not None:
                     record(found)
@@ -167,6 +217,7 @@ def ingest_events(
     messaging: MessagingStore,
     coupons: CouponRedeemer,
     program: Program,
+    now: datetime | None = None,
 ) -> dict[str, int]:
     """One webhook request's events under the program's rules; a reactivation (or revenue in the
     attribution window) is counted in the experiment cell of the user's assignment."""
@@ -176,4 +227,4 @@ def ingest_events(
         a = found.assignment
         messaging.add_cell(a.campaign_id, None, a.arm, a.segment, found.counts)
 
-    return apply_events(events, webhook_id, store, program.dormancy.signal, rules, record, coupons).as_dict()
+    return apply_events(events, webhook_id, store, program.dormancy.signal, rules, record, coupons, now).as_dict()

@@ -101,14 +101,18 @@ def reason_counts(store: ReasonStore, campaign_id: str) -> dict[str, dict[str, i
     return store.counts(campaign_id)
 
 
+WITHDRAWN = (*CHANNELS, "ads")
+
+
 def withdraw_consent(activity: ActivityStore, user_id: str, now: datetime) -> Profile | None:
     """Withdraw marketing consent on every channel at once (idempotent), so a queued job is not sent."""
     profile = activity.get(user_id)
     for attempt in range(MAX_WRITE_ATTEMPTS):
-        if profile is None or all(profile.consent.get(channel) is False for channel in CHANNELS):
+        # A privacy answer withdraws advertising use (the audience export) along with every channel.
+        if profile is None or all(profile.consent.get(channel) is False for channel in WITHDRAWN):
             return profile
         updated = profile.model_copy(deep=True)
-        for channel in CHANNELS:
+        for channel in WITHDRAWN:
             if updated.consent.get(channel) is not False:
                 updated.consent[channel] = False
                 updated.updated_at[f"consent.{channel}"] = now

@@ -87,7 +87,7 @@ def _decide(
     since = dormant_since(profile, program.dormancy)
     if campaign is None or since is None:
         tally["no_campaign"] += 1
-        logger.info(
+        logger.debug(
             "no campaign matches",
             extra={"user_id": profile.user_id, "tier": tier.name, "segment": segment.rfm, "activity": segment.activity},
         )
@@ -113,7 +113,7 @@ def _decide(
         episode=since.isoformat(),
         assigned_at=job.as_of,
     )
-    logger.info(
+    logger.debug(
         "matched campaign",
         extra={
             "user_id": profile.user_id,

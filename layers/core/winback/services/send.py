@@ -436,7 +436,8 @@ def _incentive(
             tally.add(r, "offer_granted")
         except OfferNotPublished:
             tally.add(r, "offer_unpublished")
-            logger.warning("offer recorded but not yet announced", extra={"user_id": r.user_id})
+            logger.warning("offer recorded but not yet announced", extra={"campaign_id": job.campaign_id})
+            logger.debug("offer not announced for", extra={"user_id": r.user_id})
     return None
 
 
@@ -532,14 +533,14 @@ def _deliver(
         raise SendThrottled(exc.code) from exc
     except Rejected as exc:
         tally.add(item.recipient, "failed")
-        logger.warning("provider rejected message", extra={"user_id": user_id, "code": exc.code})
+        logger.warning("provider rejected message", extra={"code": exc.code})
+        logger.debug("provider rejected message for", extra={"user_id": user_id})
         plan.outcomes.append({**record, "status": FAILED, "error": exc.code})
         return
     except Uncertain as exc:
         tally.add(item.recipient, "uncertain")
-        logger.warning(
-            "send outcome uncertain; stays claimed, never resent", extra={"user_id": user_id, "code": exc.code}
-        )
+        logger.warning("send outcome uncertain; stays claimed, never resent", extra={"code": exc.code})
+        logger.debug("send outcome uncertain for", extra={"user_id": user_id})
         plan.outcomes.append({**record, "status": UNCERTAIN, "error": exc.code})
         return
     tally.add(item.recipient, "sent")

@@ -84,7 +84,8 @@ REASON_TEXT = {
 
 def page_locale(profile: Profile | None, default: str) -> str:
     """The language to show this user a page in: theirs where we speak it, else the program's default."""
-    return resolve_locale(profile.locale if profile else None, default)
+    locale = resolve_locale(profile.locale if profile else None, default)
+    return locale if locale in UNSUBSCRIBE_TEXT and locale in REASON_TEXT else "en"
 
 
 def _page(locale: str, title: str, body: str) -> str:

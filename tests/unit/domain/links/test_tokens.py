@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from winback.domain.links.claims import InvalidToken
+from winback.domain.links.keyring import key_id
 from winback.domain.links.tokens import sign_token, verify_token
 
 KEY = b"unit-test-key-not-a-secret"
@@ -45,18 +46,18 @@ def test_token_is_url_safe() -> None:
 
 
 def test_tampered_payload_is_rejected() -> None:
-    payload, mac = token().split(".")
+    payload, mac, kid = token().split(".")
     forged = b64(b'{"c":"email","e":9999999999,"k":"lapsing-nudge","u":"user-2"}')
     assert forged != payload
     with pytest.raises(InvalidToken):
-        verify_token(KEY, f"{forged}.{mac}", NOW)
+        verify_token(KEY, f"{forged}.{mac}.{kid}", NOW)
 
 
 def test_tampered_signature_is_rejected() -> None:
-    payload, mac = token().split(".")
+    payload, mac, kid = token().split(".")
     flipped = ("A" if mac[0] != "A" else "B") + mac[1:]
     with pytest.raises(InvalidToken):
-        verify_token(KEY, f"{payload}.{flipped}", NOW)
+        verify_token(KEY, f"{payload}.{flipped}.{kid}", NOW)
 
 
 def test_wrong_key_is_rejected() -> None:
@@ -121,5 +122,29 @@ def test_unsubscribe_links_already_sent_keep_their_exact_form() -> None:
         ".USINkVQQWlxrNY4HbO_DMDdv9uCzJ6zyeM-7J5R-Gi0"
     )
     at = datetime(2026, 1, 1, tzinfo=UTC)
-    assert sign_token(b"k3y", "u-1", "email", "dormant-offer", at, timedelta(days=365)) == token
+    # Tokens signed now carry the key id after a second dot; the old form (no key id) still verifies.
+    assert sign_token(b"k3y", "u-1", "email", "dormant-offer", at, timedelta(days=365)) == f"{token}.{key_id(b'k3y')}"
     assert verify_token(b"k3y", token, at).user_id == "u-1"
+
+
+def test_a_rotation_keeps_links_already_in_inboxes_working() -> None:
+    """Guard: unseal tries the previous keys. A pinned token of the old format (no key id), signed
+    with the key being rotated out, verifies against [new, old]; a new token names its key."""
+    from datetime import UTC, datetime
+
+    old_token = (
+        "eyJjIjoiZW1haWwiLCJlIjoxNzk4NzYxNjAwLCJrIjoiZG9ybWFudC1vZmZlciIsInUiOiJ1LTEifQ"
+        ".USINkVQQWlxrNY4HbO_DMDdv9uCzJ6zyeM-7J5R-Gi0"
+    )
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    ring = [b"new-key", b"k3y"]
+    assert verify_token(ring, old_token, at).user_id == "u-1"
+    with pytest.raises(InvalidToken):
+        verify_token([b"new-key"], old_token, at)  # once the old key is dropped, so are its links
+    new_token = sign_token(b"new-key", "u-2", "sms", "c", at, VALID)
+    assert new_token.endswith("." + key_id(b"new-key"))
+    assert verify_token(ring, new_token, at).user_id == "u-2"
+    # a key id names the one key tried: a token claiming the old key's id fails under the new key's MAC
+    payload, mac, _ = new_token.split(".")
+    with pytest.raises(InvalidToken):
+        verify_token(ring, f"{payload}.{mac}.{key_id(b'k3y')}", at)

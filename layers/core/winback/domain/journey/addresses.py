@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from winback.config.campaigns import Channel
 from winback.models.profile import Profile
 
@@ -12,6 +14,17 @@ def address_key(channel: Channel, address: str) -> str:
     if channel == "email":
         value = value.lower()
     return f"{channel}#{value}"
+
+
+HASHED_PREFIX = "sha256#"
+
+
+def hashed_key(key: str) -> str:
+    """How SuppressionTable stores an address key: the SHA-256 of the normalized key, so no plain
+    address is kept and a user erased after unsubscribing is still recognized if they come back."""
+    if key.startswith(HASHED_PREFIX):
+        return key
+    return HASHED_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def contact_address(channel: Channel, profile: Profile) -> str | None:

@@ -6,7 +6,7 @@ seconds). Each kind of token is a `Claim` model of its own, verified by `verify_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -32,7 +32,7 @@ def sign_claim(key: bytes, purpose: str, fields: Mapping[str, object], expires_a
     return seal(key, purpose, {**fields, "e": int(expires_at.timestamp())})
 
 
-def verify_claim(key: bytes, purpose: str, token: str, now: datetime, model: type[C]) -> C:
+def verify_claim(key: bytes | Sequence[bytes], purpose: str, token: str, now: datetime, model: type[C]) -> C:
     """The claim of a genuine, unexpired token signed for `purpose`; raises InvalidToken otherwise."""
     try:
         claim = model.model_validate_json(unseal(key, purpose, token))

@@ -6,6 +6,7 @@ An unsubscribe token never passes for a reason token, nor the other way round (s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -31,7 +32,7 @@ def sign_reason_token(
     return sign_claim(key, PURPOSE, {"u": user_id, "k": campaign_id, "n": episode, "r": reason}, now + valid_for)
 
 
-def verify_reason_token(key: bytes, token: str, now: datetime) -> ReasonClaim:
+def verify_reason_token(key: bytes | Sequence[bytes], token: str, now: datetime) -> ReasonClaim:
     """The claim of a genuine, unexpired reason token; raises InvalidToken otherwise."""
     return verify_claim(key, PURPOSE, token, now, ReasonClaim)
 

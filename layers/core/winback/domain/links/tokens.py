@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pydantic import Field
@@ -25,6 +26,6 @@ def sign_token(
     return sign_claim(key, UNSUBSCRIBE_PURPOSE, {"u": user_id, "c": channel, "k": campaign_id}, now + valid_for)
 
 
-def verify_token(key: bytes, token: str, now: datetime) -> UnsubscribeClaim:
+def verify_token(key: bytes | Sequence[bytes], token: str, now: datetime) -> UnsubscribeClaim:
     """The claim of a genuine, unexpired unsubscribe token; raises InvalidToken otherwise."""
     return verify_claim(key, UNSUBSCRIBE_PURPOSE, token, now, UnsubscribeClaim)

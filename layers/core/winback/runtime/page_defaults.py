@@ -1,0 +1,27 @@
+"""The brand and default language of the public pages, which must render even when program.yaml
+does not load: one-click unsubscribe and reason answers never depend on the program (a broken
+deploy of it must not stop anyone from leaving). The fallbacks are `BRAND_NAME` and English."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from winback.runtime.deps import Deps
+from winback.runtime.observability import logger
+
+FALLBACK_LOCALE = "en"
+
+
+@dataclass(frozen=True)
+class PageDefaults:
+    brand: str
+    locale: str
+
+
+def page_defaults(d: Deps) -> PageDefaults:
+    try:
+        program = d.program
+    except Exception:  # any failure to load or validate the program: the page still renders
+        logger.exception("program.yaml did not load; the page uses the default brand and locale")
+        return PageDefaults(d.settings.brand_name, FALLBACK_LOCALE)
+    return PageDefaults(program.brand, program.default_locale)
