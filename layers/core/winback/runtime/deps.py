@@ -165,6 +165,14 @@ class Deps:
         return get_secret_text(self.settings.webhook_secret_name)
 
     @property
+    def segment_secret(self) -> str:
+        """The shared secret of POST /events/segment (empty where none is configured: all rejected)."""
+        from winback.adapters.secrets import get_secret_text
+
+        name = self.settings.segment_secret_name
+        return get_secret_text(name).strip() if name else ""
+
+    @property
     def unsubscribe_key(self) -> bytes:
         from winback.adapters.secrets import get_secret_text
 
