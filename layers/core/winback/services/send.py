@@ -107,6 +107,7 @@ class _Plan:
     deferred: dict[tuple[datetime, str], list[Recipient]] = field(default_factory=lambda: defaultdict(list))
     sent: list[Recipient] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    coupons: list[tuple[Recipient, IssuedCoupon]] = field(default_factory=list)  # to announce on the bus
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
         for (due, kind), recipients in plan.deferred.items():
             _defer(deps, job, recipients, due, kind)
         _schedule_next_step(job, campaign, plan.sent + branch_skipped, deps, now)
+        _announce_coupons(deps, plan.coupons, tally, now)
         _count(deps, job, tally)
     if throttled:
         raise SendThrottled(f"throttled after {tally.total['sent']} sends")
@@ -329,7 +331,7 @@ def _claim(item: _Planned, job: SendJob, program: Program, deps: SendDeps, plan:
 
 
 def _incentive(
-    item: _Planned, job: SendJob, campaign: Campaign, deps: SendDeps, tally: Tally, now: datetime
+    item: _Planned, job: SendJob, campaign: Campaign, deps: SendDeps, plan: _Plan, tally: Tally, now: datetime
 ) -> IssuedCoupon | None:
     """The step's offer for this user: a coupon within the campaign's budget (None when spent: the
     message goes without an offer), or a grant announced on the offers bus."""
@@ -358,6 +360,8 @@ def _incentive(
             now,
         )
         tally.add(r, "coupon_issued" if coupon is not None else "offer_budget_spent")
+        if coupon is not None and not coupon.announced:
+            plan.coupons.append((r, coupon))
         return coupon
     if isinstance(incentive, OfferIncentive) and deps.offers is not None:
         try:
@@ -369,6 +373,20 @@ def _incentive(
     return None
 
 
+def _announce_coupons(
+    deps: SendDeps, pending: list[tuple[Recipient, IssuedCoupon]], tally: Tally, now: datetime
+) -> None:
+    """CouponIssued on the offers bus for the job's new coupons, up to 10 per PutEvents; each accepted
+    one is marked on its pointer, so a send retried later finds it announced and does not repeat it."""
+    if deps.offers is None or not pending:
+        return
+    accepted = deps.offers.announce_coupons([c for _, c in pending], now)
+    deps.coupons.mark_announced(accepted)
+    codes = {c.code for c in accepted}
+    for recipient, coupon in pending:
+        tally.add(recipient, "coupon_announced" if coupon.code in codes else "coupon_unannounced")
+
+
 def _send_one(
     item: _Planned, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, plan: _Plan, tally: Tally
 ) -> None:
@@ -377,7 +395,7 @@ def _send_one(
     user_id = item.recipient.user_id
     now = deps.clock.now()
     try:
-        coupon = _incentive(item, job, campaign, deps, tally, now)
+        coupon = _incentive(item, job, campaign, deps, plan, tally, now)
     except Exception:
         deps.messaging.release(user_id, item.key, item.channel)  # nothing went out: the retry may send
         raise
