@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from winback.adapters.channels import EmailChannel, PushChannel, Rejected, SmsChannel, Throttled, Uncertain
+from winback.adapters.channels import AddressGone, EmailChannel, PushChannel, Rejected, SmsChannel, Throttled, Uncertain
 from winback.adapters.dynamo import batch_get
 from winback.adapters.messaging_store import (
     FAILED,
@@ -64,6 +64,9 @@ if TYPE_CHECKING:
 
 _CLAIM_ATTEMPTS = 3
 PAUSE_RECHECK = timedelta(hours=1)
+
+
+PUSH_ENDPOINT_GONE = "push_endpoint_disabled"  # suppression reason: SNS disabled or deleted the endpoint
 
 
 class SendThrottled(Exception):
@@ -447,6 +450,13 @@ def _send_one(
         deps.messaging.release(user_id, item.key, item.channel)
         tally.add(item.recipient, "throttled")
         raise SendThrottled(exc.code) from exc
+    except AddressGone as exc:
+        # A dead push endpoint: suppressed, so the next step goes to the user's next channel.
+        deps.suppression.suppress(address_key(item.channel, item.address), PUSH_ENDPOINT_GONE, "sns", now)
+        tally.add(item.recipient, "failed")
+        tally.add(item.recipient, PUSH_ENDPOINT_GONE)
+        plan.outcomes.append({**record, "status": FAILED, "error": exc.code})
+        return
     except Rejected as exc:
         tally.add(item.recipient, "failed")
         logger.warning("provider rejected message", extra={"user_id": user_id, "code": exc.code})
