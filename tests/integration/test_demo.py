@@ -43,6 +43,10 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     assert sum(summary["reasons"].values()) > 0
     assert sum(summary["audience_export"].values()) > 0
     assert summary["ingest"]["http_200"] == summary["ingest"]["requests"]
+    # Product views as a Segment destination sends them (signed batches), one batch delivered twice.
+    segment = summary["segment"]
+    assert segment["http_200"] >= 2 and segment.get("http_401", 0) == 0
+    assert segment["events"] > segment["applied"] > 0 and segment["already_applied"] > 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html and "lapsing-nudge" in html
     reports = json.loads((out / "reports.json").read_text(encoding="utf-8"))

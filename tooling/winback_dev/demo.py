@@ -30,6 +30,7 @@ from winback_dev.devices import register_devices
 from winback_dev.lambda_events import ses_bounce, ses_complaint, sms_reply
 from winback_dev.population import DemoUser, generate
 from winback_dev.runner import LocalRunner
+from winback_dev.segment_feed import feed
 from winback_dev.stack import provision
 
 SENDER = "winback@shop.example.com"
@@ -257,6 +258,8 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
             _simulated_time(start) as clock,
         ):
             ingest = _post_history(runner, population)
+            segment_secret = secrets.get_secret_value(SecretId=resources.physical["SegmentSecret"])["SecretString"]
+            segment = feed(runner, segment_secret, population, start)
             earlier = _earlier_feedback(runner, population, unsubscribe_key.encode(), start)
             lap("history")
             runs = []
@@ -324,6 +327,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
         "lift": _lift(reports),
         "audience_export": export.get("segments", {}),
         "ingest": ingest,
+        "segment": segment,
         "feedback_before": earlier,
         "feedback": dict(world.feedback_kinds),
         "runs": runs,
@@ -352,6 +356,8 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["by_tier"].items())),
         f"  segments         {sum(summary['segments'].values()):>7}   "
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["segments"].items())),
+        f"  segment calls    {summary['segment'].get('calls', 0):>7}   Product Viewed via POST /events/segment "
+        f"(signed); a batch delivered twice: {summary['segment'].get('already_applied', 0)} calls already applied",
         f"  assigned         {summary['assigned']['treated']:>7}   treated, {summary['assigned']['holdout']} held out",
         f"  sent             {sum(sent.values()):>7}   email {sent['email']}, sms {sent['sms']}, push {sent['push']}, "
         f"inbox {sent['inbox']}; by locale {summary['sent_by_locale']}",
