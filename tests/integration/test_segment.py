@@ -141,3 +141,12 @@ def test_sample_event_is_accepted_once_signed(stack: Stack) -> None:
     assert reply["statusCode"] == 200, reply["body"]
     profile = get_profile(USER)
     assert profile is not None and profile.orders == 1
+
+
+def test_a_call_twice_in_one_batch_counts_once(stack: Stack) -> None:
+    """Guard: per-call dedupe also within one request (a destination's batch may repeat a call)."""
+    order = _batch()[3]
+    reply = _signed(stack, {"batch": [order, order]})
+    assert reply["statusCode"] == 200
+    profile = get_profile(USER)
+    assert profile is not None and profile.orders == 1 and profile.spend_minor == {"USD": 2750}

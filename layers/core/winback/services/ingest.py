@@ -151,15 +151,18 @@ def apply_events(
             todo = user_events
             if event_ids is not None:
                 seen = set(base.recent_events)
-                fresh = [(e, k) for e, k in zip(user_events, keys[user_id], strict=True) if k not in seen]
+                fresh = []
+                for e, k in zip(user_events, keys[user_id], strict=True):
+                    if k not in seen:  # applied before, or twice in this request
+                        seen.add(k)
+                        fresh.append((e, k))
                 if not fresh:
                     already += 1
                     break
                 todo = [e for e, _ in fresh]
             merged = merge_events(base, todo, batch_id, signal)
             if event_ids is not None:
-                new_keys = list(dict.fromkeys(k for _, k in fresh))
-                merged.recent_events = [*new_keys, *base.recent_events][:RECENT_EVENTS_CAP]
+                merged.recent_events = [*(k for _, k in fresh), *base.recent_events][:RECENT_EVENTS_CAP]
             merged.version = base.version + 1
             found = attribute(base.assignment, todo, attribution.signal, attribution.window_days)
             # Only orders applied by this write count (a resent event skipped above does not).
