@@ -26,6 +26,9 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     sent = summary["sent"]
     assert sent["email"] + sent["sms"] == sum(summary["delivered_by_provider"].values())
     assert sent["inbox"] > 0
+    # App users with push endpoints get push; endpoints SNS disabled (stale tokens) are suppressed.
+    assert sent["push"] > 0
+    assert summary["push"]["stale"] > 0 and summary["push"]["suppressed_disabled"] > 0
     assert set(summary["sent_by_locale"]) == {"en", "zh-CN"}
     assert len(summary["segments"]) >= 3
     assert summary["assigned"]["holdout"] > 0
@@ -36,9 +39,14 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     assert 0 < summary["clicked"] < summary["opened"] < sent["email"]
     assert summary["machine_opened"] > 0 and summary["not_opened"] > 0
     assert summary["coupons"]["issued"] > 0
+    assert summary["coupons"]["announced"] == summary["coupons"]["issued"]  # each on the offers bus, once
     assert sum(summary["reasons"].values()) > 0
     assert sum(summary["audience_export"].values()) > 0
     assert summary["ingest"]["http_200"] == summary["ingest"]["requests"]
+    # Product views as a Segment destination sends them (signed batches), one batch delivered twice.
+    segment = summary["segment"]
+    assert segment["http_200"] >= 2 and segment.get("http_401", 0) == 0
+    assert segment["events"] > segment["applied"] > 0 and segment["already_applied"] > 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html and "lapsing-nudge" in html
     reports = json.loads((out / "reports.json").read_text(encoding="utf-8"))

@@ -23,6 +23,7 @@ HEAVY = ("aws_xray_sdk", "jinja2", "phonenumbers", "yaml")
 NEEDS: dict[str, set[str]] = {
     "send": {"jinja2"},  # renders every message it sends
     "ingest": {"phonenumbers"},  # the webhook's events carry phone numbers to validate
+    "segment": {"phonenumbers"},  # identify traits carry phone numbers, validated as POST /events does
     "export": {"phonenumbers"},  # hashes phone numbers into E.164 for ad audiences
     "privacy": {"phonenumbers"},  # an erasure finds the user's rows in audience files by their hashed phone
 }

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from winback.models.events import Consent, parse_body
+from winback.services.segment_ingest import translate
 
 README = Path(__file__).parents[2] / "README.md"
 _BLOCK = re.compile(r"```json\n(.*?)```", re.S)
@@ -30,7 +31,10 @@ def test_the_readme_has_json_examples() -> None:
 def test_every_json_example_parses_and_is_accepted(example: str) -> None:
     """Guard: a README example the webhook would reject (the consent block's `inbox`) fails here."""
     data: Any = json.loads(example)
-    if isinstance(data, dict) and ("events" in data or "user_id" in data):
+    if isinstance(data, dict) and ("batch" in data or "messageId" in data):
+        events, _, skipped = translate(data)  # a Segment-spec example (POST /events/segment)
+        assert events and not skipped
+    elif isinstance(data, dict) and ("events" in data or "user_id" in data):
         assert parse_body(data)
     elif isinstance(data, dict) and data and all(isinstance(v, bool) for v in data.values()):
         Consent.model_validate(data)  # the consent block of a profile event

@@ -26,9 +26,11 @@ from typing import Any
 import boto3
 
 from winback_dev.demo_world import World
+from winback_dev.devices import register_devices
 from winback_dev.lambda_events import ses_bounce, ses_complaint, sms_reply
 from winback_dev.population import DemoUser, generate
 from winback_dev.runner import LocalRunner
+from winback_dev.segment_feed import feed
 from winback_dev.stack import provision
 
 SENDER = "winback@shop.example.com"
@@ -246,6 +248,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
         unsubscribe_key = secrets.get_secret_value(SecretId=resources.physical["UnsubscribeSecret"])["SecretString"]
         runner = LocalRunner(resources, webhook_secret, redeliver_fraction=0.05)
         population = generate(users, start)
+        devices = register_devices(population, start - timedelta(days=1))
         world = World(runner, population, unsubscribe_key.encode(), rng)
         world.listen_to_sends()
         lap("provision")
@@ -255,6 +258,8 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
             _simulated_time(start) as clock,
         ):
             ingest = _post_history(runner, population)
+            segment_secret = secrets.get_secret_value(SecretId=resources.physical["SegmentSecret"])["SecretString"]
+            segment = feed(runner, segment_secret, population, start)
             earlier = _earlier_feedback(runner, population, unsubscribe_key.encode(), start)
             lap("history")
             runs = []
@@ -310,16 +315,19 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
         "coupons": {
             "issued": totals.get("coupon_issued", 0),
             "budget_spent_fallbacks": totals.get("offer_budget_spent", 0),
+            "announced": totals.get("coupon_announced", 0),
             "redeemed": world.coupon_results["coupons_redeemed"],
             "rejected": world.coupon_results["coupons_rejected"],
         },
         "offers_granted": totals.get("offer_granted", 0),
+        "push": {**devices, "suppressed_disabled": totals.get("push_endpoint_disabled", 0)},
         "reactivated": {"treated": world.reactivated["treated"], "holdout": world.reactivated["holdout"]},
         "reasons": dict(world.answers),
         "paused": world.pauses,
         "lift": _lift(reports),
         "audience_export": export.get("segments", {}),
         "ingest": ingest,
+        "segment": segment,
         "feedback_before": earlier,
         "feedback": dict(world.feedback_kinds),
         "runs": runs,
@@ -348,9 +356,13 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["by_tier"].items())),
         f"  segments         {sum(summary['segments'].values()):>7}   "
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["segments"].items())),
+        f"  segment calls    {summary['segment'].get('calls', 0):>7}   Product Viewed via POST /events/segment "
+        f"(signed); a batch delivered twice: {summary['segment'].get('already_applied', 0)} calls already applied",
         f"  assigned         {summary['assigned']['treated']:>7}   treated, {summary['assigned']['holdout']} held out",
         f"  sent             {sum(sent.values()):>7}   email {sent['email']}, sms {sent['sms']}, push {sent['push']}, "
         f"inbox {sent['inbox']}; by locale {summary['sent_by_locale']}",
+        f"  push devices     {summary['push']['endpoints']:>7}   stale tokens {summary['push']['stale']}, "
+        f"suppressed on EndpointDisabled {summary['push']['suppressed_disabled']}",
         "  journey          dormant-offer sent per step "
         + " / ".join(str(s.get("sent", 0)) for s in journeys.values())
         + f"; left on return {summary['left_journey_on_return']}",
@@ -360,7 +372,8 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         f"  deferred         {summary['quiet_hours_deferred']:>7}   by quiet hours, "
         f"{summary['capped_deferred']} by caps; {summary['dropped_past_deadline']} dropped past their deadline",
         f"  coupons          {summary['coupons']['issued']:>7}   issued, {summary['coupons']['redeemed']} redeemed, "
-        f"{summary['coupons']['rejected']} rejected (reused); offers granted {summary['offers_granted']}",
+        f"{summary['coupons']['rejected']} rejected (reused), {summary['coupons']['announced']} announced "
+        f"(CouponIssued); offers granted {summary['offers_granted']}",
         f"  reasons          {sum(summary['reasons'].values()):>7}   " + json.dumps(summary["reasons"]),
         f"  paused           {len(summary['paused']):>7}   " + "; ".join(p["event"] for p in summary["paused"]),
         f"  provider got     {sum(summary['delivered_by_provider'].values()):>7}   duplicates: {summary['duplicates']}",

@@ -29,6 +29,7 @@ FUNCTIONS = (
     "export",
     "sweep",
     "privacy",
+    "segment",
 )
 
 Handler = Callable[[dict[str, Any], Any], Any]

@@ -26,6 +26,7 @@ class DemoUser:
     sms_consent: bool
     time_zone: str = "UTC"
     app_user: bool = False
+    push_endpoint: str | None = None  # set by devices.register_devices
     bad_email: bool = False
     complained_before: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)

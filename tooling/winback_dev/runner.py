@@ -30,6 +30,7 @@ from winback_dev.signing import signed_headers
 from winback_dev.stack import StackResources
 
 ROUTES = (
+    ("/events/segment", "segment"),
     ("/unsubscribe", "unsubscribe"),
     ("/reasons", "reasons"),
     ("/users/", "inbox"),
@@ -78,6 +79,13 @@ class LocalRunner:
         body = json.dumps({"events": events}, separators=(",", ":"))
         event = http_event("POST", "/events", body, signed_headers(self.webhook_secret, body, webhook_id))
         reply: dict[str, Any] = handler("ingest")(event, FakeContext(function_name="ingest"))
+        self.http_status[int(reply["statusCode"])] += 1
+        return reply
+
+    def post_segment(self, body: str, headers: dict[str, str]) -> dict[str, Any]:
+        """POST /events/segment as a Segment or RudderStack webhook destination sends it."""
+        event = http_event("POST", "/events/segment", body, {"content-type": "application/json", **headers})
+        reply: dict[str, Any] = handler("segment")(event, FakeContext(function_name="segment"))
         self.http_status[int(reply["statusCode"])] += 1
         return reply
 

@@ -51,6 +51,7 @@ ENV_LOGICAL_IDS: dict[str, str] = {
     "AUDIENCE_BUCKET": "AudienceBucket",
     "WEBHOOK_SECRET_NAME": "WebhookSecret",
     "UNSUBSCRIBE_SECRET_NAME": "UnsubscribeSecret",
+    "SEGMENT_SECRET_NAME": "SegmentSecret",
     "FEEDBACK_TOPIC_ARN": "FeedbackTopic",
 }
 

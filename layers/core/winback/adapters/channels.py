@@ -3,6 +3,8 @@
 Each send either returns the provider's message id or raises one of:
   Throttled  - the provider refused for rate or quota: certainly not sent, try again later
   Rejected   - the provider refused this message for good: certainly not sent, do not retry
+  AddressGone - (a Rejected) the address itself is dead: a push endpoint SNS disabled or deleted;
+               suppress it, or every later step would try it again
   Uncertain  - the request may or may not have been delivered (timeout, 5xx): never resend blindly
   AccountPaused - the account cannot send on this channel now (suspended, sending paused, MAIL FROM
                not verified, daily quota or SMS spend limit reached): certainly not sent; the
@@ -77,6 +79,30 @@ class AccountPaused(SendError):
 
 # Raised before a byte of the request left: the provider certainly never saw it.
 _NEVER_CONNECTED = (ConnectTimeoutError, EndpointConnectionError)
+
+
+class AddressGone(Rejected):
+    pass
+
+
+# SNS Publish to a platform endpoint: EndpointDisabled once the push service (APNs, FCM) reported its
+# token invalid (SNS sets the endpoint's Enabled to false and rejects every publish after); NotFound
+# for a deleted endpoint (some regions answer InvalidParameter "No endpoint found for the target arn").
+ENDPOINT_GONE_CODES = frozenset({"EndpointDisabled", "EndpointDisabledException", "NotFound", "NotFoundException"})
+
+
+def endpoint_gone(error: Exception) -> bool:
+    if not isinstance(error, ClientError):
+        return False
+    err = error.response.get("Error", {})
+    code, message = err.get("Code", ""), err.get("Message", "").lower()
+    if code in ENDPOINT_GONE_CODES:
+        return True
+    return (
+        code == "InvalidParameter"
+        and "endpoint" in message
+        and ("not found" in message or "no endpoint" in message or "does not exist" in message)
+    )
 
 
 def _classify(error: Exception) -> SendError:
@@ -165,5 +191,7 @@ class PushChannel:
         try:
             reply = clients.sns().publish(TargetArn=endpoint_arn, Message=json.dumps(payload), MessageStructure="json")
         except (ClientError, BotoCoreError) as error:
+            if endpoint_gone(error):
+                raise AddressGone(error.response["Error"]["Code"]) from error  # type: ignore[union-attr]
             raise _classify(error) from error
         return reply["MessageId"]

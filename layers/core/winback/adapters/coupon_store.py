@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import conditional_failed, error_code, from_av, to_av
+from winback.adapters.dynamo import batch_put, conditional_failed, error_code, from_av, to_av
 from winback.domain.journey.coupons import SYSTEM_RANDOM, RandomBits, new_code, normalize_code
 from winback.domain.money import minor_units
 from winback.runtime.observability import logger
@@ -71,6 +71,8 @@ class IssuedCoupon:
     value_minor: int
     currency: str
     expires_at: datetime
+    # Whether the CouponIssued event reached the offers bus (kept on the user's pointer).
+    announced: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,26 @@ class CouponStore:
         """The coupon issued to the user for that send, if any (a later step reminds them of it)."""
         item = self._get(pointer_key(user_id, campaign_id, step, episode))
         return None if item is None else _issued_from_pointer(item, user_id, campaign_id, step, episode)
+
+    def mark_announced(self, coupons: Sequence[IssuedCoupon]) -> None:
+        """Record on each user's pointer that the coupon's CouponIssued event reached the offers bus, so
+        a send retried after a failure does not announce it again. The pointer never changes once
+        issued, so it is rewritten whole, 25 per BatchWriteItem."""
+        batch_put(
+            self.table,
+            (
+                {
+                    **pointer_key(c.user_id, c.campaign_id, c.step, c.episode),
+                    "code": c.code,
+                    "value_minor": c.value_minor,
+                    "currency": c.currency,
+                    "valid_until": _epoch(c.expires_at),
+                    "expires_at": _epoch(c.expires_at + RETENTION_AFTER_EXPIRY),
+                    "announced": True,
+                }
+                for c in coupons
+            ),
+        )
 
     def look_up(self, code: str) -> tuple[str, dict[str, Any] | None]:
         """The code's canonical form and its stored coupon (None: not one of ours); reads only."""
@@ -362,6 +384,7 @@ def _issued_from_pointer(
         value_minor=int(item["value_minor"]),
         currency=str(item["currency"]),
         expires_at=datetime.fromtimestamp(int(item["valid_until"]), UTC),
+        announced=bool(item.get("announced", False)),
     )
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -25,13 +27,20 @@ from winback.runtime.observability import logger
 if TYPE_CHECKING:
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
+    from winback.adapters.coupon_store import IssuedCoupon
     from winback.config.incentives import OfferIncentive
 
 SOURCE = "winback"
 DETAIL_TYPE = "OfferGranted"
+COUPON_DETAIL_TYPE = "CouponIssued"
+PUT_EVENTS_MAX = 10
 GRANT_RETENTION = timedelta(days=400)
 # Namespace of grant ids: uuid5(namespace, "<user>#<campaign>#<step>#<episode>").
 GRANT_NAMESPACE = uuid.UUID("5b0c5d3e-8f0e-4a53-9a43-1f8f0e6c2a71")
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class OfferNotPublished(RuntimeError):
@@ -92,6 +101,49 @@ class OfferBus:
         )
         logger.debug("offer granted", extra={"user_id": user_id, "campaign_id": campaign_id, "kind": record["kind"]})
         return True
+
+    def announce_coupons(self, coupons: Sequence[IssuedCoupon], now: datetime) -> list[IssuedCoupon]:
+        """Publish `CouponIssued` for coupons just issued (up to 10 per PutEvents), so a shop that creates
+        discount codes in its own commerce platform can create the same codes there; each event's
+        stable id is the coupon code. Returns the coupons EventBridge accepted; the others stay
+        unannounced (logged), and the caller marks only the accepted ones."""
+        accepted: list[IssuedCoupon] = []
+        for start in range(0, len(coupons), PUT_EVENTS_MAX):
+            chunk = coupons[start : start + PUT_EVENTS_MAX]
+            try:
+                reply = clients.events().put_events(Entries=[self._coupon_entry(c, now) for c in chunk])
+            except (ClientError, BotoCoreError):
+                logger.warning("coupons not announced", extra={"count": len(chunk)})
+                continue
+            for coupon, result in zip(chunk, reply["Entries"], strict=True):
+                if result.get("ErrorCode"):
+                    logger.warning("coupon not announced", extra={"code": result.get("ErrorCode")})
+                else:
+                    accepted.append(coupon)
+        return accepted
+
+    def _coupon_entry(self, coupon: IssuedCoupon, now: datetime) -> PutEventsRequestEntryTypeDef:
+        from winback.domain.money import exponent
+
+        detail = {
+            "id": coupon.code,
+            "code": coupon.code,
+            "user_id": coupon.user_id,
+            "campaign_id": coupon.campaign_id,
+            "step": coupon.step,
+            "value": str(Decimal(coupon.value_minor).scaleb(-exponent(coupon.currency))),  # as GET /coupons says
+            "value_minor": coupon.value_minor,
+            "currency": coupon.currency,
+            "expires_at": _utc(coupon.expires_at),
+            "issued_at": _utc(now),
+        }
+        return {
+            "Source": SOURCE,
+            "DetailType": COUPON_DETAIL_TYPE,
+            "Detail": json.dumps(detail, separators=(",", ":")),
+            "EventBusName": self.bus_name,
+            "Time": now,
+        }
 
     def _publish(self, user_id: str, record: dict[str, Any]) -> None:
         detail = {

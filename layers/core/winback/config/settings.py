@@ -23,6 +23,7 @@ class Settings(BaseModel):
     send_queue_url: str = Field("", alias="SEND_QUEUE_URL")
     webhook_secret_name: str = Field("", alias="WEBHOOK_SECRET_NAME")
     unsubscribe_secret_name: str = Field("", alias="UNSUBSCRIBE_SECRET_NAME")
+    segment_secret_name: str = Field("", alias="SEGMENT_SECRET_NAME")
     public_base_url: str = Field("http://localhost:3000", alias="PUBLIC_BASE_URL")
     sender_email: str = Field("noreply@example.com", alias="SENDER_EMAIL")
     ses_configuration_set: str = Field("", alias="SES_CONFIGURATION_SET")

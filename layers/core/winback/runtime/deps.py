@@ -190,6 +190,14 @@ class Deps:
         return tuple(k.encode() for k in parse_secret(get_secret_text(self.settings.unsubscribe_secret_name)).all)
 
     @property
+    def segment_secret(self) -> str:
+        """The shared secret of POST /events/segment (empty where none is configured: all rejected)."""
+        from winback.adapters.secrets import get_secret_text
+
+        name = self.settings.segment_secret_name
+        return get_secret_text(name).strip() if name else ""
+
+    @property
     def unsubscribe_key(self) -> bytes:
         return self.unsubscribe_keys[0]
 

@@ -19,7 +19,7 @@ from winback.adapters.coupon_store import Redemption
 from winback.domain.journey.merge import merge_events
 from winback.domain.measurement.attribution import Attribution, attribute
 from winback.models.events import ActivityEvent, parse_body
-from winback.models.profile import Profile
+from winback.models.profile import RECENT_EVENTS_CAP, Profile
 
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
@@ -133,16 +133,26 @@ class CouponRedeemer(Protocol):
 
 
 def redeem_coupons(
-    events: Sequence[ActivityEvent], batch_id: str, coupons: CouponRedeemer
-) -> dict[str, list[Redemption]]:
-    """Redeem the coupon codes orders carry, per user. The order reference (request and position)
-    is the same when the request is retried, so a retry finds its redemption done: `redeemed_before`."""
-    found: dict[str, list[Redemption]] = defaultdict(list)
+    events: Sequence[ActivityEvent],
+    batch_id: str,
+    coupons: CouponRedeemer,
+    event_ids: Sequence[str] | None = None,
+) -> dict[str, list[tuple[ActivityEvent, Redemption]]]:
+    """Redeem the coupon codes orders carry, per user, each with its order event. The order reference
+    (the event's own id, or request and position) is the same when the event is resent, so a resend
+    finds its redemption done: `redeemed_before`."""
+    found: dict[str, list[tuple[ActivityEvent, Redemption]]] = defaultdict(list)
     for index, event in enumerate(events):
         code = event.properties.coupon_code
         if event.type == "order" and code:
-            found[event.user_id].append(coupons.redeem(code, event.user_id, event.occurred_at, f"{batch_id}#{index}"))
+            ref = f"event#{event_ids[index]}" if event_ids is not None else f"{batch_id}#{index}"
+            found[event.user_id].append((event, coupons.redeem(code, event.user_id, event.occurred_at, ref)))
     return found
+
+
+def event_key(event_id: str) -> str:
+    """The short form of an event id kept on the profile (bounded size whatever the sender's ids)."""
+    return hashlib.blake2b(event_id.encode(), digest_size=8).hexdigest()
 
 
 def apply_events(
@@ -154,6 +164,7 @@ def apply_events(
     record: Callable[[Attribution], None],
     coupons: CouponRedeemer,
     now: datetime | None = None,
+    event_ids: Sequence[str] | None = None,
 ) -> IngestResult:
     """One conditional write per user. A profile that already holds `batch_id` is left alone, so a
     request retried after a partial failure completes without counting anything twice.
@@ -161,11 +172,18 @@ def apply_events(
     When the events reactivate a user assigned to a campaign (or bring revenue in its window), the
     assignment is updated in the same write and `record` counts it once that write succeeded.
     Coupons are redeemed first: exactly once per code, and a rejected code (expired, used, another
-    user's) is counted and logged while the order itself still counts."""
-    redemptions = redeem_coupons(events, batch_id, coupons)
+    user's) is counted and logged while the order itself still counts.
+
+    With `event_ids` (one per event, e.g. Segment's messageId), an event whose id the profile already
+    holds is skipped, whatever request it arrives in: a sender resending events in new batches
+    counts each once."""
+    redemptions = redeem_coupons(events, batch_id, coupons, event_ids)
     by_user: dict[str, list[ActivityEvent]] = defaultdict(list)
-    for event in events:
+    keys: dict[str, list[str]] = defaultdict(list)
+    for index, event in enumerate(events):
         by_user[event.user_id].append(event)
+        if event_ids is not None:
+            keys[event.user_id].append(event_key(event_ids[index]))
     profiles = store.get_many(by_user)
     applied = already = reactivated = 0
     for user_id, user_events in by_user.items():
@@ -175,10 +193,25 @@ def apply_events(
             if batch_id in base.recent_batches:
                 already += 1
                 break
-            merged = merge_events(base, user_events, batch_id, signal)
+            todo = user_events
+            if event_ids is not None:
+                seen = set(base.recent_events)
+                fresh = []
+                for e, k in zip(user_events, keys[user_id], strict=True):
+                    if k not in seen:  # applied before, or twice in this request
+                        seen.add(k)
+                        fresh.append((e, k))
+                if not fresh:
+                    already += 1
+                    break
+                todo = [e for e, _ in fresh]
+            merged = merge_events(base, todo, batch_id, signal)
+            if event_ids is not None:
+                merged.recent_events = [*(k for _, k in fresh), *base.recent_events][:RECENT_EVENTS_CAP]
             merged.version = base.version + 1
-            found = attribute(base.assignment, user_events, attribution.signal, attribution.window_days)
-            redeemed = [r for r in redemptions.get(user_id, []) if r.accepted]
+            found = attribute(base.assignment, todo, attribution.signal, attribution.window_days)
+            # Only orders applied by this write count (a resent event skipped above does not).
+            redeemed = [r for e, r in redemptions.get(user_id, []) if r.accepted and any(e is t for t in todo)]
             a = base.assignment
             if a is not None and any(r.campaign_id == a.campaign_id for r in redeemed):
                 found = found or Attribution(assignment=a)
@@ -198,7 +231,7 @@ def apply_events(
             current = store.get(user_id)
         else:
             raise ProfileContention(f"profile kept changing during {MAX_WRITE_ATTEMPTS} attempts")
-    statuses = Counter(r.status.value for found in redemptions.values() for r in found)
+    statuses = Counter(r.status.value for found in redemptions.values() for _, r in found)
     return IngestResult(
         events=len(events),
         users=len(by_user),
@@ -218,6 +251,7 @@ def ingest_events(
     coupons: CouponRedeemer,
     program: Program,
     now: datetime | None = None,
+    event_ids: Sequence[str] | None = None,
 ) -> dict[str, int]:
     """One webhook request's events under the program's rules; a reactivation (or revenue in the
     attribution window) is counted in the experiment cell of the user's assignment."""
@@ -227,4 +261,6 @@ def ingest_events(
         a = found.assignment
         messaging.add_cell(a.campaign_id, None, a.arm, a.segment, found.counts)
 
-    return apply_events(events, webhook_id, store, program.dormancy.signal, rules, record, coupons, now).as_dict()
+    return apply_events(
+        events, webhook_id, store, program.dormancy.signal, rules, record, coupons, now, event_ids
+    ).as_dict()

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from winback.adapters.channel_pause import ChannelPauses, channel_pause_key, parse_channel_pause
 from winback.adapters.channels import (
     AccountPaused,
+    AddressGone,
     EmailChannel,
     PushChannel,
     Rejected,
@@ -92,6 +93,9 @@ OUTCOME_CHUNK = 20
 MIN_TIME_LEFT_MS = 15_000
 
 
+PUSH_ENDPOINT_GONE = "push_endpoint_disabled"  # suppression reason: SNS disabled or deleted the endpoint
+
+
 class SendThrottled(Exception):
     """The provider throttled past botocore's retries; the job goes back to the queue."""
 
@@ -140,6 +144,7 @@ class _Plan:
     outcomes: list[dict[str, Any]] = field(default_factory=list)  # since the last flush
     sent_email: int = 0  # since the last flush
     paused_channels: set[str] = field(default_factory=set)  # the account cannot send on these now
+    coupons: list[tuple[Recipient, IssuedCoupon]] = field(default_factory=list)  # to announce on the bus
 
 
 @dataclass(frozen=True)
@@ -280,11 +285,13 @@ def send_job(
 
 
 def _flush(deps: SendDeps, job: SendJob, campaign: Campaign, plan: _Plan, tally: Tally, now: datetime) -> None:
-    """Write the outcomes of the sends since the last flush, their next step and the counts."""
+    """Write the outcomes of the sends since the last flush, their next step, the coupons they issued
+    (CouponIssued on the offers bus) and the counts."""
     deps.messaging.record_outcomes(plan.outcomes)
     _schedule_next_step(job, campaign, plan.sent, deps, now)
+    _announce_coupons(deps, plan.coupons, tally, now)
     _count(deps, job, tally, plan)
-    plan.outcomes, plan.sent = [], []
+    plan.outcomes, plan.sent, plan.coupons = [], [], []
 
 
 def _count(deps: SendDeps, job: SendJob, tally: Tally, plan: _Plan) -> None:
@@ -400,7 +407,7 @@ def _claim(item: _Planned, job: SendJob, program: Program, deps: SendDeps, plan:
 
 
 def _incentive(
-    item: _Planned, job: SendJob, campaign: Campaign, deps: SendDeps, tally: Tally, now: datetime
+    item: _Planned, job: SendJob, campaign: Campaign, deps: SendDeps, plan: _Plan, tally: Tally, now: datetime
 ) -> IssuedCoupon | None:
     """The step's offer for this user: a coupon within the campaign's budget (None when spent: the
     message goes without an offer), or a grant announced on the offers bus."""
@@ -429,6 +436,8 @@ def _incentive(
             now,
         )
         tally.add(r, "coupon_issued" if coupon is not None else "offer_budget_spent")
+        if coupon is not None and not coupon.announced:
+            plan.coupons.append((r, coupon))
         return coupon
     if isinstance(incentive, OfferIncentive) and deps.offers is not None:
         try:
@@ -441,6 +450,20 @@ def _incentive(
     return None
 
 
+def _announce_coupons(
+    deps: SendDeps, pending: list[tuple[Recipient, IssuedCoupon]], tally: Tally, now: datetime
+) -> None:
+    """CouponIssued on the offers bus for the job's new coupons, up to 10 per PutEvents; each accepted
+    one is marked on its pointer, so a send retried later finds it announced and does not repeat it."""
+    if deps.offers is None or not pending:
+        return
+    accepted = deps.offers.announce_coupons([c for _, c in pending], now)
+    deps.coupons.mark_announced(accepted)
+    codes = {c.code for c in accepted}
+    for recipient, coupon in pending:
+        tally.add(recipient, "coupon_announced" if coupon.code in codes else "coupon_unannounced")
+
+
 def _send_one(
     item: _Planned, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, plan: _Plan, tally: Tally
 ) -> None:
@@ -449,7 +472,7 @@ def _send_one(
     user_id = item.recipient.user_id
     now = deps.clock.now()
     try:
-        content, values = _prepare(item, job, campaign, program, deps, tally, now)
+        content, values = _prepare(item, job, campaign, program, deps, plan, tally, now)
     except Exception:
         # Nothing went out: give the claim back so the redelivered job sends it (not `already_sent`).
         deps.messaging.release(user_id, item.key, item.channel)
@@ -458,10 +481,17 @@ def _send_one(
 
 
 def _prepare(
-    item: _Planned, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, tally: Tally, now: datetime
+    item: _Planned,
+    job: SendJob,
+    campaign: Campaign,
+    program: Program,
+    deps: SendDeps,
+    plan: _Plan,
+    tally: Tally,
+    now: datetime,
 ) -> tuple[Rendered, dict[str, Any]]:
     """The offer and the rendered message: everything that can fail before the provider is called."""
-    coupon = _incentive(item, job, campaign, deps, tally, now)
+    coupon = _incentive(item, job, campaign, deps, plan, tally, now)
     message = Message(
         profile=item.profile,
         channel=item.channel,
@@ -531,6 +561,13 @@ def _deliver(
         deps.messaging.release(user_id, item.key, item.channel)
         tally.add(item.recipient, "throttled")
         raise SendThrottled(exc.code) from exc
+    except AddressGone as exc:
+        # A dead push endpoint: suppressed, so the next step goes to the user's next channel.
+        deps.suppression.suppress(address_key(item.channel, item.address), PUSH_ENDPOINT_GONE, "sns", now)
+        tally.add(item.recipient, "failed")
+        tally.add(item.recipient, PUSH_ENDPOINT_GONE)
+        plan.outcomes.append({**record, "status": FAILED, "error": exc.code})
+        return
     except Rejected as exc:
         tally.add(item.recipient, "failed")
         logger.warning("provider rejected message", extra={"code": exc.code})

@@ -1,0 +1,58 @@
+"""POST /events/segment: Segment-spec calls (identify, track, page, screen; single or batch) from a
+Segment or RudderStack webhook destination, signed (X-Signature) or with the bearer secret."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from winback.runtime.deps import deps
+from winback.runtime.http import json_reply
+from winback.runtime.observability import emit_counts, logger, metrics, tracer
+from winback.services.ingest import InvalidBody
+from winback.services.segment_ingest import SegmentRejected, authenticate, ingest_segment
+
+app = APIGatewayHttpResolver()
+
+
+@app.post("/events/segment")
+@tracer.capture_method
+def post_segment() -> Response[str]:
+    event = app.current_event
+    body = (event.decoded_body or "").encode()
+    d = deps()
+    try:
+        method = authenticate(d.segment_secret, body, event.headers or {})
+    except SegmentRejected as exc:
+        logger.warning("segment request rejected", extra={"reason": str(exc)})
+        metrics.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
+        return json_reply(401, {"message": "authentication failed"})
+    try:
+        raw = json.loads(body, parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return json_reply(400, {"message": "invalid body", "errors": [{"field": "body", "message": "not valid JSON"}]})
+    try:
+        result = ingest_segment(raw, body, d.activity, d.messaging, d.coupons, d.program, d.clock.now())
+    except InvalidBody as exc:
+        metrics.add_metric(name="InvalidBody", unit=MetricUnit.Count, value=1)
+        return json_reply(400, {"message": "invalid body", "errors": exc.errors})
+    metrics.add_metric(name="EventsIngested", unit=MetricUnit.Count, value=result.get("events", 0))
+    emit_counts(
+        {k: result.get(k, 0) for k in ("reactivated", "coupons_redeemed", "coupons_rejected")},
+        "Ingest",
+    )
+    logger.info("segment calls ingested", extra={"auth": method, **result})
+    return json_reply(200, result)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
