@@ -24,6 +24,7 @@ NEEDS: dict[str, set[str]] = {
     "send": {"jinja2"},  # renders every message it sends
     "ingest": {"phonenumbers"},  # the webhook's events carry phone numbers to validate
     "export": {"phonenumbers"},  # hashes phone numbers into E.164 for ad audiences
+    "backfill": {"phonenumbers"},  # validates history rows with the webhook's event model
 }
 # aws_xray_sdk: tracing is off here (POWERTOOLS_TRACE_DISABLED); yaml: program.yaml is parsed on the
 # first invocation, by load_program.

@@ -27,6 +27,7 @@ FUNCTIONS = (
     "inbox",
     "report",
     "export",
+    "backfill",
 )
 
 Handler = Callable[[dict[str, Any], Any], Any]

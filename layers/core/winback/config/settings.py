@@ -29,6 +29,7 @@ class Settings(BaseModel):
     program_path: str = Field("", alias="WINBACK_PROGRAM_PATH")
     offers_bus_name: str = Field("", alias="OFFERS_BUS_NAME")
     audience_bucket: str = Field("", alias="AUDIENCE_BUCKET")
+    backfill_bucket: str = Field("", alias="BACKFILL_BUCKET")
 
 
 @cache

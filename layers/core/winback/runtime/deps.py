@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
     from winback.adapters.audience_sink import S3AudienceSink
+    from winback.adapters.backfill_files import BackfillFiles
+    from winback.adapters.backfill_store import BackfillStore
     from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.deferral_store import DeferralStore
@@ -129,6 +131,20 @@ class Deps:
         if not self.settings.audience_bucket:
             raise RuntimeError("AUDIENCE_BUCKET is not set")
         return S3AudienceSink(self.settings.audience_bucket, AUDIENCE_PREFIX)
+
+    @cached_property
+    def backfill_store(self) -> BackfillStore:
+        from winback.adapters.backfill_store import BackfillStore
+
+        return BackfillStore(self.settings.activity_table, self.settings.messaging_table)
+
+    @cached_property
+    def backfill_files(self) -> BackfillFiles:
+        from winback.adapters.backfill_files import BackfillFiles
+
+        if not self.settings.backfill_bucket:
+            raise RuntimeError("BACKFILL_BUCKET is not set")
+        return BackfillFiles(self.settings.backfill_bucket)
 
     # --- channels ----------------------------------------------------------------------------------
     @cached_property
