@@ -1,8 +1,9 @@
 """`winback demo`: the whole program on an embedded moto server, no AWS account, no Docker.
 
-Provision template.yaml on moto, send a realistic population's history through the signed
-webhook, replay earlier feedback, then live three weeks of simulated time: the daily stats step
-and scan on four of the days, the hourly release of deferred jobs (played every six hours), the
+Provision template.yaml on moto, load a realistic population's history from JSON Lines files in
+S3 through the backfill (the local Distributed Map; a few users' through the signed webhook), replay
+earlier feedback, then live three weeks of simulated time: the daily stats step and scan on four
+of the days, the hourly release of deferred jobs (played every six hours), the
 users' own behaviour (people who got a message come back more often than the held-out ones, some
 with their coupon), answers to "why did you leave", delivery/bounce/complaint feedback and a
 bounce storm that pauses a campaign until it is resumed. Then the weekly audience export, the
@@ -104,13 +105,51 @@ def _post(runner: LocalRunner, events: list[dict[str, Any]], prefix: str) -> Cou
     return statuses
 
 
-def _post_history(runner: LocalRunner, users: list[DemoUser]) -> dict[str, int]:
-    events = [e for u in users for e in u.events]
+HISTORY_PREFIX = "imports/demo-history/"
+HISTORY_FILES = 4
+LIVE_USERS = 50  # whose history still arrives through the signed webhook, so that path runs too
+
+
+def _history_files(bucket: str, users: list[DemoUser]) -> list[str]:
+    """The population's history as JSON Lines files in BackfillBucket, as a shop would upload it."""
+    s3 = boto3.client("s3")
+    keys = []
+    for part in range(HISTORY_FILES):
+        lines = [json.dumps(e, ensure_ascii=False) + "\n" for u in users[part::HISTORY_FILES] for e in u.events]
+        key = f"{HISTORY_PREFIX}part-{part:04d}.jsonl"
+        s3.put_object(Bucket=bucket, Key=key, Body="".join(lines).encode())
+        keys.append(key)
+    return keys
+
+
+def _load_history(runner: LocalRunner, users: list[DemoUser]) -> tuple[dict[str, int], dict[str, int]]:
+    """Most users' history through the S3 backfill (the local Distributed Map), a few users' through
+    the webhook; then an upstream retry of an accepted request and a re-run of one history file,
+    both of which change nothing."""
+    from winback_dev.backfill import play_import
+
+    live, imported = users[:LIVE_USERS], users[LIVE_USERS:]
+    events = [e for u in live for e in u.events]
     statuses = _post(runner, events, "history")
-    # An upstream retry of a request already accepted: acknowledged, applied once.
     runner.post_events(events[:100], webhook_id="msg_history_000000")
     requests = statuses["200"] + statuses["400"] + statuses["401"]
-    return {"events": len(events), "requests": requests, "http_200": statuses["200"]}
+    ingest = {"events": len(events), "requests": requests, "http_200": statuses["200"]}
+    bucket = runner.resources.physical["BackfillBucket"]
+    keys = _history_files(bucket, imported)
+    counts = play_import(bucket, HISTORY_PREFIX, "demo-history")
+    rerun = play_import(bucket, keys[0], "demo-history-rerun")
+    backfill = {
+        "files": counts["files"],
+        "batches": counts["batches"],
+        "rows": counts["rows"],
+        "applied": counts["applied"],
+        "rejected": counts["rejected"],
+        "duplicates": counts["duplicates"],
+        "users": counts["users"],
+        "rerun_rows": rerun["rows"],
+        "rerun_duplicates": rerun["duplicates"],
+    }
+    return ingest, backfill
 
 
 def _earlier_feedback(
@@ -254,7 +293,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
             redirect_stdout(metrics_log),
             _simulated_time(start) as clock,
         ):
-            ingest = _post_history(runner, population)
+            ingest, backfill = _load_history(runner, population)
             earlier = _earlier_feedback(runner, population, unsubscribe_key.encode(), start)
             lap("history")
             runs = []
@@ -320,6 +359,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
         "lift": _lift(reports),
         "audience_export": export.get("segments", {}),
         "ingest": ingest,
+        "backfill": backfill,
         "feedback_before": earlier,
         "feedback": dict(world.feedback_kinds),
         "runs": runs,
@@ -361,6 +401,10 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         f"{summary['capped_deferred']} by caps; {summary['dropped_past_deadline']} dropped past their deadline",
         f"  coupons          {summary['coupons']['issued']:>7}   issued, {summary['coupons']['redeemed']} redeemed, "
         f"{summary['coupons']['rejected']} rejected (reused); offers granted {summary['offers_granted']}",
+        f"  history          {summary['backfill']['rows']:>7}   rows imported from S3 "
+        f"({summary['backfill']['files']} files, {summary['backfill']['batches']} batches, "
+        f"{summary['backfill']['users']} users, {summary['backfill']['rejected']} rejected; a re-run of one "
+        f"file: {summary['backfill']['rerun_duplicates']} duplicates), {summary['ingest']['events']} by webhook",
         f"  reasons          {sum(summary['reasons'].values()):>7}   " + json.dumps(summary["reasons"]),
         f"  paused           {len(summary['paused']):>7}   " + "; ".join(p["event"] for p in summary["paused"]),
         f"  provider got     {sum(summary['delivered_by_provider'].values()):>7}   duplicates: {summary['duplicates']}",
