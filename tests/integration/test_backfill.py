@@ -14,7 +14,6 @@ import pytest
 from tests.integration.conftest import Stack
 from tests.integration.helpers import get_profile, sample_event
 from winback.adapters.backfill_store import BackfillStore
-from winback.models.profile import Profile
 from winback_dev import backfill
 from winback_dev.signing import signed_headers
 
@@ -171,35 +170,69 @@ def test_a_rerun_of_the_same_files_changes_nothing(stack: Stack) -> None:
     assert (second["applied"], second["duplicates"]) == (0, 8)
 
 
+def _child_input(stack: Stack, events: list[dict[str, Any]], key: str = "imports/r.jsonl") -> dict[str, Any]:
+    return {
+        "BatchInput": {"bucket": _bucket(stack), "key": key, "run_id": "run-r", "format": "jsonl"},
+        "Items": [{"row": e, "index": i} for i, e in enumerate(events)],
+    }
+
+
 def test_a_retried_child_batch_never_double_counts(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """Guard: a child batch that failed after writing some users (Step Functions retries it with the
     same Items) applies the rest once and skips the users already written: orders and spend once."""
     events = _sample_events()
     events.append({**events[1], "occurred_at": "2026-06-03T20:15:00+08:00"})
-    child_input = {
-        "BatchInput": {"bucket": _bucket(stack), "key": "imports/r.jsonl", "run_id": "run-r", "format": "jsonl"},
-        "Items": [{"row": e, "index": i} for i, e in enumerate(events)],
-    }
-    real_commit = BackfillStore.commit
+    logins = [{"user_id": f"u-2{i:03d}", "type": "login", "occurred_at": "2026-06-01T10:00:00Z"} for i in range(13)]
+    child_input = _child_input(stack, events + logins)  # 15 users: two transactions of users
+    real_commit_all = BackfillStore.commit_all
     calls = {"n": 0}
 
-    def crash_on_second_user(self: BackfillStore, profile: Profile, *args: Any) -> Any:
+    def crash_on_second_transaction(self: BackfillStore, *args: Any) -> bool:
         calls["n"] += 1
         if calls["n"] == 2:
             raise TimeoutError("Lambda timed out")
-        return real_commit(self, profile, *args)
+        return real_commit_all(self, *args)
 
-    monkeypatch.setattr(BackfillStore, "commit", crash_on_second_user)
+    monkeypatch.setattr(BackfillStore, "commit_all", crash_on_second_transaction)
     with pytest.raises(TimeoutError):
         stack.invoke("backfill", child_input)
-    monkeypatch.setattr(BackfillStore, "commit", real_commit)
+    monkeypatch.setattr(BackfillStore, "commit_all", real_commit_all)
 
     retried = stack.invoke("backfill", child_input)
     again = stack.invoke("backfill", child_input)
 
-    assert (retried["applied"], retried["duplicates"]) == (3, 3)
-    assert (again["applied"], again["duplicates"]) == (0, 6)
+    assert retried["rows"] == 19 and retried["applied"] + retried["duplicates"] == 19
+    assert 0 < retried["applied"] < 19
+    assert (again["applied"], again["duplicates"]) == (0, 19)
     xiaoming = get_profile("u-1001")
     assert xiaoming is not None and xiaoming.orders == 2 and xiaoming.spend_minor == {"CNY": 39800}
     alex = get_profile("u-1002")
     assert alex is not None and alex.event_counts == {"profile": 1, "login": 1, "view": 1}
+    assert all((p := get_profile(f"u-2{i:03d}")) is not None and p.event_counts == {"login": 1} for i in range(13))
+
+
+def test_a_profile_changed_meanwhile_is_merged_not_overwritten(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guard: the conditional write on the profile's version. A webhook write landing between the
+    batch's read and its write cancels the transaction; the user is re-read and merged again, so
+    both the live event and the history count."""
+    real_read = BackfillStore.read
+    state = {"done": False}
+
+    def read_then_a_live_event_lands(self: BackfillStore, user_ids: Any, batch_id: str) -> Any:
+        found = real_read(self, user_ids, batch_id)
+        if not state["done"]:
+            state["done"] = True
+            body = json.dumps({"user_id": "u-1001", "type": "login", "occurred_at": "2026-07-01T09:00:00Z"})
+            event = sample_event("ingest_post_events.json")
+            event["body"] = body
+            event["headers"] = {**signed_headers(stack.webhook_secret, body), "host": "api.example.com"}
+            assert stack.invoke("ingest", event)["statusCode"] == 200
+        return found
+
+    monkeypatch.setattr(BackfillStore, "read", read_then_a_live_event_lands)
+    result = stack.invoke("backfill", _child_input(stack, _sample_events()))
+
+    assert (result["applied"], result["duplicates"]) == (5, 0)
+    xiaoming = get_profile("u-1001")
+    assert xiaoming is not None
+    assert xiaoming.event_counts == {"login": 1, "profile": 1, "order": 1} and xiaoming.orders == 1

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
-from winback.adapters.backfill_store import Commit
+from winback.adapters.backfill_store import USERS_PER_TRANSACTION, Commit, Pending
 from winback.domain.journey.merge import merge_events
 from winback.models.backfill import ChildBatch, batch_identity, event_object, line_number, row_identity
 from winback.models.events import ActivityEvent
@@ -75,15 +75,25 @@ def apply_batch(
     batch_id = batch_identity(row_ids)
     applied = duplicates = 0
     profiles, marked = store.read(by_user, batch_id) if by_user else ({}, set())
+    todo = []
     for user_id, events in by_user.items():
         if user_id in marked:
             duplicates += len(events)
-            continue
-        outcome = _apply_user(store, profiles.get(user_id), user_id, events, batch_id, signal, now)
-        if outcome is Commit.APPLIED:
-            applied += len(events)
         else:
-            duplicates += len(events)
+            todo.append(user_id)
+    at = now.isoformat()
+    for start in range(0, len(todo), USERS_PER_TRANSACTION):
+        chunk = todo[start : start + USERS_PER_TRANSACTION]
+        entries = [_pending(profiles.get(u), u, by_user[u], batch_id, signal) for u in chunk]
+        if store.commit_all(entries, batch_id, at):
+            applied += sum(len(by_user[u]) for u in chunk)
+            continue
+        for user_id in chunk:  # someone changed meanwhile: one user at a time, re-reading on conflict
+            outcome = _apply_user(store, profiles.get(user_id), user_id, by_user[user_id], batch_id, signal, at)
+            if outcome is Commit.APPLIED:
+                applied += len(by_user[user_id])
+            else:
+                duplicates += len(by_user[user_id])
     errors_key = files.write_errors(source.run_id, batch_id, rejected) if rejected else None
     result = BackfillResult(
         batch_id=batch_id,
@@ -98,6 +108,15 @@ def apply_batch(
     return result
 
 
+def _pending(current: Profile | None, user_id: str, events: list[ActivityEvent], batch_id: str, signal: str) -> Pending:
+    base = current or Profile(user_id=user_id)
+    merged = merge_events(base, events, batch_id, signal)
+    # The batch's marker is the dedupe here: keep the webhook ids the profile remembers.
+    merged.recent_batches = base.recent_batches
+    merged.version = base.version + 1
+    return Pending(profile=merged, expected_version=base.version, rows=len(events))
+
+
 def _apply_user(
     store: BackfillStore,
     current: Profile | None,
@@ -105,15 +124,10 @@ def _apply_user(
     events: list[ActivityEvent],
     batch_id: str,
     signal: str,
-    now: datetime,
+    at: str,
 ) -> Commit:
     for _ in range(MAX_WRITE_ATTEMPTS):
-        base = current or Profile(user_id=user_id)
-        merged = merge_events(base, events, batch_id, signal)
-        # The batch's marker is the dedupe here: keep the webhook ids the profile remembers.
-        merged.recent_batches = base.recent_batches
-        merged.version = base.version + 1
-        outcome = store.commit(merged, base.version, batch_id, len(events), now.isoformat())
+        outcome = store.commit(_pending(current, user_id, events, batch_id, signal), batch_id, at)
         if outcome is not Commit.CONFLICT:
             return outcome
         profiles, marked = store.read([user_id], batch_id)
