@@ -17,7 +17,7 @@ from winback.services.backfill import apply_batch
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     d = deps()
-    result = apply_batch(event, d.backfill_store, d.backfill_files, d.program.dormancy.signal, d.clock.now())
+    result = apply_batch(event, d.backfill_store, d.backfill_files, d.program.dormancy.signal, d.clock.now(), d.catalog)
     metrics.add_metric(name="BackfillRowsApplied", unit=MetricUnit.Count, value=result.applied)
     metrics.add_metric(name="BackfillRowsRejected", unit=MetricUnit.Count, value=result.rejected)
     logger.info("backfill batch", extra=result.as_dict())

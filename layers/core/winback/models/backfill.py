@@ -5,6 +5,10 @@ position in the file>}` and the ItemBatcher's BatchInput says which file the bat
 JSON Lines row is a webhook event object as written (README); a CSV row has the columns
 `user_id,type,occurred_at` and one column per property (`amount`, `item_id`, `consent.email`...,
 a `properties.` prefix is optional); empty cells are left out.
+
+Catalog rows (a file under a `catalog/` folder, or a JSON Lines row with `"kind": "item"`) carry
+the Segment e-commerce spec's product properties: `product_id` or `sku`, `name`, `category`,
+`price`, `currency`, `image_url`, `url`, and our `in_stock` (default true).
 """
 
 from __future__ import annotations
@@ -57,6 +61,16 @@ def row_identity(key: str, line: int, row: dict[str, Any]) -> str:
 def batch_identity(row_ids: list[str]) -> str:
     """The batch's id: the same rows make the same id, whichever run or retry carries them."""
     return "bf_" + hashlib.sha256("\n".join(sorted(row_ids)).encode()).hexdigest()[:24]
+
+
+def is_item_row(key: str, row: dict[str, Any]) -> bool:
+    """A catalog row: any row of a file under a `catalog/` folder, or a JSON Lines row `"kind": "item"`."""
+    return "/catalog/" in f"/{key}" or row.get("kind") == "item"
+
+
+def item_object(row: dict[str, Any]) -> dict[str, Any]:
+    """The product properties a catalog row stands for (CSV: empty cells left out)."""
+    return {k: v for k, v in row.items() if k is not None and k != "kind" and v not in (None, "")}
 
 
 def event_object(row: dict[str, Any], file_format: FileFormat) -> dict[str, Any]:

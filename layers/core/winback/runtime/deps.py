@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from winback.adapters.audience_sink import S3AudienceSink
     from winback.adapters.backfill_files import BackfillFiles
     from winback.adapters.backfill_store import BackfillStore
+    from winback.adapters.catalog_store import CatalogStore
     from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.deferral_store import DeferralStore
@@ -133,6 +134,12 @@ class Deps:
         return S3AudienceSink(self.settings.audience_bucket, AUDIENCE_PREFIX)
 
     @cached_property
+    def catalog(self) -> CatalogStore:
+        from winback.adapters.catalog_store import CatalogStore
+
+        return CatalogStore(self.settings.messaging_table)
+
+    @cached_property
     def backfill_store(self) -> BackfillStore:
         from winback.adapters.backfill_store import BackfillStore
 
@@ -213,6 +220,7 @@ class Deps:
             unsubscribe_key=self.unsubscribe_key,
             public_base_url=self.settings.public_base_url,
             clock=self.clock,
+            catalog=self.catalog,
         )
 
     @cached_property
@@ -222,9 +230,12 @@ class Deps:
         from winback.services.ingest import ingest_events
 
         activity, messaging, coupons, program = self.activity, self.messaging, self.coupons, self.program
+        catalog = self.catalog
         return idempotent_apply(
             self.settings.idempotency_table,
-            lambda events, webhook_id: ingest_events(events, webhook_id, activity, messaging, coupons, program),
+            lambda events, webhook_id: ingest_events(
+                events, webhook_id, activity, messaging, coupons, program, catalog
+            ),
         )
 
     def scan_segmenter(self) -> Segmenter:

@@ -4,7 +4,8 @@ Rows are validated with the webhook's event model and merged with the webhook's 
 (`merge_events`); each user's profile is written together with the batch's marker (see
 `BackfillStore`), so a re-run of the same files, or a retried child batch, changes nothing.
 History is history: it moves timestamps and counters but neither redeems coupons nor counts as a
-reactivation (the webhook does both for live events).
+reactivation (the webhook does both for live events), and the products its events describe only
+fill catalog items not known yet. Catalog rows update the catalog (an item as stored is a duplicate).
 """
 
 from __future__ import annotations
@@ -18,14 +19,25 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import ValidationError
 
 from winback.adapters.backfill_store import USERS_PER_TRANSACTION, Commit, Pending
+from winback.domain.audience.catalog import items_from_events
 from winback.domain.journey.merge import merge_events
-from winback.models.backfill import ChildBatch, batch_identity, event_object, line_number, row_identity
+from winback.models.backfill import (
+    ChildBatch,
+    batch_identity,
+    event_object,
+    is_item_row,
+    item_object,
+    line_number,
+    row_identity,
+)
+from winback.models.catalog import CatalogItem, Product
 from winback.models.events import ActivityEvent
 from winback.models.profile import Profile
 from winback.services.ingest import MAX_WRITE_ATTEMPTS, ProfileContention
 
 if TYPE_CHECKING:
     from winback.adapters.backfill_store import BackfillStore
+    from winback.adapters.catalog_store import CatalogStore
 
 
 class RejectSink(Protocol):
@@ -41,6 +53,7 @@ class BackfillResult:
     duplicates: int
     rejected: int
     users: int
+    items: int = 0
     errors_key: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -54,7 +67,12 @@ def _rejection(key: str, line: int, exc: ValidationError) -> dict[str, Any]:
 
 
 def apply_batch(
-    raw: dict[str, Any], store: BackfillStore, files: RejectSink, signal: str, now: datetime
+    raw: dict[str, Any],
+    store: BackfillStore,
+    files: RejectSink,
+    signal: str,
+    now: datetime,
+    catalog: CatalogStore | None = None,
 ) -> BackfillResult:
     """Apply one child batch (`{"Items": [...], "BatchInput": {...}}`); raises ValidationError when
     the batch itself is malformed (the child fails; a row's own faults only reject that row)."""
@@ -63,10 +81,17 @@ def apply_batch(
     row_ids: list[str] = []
     rejected: list[dict[str, Any]] = []
     by_user: dict[str, list[ActivityEvent]] = defaultdict(list)
+    products: dict[str, CatalogItem] = {}
+    item_rows = 0
     for item in batch.items:
         line = line_number(item.index, source.format)
         row_ids.append(row_identity(source.key, line, item.row))
         try:
+            if is_item_row(source.key, item.row):
+                product = CatalogItem.from_product(Product.model_validate(item_object(item.row)))
+                products[product.item_id] = product  # a later line about the same item wins
+                item_rows += 1
+                continue
             event = ActivityEvent.model_validate(event_object(item.row, source.format))
         except ValidationError as exc:
             rejected.append(_rejection(source.key, line, exc))
@@ -94,6 +119,12 @@ def apply_batch(
                 applied += len(by_user[user_id])
             else:
                 duplicates += len(by_user[user_id])
+    if catalog is not None and products:
+        written, unchanged = catalog.update(products.values())
+        applied += written
+        duplicates += unchanged + item_rows - len(products)
+    if catalog is not None and by_user:
+        catalog.add_missing(items_from_events(e for events in by_user.values() for e in events))
     errors_key = files.write_errors(source.run_id, batch_id, rejected) if rejected else None
     result = BackfillResult(
         batch_id=batch_id,
@@ -102,6 +133,7 @@ def apply_batch(
         duplicates=duplicates,
         rejected=len(rejected),
         users=len(by_user),
+        items=len(products),
         errors_key=errors_key,
     )
     files.write_progress(source.run_id, batch_id, result.as_dict())

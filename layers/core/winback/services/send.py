@@ -49,9 +49,10 @@ from winback.domain.journey.reasons import ANSWERS, Route, route
 from winback.domain.journey.targeting import reachable_channels
 from winback.models.profile import Profile
 from winback.runtime.observability import logger
-from winback.services.send_content import Message, variables
+from winback.services.send_content import JobRecommendations, Message, recommend_for_job, variables
 
 if TYPE_CHECKING:
+    from winback.adapters.catalog_store import CatalogStore
     from winback.adapters.coupon_store import CouponStore, IssuedCoupon
     from winback.adapters.deferral_store import DeferralStore
     from winback.adapters.inbox_store import InboxChannel
@@ -86,6 +87,7 @@ class SendDeps:
     unsubscribe_key: bytes
     public_base_url: str
     clock: Clock
+    catalog: CatalogStore | None = None
 
 
 class Tally:
@@ -202,10 +204,13 @@ def send_job(job: SendJob, program: Program, deps: SendDeps) -> Counter[str]:
             continue
         ready.append(_Planned(recipient, profile, channel, address, key, state, template))
 
+    recommended = recommend_for_job(
+        ((i.profile, i.template, i.channel) for i in ready), program, deps.recommender, deps.catalog
+    )
     throttled = False
     try:
         for item in ready:
-            _send_one(item, job, campaign, program, deps, plan, tally)
+            _send_one(item, job, campaign, program, deps, plan, tally, recommended)
     except SendThrottled:
         throttled = True
     finally:
@@ -370,7 +375,14 @@ def _incentive(
 
 
 def _send_one(
-    item: _Planned, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, plan: _Plan, tally: Tally
+    item: _Planned,
+    job: SendJob,
+    campaign: Campaign,
+    program: Program,
+    deps: SendDeps,
+    plan: _Plan,
+    tally: Tally,
+    recommended: JobRecommendations | None = None,
 ) -> None:
     if not _claim(item, job, program, deps, plan, tally):
         return
@@ -391,7 +403,15 @@ def _send_one(
         locale=resolve_locale(item.profile.locale, program.default_locale),
     )
     values = variables(
-        message, item.template, program, deps.recommender, coupon, deps.unsubscribe_key, deps.public_base_url, now
+        message,
+        item.template,
+        program,
+        deps.recommender,
+        coupon,
+        deps.unsubscribe_key,
+        deps.public_base_url,
+        now,
+        recommended,
     )
     content = render(item.template, item.channel, message.locale, values)
     record: dict[str, Any] = {
