@@ -1,4 +1,5 @@
-"""The README's history-file examples (```jsonl and ```csv blocks) are accepted by the backfill as written."""
+"""The README's history and catalog file examples (```jsonl and ```csv blocks) are accepted by the
+backfill as written."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import json
 import re
 from pathlib import Path
 
-from winback.models.backfill import event_object
+from winback.models.backfill import event_object, item_object
+from winback.models.catalog import Product
 from winback.models.events import ActivityEvent
 
 README = Path(__file__).parents[2] / "README.md"
@@ -16,13 +18,17 @@ _BLOCK = re.compile(r"```(jsonl|csv)\n(.*?)```", re.S)
 
 
 def test_every_history_file_example_is_accepted() -> None:
-    """Guard: a README history example the backfill would reject (a column it does not map, a line
-    that is not an event) fails here."""
+    """Guard: a README history or catalog example the backfill would reject (a column it does not
+    map, a line that is not an event or a product) fails here."""
     blocks = _BLOCK.findall(README.read_text(encoding="utf-8"))
     assert {kind for kind, _ in blocks} == {"jsonl", "csv"}
     for kind, text in blocks:
-        rows = (
-            [json.loads(line) for line in text.splitlines()] if kind == "jsonl" else csv.DictReader(io.StringIO(text))
-        )
+        if kind == "jsonl":
+            rows = [json.loads(line) for line in text.splitlines()]
+        else:
+            rows = list(csv.DictReader(io.StringIO(text)))
         for row in rows:
-            ActivityEvent.model_validate(event_object(row, "jsonl" if kind == "jsonl" else "csv"))
+            if "user_id" in row:
+                ActivityEvent.model_validate(event_object(row, kind))
+            else:  # a catalog row
+                Product.model_validate(item_object(row))
