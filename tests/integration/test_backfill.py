@@ -236,3 +236,17 @@ def test_a_profile_changed_meanwhile_is_merged_not_overwritten(stack: Stack, mon
     xiaoming = get_profile("u-1001")
     assert xiaoming is not None
     assert xiaoming.event_counts == {"login": 1, "profile": 1, "order": 1} and xiaoming.orders == 1
+
+
+def test_winback_import_plays_the_map_and_prints_the_counts(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    """Guard: the `winback import s3://…/` command (no --stack-name) runs the local map and reports
+    the run's counts; a URI that is not s3:// is refused with exit code 2."""
+    from winback_dev.cli import main
+
+    _put(stack, "imports/cli/a.jsonl", _jsonl(_sample_events()))
+    assert main(["import", f"s3://{_bucket(stack)}/imports/cli/", "--run-id", "cli-1"]) == 0
+    out = capsys.readouterr().out  # the handler's structured log lines come first
+    printed = json.loads(out[out.index('{\n  "run_id"') :])
+    assert (printed["run_id"], printed["status"], printed["rows"], printed["applied"]) == ("cli-1", "SUCCEEDED", 5, 5)
+    assert backfill.progress(_bucket(stack), "cli-1")["applied"] == 5
+    assert main(["import", "https://example.com/x"]) == 2
