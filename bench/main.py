@@ -16,7 +16,7 @@ from contextlib import redirect_stdout
 from importlib.metadata import version
 from typing import Any
 
-from bench import calls, cold_start, ingest, memory, pipeline, report, results, throughput
+from bench import backfill, calls, cold_start, ingest, memory, pipeline, report, results, throughput
 from bench.env import OUT_DIR, apply_base_env, quiet_lambda_logs
 from bench.moto_server import REPO_ROOT
 
@@ -44,6 +44,7 @@ def main() -> int:
     with (OUT_DIR / "lambda.log").open("a", encoding="utf-8") as log:
         found["ingest"] = _step("ingest call counts", ingest.run, log)
         found["pipeline"] = _step("plan/scan/send call counts", pipeline.run, log)
+        found["backfill"] = _step("backfill rows and writes", backfill.run, log)
         found["memory"] = _step("waiting for memory", lambda: memory.collect(mem_proc), log)
         found["scan_throughput"] = _step("scan throughput", throughput.run, log)
         found["cold_start"] = _step("cold start", cold_start.run, log)

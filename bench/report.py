@@ -117,6 +117,16 @@ def memory(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def backfill(r: dict[str, Any]) -> list[str]:
+    return [
+        "S3 backfill  (local Distributed Map, real backfill handler, one worker, moto in-process)",
+        f"   {r['rows']} rows in {r['batches']} batches: {r['rows_per_s']:.0f} rows/s"
+        f" ({r['rows_per_s_outside_calls'] or 0:.0f} rows/s outside AWS calls)",
+        f"   DynamoDB writes per row {r['writes_per_row']:.3f}   AWS calls per row {r['calls_per_row']:.3f}"
+        f"   re-run: {r['rerun_duplicates']} duplicates, {r['rerun_dynamodb_writes']} writes",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
     meta = results["meta"]
     sections = [
@@ -126,6 +136,7 @@ def render(results: dict[str, Any]) -> str:
         ],
         ingest(results["ingest"]),
         pipeline(results["pipeline"]),
+        backfill(results["backfill"]),
         throughput(results["scan_throughput"]),
         cold_start(results["cold_start"]),
         memory(results["memory"]),

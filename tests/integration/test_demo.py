@@ -47,6 +47,12 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     segment = summary["segment"]
     assert segment["http_200"] >= 2 and segment.get("http_401", 0) == 0
     assert segment["events"] > segment["applied"] > 0 and segment["already_applied"] > 0
+    # History came in through the S3 backfill; re-running one of its files changed nothing.
+    backfill = summary["backfill"]
+    assert backfill["rows"] == backfill["applied"] > 0 and backfill["rejected"] == 0
+    assert backfill["rerun_duplicates"] == backfill["rerun_rows"] > 0
+    # The catalog came in through the backfill too, and emails show its items' names and prices.
+    assert backfill["catalog_items"] > 0 and summary["emails_with_catalog_items"] > 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html and "lapsing-nudge" in html
     reports = json.loads((out / "reports.json").read_text(encoding="utf-8"))

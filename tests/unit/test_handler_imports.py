@@ -26,6 +26,7 @@ NEEDS: dict[str, set[str]] = {
     "segment": {"phonenumbers"},  # identify traits carry phone numbers, validated as POST /events does
     "export": {"phonenumbers"},  # hashes phone numbers into E.164 for ad audiences
     "privacy": {"phonenumbers"},  # an erasure finds the user's rows in audience files by their hashed phone
+    "backfill": {"phonenumbers"},  # validates history rows with the webhook's event model
 }
 # aws_xray_sdk: tracing is off here (POWERTOOLS_TRACE_DISABLED); yaml: program.yaml is parsed on the
 # first invocation, by load_program.

@@ -1,5 +1,6 @@
-"""The `winback` operator command: the demo, campaign reports, resuming a paused campaign, and
-pausing or resuming a whole channel (`pause --channel sms`, `resume --channel sms`).
+"""The `winback` operator command: the demo, campaign reports, resuming a paused campaign,
+pausing or resuming a whole channel (`pause --channel sms`, `resume --channel sms`), importing history
+from S3 (`winback import s3://bucket/prefix/`) and the data-rights commands.
 
 `report`, `pause` and `resume` work against a deployed stack (`--stack-name`, with your AWS credentials),
 against the tables named by the environment (as a function sees them), or, for `report`, against
@@ -135,6 +136,43 @@ def _data_rights(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    """Against a deployed stack: start BackfillStateMachine and poll it. Otherwise: play the map
+    locally against the tables and bucket the environment names (a moto server, as in the demo)."""
+    import uuid
+
+    from winback_dev import backfill
+
+    try:
+        bucket, prefix = backfill.parse_s3_uri(args.uri)
+    except ValueError as exc:
+        print(f"winback: {exc}", file=sys.stderr)
+        return 2
+    run_id = args.run_id or f"import-{uuid.uuid4().hex[:12]}"
+    if args.stack_name:
+        import boto3
+
+        cfn = boto3.client("cloudformation")
+
+        def physical(logical_id: str) -> str:
+            found = cfn.describe_stack_resource(StackName=args.stack_name, LogicalResourceId=logical_id)
+            return str(found["StackResourceDetail"]["PhysicalResourceId"])
+
+        execution = backfill.start_execution(physical(backfill.STATE_MACHINE), bucket, prefix, run_id)
+        print(f"started {execution}", file=sys.stderr)
+        status = backfill.wait_for(execution, on_poll=lambda s: print(f"  {s}", file=sys.stderr))
+        counts: dict[str, int] = backfill.progress(physical("BackfillBucket"), run_id)
+        print(json.dumps({"run_id": run_id, "status": status, **counts}, indent=2))
+        return 0 if status == "SUCCEEDED" else 1
+    try:
+        counts = backfill.play_import(bucket, prefix, run_id)
+    except backfill.ImportFailed as exc:
+        print(f"winback: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"run_id": run_id, "status": "SUCCEEDED", **counts}, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="winback", description="winback operator commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
         rights.add_argument("--stack-name", help="a deployed stack")
     migrate = sub.add_parser("migrate-suppression", help="one-off: hash the plain SuppressionTable entries")
     migrate.add_argument("--stack-name", help="a deployed stack")
+    imp = sub.add_parser("import", help="load history (JSON Lines or CSV files) from S3 into the profiles")
+    imp.add_argument("uri", help="s3://bucket/prefix/ (every .jsonl and .csv file under it)")
+    imp.add_argument("--stack-name", help="run the deployed stack's BackfillStateMachine")
+    imp.add_argument("--run-id", help="the run's name (default: generated); errors land in errors/<run id>/")
     args = parser.parse_args(argv)
     if args.command in ("erase", "export-user", "migrate-suppression"):
         return _data_rights(args)
@@ -183,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         return _report(args)
     if args.command == "pause":
         return _pause(args)
+    if args.command == "import":
+        return _import(args)
     return _resume(args)
 
 

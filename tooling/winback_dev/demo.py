@@ -1,8 +1,9 @@
 """`winback demo`: the whole program on an embedded moto server, no AWS account, no Docker.
 
-Provision template.yaml on moto, send a realistic population's history through the signed
-webhook, replay earlier feedback, then live three weeks of simulated time: the daily stats step
-and scan on four of the days, the hourly release of deferred jobs (played every six hours), the
+Provision template.yaml on moto, load a realistic population's history from JSON Lines files in
+S3 through the backfill (the local Distributed Map; a few users' through the signed webhook), replay
+earlier feedback, then live three weeks of simulated time: the daily stats step and scan on four
+of the days, the hourly release of deferred jobs (played every six hours), the
 users' own behaviour (people who got a message come back more often than the held-out ones, some
 with their coupon), answers to "why did you leave", delivery/bounce/complaint feedback and a
 bounce storm that pauses a campaign until it is resumed. Then the weekly audience export, the
@@ -15,6 +16,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -40,6 +42,8 @@ SCAN_DAYS = (0, 3, 10, 17)
 RELEASE_HOURS = (0, 8, 16)  # the hourly schedule, played every eight hours
 STORM_DAY = 10  # a list with stale addresses: lapsing-nudge's bounce rate passes 5% and it pauses
 RESUME_DAY = 12
+# A recommendation as the email layout shows a known item: its name, then its formatted price.
+CATALOG_SHOWN = re.compile(r"No\. \d+(</a> · |, )\$\d")
 
 
 def _start_moto() -> Any:
@@ -106,13 +110,74 @@ def _post(runner: LocalRunner, events: list[dict[str, Any]], prefix: str) -> Cou
     return statuses
 
 
-def _post_history(runner: LocalRunner, users: list[DemoUser]) -> dict[str, int]:
-    events = [e for u in users for e in u.events]
+HISTORY_PREFIX = "imports/demo-history/"
+CATALOG_KEY = "imports/catalog/items.csv"
+CATALOG_ADJECTIVES = ("Classic", "Everyday", "Trail", "Urban", "Cloud", "Studio", "Weekend")
+HISTORY_FILES = 4
+LIVE_USERS = 50  # whose history still arrives through the signed webhook, so that path runs too
+
+
+def _history_files(bucket: str, users: list[DemoUser]) -> list[str]:
+    """The population's history as JSON Lines files in BackfillBucket, as a shop would upload it."""
+    s3 = boto3.client("s3")
+    keys = []
+    for part in range(HISTORY_FILES):
+        lines = [json.dumps(e, ensure_ascii=False) + "\n" for u in users[part::HISTORY_FILES] for e in u.events]
+        key = f"{HISTORY_PREFIX}part-{part:04d}.jsonl"
+        s3.put_object(Bucket=bucket, Key=key, Body="".join(lines).encode())
+        keys.append(key)
+    return keys
+
+
+def _catalog_csv() -> str:
+    """The demo shop's catalog: every item the population views or buys (sku-1 … sku-399), every
+    17th out of stock, as the CSV a shop would export (Segment product property names)."""
+    from winback_dev.population import CATEGORIES
+
+    lines = ["product_id,name,category,price,currency,image_url,url,in_stock"]
+    for n in range(1, 400):
+        category = CATEGORIES[n % len(CATEGORIES)]
+        name = f"{CATALOG_ADJECTIVES[n % len(CATALOG_ADJECTIVES)]} {category.title()} No. {n}"
+        price = f"{9 + (n * 37) % 190}.{(n * 13) % 100:02d}"
+        lines.append(
+            f"sku-{n},{name},{category},{price},USD,https://cdn.shop.example.com/sku-{n}.jpg,"
+            f"https://shop.example.com/p/sku-{n},{'false' if n % 17 == 0 else 'true'}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _load_history(runner: LocalRunner, users: list[DemoUser]) -> tuple[dict[str, int], dict[str, int]]:
+    """Most users' history through the S3 backfill (the local Distributed Map), a few users' through
+    the webhook; then an upstream retry of an accepted request and a re-run of one history file,
+    both of which change nothing."""
+    from winback_dev.backfill import play_import
+
+    live, imported = users[:LIVE_USERS], users[LIVE_USERS:]
+    events = [e for u in live for e in u.events]
     statuses = _post(runner, events, "history")
-    # An upstream retry of a request already accepted: acknowledged, applied once.
     runner.post_events(events[:100], webhook_id="msg_history_000000")
     requests = statuses["200"] + statuses["400"] + statuses["401"]
-    return {"events": len(events), "requests": requests, "http_200": statuses["200"]}
+    ingest = {"events": len(events), "requests": requests, "http_200": statuses["200"]}
+    bucket = runner.resources.physical["BackfillBucket"]
+    keys = _history_files(bucket, imported)
+    counts = play_import(bucket, HISTORY_PREFIX, "demo-history")
+    # After the history: moto's TransactWriteItems copies the tables it writes, catalog items included.
+    boto3.client("s3").put_object(Bucket=bucket, Key=CATALOG_KEY, Body=_catalog_csv().encode())
+    catalog = play_import(bucket, CATALOG_KEY, "demo-catalog")
+    rerun = play_import(bucket, keys[0], "demo-history-rerun")
+    backfill = {
+        "files": counts["files"],
+        "batches": counts["batches"],
+        "rows": counts["rows"],
+        "applied": counts["applied"],
+        "rejected": counts["rejected"],
+        "duplicates": counts["duplicates"],
+        "users": counts["users"],
+        "catalog_items": catalog["applied"],
+        "rerun_rows": rerun["rows"],
+        "rerun_duplicates": rerun["duplicates"],
+    }
+    return ingest, backfill
 
 
 def _earlier_feedback(
@@ -140,7 +205,8 @@ def _earlier_feedback(
 
 
 def _provider_messages() -> tuple[Counter[str], int]:
-    """What the (moto) providers actually delivered, by channel, and how many were duplicates."""
+    """What the (moto) providers actually delivered, by channel, and how many were duplicates (and,
+    under `email_catalog_items`, emails whose recommendations show a catalog item's name and price)."""
     from moto.backends import get_backend
 
     account = "123456789012"
@@ -149,6 +215,8 @@ def _provider_messages() -> tuple[Counter[str], int]:
     by_channel: Counter[str] = Counter()
     seen: Counter[tuple[str, str]] = Counter()
     for message in ses.sent_messages:
+        if CATALOG_SHOWN.search(message.body):
+            by_channel["email_catalog_items"] += 1
         for address in message.destinations.get("ToAddresses", []):
             by_channel["email"] += 1
             seen[(address, message.body)] += 1
@@ -257,7 +325,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
             redirect_stdout(metrics_log),
             _simulated_time(start) as clock,
         ):
-            ingest = _post_history(runner, population)
+            ingest, backfill = _load_history(runner, population)
             segment_secret = secrets.get_secret_value(SecretId=resources.physical["SegmentSecret"])["SecretString"]
             segment = feed(runner, segment_secret, population, start)
             earlier = _earlier_feedback(runner, population, unsubscribe_key.encode(), start)
@@ -299,7 +367,8 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
         "no_channel": totals.get("no_channel", 0),
         "sent": {ch: totals.get(f"sent_{ch}", 0) for ch in ("email", "sms", "push", "inbox")},
         "sent_by_locale": dict(world.sent_by_locale()),
-        "delivered_by_provider": dict(by_channel),
+        "delivered_by_provider": {k: v for k, v in by_channel.items() if k != "email_catalog_items"},
+        "emails_with_catalog_items": by_channel["email_catalog_items"],
         "duplicates": duplicates,
         "quiet_hours_deferred": totals.get("quiet_hours", 0),
         "capped_deferred": totals.get("capped", 0),
@@ -328,6 +397,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
         "audience_export": export.get("segments", {}),
         "ingest": ingest,
         "segment": segment,
+        "backfill": backfill,
         "feedback_before": earlier,
         "feedback": dict(world.feedback_kinds),
         "runs": runs,
@@ -374,6 +444,12 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         f"  coupons          {summary['coupons']['issued']:>7}   issued, {summary['coupons']['redeemed']} redeemed, "
         f"{summary['coupons']['rejected']} rejected (reused), {summary['coupons']['announced']} announced "
         f"(CouponIssued); offers granted {summary['offers_granted']}",
+        f"  history          {summary['backfill']['rows']:>7}   rows imported from S3 "
+        f"({summary['backfill']['files']} files, {summary['backfill']['batches']} batches, "
+        f"{summary['backfill']['users']} users, {summary['backfill']['rejected']} rejected; a re-run of one "
+        f"file: {summary['backfill']['rerun_duplicates']} duplicates), {summary['ingest']['events']} by webhook; "
+        f"catalog {summary['backfill']['catalog_items']} items, shown by name and price in "
+        f"{summary['emails_with_catalog_items']} emails",
         f"  reasons          {sum(summary['reasons'].values()):>7}   " + json.dumps(summary["reasons"]),
         f"  paused           {len(summary['paused']):>7}   " + "; ".join(p["event"] for p in summary["paused"]),
         f"  provider got     {sum(summary['delivered_by_provider'].values()):>7}   duplicates: {summary['duplicates']}",

@@ -30,6 +30,7 @@ FUNCTIONS = (
     "sweep",
     "privacy",
     "segment",
+    "backfill",
 )
 
 Handler = Callable[[dict[str, Any], Any], Any]

@@ -49,6 +49,7 @@ ENV_LOGICAL_IDS: dict[str, str] = {
     "SEND_QUEUE_URL": "SendQueue",
     "OFFERS_BUS_NAME": "OffersBus",
     "AUDIENCE_BUCKET": "AudienceBucket",
+    "BACKFILL_BUCKET": "BackfillBucket",
     "WEBHOOK_SECRET_NAME": "WebhookSecret",
     "UNSUBSCRIBE_SECRET_NAME": "UnsubscribeSecret",
     "SEGMENT_SECRET_NAME": "SegmentSecret",

@@ -28,6 +28,16 @@ def fake_results() -> dict[str, Any]:
     return {
         "ingest": {"calls_per_event": 0.031},
         "pipeline": {"send_calls_per_message": 1.9, "scan_calls_per_targeted_user": 0.12},
+        "backfill": {
+            "rows": 4000,
+            "batches": 8,
+            "rows_per_s": 120.0,
+            "rows_per_s_outside_calls": 900.0,
+            "writes_per_row": 0.033,
+            "calls_per_row": 0.044,
+            "rerun_duplicates": 4000,
+            "rerun_dynamodb_writes": 0,
+        },
         "scan_throughput": {
             "runs": [{"table_items": 2500, "items_per_s": 900.0}, {"table_items": 10000, "items_per_s": 800.0}]
         },
@@ -57,12 +67,18 @@ def test_results_json_holds_the_headline_figures_as_numbers(tmp_path: Path) -> N
     assert data["calls_per_event"] == 0.031
     assert data["scan_calls_per_user"] == 0.12
     assert data["scan_items_per_s"] == 800.0  # the largest table
+    assert (data["backfill_rows_per_s"], data["backfill_writes_per_row"]) == (120.0, 0.033)
     assert data["scan_peak_mb"] == {"1000": 3.0, "4000": 3.0, "16000": 3.0}
     assert data["import_s"] == {"ingest": 0.3, "send": 0.33}
     assert data["import_ratio"] == {"ingest": 2.0, "send": 2.2}
     assert set(data["import_s_traced"]) == set(data["import_ratio_traced"]) == set(HANDLERS)
     assert set(results.DEFINITIONS) <= set(data)
     assert data["details"]["cold_start"]["runs"] == 7
+
+
+def test_the_backfill_line_renders() -> None:
+    text = report.backfill(fake_results()["backfill"])
+    assert "120 rows/s" in text[1] and "writes per row 0.033" in text[2]
 
 
 def test_the_table_renders_from_the_same_results() -> None:

@@ -16,9 +16,11 @@ from winback.content.rendering import TemplateProblem, check_templates, render, 
 EMAIL_FILES = ("email.html", "email.txt")
 SHIPPED = [(t, loc) for t in sorted(shipped_templates()) for loc in available_locales()]
 URLS = {item: f"https://shop.example.com/p/{item}?utm_source=winback" for item in ("sku-12", "sku-7")}
+# Items the catalog does not know: only their id and category to show (services/send_content.py).
+UNKNOWN = {"name": None, "image_url": None, "price": None}
 TWO_PICKS = [
-    {"item_id": "sku-12", "category": "shoes", "url": URLS["sku-12"]},
-    {"item_id": "sku-7", "category": None, "url": URLS["sku-7"]},
+    {"item_id": "sku-12", "category": "shoes", "url": URLS["sku-12"], **UNKNOWN},
+    {"item_id": "sku-7", "category": None, "url": URLS["sku-7"], **UNKNOWN},
 ]
 
 
@@ -121,3 +123,31 @@ def test_an_email_with_recommendations_shows_them(template: str, locale: str) ->
         assert f'<a href="{url}" style="color:#d9480f">{item}' in out.html
         assert f"{item}" in out.text and url in out.text
     assert out.html.index(URLS["sku-12"]) < out.html.index(URLS["sku-7"]) < out.html.index("token=t")
+
+
+@pytest.mark.parametrize(("template", "locale"), SHIPPED)
+def test_a_catalog_item_shows_its_name_image_and_price(template: str, locale: str) -> None:
+    """Guard: the layouts show the catalog's name, image and formatted price (not the raw id)."""
+    values: dict[str, object] = {name: None for name in rendering.VARIABLES}
+    known = {
+        "item_id": "sku-12",
+        "category": "shoes",
+        "url": URLS["sku-12"],
+        "name": "Trail Runner 2",
+        "image_url": "https://cdn.example.com/sku-12.jpg",
+        "price": "$89.00",
+    }
+    values |= {
+        "name": "Ada",
+        "brand": "Acme",
+        "cta_url": "https://shop.example.com/",
+        "unsubscribe_url": "https://api.example.com/unsubscribe?token=t",
+        "campaign_id": "c",
+        "recommendations": [known, TWO_PICKS[1]],
+    }
+    out = render(template, "email", locale, values)
+    assert f'<a href="{URLS["sku-12"]}" style="color:#d9480f">Trail Runner 2</a> · $89.00' in out.html
+    assert '<img src="https://cdn.example.com/sku-12.jpg" alt="Trail Runner 2"' in out.html
+    assert "Trail Runner 2" in out.text and "$89.00" in out.text
+    assert "- sku-12" not in out.text and ">sku-12" not in out.html
+    assert f'<a href="{URLS["sku-7"]}" style="color:#d9480f">sku-7</a>' in out.html  # unknown: the id

@@ -57,3 +57,32 @@ def test_a_user_without_a_name_gets_the_locales_default_name(program: Program, l
     recommender = CountingRecommender()
     values = variables(message("sms", locale, name=None), "offer", program, recommender, None, b"k", "https://x", NOW)
     assert values["name"] == expected
+
+
+def test_catalog_items_show_name_price_and_their_own_page(program: Program) -> None:
+    """Guard: the job's catalog items reach the email with the price formatted by domain/money.py;
+    an out-of-stock pick is skipped; the recommender is not asked again (picks made once per job)."""
+    from winback.models.catalog import CatalogItem
+    from winback.services.send_content import JobRecommendations
+
+    recommender = CountingRecommender()
+    catalog = {
+        "sku-12": CatalogItem(item_id="sku-12", name="Trail Runner", price_minor=8900, currency="USD", in_stock=False),
+        "sku-7": CatalogItem(
+            item_id="sku-7",
+            name="Rain Jacket",
+            price_minor=129900,
+            currency="CNY",
+            url="https://shop.example.com/jacket",
+        ),
+    }
+    recommended = JobRecommendations(picks={"u1": PICKS}, catalog=catalog)
+    values = variables(
+        message("email", "en"), "offer", program, recommender, None, b"k", "https://api.example", NOW, recommended
+    )
+    assert recommender.calls == 0
+    [shown] = values["recommendations"]
+    assert (shown["name"], shown["price"]) == ("Rain Jacket", "¥1,299.00")
+    assert shown["url"].startswith("https://shop.example.com/jacket?utm_source=winback")
+    out = render("offer", "email", "en", values)
+    assert "Rain Jacket</a> · ¥1,299.00" in out.html and "Trail Runner" not in out.html

@@ -30,7 +30,6 @@ class Settings(BaseModel):
     program_path: str = Field("", alias="WINBACK_PROGRAM_PATH")
     offers_bus_name: str = Field("", alias="OFFERS_BUS_NAME")
     audience_bucket: str = Field("", alias="AUDIENCE_BUCKET")
-    # How far in the future an event's occurred_at may be (clocks of upstream systems drift).
     # The brand the unsubscribe and reason pages name when program.yaml cannot be loaded.
     brand_name: str = Field("us", alias="BRAND_NAME")
     # Honour suppression entries stored before addresses were hashed; false once
@@ -38,7 +37,9 @@ class Settings(BaseModel):
     suppression_plain_lookup: bool = Field(True, alias="SUPPRESSION_PLAIN_LOOKUP")
     # A profile expires (DynamoDB TTL) this many days after the user was last seen; 0: never.
     profile_ttl_days: int = Field(0, ge=0, alias="PROFILE_TTL_DAYS")
+    # How far in the future an event's occurred_at may be (clocks of upstream systems drift).
     clock_skew_seconds: int = Field(300, ge=0, alias="CLOCK_SKEW_SECONDS")
+    backfill_bucket: str = Field("", alias="BACKFILL_BUCKET")
 
 
 @cache

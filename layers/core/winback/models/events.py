@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from winback.models.catalog import Product
 from winback.models.ids import USER_ID_PATTERN
 
 EventType = Literal["signup", "login", "view", "order", "profile", "error", "support", "login_failed", "password_reset"]
@@ -44,6 +45,8 @@ class EventProperties(BaseModel):
     locale: str | None = Field(None, pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$")
     time_zone: str | None = Field(None, max_length=64)
     consent: Consent | None = None
+    # view / order: the item's catalog properties (Segment e-commerce spec), kept in the catalog
+    product: Product | None = None
 
     @field_validator("email")
     @classmethod
@@ -91,6 +94,14 @@ class ActivityEvent(BaseModel):
     def _order_has_amount(self) -> Self:
         if self.type == "order" and (self.properties.amount is None or self.properties.currency is None):
             raise ValueError("an order event needs properties.amount and properties.currency")
+        product = self.properties.product
+        if product is not None:
+            if self.type not in ("view", "order"):
+                raise ValueError("properties.product belongs on view and order events")
+            if self.properties.item_id is None:
+                self.properties.item_id = product.item_id
+            if self.properties.category is None:
+                self.properties.category = product.category
         return self
 
 

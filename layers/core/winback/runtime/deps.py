@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
     from winback.adapters.audience_sink import S3AudienceSink
+    from winback.adapters.backfill_files import BackfillFiles
+    from winback.adapters.backfill_store import BackfillStore
+    from winback.adapters.catalog_store import CatalogStore
     from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.deferral_store import DeferralStore
@@ -141,6 +144,26 @@ class Deps:
             s.activity_table, s.messaging_table, s.incentive_table, s.deferral_table, s.audience_bucket, AUDIENCE_PREFIX
         )
 
+    @cached_property
+    def catalog(self) -> CatalogStore:
+        from winback.adapters.catalog_store import CatalogStore
+
+        return CatalogStore(self.settings.messaging_table)
+
+    @cached_property
+    def backfill_store(self) -> BackfillStore:
+        from winback.adapters.backfill_store import BackfillStore
+
+        return BackfillStore(self.settings.activity_table, self.settings.messaging_table)
+
+    @cached_property
+    def backfill_files(self) -> BackfillFiles:
+        from winback.adapters.backfill_files import BackfillFiles
+
+        if not self.settings.backfill_bucket:
+            raise RuntimeError("BACKFILL_BUCKET is not set")
+        return BackfillFiles(self.settings.backfill_bucket)
+
     # --- channels ----------------------------------------------------------------------------------
     @cached_property
     def email_channel(self) -> EmailChannel:
@@ -228,6 +251,7 @@ class Deps:
             unsubscribe_key=self.unsubscribe_key,
             public_base_url=self.settings.public_base_url,
             clock=self.clock,
+            catalog=self.catalog,
         )
 
     @cached_property
@@ -243,10 +267,11 @@ class Deps:
             self.program,
             self.clock,
         )
+        catalog = self.catalog
         return idempotent_apply(
             self.settings.idempotency_table,
             lambda events, webhook_id: ingest_events(
-                events, webhook_id, activity, messaging, coupons, program, clock.now()
+                events, webhook_id, activity, messaging, coupons, program, clock.now(), catalog=catalog
             ),
         )
 

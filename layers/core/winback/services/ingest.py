@@ -23,6 +23,7 @@ from winback.models.profile import RECENT_EVENTS_CAP, Profile
 
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
+    from winback.adapters.catalog_store import CatalogStore
     from winback.adapters.coupon_store import Redemption
     from winback.adapters.messaging_store import MessagingStore
     from winback.config.program import Program
@@ -252,15 +253,24 @@ def ingest_events(
     program: Program,
     now: datetime | None = None,
     event_ids: Sequence[str] | None = None,
+    catalog: CatalogStore | None = None,
 ) -> dict[str, int]:
     """One webhook request's events under the program's rules; a reactivation (or revenue in the
-    attribution window) is counted in the experiment cell of the user's assignment."""
+    attribution window) is counted in the experiment cell of the user's assignment. Products the
+    events describe (`properties.product`) are written to the catalog."""
     rules = AttributionRules(program.reactivation_signal(), program.experiments.attribution_window_days)
 
     def record(found: Attribution) -> None:
         a = found.assignment
         messaging.add_cell(a.campaign_id, None, a.arm, a.segment, found.counts)
 
-    return apply_events(
+    result = apply_events(
         events, webhook_id, store, program.dormancy.signal, rules, record, coupons, now, event_ids
     ).as_dict()
+    if catalog is not None:
+        from winback.domain.audience.catalog import items_from_events
+
+        products = items_from_events(events)
+        if products:
+            catalog.put_many(products)
+    return result

@@ -71,10 +71,11 @@ from winback.domain.journey.targeting import reachable_channels
 from winback.models.profile import Profile
 from winback.runtime.observability import logger
 from winback.services.channel_pause import pause_for_account
-from winback.services.send_content import Message, variables
+from winback.services.send_content import JobRecommendations, Message, recommend_for_job, variables
 from winback.services.sms_status import sms_sent_item
 
 if TYPE_CHECKING:
+    from winback.adapters.catalog_store import CatalogStore
     from winback.adapters.coupon_store import CouponStore, IssuedCoupon
     from winback.adapters.deferral_store import DeferralStore
     from winback.adapters.inbox_store import InboxChannel
@@ -116,6 +117,7 @@ class SendDeps:
     unsubscribe_key: bytes
     public_base_url: str
     clock: Clock
+    catalog: CatalogStore | None = None
 
 
 class Tally:
@@ -251,6 +253,9 @@ def send_job(
             continue
         ready.append(_Planned(recipient, profile, channel, address, key, state, template))
 
+    recommended = recommend_for_job(
+        ((i.profile, i.template, i.channel) for i in ready), program, deps.recommender, deps.catalog
+    )
     throttled = False
     try:
         for i, item in enumerate(ready):
@@ -265,7 +270,7 @@ def send_job(
                 tally.add(item.recipient, "channel_paused")
                 _hold(plan, job, item.recipient, now + PAUSE_RECHECK, "channel_paused", tally)
                 continue
-            _send_one(item, job, campaign, program, deps, plan, tally)
+            _send_one(item, job, campaign, program, deps, plan, tally, recommended)
             if len(plan.outcomes) >= OUTCOME_CHUNK:
                 _flush(deps, job, campaign, plan, tally, now)
     except SendThrottled:
@@ -465,14 +470,21 @@ def _announce_coupons(
 
 
 def _send_one(
-    item: _Planned, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, plan: _Plan, tally: Tally
+    item: _Planned,
+    job: SendJob,
+    campaign: Campaign,
+    program: Program,
+    deps: SendDeps,
+    plan: _Plan,
+    tally: Tally,
+    recommended: JobRecommendations | None = None,
 ) -> None:
     if not _claim(item, job, program, deps, plan, tally):
         return
     user_id = item.recipient.user_id
     now = deps.clock.now()
     try:
-        content, values = _prepare(item, job, campaign, program, deps, plan, tally, now)
+        content, values = _prepare(item, job, campaign, program, deps, plan, tally, now, recommended)
     except Exception:
         # Nothing went out: give the claim back so the redelivered job sends it (not `already_sent`).
         deps.messaging.release(user_id, item.key, item.channel)
@@ -489,6 +501,7 @@ def _prepare(
     plan: _Plan,
     tally: Tally,
     now: datetime,
+    recommended: JobRecommendations | None = None,
 ) -> tuple[Rendered, dict[str, Any]]:
     """The offer and the rendered message: everything that can fail before the provider is called."""
     coupon = _incentive(item, job, campaign, deps, plan, tally, now)
@@ -502,7 +515,15 @@ def _prepare(
         locale=resolve_locale(item.profile.locale, program.default_locale),
     )
     values = variables(
-        message, item.template, program, deps.recommender, coupon, deps.unsubscribe_key, deps.public_base_url, now
+        message,
+        item.template,
+        program,
+        deps.recommender,
+        coupon,
+        deps.unsubscribe_key,
+        deps.public_base_url,
+        now,
+        recommended,
     )
     return render(item.template, item.channel, message.locale, values), values
 

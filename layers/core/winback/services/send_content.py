@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -11,18 +12,21 @@ from zoneinfo import ZoneInfo
 from winback.adapters.coupon_store import IssuedCoupon
 from winback.config.campaigns import Channel
 from winback.config.program import Program
-from winback.content.locales import default_name
+from winback.content.locales import default_name, resolve_locale
 from winback.content.rendering import used_variables
+from winback.domain.audience.recommendations import OUT_OF_STOCK_SLACK, Recommendation, Shown, for_display
 from winback.domain.journey.quiet_hours import zone_for
 from winback.domain.links.reason_links import reason_urls
 from winback.domain.links.tokens import sign_token
 from winback.domain.money import format_amount
 
 if TYPE_CHECKING:
+    from winback.adapters.catalog_store import CatalogStore
     from winback.adapters.coupon_store import IssuedCoupon
     from winback.config.campaigns import Channel
     from winback.config.program import Program
     from winback.domain.audience.recommendations import Recommender
+    from winback.models.catalog import CatalogItem
     from winback.models.profile import Profile
 
 
@@ -76,6 +80,50 @@ def coupon_variables(coupon: IssuedCoupon | None, profile: Profile, program: Pro
     }
 
 
+@dataclass(frozen=True)
+class JobRecommendations:
+    """A send job's recommendations, picked once per user, and the catalog items they name, read in
+    one BatchGetItem per 100 items for the whole job (never a call per recommendation)."""
+
+    picks: dict[str, list[Recommendation]] = field(default_factory=dict)
+    catalog: Mapping[str, CatalogItem] = field(default_factory=dict)
+
+
+def recommend_for_job(
+    messages: Iterable[tuple[Profile, str, Channel]],
+    program: Program,
+    recommender: Recommender,
+    catalog: CatalogStore | None,
+) -> JobRecommendations:
+    """Picks for each (profile, template, channel) whose template shows recommendations."""
+    picks: dict[str, list[Recommendation]] = {}
+    for profile, template, channel in messages:
+        locale = resolve_locale(profile.locale, program.default_locale)
+        if "recommendations" in used_variables(template, channel, locale):
+            picks[profile.user_id] = recommender.recommend(profile, program.recommendations.count + OUT_OF_STOCK_SLACK)
+    wanted = {p.item_id for found in picks.values() for p in found}
+    items = catalog.get_many(wanted) if catalog is not None and wanted else {}
+    return JobRecommendations(picks=picks, catalog=items)
+
+
+def recommendation_variables(shown: Shown, program: Program, params: dict[str, str]) -> dict[str, Any]:
+    """What a template shows of one recommendation: the catalog's name, image, formatted price and
+    page when the item is known, its id and category otherwise."""
+    item = shown.item
+    page = item.url if item is not None and item.url else program.item_link(shown.pick.item_id)
+    price = None
+    if item is not None and item.price_minor is not None and item.currency is not None:
+        price = format_amount(item.price_minor, item.currency)
+    return {
+        "item_id": shown.pick.item_id,
+        "category": (item.category if item is not None else None) or shown.pick.category,
+        "url": with_query(page, params),
+        "name": item.name if item is not None else None,
+        "image_url": item.image_url if item is not None else None,
+        "price": price,
+    }
+
+
 def variables(
     message: Message,
     template: str,
@@ -85,13 +133,19 @@ def variables(
     key: bytes,
     base_url: str,
     now: datetime,
+    recommended: JobRecommendations | None = None,
 ) -> dict[str, Any]:
     """Every variable a template may use; recommendations and reason links only where the message's
     template shows them (None elsewhere, which every template reads as "not offered")."""
     params = tracking(message)
     profile = message.profile
     used = used_variables(template, message.channel, message.locale)
-    picks = recommender.recommend(profile, program.recommendations.count) if "recommendations" in used else []
+    count = program.recommendations.count
+    picks: list[Recommendation] = []
+    if "recommendations" in used:
+        found = recommended.picks.get(profile.user_id) if recommended is not None else None
+        picks = found if found is not None else recommender.recommend(profile, count + OUT_OF_STOCK_SLACK)
+    shown = for_display(picks, recommended.catalog if recommended is not None else {}, count)
     return {
         "name": profile.name or default_name(message.locale),
         "brand": program.brand,
@@ -100,11 +154,7 @@ def variables(
         "cta_url": program.site_url if message.channel == "sms" else with_query(program.site_url, params),
         "unsubscribe_url": unsubscribe_url(message, program, key, base_url, now),
         "coupon": coupon_variables(coupon, profile, program),
-        "recommendations": [
-            {"item_id": r.item_id, "category": r.category, "url": with_query(program.item_link(r.item_id), params)}
-            for r in picks
-        ]
-        or None,
+        "recommendations": [recommendation_variables(s, program, params) for s in shown] or None,
         "reason_urls": reason_urls(
             base_url,
             key,

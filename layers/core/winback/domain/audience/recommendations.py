@@ -6,9 +6,11 @@ then what is popular in the user's favourite category, then what is popular over
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from winback.models.catalog import CatalogItem
 from winback.models.population import PopularItem, PopulationStats
 from winback.models.profile import Profile
 
@@ -20,6 +22,34 @@ class Recommendation:
     item_id: str
     category: str | None
     reason: Reason
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A recommendation as a message shows it: the catalog item when the catalog knows it (None: the
+    id and category are all there is to show)."""
+
+    pick: Recommendation
+    item: CatalogItem | None
+
+
+# How many more picks than shown a sender asks for, so out-of-stock items can be skipped.
+OUT_OF_STOCK_SLACK = 3
+
+
+def for_display(picks: Sequence[Recommendation], catalog: Mapping[str, CatalogItem], count: int) -> list[Shown]:
+    """The first `count` picks that are not out of stock, each with its catalog item if known."""
+    shown: list[Shown] = []
+    if count <= 0:
+        return shown
+    for pick in picks:
+        item = catalog.get(pick.item_id)
+        if item is not None and not item.in_stock:
+            continue
+        shown.append(Shown(pick=pick, item=item))
+        if len(shown) >= count:
+            break
+    return shown
 
 
 class Recommender(Protocol):

@@ -1,0 +1,24 @@
+"""Step Functions Distributed Map child: one batch of history rows → profiles (see services/backfill)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from winback.runtime.deps import deps
+from winback.runtime.observability import logger, metrics, tracer
+from winback.services.backfill import apply_batch
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    d = deps()
+    result = apply_batch(event, d.backfill_store, d.backfill_files, d.program.dormancy.signal, d.clock.now(), d.catalog)
+    metrics.add_metric(name="BackfillRowsApplied", unit=MetricUnit.Count, value=result.applied)
+    metrics.add_metric(name="BackfillRowsRejected", unit=MetricUnit.Count, value=result.rejected)
+    logger.info("backfill batch", extra=result.as_dict())
+    return result.as_dict()

@@ -1,0 +1,92 @@
+"""Backfill rows: one line of a JSON Lines or CSV history file, as the Distributed Map hands it over.
+
+The state machine's ItemSelector gives each item `{"row": <the parsed line>, "index": <its 0-based
+position in the file>}` and the ItemBatcher's BatchInput says which file the batch came from. A
+JSON Lines row is a webhook event object as written (README); a CSV row has the columns
+`user_id,type,occurred_at` and one column per property (`amount`, `item_id`, `consent.email`...,
+a `properties.` prefix is optional); empty cells are left out.
+
+Catalog rows (a file under a `catalog/` folder, or a JSON Lines row with `"kind": "item"`) carry
+the Segment e-commerce spec's product properties: `product_id` or `sku`, `name`, `category`,
+`price`, `currency`, `image_url`, `url`, and our `in_stock` (default true).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FileFormat = Literal["jsonl", "csv"]
+EVENT_COLUMNS = ("user_id", "type", "occurred_at")
+
+
+class BatchInput(BaseModel):
+    """The ItemBatcher's BatchInput: where the batch's rows come from."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+    bucket: str = Field(min_length=3, max_length=63)
+    key: str = Field(min_length=1, max_length=1024)
+    format: FileFormat
+    run_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+
+class MapItem(BaseModel):
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+    row: dict[str, Any]
+    index: int = Field(ge=0)
+
+
+class ChildBatch(BaseModel):
+    """The documented input of a Distributed Map child execution with an ItemBatcher."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+    items: list[MapItem] = Field(alias="Items", min_length=1)
+    batch_input: BatchInput = Field(alias="BatchInput")
+
+
+def line_number(index: int, file_format: FileFormat) -> int:
+    """The 1-based line of the file the item came from (a CSV file's first line is its header)."""
+    return index + (2 if file_format == "csv" else 1)
+
+
+def row_identity(key: str, line: int, row: dict[str, Any]) -> str:
+    """A deterministic id for one row: its file, its line and its content."""
+    content = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{key}\n{line}\n{content}".encode()).hexdigest()[:20]
+
+
+def batch_identity(row_ids: list[str]) -> str:
+    """The batch's id: the same rows make the same id, whichever run or retry carries them."""
+    return "bf_" + hashlib.sha256("\n".join(sorted(row_ids)).encode()).hexdigest()[:24]
+
+
+def is_item_row(key: str, row: dict[str, Any]) -> bool:
+    """A catalog row: any row of a file under a `catalog/` folder, or a JSON Lines row `"kind": "item"`."""
+    return "/catalog/" in f"/{key}" or row.get("kind") == "item"
+
+
+def item_object(row: dict[str, Any]) -> dict[str, Any]:
+    """The product properties a catalog row stands for (CSV: empty cells left out)."""
+    return {k: v for k, v in row.items() if k is not None and k != "kind" and v not in (None, "")}
+
+
+def event_object(row: dict[str, Any], file_format: FileFormat) -> dict[str, Any]:
+    """The webhook event object a row stands for."""
+    if file_format == "jsonl":
+        return row
+    event: dict[str, Any] = {k: row[k] for k in EVENT_COLUMNS if row.get(k) not in (None, "")}
+    properties: dict[str, Any] = {}
+    for column, value in row.items():
+        if column in EVENT_COLUMNS or column is None or value in (None, ""):
+            continue
+        name = column.removeprefix("properties.")
+        if name.startswith("consent."):
+            properties.setdefault("consent", {})[name.removeprefix("consent.")] = value
+        else:
+            properties[name] = value
+    if properties:
+        event["properties"] = properties
+    return event
