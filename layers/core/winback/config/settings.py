@@ -29,6 +29,8 @@ class Settings(BaseModel):
     program_path: str = Field("", alias="WINBACK_PROGRAM_PATH")
     offers_bus_name: str = Field("", alias="OFFERS_BUS_NAME")
     audience_bucket: str = Field("", alias="AUDIENCE_BUCKET")
+    # The send queue's maximum concurrency: each send worker paces itself to its share of the rate.
+    send_max_concurrency: int = Field(2, ge=1, alias="SEND_MAX_CONCURRENCY")
 
 
 @cache

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from winback.runtime.idempotency import ApplyWebhook
     from winback.services.scan import Segmenter
     from winback.services.send import SendDeps
+    from winback.services.send_pacing import Pacer
 
 AUDIENCE_PREFIX = "audiences"
 
@@ -155,6 +156,14 @@ class Deps:
 
         return InboxChannel(self.inbox, self.clock, self.program.inbox.ttl_days)
 
+    @cached_property
+    def pacer(self) -> Pacer:
+        """The container's pacer: it remembers this worker's last sends and the SES account's limits."""
+        from winback.adapters.provider_account import EmailAccount
+        from winback.services.send_pacing import Pacer
+
+        return Pacer(EmailAccount(), self.program.pacing, self.settings.send_max_concurrency)
+
     # --- secrets -----------------------------------------------------------------------------------
     # Not kept here: read through Powertools Parameters on each use, which caches them for 5 minutes,
     # so a rotated secret is picked up without a cold start.
@@ -197,6 +206,7 @@ class Deps:
             unsubscribe_key=self.unsubscribe_key,
             public_base_url=self.settings.public_base_url,
             clock=self.clock,
+            pacer=self.pacer,
         )
 
     @cached_property
