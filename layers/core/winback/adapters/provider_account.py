@@ -49,7 +49,7 @@ class EmailAccount:
         self,
         ttl: float = TTL_SECONDS,
         timer: Callable[[], float] = time.monotonic,
-        read: Callable[[float], SendLimits] = read_limits,
+        read: Callable[[float], SendLimits] | None = None,
     ) -> None:
         self._ttl = ttl
         self._timer = timer
@@ -62,7 +62,7 @@ class EmailAccount:
         if self._read_at is None or now - self._read_at >= self._ttl:
             self._read_at = now
             try:
-                self._limits = self._read(now)
+                self._limits = (self._read or read_limits)(now)
             except Exception as exc:
                 self._limits = None
                 logger.warning("SES GetAccount failed; email unpaced until the next read", extra={"error": repr(exc)})
