@@ -18,6 +18,8 @@ steps are written as the provider answers, every OUTCOME_CHUNK sends (not in a `
 Lambda timeout skips), so a kill loses at most one chunk's bookkeeping: those claims stay claimed,
 never resent, and the sweeper (services/sweep.py) records them uncertain. With less than
 MIN_TIME_LEFT_MS left, the job stops taking recipients and defers the rest to the next release.
+Each provider call is paced (services/send_pacing.py): over the provider's rate or its 24-hour
+quota, the job's remaining messages on the channel wait, unclaimed, for the next window (`_paced`).
 """
 
 from __future__ import annotations
