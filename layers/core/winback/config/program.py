@@ -16,6 +16,7 @@ from winback.config.campaigns import Campaign, Channel
 from winback.config.dormancy import Dormancy, Signal
 from winback.config.experiments import Experiments
 from winback.config.guards import Feedback, FrequencyCap, QuietHours, Sunset
+from winback.config.pacing import Pacing
 from winback.config.reasons import ReasonsConfig
 from winback.config.scan import ScanLimits
 from winback.config.segments import RecommendationsConfig, SegmentsConfig
@@ -45,6 +46,7 @@ class Program(Strict):
     recommendations: RecommendationsConfig = RecommendationsConfig()
     reasons: ReasonsConfig = ReasonsConfig()
     inbox: InboxConfig = InboxConfig()
+    pacing: Pacing = Pacing()
     unsubscribe_token_days: int = Field(365, ge=1)
 
     @field_validator("default_time_zone")

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from winback.runtime.idempotency import ApplyWebhook
     from winback.services.scan import Segmenter
     from winback.services.send import SendDeps
+    from winback.services.send_pacing import Pacer
 
 AUDIENCE_PREFIX = "audiences"
 
@@ -189,6 +190,14 @@ class Deps:
 
         return InboxChannel(self.inbox, self.clock, self.program.inbox.ttl_days)
 
+    @cached_property
+    def pacer(self) -> Pacer:
+        """The container's pacer: it remembers this worker's last sends and the SES account's limits."""
+        from winback.adapters.provider_account import EmailAccount
+        from winback.services.send_pacing import Pacer
+
+        return Pacer(EmailAccount(), self.program.pacing, self.settings.send_max_concurrency)
+
     # --- secrets -----------------------------------------------------------------------------------
     # Not kept here: read through Powertools Parameters on each use, which caches them for 5 minutes,
     # so a rotated secret is picked up without a cold start.
@@ -252,6 +261,7 @@ class Deps:
             public_base_url=self.settings.public_base_url,
             clock=self.clock,
             catalog=self.catalog,
+            pacer=self.pacer,
         )
 
     @cached_property

@@ -18,6 +18,8 @@ steps are written as the provider answers, every OUTCOME_CHUNK sends (not in a `
 Lambda timeout skips), so a kill loses at most one chunk's bookkeeping: those claims stay claimed,
 never resent, and the sweeper (services/sweep.py) records them uncertain. With less than
 MIN_TIME_LEFT_MS left, the job stops taking recipients and defers the rest to the next release.
+Each provider call is paced (services/send_pacing.py): over the provider's rate or its 24-hour
+quota, the job's remaining messages on the channel wait, unclaimed, for the next window (`_paced`).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ from winback.domain.journey.caps import has_room, live_sends
 from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
 from winback.domain.journey.dormancy import dormant_since
 from winback.domain.journey.engagement import branch_holds, email_unengaged, previous_send_at, user_tag
+from winback.domain.journey.pacing import Pace
 from winback.domain.journey.quiet_hours import next_allowed
 from winback.domain.journey.reasons import ANSWERS, Route, route
 from winback.domain.journey.targeting import reachable_channels
@@ -85,6 +88,7 @@ if TYPE_CHECKING:
     from winback.domain.audience.recommendations import Recommender
     from winback.domain.clock import Clock
     from winback.models.jobs import Recipient, SendJob
+    from winback.services.send_pacing import Pacer
 
 _CLAIM_ATTEMPTS = 3
 PAUSE_RECHECK = timedelta(hours=1)
@@ -118,6 +122,7 @@ class SendDeps:
     public_base_url: str
     clock: Clock
     catalog: CatalogStore | None = None
+    pacer: Pacer | None = None  # None: not paced (tools and tests that send a handful)
 
 
 class Tally:
@@ -147,6 +152,7 @@ class _Plan:
     sent_email: int = 0  # since the last flush
     paused_channels: set[str] = field(default_factory=set)  # the account cannot send on these now
     coupons: list[tuple[Recipient, IssuedCoupon]] = field(default_factory=list)  # to announce on the bus
+    paced_out: dict[str, Pace] = field(default_factory=dict)  # channel -> why and until when it waits
 
 
 @dataclass(frozen=True)
@@ -270,6 +276,8 @@ def send_job(
                 tally.add(item.recipient, "channel_paused")
                 _hold(plan, job, item.recipient, now + PAUSE_RECHECK, "channel_paused", tally)
                 continue
+            if not _paced(item, job, deps, plan, tally):
+                continue
             _send_one(item, job, campaign, program, deps, plan, tally, recommended)
             if len(plan.outcomes) >= OUTCOME_CHUNK:
                 _flush(deps, job, campaign, plan, tally, now)
@@ -287,6 +295,22 @@ def send_job(
     if throttled:
         raise SendThrottled(f"throttled after {tally.total['sent']} sends")
     return tally.total
+
+
+def _paced(item: _Planned, job: SendJob, deps: SendDeps, plan: _Plan, tally: Tally) -> bool:
+    """True when the provider's limits let this message go now (after a short wait, slept here).
+    Over the rate or the 24-hour quota, this and the job's later messages on the channel wait,
+    unclaimed, for the next window (dropped past the step's deadline): none fails into the DLQ."""
+    if deps.pacer is None:
+        return True
+    pace = plan.paced_out.get(item.channel) or deps.pacer.admit(item.channel, deps.clock.now(), job.not_after)
+    if pace.until is None:
+        return True
+    plan.paced_out[item.channel] = pace
+    if pace.action == "defer":
+        tally.add(item.recipient, f"deferred_by_{pace.kind}")
+    _hold(plan, job, item.recipient, pace.until, pace.kind, tally)
+    return False
 
 
 def _flush(deps: SendDeps, job: SendJob, campaign: Campaign, plan: _Plan, tally: Tally, now: datetime) -> None:
