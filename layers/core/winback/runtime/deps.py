@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from winback.adapters.offer_bus import OfferBus
     from winback.adapters.population_stats_store import PopulationStatsStore
     from winback.adapters.reason_store import ReasonStore
+    from winback.adapters.send_context import SendContextLoader
     from winback.adapters.suppression_store import SuppressionStore
     from winback.config.program import Program
     from winback.config.settings import Settings
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from winback.domain.clock import Clock
     from winback.runtime.idempotency import ApplyWebhook
     from winback.services.scan import Segmenter
-    from winback.services.send import SendDeps
+    from winback.services.send.ports import Channel, SendDeps
 
 AUDIENCE_PREFIX = "audiences"
 
@@ -155,6 +156,22 @@ class Deps:
 
         return InboxChannel(self.inbox, self.clock, self.program.inbox.ttl_days)
 
+    @cached_property
+    def channels(self) -> dict[str, Channel]:
+        """Channel name → channel: every one has the same `send(message)`."""
+        return {
+            "email": self.email_channel,
+            "sms": self.sms_channel,
+            "push": self.push_channel,
+            "inbox": self.inbox_channel,
+        }
+
+    @cached_property
+    def send_context(self) -> SendContextLoader:
+        from winback.adapters.send_context import SendContextLoader
+
+        return SendContextLoader(self.settings.activity_table, self.settings.messaging_table)
+
     # --- secrets -----------------------------------------------------------------------------------
     # Not kept here: read through Powertools Parameters on each use, which caches them for 5 minutes,
     # so a rotated secret is picked up without a cold start.
@@ -180,19 +197,16 @@ class Deps:
 
     @cached_property
     def send_deps(self) -> SendDeps:
-        from winback.services.send import SendDeps
+        from winback.services.send.ports import SendDeps
 
         return SendDeps(
-            activity_table=self.settings.activity_table,
+            context=self.send_context,
             messaging=self.messaging,
             suppression=self.suppression,
             deferrals=self.deferrals,
             coupons=self.coupons,
             offers=self.offers,
-            email=self.email_channel,
-            sms=self.sms_channel,
-            push=self.push_channel,
-            inbox=self.inbox_channel,
+            channels=self.channels,
             recommender=self.recommender,
             unsubscribe_key=self.unsubscribe_key,
             public_base_url=self.settings.public_base_url,

@@ -1,0 +1,149 @@
+"""Deliver: prepare the message (offer, render: everything that can fail before the provider), then
+one provider call through the channel, its answer classified (sent, failed, uncertain, throttled)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from winback.adapters.channels import Rejected, Throttled, Uncertain
+from winback.adapters.messaging_store import FAILED, SENT, UNCERTAIN
+from winback.adapters.offer_bus import OfferNotPublished
+from winback.config.incentives import CouponIncentive, OfferIncentive
+from winback.content.locales import resolve_locale
+from winback.content.rendering import render
+from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
+from winback.domain.journey.engagement import user_tag
+from winback.models.outbound import Outbound
+from winback.runtime.observability import logger
+from winback.services.send.record import outcome_record
+from winback.services.send_content import Message, variables
+
+if TYPE_CHECKING:
+    from winback.adapters.coupon_store import IssuedCoupon
+    from winback.config.campaigns import Campaign
+    from winback.config.program import Program
+    from winback.models.jobs import SendJob
+    from winback.services.send.guards import Candidate
+    from winback.services.send.ports import SendDeps
+    from winback.services.send.record import Plan, Tally
+
+
+class SendThrottled(Exception):
+    """The provider throttled (certainly not sent); the job goes back to the queue."""
+
+
+def prepare(
+    item: Candidate, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, tally: Tally, now: datetime
+) -> Outbound:
+    """The offer and the rendered message: everything that can fail before the provider is called."""
+    coupon = _incentive(item, job, campaign, deps, tally, now)
+    message = Message(
+        profile=item.profile,
+        channel=item.channel,
+        campaign_id=job.campaign_id,
+        step=job.step,
+        arm=item.recipient.arm,
+        episode=item.recipient.episode,
+        locale=resolve_locale(item.profile.locale, program.default_locale),
+    )
+    values = variables(
+        message, item.template, program, deps.recommender, coupon, deps.unsubscribe_key, deps.public_base_url, now
+    )
+    r = item.recipient
+    return Outbound(
+        channel=item.channel,
+        user_id=r.user_id,
+        address=item.address,
+        key=item.key,
+        content=render(item.template, item.channel, message.locale, values),
+        campaign_id=job.campaign_id,
+        step=job.step,
+        cta_url=str(values["cta_url"]),
+        unsubscribe_url=str(values["unsubscribe_url"]),
+        tags={
+            "campaign": job.campaign_id,
+            "step": str(job.step),
+            "arm": r.arm,
+            "segment": r.segment,
+            "user": user_tag(r.user_id),  # feedback finds the profile an open or click belongs to
+        }
+        if item.channel == "email"
+        else {},
+    )
+
+
+def deliver(
+    item: Candidate, job: SendJob, deps: SendDeps, plan: Plan, tally: Tally, now: datetime, message: Outbound
+) -> None:
+    """One provider call; its outcome goes into `plan` (written at the next flush)."""
+    user_id = item.recipient.user_id
+    record = outcome_record(job, item.recipient, item.key, item.channel, item.template, now)
+    try:
+        message_id = deps.channels[item.channel].send(message)
+    except Throttled as exc:
+        deps.messaging.release(user_id, item.key, item.channel)
+        tally.add(item.recipient, "throttled")
+        raise SendThrottled(exc.code) from exc
+    except Rejected as exc:
+        tally.add(item.recipient, "failed")
+        logger.warning("provider rejected message", extra={"user_id": user_id, "code": exc.code})
+        plan.outcomes.append({**record, "status": FAILED, "error": exc.code})
+        return
+    except Uncertain as exc:
+        tally.add(item.recipient, "uncertain")
+        logger.warning(
+            "send outcome uncertain; stays claimed, never resent", extra={"user_id": user_id, "code": exc.code}
+        )
+        plan.outcomes.append({**record, "status": UNCERTAIN, "error": exc.code})
+        return
+    tally.add(item.recipient, "sent")
+    tally.add(item.recipient, f"sent_{item.channel}")
+    if item.channel == "email":
+        plan.sent_email += 1
+    else:
+        # Only SES reports deliveries; for the others the provider's acceptance is the delivery.
+        tally.add(item.recipient, "delivered")
+    plan.sent.append(item.recipient)
+    plan.outcomes.append({**record, "status": SENT, "message_id": message_id})
+
+
+def _incentive(
+    item: Candidate, job: SendJob, campaign: Campaign, deps: SendDeps, tally: Tally, now: datetime
+) -> IssuedCoupon | None:
+    """The step's offer for this user: a coupon within the campaign's budget (None when spent: the
+    message goes without an offer), or a grant announced on the offers bus."""
+    step = campaign.steps[job.step]
+    incentive = step.incentive
+    variant = campaign.variant(item.recipient.arm)
+    r = item.recipient
+    if variant is not None and not variant.incentives:
+        return None
+    if step.coupon_from_step is not None:
+        earlier = deps.coupons.issued(r.user_id, job.campaign_id, step.coupon_from_step, r.episode)
+        if earlier is not None and earlier.expires_at > now:
+            return earlier
+    if incentive is None:
+        return None
+    if isinstance(incentive, CouponIncentive):
+        coupon = deps.coupons.issue(
+            r.user_id,
+            job.campaign_id,
+            job.step,
+            r.episode,
+            coupon_value_minor(incentive, r.segment),
+            incentive.currency,
+            coupon_expiry(incentive, now),
+            campaign.coupon_budget,
+            now,
+        )
+        tally.add(r, "coupon_issued" if coupon is not None else "offer_budget_spent")
+        return coupon
+    if isinstance(incentive, OfferIncentive) and deps.offers is not None:
+        try:
+            deps.offers.grant(r.user_id, job.campaign_id, job.step, r.episode, incentive, now)
+            tally.add(r, "offer_granted")
+        except OfferNotPublished:
+            tally.add(r, "offer_unpublished")
+            logger.warning("offer recorded but not yet announced", extra={"user_id": r.user_id})
+    return None

@@ -1,0 +1,119 @@
+"""The send service's ports: what it needs from stores and channels (adapters implement them in
+production, tests/fakes in memory), and SendDeps, the set `runtime/deps.py` builds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from winback.adapters.coupon_store import IssuedCoupon
+    from winback.adapters.messaging_store import Claim, SendState
+    from winback.config.incentives import Budget, OfferIncentive
+    from winback.domain.audience.recommendations import Recommender
+    from winback.domain.clock import Clock
+    from winback.models.jobs import SendJob
+    from winback.models.outbound import Outbound
+    from winback.models.send_context import SendContext
+
+
+class ContextLoader(Protocol):
+    """The job's users, their send states and answers, and the pauses: one batch read."""
+
+    def load(self, job: SendJob) -> SendContext: ...
+
+
+class SendLedger(Protocol):
+    """Claims (ledger entry and cap slot in one conditional write), outcomes and counters."""
+
+    def claim(
+        self,
+        user_id: str,
+        key: str,
+        channel: str,
+        state: SendState,
+        live_slots: Mapping[str, int],
+        now: datetime,
+        cell: tuple[str, str] = ("-", "-"),
+    ) -> Claim: ...
+
+    def read_state(self, user_id: str) -> SendState: ...
+
+    def release(self, user_id: str, key: str, channel: str) -> None: ...
+
+    def record_outcomes(self, outcomes: Iterable[Mapping[str, Any]]) -> None: ...
+
+    def add_cell(
+        self, campaign_id: str, step: int | None, arm: str, segment: str, counts: Mapping[str, int]
+    ) -> None: ...
+
+    def add_totals(self, campaign_id: str, counts: Mapping[str, int]) -> dict[str, int]: ...
+
+
+class Suppressions(Protocol):
+    def suppressed(self, addresses: Iterable[str]) -> set[str]: ...
+
+
+class Deferrals(Protocol):
+    def defer(self, key: str, body: str, due: datetime, kind: str) -> None: ...
+
+
+class Coupons(Protocol):
+    def issue(
+        self,
+        user_id: str,
+        campaign_id: str,
+        step: int,
+        episode: str,
+        value_minor: int,
+        currency: str,
+        expires_at: datetime,
+        budget: Budget | None,
+        now: datetime,
+    ) -> IssuedCoupon | None: ...
+
+    def issued(self, user_id: str, campaign_id: str, step: int, episode: str) -> IssuedCoupon | None: ...
+
+
+class Offers(Protocol):
+    def grant(
+        self, user_id: str, campaign_id: str, step: int, episode: str, incentive: OfferIncentive, now: datetime
+    ) -> bool: ...
+
+
+class Channel(Protocol):
+    """Every channel: the provider's message id, or Throttled / Rejected / Uncertain
+    (adapters/channels.py says what each means)."""
+
+    def send(self, message: Outbound) -> str: ...
+
+
+class Pacer(Protocol):
+    """ "May I send now?": the instant the next message on `channel` may go (`now` or earlier: go)."""
+
+    def next_send_at(self, channel: str, now: datetime) -> datetime: ...
+
+
+class Unpaced:
+    """No pacing: every message may go at once."""
+
+    def next_send_at(self, channel: str, now: datetime) -> datetime:
+        return now
+
+
+@dataclass(frozen=True)
+class SendDeps:
+    context: ContextLoader
+    messaging: SendLedger
+    suppression: Suppressions
+    deferrals: Deferrals
+    coupons: Coupons
+    offers: Offers | None
+    channels: Mapping[str, Channel]
+    recommender: Recommender
+    unsubscribe_key: bytes
+    public_base_url: str
+    clock: Clock
+    pacer: Pacer = Unpaced()  # noqa: RUF009 - stateless and frozen in use

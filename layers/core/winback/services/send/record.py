@@ -1,0 +1,90 @@
+"""Record: what happened to each recipient (the tally), the outcome records, and their writing every
+OUTCOME_CHUNK sends (not in a `finally`, which a Lambda timeout skips)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from winback.adapters.messaging_store import LEDGER_TTL
+from winback.services.send.next_step import schedule_next_step
+
+if TYPE_CHECKING:
+    from winback.config.campaigns import Campaign
+    from winback.models.jobs import Recipient, SendJob
+    from winback.services.send.ports import SendDeps
+
+# Outcomes, counters and next steps are written every this many sends: a kill loses at most these.
+OUTCOME_CHUNK = 20
+
+
+class Tally:
+    """What happened to each recipient: in total (metrics, logs) and per experiment cell (report)."""
+
+    def __init__(self) -> None:
+        self.total: Counter[str] = Counter()
+        self.cells: dict[tuple[str, str], Counter[str]] = {}  # not yet written
+
+    def add(self, recipient: Recipient, name: str) -> None:
+        self.total[name] += 1
+        self.cells.setdefault((recipient.arm, recipient.segment), Counter())[name] += 1
+
+    def take(self) -> dict[tuple[str, str], Counter[str]]:
+        """The per-cell counts not yet written, forgotten here (the caller writes them)."""
+        cells, self.cells = self.cells, {}
+        return cells
+
+
+@dataclass
+class Plan:
+    """The job's decisions: who waits until when (and why), who was sent, what is not yet written."""
+
+    deferred: dict[tuple[datetime, str], list[Recipient]] = field(default_factory=lambda: defaultdict(list))
+    sent: list[Recipient] = field(default_factory=list)  # since the last flush
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # since the last flush
+    sent_email: int = 0  # since the last flush
+
+    def hold(self, job: SendJob, recipient: Recipient, until: datetime, kind: str, tally: Tally) -> None:
+        """Defer the recipient's message to `until`, or drop it when that is past the step's deadline."""
+        if job.not_after is not None and until > job.not_after:
+            tally.add(recipient, "dropped")
+            return
+        self.deferred[(until, kind)].append(recipient)
+        tally.add(recipient, "deferred")
+
+
+def outcome_record(
+    job: SendJob, recipient: Recipient, key: str, channel: str, template: str, now: datetime
+) -> dict[str, Any]:
+    """The `user#<id>` / `msg#<send key>` item, without its status."""
+    return {
+        "pk": f"user#{recipient.user_id}",
+        "sk": f"msg#{key}",
+        "campaign_id": job.campaign_id,
+        "step": job.step,
+        "arm": recipient.arm,
+        "segment": recipient.segment,
+        "run_id": job.run_id,
+        "channel": channel,
+        "template": template,
+        "at": now.isoformat(),
+        "expires_at": int((now + LEDGER_TTL).timestamp()),
+    }
+
+
+def flush(deps: SendDeps, job: SendJob, campaign: Campaign, plan: Plan, tally: Tally, now: datetime) -> None:
+    """Write the outcomes of the sends since the last flush, their next step and the counts."""
+    deps.messaging.record_outcomes(plan.outcomes)
+    schedule_next_step(job, campaign, plan.sent, deps, now)
+    count(deps, job, tally, plan)
+    plan.outcomes, plan.sent = [], []
+
+
+def count(deps: SendDeps, job: SendJob, tally: Tally, plan: Plan) -> None:
+    for (arm, segment), counts in tally.take().items():
+        deps.messaging.add_cell(job.campaign_id, job.step, arm, segment, counts)
+    if plan.sent_email:
+        deps.messaging.add_totals(job.campaign_id, {"sent_email": plan.sent_email})
+        plan.sent_email = 0

@@ -1,0 +1,97 @@
+"""The send job, step by step: load context → guards → (pace) → claim → deliver → record → next step."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from winback.services.send import record
+from winback.services.send.claim import claim
+from winback.services.send.deliver import SendThrottled, deliver, prepare
+from winback.services.send.guards import PAUSE_RECHECK, Candidate, screen
+from winback.services.send.next_step import defer, schedule_next_step
+from winback.services.send.record import Plan, Tally, count, flush
+
+if TYPE_CHECKING:
+    from winback.config.campaigns import Campaign
+    from winback.config.program import Program
+    from winback.models.jobs import Recipient, SendJob
+    from winback.services.send.ports import SendDeps
+
+# One more provider call may take the client's read timeout (10 s) plus the chunk's writes.
+MIN_TIME_LEFT_MS = 15_000
+
+
+def send_job(
+    job: SendJob, program: Program, deps: SendDeps, time_left_ms: Callable[[], int] | None = None
+) -> Counter[str]:
+    """Send one job's step; `time_left_ms` is the Lambda's remaining time (None: unbounded)."""
+    campaign = program.campaign(job.campaign_id)
+    now = deps.clock.now()
+    tally = Tally()
+    ctx = deps.context.load(job)
+
+    if ctx.campaign_paused:
+        # Nothing is lost while a campaign is paused: the job waits and is looked at again hourly.
+        defer(deps, job, job.recipients, now + PAUSE_RECHECK, "paused")
+        tally.total["paused"] += len(job.recipients)
+        return tally.total
+    if job.not_after is not None and now > job.not_after:
+        for recipient in job.recipients:
+            tally.add(recipient, "dropped")
+        count(deps, job, tally, Plan())
+        return tally.total
+
+    plan = Plan()
+    branch_skipped: list[Recipient] = []
+    ready = screen(job, campaign, program, ctx, deps, plan, tally, now, branch_skipped)
+
+    throttled = False
+    try:
+        for i, item in enumerate(ready):
+            if time_left_ms is not None and time_left_ms() < MIN_TIME_LEFT_MS:
+                # Stop before the function's timeout can cut a send short; the rest waits for the
+                # next release (within the step's deadline) instead of a redelivery towards the DLQ.
+                for rest in ready[i:]:
+                    plan.hold(job, rest.recipient, now, "requeued", tally)
+                break
+            _send_one(item, job, campaign, program, deps, plan, tally)
+            if len(plan.outcomes) >= record.OUTCOME_CHUNK:
+                flush(deps, job, campaign, plan, tally, now)
+    except SendThrottled:
+        throttled = True
+    except Exception:
+        flush(deps, job, campaign, plan, tally, now)  # what is known, before the job is redelivered
+        raise
+    flush(deps, job, campaign, plan, tally, now)
+    # Users the step's `when` skipped were never claimed: a redelivery decides for them again.
+    schedule_next_step(job, campaign, branch_skipped, deps, now)
+    for (due, kind), recipients in plan.deferred.items():
+        defer(deps, job, recipients, due, kind)
+    count(deps, job, tally, plan)
+    if throttled:
+        raise SendThrottled(f"throttled after {tally.total['sent']} sends")
+    return tally.total
+
+
+def _send_one(
+    item: Candidate, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, plan: Plan, tally: Tally
+) -> None:
+    now = deps.clock.now()
+    # "May I send now?": over the provider's rate or quota the message waits (nothing claimed yet).
+    go_at: datetime = deps.pacer.next_send_at(item.channel, now)
+    if go_at > now:
+        tally.add(item.recipient, "deferred_by_rate")
+        plan.hold(job, item.recipient, go_at, "paced", tally)
+        return
+    if not claim(item, job, program, deps, plan, tally):
+        return
+    try:
+        message = prepare(item, job, campaign, program, deps, tally, now)
+    except Exception:
+        # Nothing went out: give the claim back so the redelivered job sends it (not `already_sent`).
+        deps.messaging.release(item.recipient.user_id, item.key, item.channel)
+        raise
+    deliver(item, job, deps, plan, tally, now, message)
