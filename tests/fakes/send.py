@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from winback.domain.audience.recommendations import Recommendation
 from winback.models.jobs import SendJob
 from winback.models.outbound import Outbound
 from winback.models.profile import Profile
-from winback.models.send_context import SendContext
+from winback.models.send_context import ParkedJob, SendContext
 from winback.services.send.ports import Channel, Pacer, SendDeps, Unpaced
 
 
@@ -114,8 +114,16 @@ class InMemoryContext:
     messaging: InMemoryMessaging
     paused_channels: set[str] = field(default_factory=set)
 
-    def load(self, job: SendJob) -> SendContext:
+    coupons: InMemoryCoupons | None = None
+
+    def load(self, job: SendJob, coupon_steps: Collection[int] = ()) -> SendContext:
         users = [r.user_id for r in job.recipients]
+        coupons: dict[str, dict[int, IssuedCoupon]] = {}
+        if self.coupons is not None:
+            for r in job.recipients:
+                for step in coupon_steps:
+                    if (found := self.coupons.issued(r.user_id, job.campaign_id, step, r.episode)) is not None:
+                        coupons.setdefault(r.user_id, {})[step] = found
         m = self.messaging
         return SendContext(
             profiles={u: self.profiles[u] for u in users if u in self.profiles},
@@ -127,6 +135,8 @@ class InMemoryContext:
             },
             campaign_paused=job.campaign_id in m.paused_campaigns,
             paused_channels=frozenset(self.paused_channels),
+            coupons=coupons,
+            coupon_steps_read=frozenset(coupon_steps) if self.coupons is not None else frozenset(),
         )
 
 
@@ -147,10 +157,21 @@ class Parked:
 
 @dataclass
 class InMemoryDeferrals:
+    """DeferralTable; also the Records port (outcomes go to `messaging`)."""
+
+    messaging: InMemoryMessaging | None = None
     jobs: dict[str, Parked] = field(default_factory=dict)
 
     def defer(self, key: str, body: str, due: datetime, kind: str) -> None:
         self.jobs[key] = Parked(body, due, kind)
+
+    def write(self, outcomes: Sequence[Mapping[str, Any]], parked: Sequence[ParkedJob]) -> None:
+        """The Records port: outcomes into `messaging`, parked jobs here."""
+        if self.messaging is None:
+            raise RuntimeError("InMemoryDeferrals needs the messaging store to record outcomes")
+        self.messaging.record_outcomes(outcomes)
+        for p in parked:
+            self.jobs[p.key] = Parked(p.body, p.due, p.kind)
 
     def take_due(self, now: datetime) -> list[Parked]:
         """Remove and return the jobs due at `now` (the release schedule's part)."""
@@ -177,6 +198,7 @@ class InMemoryCoupons:
         expires_at: datetime,
         budget: Budget | None,
         now: datetime,
+        pointer_absent: bool = False,
     ) -> IssuedCoupon | None:
         key = (user_id, campaign_id, step, episode)
         if key in self.issued_coupons:
@@ -245,13 +267,16 @@ class FakeWorld:
     paused_channels: set[str] = field(default_factory=set)
     pacer: Pacer = field(default_factory=Unpaced)
 
+    def __post_init__(self) -> None:
+        self.deferrals.messaging = self.messaging
+
     def deps(self) -> SendDeps:
         channels: dict[str, Channel] = dict(self.channels)
         return SendDeps(
-            context=InMemoryContext(self.profiles, self.messaging, self.paused_channels),
+            context=InMemoryContext(self.profiles, self.messaging, self.paused_channels, self.coupons),
             messaging=self.messaging,
             suppression=self.suppression,
-            deferrals=self.deferrals,
+            records=self.deferrals,
             coupons=self.coupons,
             offers=self.offers,
             channels=channels,

@@ -1,10 +1,12 @@
 """The send job's context in one batch read: profiles (ActivityTable), send states, answers and the
-campaign's pause (MessagingTable), parsed into a SendContext."""
+campaign's pause (MessagingTable), coupon pointers (IncentiveTable), parsed into a SendContext."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
+from winback.adapters.coupon_store import IssuedCoupon, issued_from_pointer, pointer_key
 from winback.adapters.dynamo import batch_get
 from winback.adapters.messaging_store import STATE_SK, SendState, pause_key, state_key
 from winback.adapters.reason_store import answer_key
@@ -16,19 +18,32 @@ if TYPE_CHECKING:
 
 
 class SendContextLoader:
-    def __init__(self, activity_table: str, messaging_table: str) -> None:
+    def __init__(self, activity_table: str, messaging_table: str, incentive_table: str) -> None:
         self.activity_table = activity_table
         self.messaging_table = messaging_table
+        self.incentive_table = incentive_table
 
-    def load(self, job: SendJob) -> SendContext:
+    def load(self, job: SendJob, coupon_steps: Collection[int] = ()) -> SendContext:
+        """The context; with the coupon pointers of `coupon_steps` (the step's own coupon, the one a
+        reminder repeats) when the step has any."""
         messaging_keys = [state_key(r.user_id) for r in job.recipients]
         messaging_keys += [answer_key(r.user_id, job.campaign_id, r.episode) for r in job.recipients]
-        found = batch_get(
-            {
-                self.activity_table: [{"user_id": r.user_id} for r in job.recipients],
-                self.messaging_table: [*messaging_keys, pause_key(job.campaign_id)],
-            }
-        )
+        pointers = [pointer_key(r.user_id, job.campaign_id, s, r.episode) for r in job.recipients for s in coupon_steps]
+        requests = {
+            self.activity_table: [{"user_id": r.user_id} for r in job.recipients],
+            self.messaging_table: [*messaging_keys, pause_key(job.campaign_id)],
+        }
+        if pointers:
+            requests[self.incentive_table] = pointers
+        found = batch_get(requests)
+        episodes = {r.user_id: r.episode for r in job.recipients}
+        coupons: dict[str, dict[int, IssuedCoupon]] = {}
+        for row in found.get(self.incentive_table, []):
+            user_id = str(row["pk"]).removeprefix("user#")
+            campaign_id, step, episode = str(row["sk"]).removeprefix("coupon#").rsplit("#", 2)
+            if episode == episodes.get(user_id):
+                coupon = issued_from_pointer(row, user_id, campaign_id, int(step), episode)
+                coupons.setdefault(user_id, {})[int(step)] = coupon
         profiles = {i["user_id"]: Profile.from_item(i) for i in found[self.activity_table]}
         states: dict[str, SendState] = {}
         answers: dict[str, dict[str, Any]] = {}
@@ -40,4 +55,11 @@ class SendContextLoader:
                 states[row["pk"].removeprefix("user#")] = SendState.from_item(row)
             else:
                 answers[row["pk"].removeprefix("user#")] = row
-        return SendContext(profiles=profiles, states=states, answers=answers, campaign_paused=paused)
+        return SendContext(
+            profiles=profiles,
+            states=states,
+            answers=answers,
+            campaign_paused=paused,
+            coupons=coupons,
+            coupon_steps_read=frozenset(coupon_steps),
+        )

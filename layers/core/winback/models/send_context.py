@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,5 +23,17 @@ class SendContext:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     campaign_paused: bool = False
     paused_channels: frozenset[str] = frozenset()
-    # Coupons issued for an earlier step of this job's campaign, by user (a later step reminds them).
-    earlier_coupons: dict[str, IssuedCoupon] = field(default_factory=dict)
+    # The coupons issued for this campaign and episode, by user and step, for the steps in
+    # `coupon_steps_read` (read with the rest: no read per user when issuing or reminding).
+    coupons: dict[str, dict[int, IssuedCoupon]] = field(default_factory=dict)
+    coupon_steps_read: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class ParkedJob:
+    """A send job waiting in DeferralTable until `due`: a next step, or recipients held back."""
+
+    key: str
+    body: str
+    due: datetime
+    kind: str

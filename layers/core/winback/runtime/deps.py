@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from winback.adapters.population_stats_store import PopulationStatsStore
     from winback.adapters.reason_store import ReasonStore
     from winback.adapters.send_context import SendContextLoader
+    from winback.adapters.send_records import SendRecords
     from winback.adapters.suppression_store import SuppressionStore
     from winback.config.program import Program
     from winback.config.settings import Settings
@@ -170,7 +171,14 @@ class Deps:
     def send_context(self) -> SendContextLoader:
         from winback.adapters.send_context import SendContextLoader
 
-        return SendContextLoader(self.settings.activity_table, self.settings.messaging_table)
+        s = self.settings
+        return SendContextLoader(s.activity_table, s.messaging_table, s.incentive_table)
+
+    @cached_property
+    def send_records(self) -> SendRecords:
+        from winback.adapters.send_records import SendRecords
+
+        return SendRecords(self.settings.messaging_table, self.deferrals)
 
     # --- secrets -----------------------------------------------------------------------------------
     # Not kept here: read through Powertools Parameters on each use, which caches them for 5 minutes,
@@ -203,7 +211,7 @@ class Deps:
             context=self.send_context,
             messaging=self.messaging,
             suppression=self.suppression,
-            deferrals=self.deferrals,
+            records=self.send_records,
             coupons=self.coupons,
             offers=self.offers,
             channels=self.channels,

@@ -96,3 +96,14 @@ def test_every_channel_gets_one_message_shape(world: FakeWorld, program: Program
     send_job(job("u1"), program, world.deps())
     [message] = world.channels["inbox"].sent
     assert isinstance(message, Outbound) and message.key == KEY and message.cta_url.startswith("http")
+
+
+def test_the_reminder_shows_the_coupon_read_with_the_context(world: FakeWorld, program: Program) -> None:
+    """The coupon a later step repeats comes from the job's batch read (SendContext.coupons)."""
+    world.profiles["u1"] = profile("u1")
+    send_job(job("u1"), program, world.deps())
+    code = world.coupons.issued("u1", "dormant-offer", 0, EPISODE)
+    assert code is not None
+    world.clock.advance(timedelta(days=10))
+    send_job(job("u1", step=2), program, world.deps())
+    assert code.code in world.channels["email"].sent[-1].content.text

@@ -34,10 +34,18 @@ class SendThrottled(Exception):
 
 
 def prepare(
-    item: Candidate, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, tally: Tally, now: datetime
+    item: Candidate,
+    job: SendJob,
+    campaign: Campaign,
+    program: Program,
+    deps: SendDeps,
+    tally: Tally,
+    now: datetime,
+    coupons_read: frozenset[int] = frozenset(),
 ) -> Outbound:
-    """The offer and the rendered message: everything that can fail before the provider is called."""
-    coupon = _incentive(item, job, campaign, deps, tally, now)
+    """The offer and the rendered message: everything that can fail before the provider is called.
+    `coupons_read`: the steps whose coupons the context read (`item.coupons`), not read again."""
+    coupon = _incentive(item, job, campaign, deps, tally, now, coupons_read)
     message = Message(
         profile=item.profile,
         channel=item.channel,
@@ -109,7 +117,13 @@ def deliver(
 
 
 def _incentive(
-    item: Candidate, job: SendJob, campaign: Campaign, deps: SendDeps, tally: Tally, now: datetime
+    item: Candidate,
+    job: SendJob,
+    campaign: Campaign,
+    deps: SendDeps,
+    tally: Tally,
+    now: datetime,
+    coupons_read: frozenset[int],
 ) -> IssuedCoupon | None:
     """The step's offer for this user: a coupon within the campaign's budget (None when spent: the
     message goes without an offer), or a grant announced on the offers bus."""
@@ -120,12 +134,19 @@ def _incentive(
     if variant is not None and not variant.incentives:
         return None
     if step.coupon_from_step is not None:
-        earlier = deps.coupons.issued(r.user_id, job.campaign_id, step.coupon_from_step, r.episode)
+        earlier = (
+            item.coupons.get(step.coupon_from_step)
+            if step.coupon_from_step in coupons_read
+            else deps.coupons.issued(r.user_id, job.campaign_id, step.coupon_from_step, r.episode)
+        )
         if earlier is not None and earlier.expires_at > now:
             return earlier
     if incentive is None:
         return None
     if isinstance(incentive, CouponIncentive):
+        if job.step in item.coupons:
+            tally.add(r, "coupon_issued")  # issued before this claim was released: the same coupon
+            return item.coupons[job.step]
         coupon = deps.coupons.issue(
             r.user_id,
             job.campaign_id,
@@ -136,6 +157,7 @@ def _incentive(
             coupon_expiry(incentive, now),
             campaign.coupon_budget,
             now,
+            pointer_absent=job.step in coupons_read,
         )
         tally.add(r, "coupon_issued" if coupon is not None else "offer_budget_spent")
         return coupon

@@ -10,7 +10,7 @@ account-wide · outside the channel's quiet hours in the user's time zone. The c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from winback.domain.journey.reasons import ANSWERS, Route, route
 from winback.domain.journey.targeting import reachable_channels
 
 if TYPE_CHECKING:
+    from winback.adapters.coupon_store import IssuedCoupon
     from winback.config.campaigns import Campaign, Channel
     from winback.config.program import Program
     from winback.models.jobs import Recipient, SendJob
@@ -47,6 +48,7 @@ class Candidate:
     key: str
     state: SendState
     template: str
+    coupons: dict[int, IssuedCoupon] = field(default_factory=dict)  # read with the context, by step
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ def screen(
             tally.add(e.recipient, "quiet_hours")
             plan.hold(job, e.recipient, allowed, "quiet_hours", tally)
             continue
-        ready.append(Candidate(e.recipient, e.profile, channel, address, e.key, e.state, e.template))
+        coupons = ctx.coupons.get(e.recipient.user_id, {})
+        ready.append(Candidate(e.recipient, e.profile, channel, address, e.key, e.state, e.template, coupons))
     return ready
 
 

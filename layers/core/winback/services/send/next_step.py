@@ -1,5 +1,6 @@
-"""Next step: after a step goes out, the user's next step waits (DeferralTable) until its delay has
-passed; held recipients (quiet hours, a full cap, a paused campaign) wait the same way."""
+"""Next step: after a step goes out, the user's next step is parked (DeferralTable) until its delay
+has passed; held recipients (quiet hours, a full cap, a paused campaign) are parked the same way.
+Parked jobs are written with the outcomes (record.py), in the same batched calls."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from winback.models.send_context import ParkedJob
+
 if TYPE_CHECKING:
     from winback.config.campaigns import Campaign
     from winback.models.jobs import Recipient, SendJob
-    from winback.services.send.ports import SendDeps
 
 
 def group_key(kind: str, job: SendJob, recipients: list[Recipient]) -> str:
@@ -20,16 +22,17 @@ def group_key(kind: str, job: SendJob, recipients: list[Recipient]) -> str:
     return f"{kind}#{job.campaign_id}#{job.step}#{digest[:24]}"
 
 
-def defer(deps: SendDeps, job: SendJob, recipients: list[Recipient], due: datetime, kind: str) -> None:
+def park(job: SendJob, recipients: list[Recipient], due: datetime, kind: str) -> ParkedJob:
     body = job.model_copy(update={"recipients": recipients}).model_dump_json()
-    deps.deferrals.defer(group_key(kind, job, recipients), body, due, kind)
+    return ParkedJob(group_key(kind, job, recipients), body, due, kind)
 
 
-def schedule_next_step(job: SendJob, campaign: Campaign, sent: list[Recipient], deps: SendDeps, now: datetime) -> None:
+def next_step(job: SendJob, campaign: Campaign, sent: list[Recipient], now: datetime) -> list[ParkedJob]:
+    """The next step of the journey for `sent`, parked until its delay has passed (none after the last)."""
     nxt = job.step + 1
     if not sent or nxt >= len(campaign.steps):
-        return
+        return []
     step = campaign.steps[nxt]
     due = now + timedelta(days=step.delay_days)
     follow = job.model_copy(update={"step": nxt, "not_after": due + timedelta(days=step.deadline_days)})
-    defer(deps, follow, sent, due, "next_step")
+    return [park(follow, sent, due, "next_step")]

@@ -3,7 +3,7 @@ production, tests/fakes in memory), and SendDeps, the set `runtime/deps.py` buil
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -16,17 +16,18 @@ if TYPE_CHECKING:
     from winback.domain.clock import Clock
     from winback.models.jobs import SendJob
     from winback.models.outbound import Outbound
-    from winback.models.send_context import SendContext
+    from winback.models.send_context import ParkedJob, SendContext
 
 
 class ContextLoader(Protocol):
-    """The job's users, their send states and answers, and the pauses: one batch read."""
+    """The job's users, their send states and answers, the pauses and the coupons of
+    `coupon_steps`: one batch read."""
 
-    def load(self, job: SendJob) -> SendContext: ...
+    def load(self, job: SendJob, coupon_steps: Collection[int] = ()) -> SendContext: ...
 
 
 class SendLedger(Protocol):
-    """Claims (ledger entry and cap slot in one conditional write), outcomes and counters."""
+    """Claims (ledger entry and cap slot in one conditional write) and counters."""
 
     def claim(
         self,
@@ -43,8 +44,6 @@ class SendLedger(Protocol):
 
     def release(self, user_id: str, key: str, channel: str) -> None: ...
 
-    def record_outcomes(self, outcomes: Iterable[Mapping[str, Any]]) -> None: ...
-
     def add_cell(
         self, campaign_id: str, step: int | None, arm: str, segment: str, counts: Mapping[str, int]
     ) -> None: ...
@@ -56,8 +55,11 @@ class Suppressions(Protocol):
     def suppressed(self, addresses: Iterable[str]) -> set[str]: ...
 
 
-class Deferrals(Protocol):
-    def defer(self, key: str, body: str, due: datetime, kind: str) -> None: ...
+class Records(Protocol):
+    """Outcome records and parked jobs (next steps, held recipients), written together in as few
+    calls as the store allows; a parked job replaces an earlier one with the same key."""
+
+    def write(self, outcomes: Sequence[Mapping[str, Any]], parked: Sequence[ParkedJob]) -> None: ...
 
 
 class Coupons(Protocol):
@@ -72,6 +74,7 @@ class Coupons(Protocol):
         expires_at: datetime,
         budget: Budget | None,
         now: datetime,
+        pointer_absent: bool = False,
     ) -> IssuedCoupon | None: ...
 
     def issued(self, user_id: str, campaign_id: str, step: int, episode: str) -> IssuedCoupon | None: ...
@@ -108,7 +111,7 @@ class SendDeps:
     context: ContextLoader
     messaging: SendLedger
     suppression: Suppressions
-    deferrals: Deferrals
+    records: Records
     coupons: Coupons
     offers: Offers | None
     channels: Mapping[str, Channel]

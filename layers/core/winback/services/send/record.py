@@ -1,5 +1,7 @@
-"""Record: what happened to each recipient (the tally), the outcome records, and their writing every
-OUTCOME_CHUNK sends (not in a `finally`, which a Lambda timeout skips)."""
+"""Record: what happened to each recipient (the tally), the outcome records and the next steps, written
+together every OUTCOME_CHUNK sends (not in a `finally`, which a Lambda timeout skips). Counters are
+written once per job (and before an error sends the job back): they are at most once, outcomes and
+next steps are not."""
 
 from __future__ import annotations
 
@@ -9,15 +11,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from winback.adapters.messaging_store import LEDGER_TTL
-from winback.services.send.next_step import schedule_next_step
+from winback.models.send_context import ParkedJob
+from winback.services.send.next_step import next_step
 
 if TYPE_CHECKING:
     from winback.config.campaigns import Campaign
     from winback.models.jobs import Recipient, SendJob
     from winback.services.send.ports import SendDeps
 
-# Outcomes, counters and next steps are written every this many sends: a kill loses at most these.
-OUTCOME_CHUNK = 20
+# Outcomes and next steps are written every this many sends: a kill loses at most these (the sweeper
+# records them uncertain). 24 outcomes and one next step fill one BatchWriteItem (25 items).
+OUTCOME_CHUNK = 24
 
 
 class Tally:
@@ -44,6 +48,7 @@ class Plan:
     deferred: dict[tuple[datetime, str], list[Recipient]] = field(default_factory=lambda: defaultdict(list))
     sent: list[Recipient] = field(default_factory=list)  # since the last flush
     outcomes: list[dict[str, Any]] = field(default_factory=list)  # since the last flush
+    parked: list[ParkedJob] = field(default_factory=list)  # since the last flush
     sent_email: int = 0  # since the last flush
 
     def hold(self, job: SendJob, recipient: Recipient, until: datetime, kind: str, tally: Tally) -> None:
@@ -74,12 +79,12 @@ def outcome_record(
     }
 
 
-def flush(deps: SendDeps, job: SendJob, campaign: Campaign, plan: Plan, tally: Tally, now: datetime) -> None:
-    """Write the outcomes of the sends since the last flush, their next step and the counts."""
-    deps.messaging.record_outcomes(plan.outcomes)
-    schedule_next_step(job, campaign, plan.sent, deps, now)
-    count(deps, job, tally, plan)
-    plan.outcomes, plan.sent = [], []
+def flush(deps: SendDeps, job: SendJob, campaign: Campaign, plan: Plan, now: datetime) -> None:
+    """Write the outcomes of the sends since the last flush and their next step, and what is parked."""
+    plan.parked += next_step(job, campaign, plan.sent, now)
+    if plan.outcomes or plan.parked:
+        deps.records.write(plan.outcomes, plan.parked)
+    plan.outcomes, plan.sent, plan.parked = [], [], []
 
 
 def count(deps: SendDeps, job: SendJob, tally: Tally, plan: Plan) -> None:

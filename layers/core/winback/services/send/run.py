@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from winback.config.incentives import CouponIncentive
 from winback.services.send import record
 from winback.services.send.claim import claim
 from winback.services.send.deliver import SendThrottled, deliver, prepare
 from winback.services.send.guards import PAUSE_RECHECK, Candidate, screen
-from winback.services.send.next_step import defer, schedule_next_step
+from winback.services.send.next_step import next_step, park
 from winback.services.send.record import Plan, Tally, count, flush
 
 if TYPE_CHECKING:
@@ -31,11 +32,11 @@ def send_job(
     campaign = program.campaign(job.campaign_id)
     now = deps.clock.now()
     tally = Tally()
-    ctx = deps.context.load(job)
+    ctx = deps.context.load(job, _coupon_steps(campaign, job.step))
 
     if ctx.campaign_paused:
         # Nothing is lost while a campaign is paused: the job waits and is looked at again hourly.
-        defer(deps, job, job.recipients, now + PAUSE_RECHECK, "paused")
+        deps.records.write([], [park(job, job.recipients, now + PAUSE_RECHECK, "paused")])
         tally.total["paused"] += len(job.recipients)
         return tally.total
     if job.not_after is not None and now > job.not_after:
@@ -57,27 +58,42 @@ def send_job(
                 for rest in ready[i:]:
                     plan.hold(job, rest.recipient, now, "requeued", tally)
                 break
-            _send_one(item, job, campaign, program, deps, plan, tally)
+            _send_one(item, job, campaign, program, deps, plan, tally, ctx.coupon_steps_read)
             if len(plan.outcomes) >= record.OUTCOME_CHUNK:
-                flush(deps, job, campaign, plan, tally, now)
+                flush(deps, job, campaign, plan, now)
     except SendThrottled:
         throttled = True
     except Exception:
-        flush(deps, job, campaign, plan, tally, now)  # what is known, before the job is redelivered
+        # What is known, before the job is redelivered (the held recipients are decided again then).
+        flush(deps, job, campaign, plan, now)
+        count(deps, job, tally, plan)
         raise
-    flush(deps, job, campaign, plan, tally, now)
     # Users the step's `when` skipped were never claimed: a redelivery decides for them again.
-    schedule_next_step(job, campaign, branch_skipped, deps, now)
-    for (due, kind), recipients in plan.deferred.items():
-        defer(deps, job, recipients, due, kind)
+    plan.parked += next_step(job, campaign, branch_skipped, now)
+    plan.parked += [park(job, recipients, due, kind) for (due, kind), recipients in plan.deferred.items()]
+    flush(deps, job, campaign, plan, now)
     count(deps, job, tally, plan)
     if throttled:
         raise SendThrottled(f"throttled after {tally.total['sent']} sends")
     return tally.total
 
 
+def _coupon_steps(campaign: Campaign, step: int) -> set[int]:
+    """The steps whose coupons this step may show: its own, and the one a reminder repeats."""
+    spec = campaign.steps[step]
+    steps = {step} if isinstance(spec.incentive, CouponIncentive) else set()
+    return steps | ({spec.coupon_from_step} if spec.coupon_from_step is not None else set())
+
+
 def _send_one(
-    item: Candidate, job: SendJob, campaign: Campaign, program: Program, deps: SendDeps, plan: Plan, tally: Tally
+    item: Candidate,
+    job: SendJob,
+    campaign: Campaign,
+    program: Program,
+    deps: SendDeps,
+    plan: Plan,
+    tally: Tally,
+    coupons_read: frozenset[int],
 ) -> None:
     now = deps.clock.now()
     # "May I send now?": over the provider's rate or quota the message waits (nothing claimed yet).
@@ -89,7 +105,7 @@ def _send_one(
     if not claim(item, job, program, deps, plan, tally):
         return
     try:
-        message = prepare(item, job, campaign, program, deps, tally, now)
+        message = prepare(item, job, campaign, program, deps, tally, now, coupons_read)
     except Exception:
         # Nothing went out: give the claim back so the redelivered job sends it (not `already_sent`).
         deps.messaging.release(item.recipient.user_id, item.key, item.channel)
