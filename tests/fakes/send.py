@@ -60,6 +60,7 @@ class InMemoryMessaging:
         live_slots: Mapping[str, int],
         now: datetime,
         cell: tuple[str, str] = ("-", "-"),
+        also: Mapping[str, Mapping[str, int]] | None = None,
     ) -> Claim:
         stored = self.states.get(user_id, SendState())
         if stored.version != state.version:
@@ -69,7 +70,8 @@ class InMemoryMessaging:
         self.states[user_id] = SendState(
             version=state.version + 1,
             ledger=ledger,
-            caps={**copy.deepcopy(state.caps), channel: {**live_slots, key: at}},
+            caps={**copy.deepcopy(state.caps), channel: {**live_slots, key: at}}
+            | {scope: {**slots, key: at} for scope, slots in (also or {}).items()},
             cells={k: c for k, c in state.cells.items() if ledger.get(k, 0) > recent} | {key: "|".join(cell)},
         )
         self.claims += 1
@@ -78,10 +80,11 @@ class InMemoryMessaging:
     def read_state(self, user_id: str) -> SendState:
         return copy.deepcopy(self.states.get(user_id, SendState()))
 
-    def release(self, user_id: str, key: str, channel: str) -> None:
+    def release(self, user_id: str, key: str, channel: str, also: Sequence[str] = ()) -> None:
         state = self.states[user_id]
         state.ledger.pop(key, None)
-        state.caps.get(channel, {}).pop(key, None)
+        for scope in (channel, *also):
+            state.caps.get(scope, {}).pop(key, None)
         state.cells.pop(key, None)
         state.version += 1
 

@@ -82,15 +82,23 @@ def prepare(
 
 
 def deliver(
-    item: Candidate, job: SendJob, deps: SendDeps, plan: Plan, tally: Tally, now: datetime, message: Outbound
+    item: Candidate,
+    job: SendJob,
+    deps: SendDeps,
+    plan: Plan,
+    tally: Tally,
+    now: datetime,
+    message: Outbound,
+    also: tuple[str, ...] = (),
 ) -> None:
-    """One provider call; its outcome goes into `plan` (written at the next flush)."""
+    """One provider call; its outcome goes into `plan` (written at the next flush). `also`: the
+    caps besides the channel's the claim took a slot of (given back with it on a throttle)."""
     user_id = item.recipient.user_id
     record = outcome_record(job, item.recipient, item.key, item.channel, item.template, now)
     try:
         message_id = deps.channels[item.channel].send(message)
     except Throttled as exc:
-        deps.messaging.release(user_id, item.key, item.channel)
+        deps.messaging.release(user_id, item.key, item.channel, also)
         tally.add(item.recipient, "throttled")
         raise SendThrottled(exc.code) from exc
     except Rejected as exc:

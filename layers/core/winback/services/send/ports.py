@@ -38,11 +38,12 @@ class SendLedger(Protocol):
         live_slots: Mapping[str, int],
         now: datetime,
         cell: tuple[str, str] = ("-", "-"),
+        also: Mapping[str, Mapping[str, int]] | None = None,
     ) -> Claim: ...
 
     def read_state(self, user_id: str) -> SendState: ...
 
-    def release(self, user_id: str, key: str, channel: str) -> None: ...
+    def release(self, user_id: str, key: str, channel: str, also: Sequence[str] = ()) -> None: ...
 
     def add_cell(
         self, campaign_id: str, step: int | None, arm: str, segment: str, counts: Mapping[str, int]

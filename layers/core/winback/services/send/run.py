@@ -102,12 +102,13 @@ def _send_one(
         tally.add(item.recipient, "deferred_by_rate")
         plan.hold(job, item.recipient, go_at, "paced", tally)
         return
-    if not claim(item, job, program, deps, plan, tally):
+    also = claim(item, job, program, deps, plan, tally)
+    if also is None:
         return
     try:
         message = prepare(item, job, campaign, program, deps, tally, now, coupons_read)
     except Exception:
         # Nothing went out: give the claim back so the redelivered job sends it (not `already_sent`).
-        deps.messaging.release(item.recipient.user_id, item.key, item.channel)
+        deps.messaging.release(item.recipient.user_id, item.key, item.channel, also)
         raise
-    deliver(item, job, deps, plan, tally, now, message)
+    deliver(item, job, deps, plan, tally, now, message, also)
