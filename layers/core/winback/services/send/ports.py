@@ -3,7 +3,7 @@ production, tests/fakes in memory), and SendDeps, the set `runtime/deps.py` buil
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from winback.config.incentives import Budget, OfferIncentive
     from winback.domain.audience.recommendations import Recommender
     from winback.domain.clock import Clock
-    from winback.models.jobs import SendJob
+    from winback.models.jobs import Recipient, SendJob
     from winback.models.outbound import Outbound
     from winback.models.send_context import ParkedJob, SendContext
 
@@ -121,3 +121,5 @@ class SendDeps:
     public_base_url: str
     clock: Clock
     pacer: Pacer = Unpaced()  # noqa: RUF009 - stateless and frozen in use
+    # What happened to each recipient, as it happens (a simulation follows every user with it).
+    observe: Callable[[Recipient, str], None] | None = None

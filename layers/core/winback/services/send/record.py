@@ -6,6 +6,7 @@ next steps are not."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -27,11 +28,14 @@ OUTCOME_CHUNK = 24
 class Tally:
     """What happened to each recipient: in total (metrics, logs) and per experiment cell (report)."""
 
-    def __init__(self) -> None:
+    def __init__(self, observe: Callable[[Recipient, str], None] | None = None) -> None:
         self.total: Counter[str] = Counter()
         self.cells: dict[tuple[str, str], Counter[str]] = {}  # not yet written
+        self.observe = observe
 
     def add(self, recipient: Recipient, name: str) -> None:
+        if self.observe is not None:
+            self.observe(recipient, name)
         self.total[name] += 1
         self.cells.setdefault((recipient.arm, recipient.segment), Counter())[name] += 1
 

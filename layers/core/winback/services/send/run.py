@@ -31,7 +31,7 @@ def send_job(
     """Send one job's step; `time_left_ms` is the Lambda's remaining time (None: unbounded)."""
     campaign = program.campaign(job.campaign_id)
     now = deps.clock.now()
-    tally = Tally()
+    tally = Tally(deps.observe)
     ctx = deps.context.load(job, _coupon_steps(campaign, job.step))
 
     if ctx.campaign_paused:
@@ -49,7 +49,7 @@ def send_job(
     branch_skipped: list[Recipient] = []
     ready = screen(job, campaign, program, ctx, deps, plan, tally, now, branch_skipped)
 
-    throttled = False
+    throttled: SendThrottled | None = None
     try:
         for i, item in enumerate(ready):
             if time_left_ms is not None and time_left_ms() < MIN_TIME_LEFT_MS:
@@ -61,8 +61,8 @@ def send_job(
             _send_one(item, job, campaign, program, deps, plan, tally, ctx.coupon_steps_read)
             if len(plan.outcomes) >= record.OUTCOME_CHUNK:
                 flush(deps, job, campaign, plan, now)
-    except SendThrottled:
-        throttled = True
+    except SendThrottled as exc:
+        throttled = exc
     except Exception:
         # What is known, before the job is redelivered (the held recipients are decided again then).
         flush(deps, job, campaign, plan, now)
@@ -73,8 +73,9 @@ def send_job(
     plan.parked += [park(job, recipients, due, kind) for (due, kind), recipients in plan.deferred.items()]
     flush(deps, job, campaign, plan, now)
     count(deps, job, tally, plan)
-    if throttled:
-        raise SendThrottled(f"throttled after {tally.total['sent']} sends")
+    if throttled is not None:
+        # The provider's error stays the cause: an account-level one (a pause) is told from a throttle.
+        raise SendThrottled(f"throttled after {tally.total['sent']} sends") from throttled.__cause__
     return tally.total
 
 
