@@ -249,7 +249,7 @@ class Messaging:
     # --- the sweeper's part ----------------------------------------------------------------------
     def claims_between(self, since: datetime, until: datetime) -> Iterator[OpenClaim]:
         lo = bisect.bisect_left(self.claim_log, (since.timestamp(), -1, ""))
-        hi = bisect.bisect_right(self.claim_log, (until.timestamp(), self.outcome.__len__(), "~"))
+        hi = bisect.bisect_right(self.claim_log, (until.timestamp(), len(self.outcome), "~"))
         for at, i, key in self.claim_log[lo:hi]:
             if key in self._state(i).ledger:
                 yield OpenClaim(f"u{i}", key, int(at), "-", "-")
