@@ -136,7 +136,7 @@ def test_account_suspension_pauses_email_burns_nothing_and_resume_sends(
     stack: Stack, clock: _Clock, failing_ses: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Guards: channels._classify's ACCOUNT_CODES (AccountPaused instead of Rejected/Throttled), the
-    release of the claim and the channel pause in send._deliver, and the paused-channel check in the
+    release of the claim and the channel pause in send/deliver.py, and the paused-channel check in the
     send loop. Without them every claim is left `failed` for good (Rejected) or the job is raised
     into SQS redelivery and the DLQ (SendingPaused as a throttle)."""
     ses = failing_ses(400, "AccountSuspendedException", "Your account's ability to send email has been suspended.")

@@ -21,6 +21,8 @@ from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
 from winback.adapters.channels import Rejected, Throttled, Uncertain
 from winback.adapters.inbox_store import InboxChannel, InboxStore
+from winback.content.rendering import Rendered
+from winback.models.outbound import Outbound
 from winback.runtime.deps import reset
 from winback.services.inbox import read_inbox
 from winback_dev.lambda_events import FakeContext
@@ -74,6 +76,11 @@ def _deliver(store: InboxStore, user_id: str, key: str, at: datetime, title: str
     return store.deliver(
         user_id, key, title, "10% off your next order", "https://shop.example.com/?c=1", "c1", 0, at, 30
     )
+
+
+def _message(key: str) -> Outbound:
+    content = Rendered(subject="t", text="b", html="")
+    return Outbound("inbox", "u1", "", key, content, "c1", 0, cta_url="https://x.example")
 
 
 def _event(user_id: str = "u-1001", query: dict[str, str] | None = None, iam: bool = True) -> dict[str, Any]:
@@ -211,13 +218,13 @@ def test_channel_maps_dynamodb_failures_to_send_outcomes(
         mock.patch.object(clients.dynamodb(), "put_item", side_effect=_dynamodb_error(code, status)),
         pytest.raises(outcome),
     ):
-        channel.send("u1", "k", "t", "b", "https://x.example", "c1", 0)
+        channel.send(_message("k"))
 
 
 def test_channel_send_is_idempotent_and_expires_with_ttl(store: InboxStore) -> None:
     channel = InboxChannel(store, FixedClock(T0), ttl_days=30)
-    first = channel.send("u1", "c1#0#e", "t", "b", "https://x.example", "c1", 0)
-    assert channel.send("u1", "c1#0#e", "t", "b", "https://x.example", "c1", 0) == first
+    first = channel.send(_message("c1#0#e"))
+    assert channel.send(_message("c1#0#e")) == first
     items = boto3.client("dynamodb").query(
         TableName=TABLE,
         KeyConditionExpression="pk = :pk",

@@ -27,8 +27,10 @@ from winback.adapters.messaging_store import MessagingStore, send_key
 from winback.config.settings import get_settings
 from winback.content.rendering import Rendered, render
 from winback.models.jobs import SendJob
+from winback.models.outbound import Outbound
 from winback.runtime.deps import deps
 from winback.services import send as send_service
+from winback.services.send import record as send_record
 from winback.services.sweep import GRACE, sweep_claims
 from winback_dev.lambda_events import sqs_event, sqs_record
 
@@ -154,7 +156,7 @@ def test_render_error_after_the_claim_releases_it_and_redelivery_sends(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Guard: the claim is released when preparing the message fails before the provider call
-    (send._send_one); without it the redelivered job counts `already_sent` and nothing goes out."""
+    (send/run.py `_send_one`); without it the redelivered job counts `already_sent` and nothing goes out."""
     dormant_profile("u1", LAST_ORDER)
     failures = [1]
 
@@ -164,7 +166,7 @@ def test_render_error_after_the_claim_releases_it_and_redelivery_sends(
             raise RuntimeError("template store unavailable")
         return render(*args, **kwargs)
 
-    monkeypatch.setattr("winback.services.send.render", flaky_render)
+    monkeypatch.setattr("winback.services.send.deliver.render", flaky_render)
     assert _send(stack, _job("u1"), "m-1") == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert sent_emails() == []
     assert _send(stack, _job("u1"), "m-2") == {"batchItemFailures": []}
@@ -180,18 +182,18 @@ def test_killed_job_keeps_every_claim_accounted_for(stack: Stack, monkeypatch: p
     """Guards: outcomes and next steps written every OUTCOME_CHUNK sends as the provider answers (not
     in a `finally`), and the sweeper (services/sweep.py) for the claims a kill leaves without one.
     Every claim ends as exactly one of sent / uncertain, nothing is sent twice, no one is lost."""
-    monkeypatch.setattr(send_service, "OUTCOME_CHUNK", 2)
+    monkeypatch.setattr(send_record, "OUTCOME_CHUNK", 2)
     users = [f"u{i}" for i in range(1, 7)]
     for user in users:
         dormant_profile(user, LAST_ORDER)
     real_send = EmailChannel.send
-    accepted: list[str] = []
+    accepted: list[Outbound] = []
 
-    def send_then_die(self: EmailChannel, to: str, *args: Any) -> str:
+    def send_then_die(self: EmailChannel, message: Outbound) -> str:
         if len(accepted) == 3:
             raise _Killed  # the process dies while the 4th request is in flight
-        message_id = real_send(self, to, *args)
-        accepted.append(to)
+        message_id = real_send(self, message)
+        accepted.append(message)
         return message_id
 
     monkeypatch.setattr(EmailChannel, "send", send_then_die)

@@ -173,6 +173,29 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from winback_dev.simulate import Faults, simulate, to_json
+
+    base = Faults()
+    scale = args.fault_rate
+    faults = Faults(
+        accepted_5xx=base.accepted_5xx * scale,
+        timeout=base.timeout * scale,
+        throttle=base.throttle * scale,
+        kill=base.kill * scale,
+        duplicate=base.duplicate * scale,
+        redelivery=base.redelivery * scale,
+        pause=scale > 0,
+    )
+    figures = simulate(args.users, args.seed, args.max_rate, args.quota, faults)
+    text = to_json(figures)
+    print(text)
+    if args.json is not None:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    ok = figures.duplicates == 0 and figures.lost == 0 and figures.dlq == 0 and figures.unaccounted == 0
+    return 0 if ok and figures.peak_send_rate <= figures.max_send_rate else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="winback", description="winback operator commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,7 +230,16 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("uri", help="s3://bucket/prefix/ (every .jsonl and .csv file under it)")
     imp.add_argument("--stack-name", help="run the deployed stack's BackfillStateMachine")
     imp.add_argument("--run-id", help="the run's name (default: generated); errors land in errors/<run id>/")
+    sim = sub.add_parser("simulate", help="the scan and send services at volume, over in-memory stores")
+    sim.add_argument("--users", type=int, default=100_000, help="population size (default 100,000)")
+    sim.add_argument("--seed", type=int, default=1, help="same seed, same figures (but wall_s)")
+    sim.add_argument("--max-rate", type=int, default=14, help="provider sends per second (default 14)")
+    sim.add_argument("--quota", type=int, default=50_000, help="provider sends per 24 hours (default 50,000)")
+    sim.add_argument("--fault-rate", type=float, default=1.0, help="multiplies every fault rate (0: none)")
+    sim.add_argument("--json", type=Path, nargs="?", const=Path("simulate.json"), help="also write the figures")
     args = parser.parse_args(argv)
+    if args.command == "simulate":
+        return _simulate(args)
     if args.command in ("erase", "export-user", "migrate-suppression"):
         return _data_rights(args)
     if args.command == "validate-program":

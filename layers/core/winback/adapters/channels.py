@@ -1,6 +1,7 @@
 """Delivery channels: email through SES v2, SMS and mobile push through SNS.
 
-Each send either returns the provider's message id or raises one of:
+Every channel has one method, `send(message: Outbound) -> str`: it returns the provider's
+message id or raises one of:
   Throttled  - the provider refused for rate or quota: certainly not sent, try again later
   Rejected   - the provider refused this message for good: certainly not sent, do not retry
   AddressGone - (a Rejected) the address itself is dead: a push endpoint SNS disabled or deleted;
@@ -23,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError,
 from winback.adapters import clients
 
 if TYPE_CHECKING:
-    from winback.content.rendering import Rendered  # a type only: the inbox reads messages without jinja2
+    from winback.models.outbound import Outbound
 
 THROTTLE_CODES = frozenset(
     {
@@ -137,14 +138,15 @@ class EmailChannel:
         self.sender = sender
         self.configuration_set = configuration_set
 
-    def send(self, to: str, content: Rendered, unsubscribe_url: str, tags: dict[str, str]) -> str:
+    def send(self, message: Outbound) -> str:
+        content, unsubscribe_url = message.content, message.unsubscribe_url
         headers = [
             {"Name": "List-Unsubscribe", "Value": f"<{unsubscribe_url}>"},
             {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"},
         ]
         kwargs: dict[str, object] = {
             "FromEmailAddress": self.sender,
-            "Destination": {"ToAddresses": [to]},
+            "Destination": {"ToAddresses": [message.address]},
             "Content": {
                 "Simple": {
                     "Subject": {"Data": content.subject, "Charset": "UTF-8"},
@@ -155,7 +157,7 @@ class EmailChannel:
                     "Headers": headers,
                 }
             },
-            "EmailTags": [{"Name": k, "Value": v} for k, v in tags.items()],
+            "EmailTags": [{"Name": k, "Value": v} for k, v in message.tags.items()],
         }
         if self.configuration_set:
             kwargs["ConfigurationSetName"] = self.configuration_set
@@ -167,11 +169,11 @@ class EmailChannel:
 
 
 class SmsChannel:
-    def send(self, to: str, content: Rendered) -> str:
+    def send(self, message: Outbound) -> str:
         try:
             reply = clients.sns().publish(
-                PhoneNumber=to,
-                Message=content.text,
+                PhoneNumber=message.address,
+                Message=message.content.text,
                 MessageAttributes={
                     "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Promotional"},
                 },
@@ -182,14 +184,17 @@ class SmsChannel:
 
 
 class PushChannel:
-    def send(self, endpoint_arn: str, content: Rendered) -> str:
+    def send(self, message: Outbound) -> str:
+        content = message.content
         payload = {
             "default": content.text,
             "GCM": json.dumps({"notification": {"body": content.text}}),
             "APNS": json.dumps({"aps": {"alert": content.text}}),
         }
         try:
-            reply = clients.sns().publish(TargetArn=endpoint_arn, Message=json.dumps(payload), MessageStructure="json")
+            reply = clients.sns().publish(
+                TargetArn=message.address, Message=json.dumps(payload), MessageStructure="json"
+            )
         except (ClientError, BotoCoreError) as error:
             if endpoint_gone(error):
                 raise AddressGone(error.response["Error"]["Code"]) from error  # type: ignore[union-attr]

@@ -13,9 +13,9 @@ Codes are canonical (`winback.domain.journey.coupons.normalize_code`); `valid_un
 `expires_at` (the table's TTL) keeps a coupon for a while after it lapses, so a late redemption
 attempt is answered "expired" rather than "unknown".
 
-Issuing reserves first (one conditional UpdateItem on the `issued` counter), then stores the
-coupon and the user's pointer together; a crash in between leaves a reservation without a
-coupon, which under-spends the budget but can never exceed it.
+Issuing counts the coupon on the `issued` counter (conditional on the budget) and stores the coupon
+and the user's pointer in one transaction: all or nothing, so the budget is never exceeded and a
+crash never leaves a reservation without its coupon.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import batch_put, conditional_failed, error_code, from_av, to_av
+from winback.adapters.dynamo import batch_put, error_code, from_av, to_av
 from winback.domain.journey.coupons import SYSTEM_RANDOM, RandomBits, new_code, normalize_code
 from winback.domain.money import minor_units
 from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.type_defs import UpdateTypeDef
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef, UpdateTypeDef
 
     from winback.config.incentives import Budget
 
@@ -135,21 +135,25 @@ class CouponStore:
         expires_at: datetime,
         budget: Budget | None,
         now: datetime,
+        pointer_absent: bool = False,
     ) -> IssuedCoupon | None:
-        """The user's coupon for this send: the one issued before, or a new one; None when the budget is spent."""
+        """The user's coupon for this send: the one issued before, or a new one; None when the budget is spent.
+        `pointer_absent`: the caller read the pointer a moment ago and found none, so it is not read
+        again (a concurrent issue still loses to the pointer's conditional write)."""
         if value_minor <= 0:
             raise ValueError("a coupon is worth a positive amount")
         if expires_at <= now:
             raise ValueError("a coupon must expire after it is issued")
         pointer = pointer_key(user_id, campaign_id, step, episode)
-        existing = self._get(pointer)
+        existing = None if pointer_absent else self._get(pointer)
         if existing is not None:
             return _issued_from_pointer(existing, user_id, campaign_id, step, episode)
-        if not self._reserve(campaign_id, value_minor, currency, budget):
-            logger.info("coupon budget spent", extra={"campaign_id": campaign_id})
-            return None
+        reservation = self._reservation(campaign_id, value_minor, currency, budget)
         coupon = IssuedCoupon("", user_id, campaign_id, step, episode, value_minor, currency, expires_at)
-        return self._store(coupon, pointer, now)
+        issued = None if reservation is None else self._store(coupon, pointer, now, reservation)
+        if issued is None:
+            logger.info("coupon budget spent", extra={"campaign_id": campaign_id})
+        return issued
 
     def issued(self, user_id: str, campaign_id: str, step: int, episode: str) -> IssuedCoupon | None:
         """The coupon issued to the user for that send, if any (a later step reminds them of it)."""
@@ -232,8 +236,11 @@ class CouponStore:
         reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av(key), ConsistentRead=True)
         return from_av(reply["Item"]) if "Item" in reply else None
 
-    def _reserve(self, campaign_id: str, value_minor: int, currency: str, budget: Budget | None) -> bool:
-        """Count the coupon on the campaign's `issued` counter; within the budget, if any, or not at all."""
+    def _reservation(
+        self, campaign_id: str, value_minor: int, currency: str, budget: Budget | None
+    ) -> UpdateTypeDef | None:
+        """The update counting the coupon on the campaign's `issued` counter, within the budget if any
+        (None: the coupon alone is worth more than the budget)."""
         condition = "(attribute_not_exists(#cur) OR #cur = :cur)"
         values: dict[str, Any] = {":one": 1, ":v": value_minor, ":cur": currency}
         if budget is not None:
@@ -241,45 +248,26 @@ class CouponStore:
                 raise CurrencyMismatch(f"campaign {campaign_id}: coupon in {currency}, budget in {budget.currency}")
             room = minor_units(budget.max_value, budget.currency) - value_minor
             if room < 0:
-                return False
+                return None
             condition += (
                 " AND (attribute_not_exists(#n) OR #n < :max_count)"
                 " AND (attribute_not_exists(#value) OR #value <= :room)"
             )
             values |= {":max_count": budget.max_count, ":room": room}
-        try:
-            clients.dynamodb().update_item(
-                TableName=self.table,
-                Key=to_av(spend_key(campaign_id, ISSUED)),
-                UpdateExpression="ADD #n :one, #value :v SET #cur = :cur",
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#n": "issued", "#value": "issued_value", "#cur": "currency"},
-                ExpressionAttributeValues=to_av(values),
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if not conditional_failed(error):
-                raise
-            old = from_av(error.response.get("Item", {}))  # type: ignore[arg-type]
-            if old.get("currency", currency) != currency:
-                raise CurrencyMismatch(
-                    f"campaign {campaign_id}: coupons were issued in {old['currency']}, not {currency}"
-                ) from error
-            return False
-        return True
+        return {
+            "TableName": self.table,
+            "Key": to_av(spend_key(campaign_id, ISSUED)),
+            "UpdateExpression": "ADD #n :one, #value :v SET #cur = :cur",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#n": "issued", "#value": "issued_value", "#cur": "currency"},
+            "ExpressionAttributeValues": to_av(values),
+        }
 
-    def _release(self, campaign_id: str, value_minor: int) -> None:
-        """Give back a reservation that certainly stored no coupon."""
-        clients.dynamodb().update_item(
-            TableName=self.table,
-            Key=to_av(spend_key(campaign_id, ISSUED)),
-            UpdateExpression="ADD #n :minus_one, #value :minus_v",
-            ExpressionAttributeNames={"#n": "issued", "#value": "issued_value"},
-            ExpressionAttributeValues=to_av({":minus_one": -1, ":minus_v": -value_minor}),
-        )
-
-    def _store(self, coupon: IssuedCoupon, pointer: dict[str, str], now: datetime) -> IssuedCoupon:
-        """Write the coupon and the user's pointer together; a concurrent issue for the same send wins once."""
+    def _store(
+        self, coupon: IssuedCoupon, pointer: dict[str, str], now: datetime, reservation: UpdateTypeDef
+    ) -> IssuedCoupon | None:
+        """Count the coupon in the budget, write it and the user's pointer, in one transaction (all or
+        nothing); a concurrent issue for the same send wins once; None when the budget is spent."""
         valid_until = _epoch(coupon.expires_at)
         ttl = _epoch(coupon.expires_at + RETENTION_AFTER_EXPIRY)
         for attempt in range(_ATTEMPTS):
@@ -308,22 +296,16 @@ class CouponStore:
             try:
                 clients.dynamodb().transact_write_items(
                     TransactItems=[
-                        {
-                            "Put": {
-                                "TableName": self.table,
-                                "Item": to_av(item),
-                                "ConditionExpression": "attribute_not_exists(pk)",
-                            }
-                        }
-                        for item in (coupon_item, pointer_item)
+                        {"Update": reservation},
+                        {"Put": self._new(coupon_item)},
+                        {"Put": self._new(pointer_item)},
                     ]
                 )
             except ClientError as error:
                 if error_code(error) != "TransactionCanceledException":
-                    raise  # the outcome is unknown: keep the reservation (under-spend at worst)
+                    raise  # the outcome is unknown: a retry finds the pointer if it was written
                 codes = _cancellation_codes(error)
-                if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-                    self._release(coupon.campaign_id, coupon.value_minor)
+                if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
                     existing = self._get(pointer)
                     if existing is None:
                         raise RuntimeError("the coupon pointer vanished right after a conflict") from error
@@ -331,6 +313,9 @@ class CouponStore:
                         existing, coupon.user_id, coupon.campaign_id, coupon.step, coupon.episode
                     )
                 if codes and codes[0] == "ConditionalCheckFailed":
+                    self._check_currency(coupon.campaign_id, coupon.currency)
+                    return None  # the budget is spent
+                if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
                     continue  # this code exists already (75 random bits: practically never)
                 if "TransactionConflict" in codes:
                     _backoff(attempt)
@@ -338,8 +323,18 @@ class CouponStore:
                 raise
             logger.debug("coupon issued", extra={"campaign_id": coupon.campaign_id, "user_id": coupon.user_id})
             return replace(coupon, code=code)
-        self._release(coupon.campaign_id, coupon.value_minor)
         raise RuntimeError("could not store a coupon; retry later")
+
+    def _new(self, item: Mapping[str, Any]) -> PutTypeDef:
+        return {"TableName": self.table, "Item": to_av(item), "ConditionExpression": "attribute_not_exists(pk)"}
+
+    def _check_currency(self, campaign_id: str, currency: str) -> None:
+        """Raise CurrencyMismatch when the campaign's coupons were issued in another currency."""
+        spent = self._get(spend_key(campaign_id, ISSUED)) or {}
+        if spent.get("currency", currency) != currency:
+            raise CurrencyMismatch(
+                f"campaign {campaign_id}: coupons were issued in {spent['currency']}, not {currency}"
+            )
 
     def _mark_redeemed(
         self, code: str, item: Mapping[str, Any], user_id: str, order_at: datetime, order_ref: str
@@ -370,6 +365,13 @@ class CouponStore:
             "ExpressionAttributeValues": to_av({":one": 1, ":v": int(item["value_minor"])}),
         }
         clients.dynamodb().transact_write_items(TransactItems=[{"Update": redeem}, {"Update": count}])
+
+
+def issued_from_pointer(
+    item: Mapping[str, Any], user_id: str, campaign_id: str, step: int, episode: str
+) -> IssuedCoupon:
+    """The coupon a stored pointer item names."""
+    return _issued_from_pointer(item, user_id, campaign_id, step, episode)
 
 
 def _issued_from_pointer(

@@ -93,9 +93,13 @@ class DeferralStore:
 
     def defer(self, key: str, body: str, due: datetime, kind: str) -> None:
         """Park `body` until `due`; deferring the same key again replaces the job (idempotent)."""
+        clients.dynamodb().put_item(TableName=self.table, Item=to_av(self.item(key, body, due, kind)))
+
+    def item(self, key: str, body: str, due: datetime, kind: str) -> dict[str, Any]:
+        """The stored item of a deferred job (for a caller batching it with other writes)."""
         if not key or not kind:
             raise ValueError("a deferred job needs a key and a kind")
-        item = {
+        return {
             "pk": PK_PREFIX + key,
             "sk": JOB_SK,
             "due_shard": shard_of(key, self.shards),
@@ -104,7 +108,6 @@ class DeferralStore:
             "kind": kind,
             "expires_at": int((due + RETENTION).timestamp()),
         }
-        clients.dynamodb().put_item(TableName=self.table, Item=to_av(item))
 
     def due(self, now: datetime, limit: int) -> list[Deferred]:
         """Up to `limit` jobs due at or before `now`, drawn from every shard in turn."""

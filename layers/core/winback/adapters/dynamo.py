@@ -91,11 +91,18 @@ def batch_get(requests: Mapping[str, Iterable[Mapping[str, Any]]]) -> dict[str, 
 
 def batch_put(table: str, items: Iterable[Mapping[str, Any]]) -> None:
     """Put items, 25 per call, unprocessed items retried."""
+    batch_put_tables({table: items})
+
+
+def batch_put_tables(requests: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
+    """Put items into several tables, 25 per call whatever their table, unprocessed items retried."""
     client = clients.dynamodb()
-    queue = [to_av(i) for i in items]
+    queue = [(table, to_av(i)) for table, items in requests.items() for i in items]
     while queue:
         chunk, queue = queue[:BATCH_WRITE_LIMIT], queue[BATCH_WRITE_LIMIT:]
-        request: dict[str, Any] = {table: [{"PutRequest": {"Item": i}} for i in chunk]}
+        request: dict[str, Any] = {}
+        for table, item in chunk:
+            request.setdefault(table, []).append({"PutRequest": {"Item": item}})
         for round_ in range(_MAX_UNPROCESSED_ROUNDS):
             reply = client.batch_write_item(RequestItems=request)
             unprocessed = reply.get("UnprocessedItems") or {}

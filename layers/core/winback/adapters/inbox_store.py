@@ -27,6 +27,7 @@ from winback.adapters.dynamo import conditional_failed, from_av, to_av
 
 if TYPE_CHECKING:
     from winback.domain.clock import Clock
+    from winback.models.outbound import Outbound
 
 PK_PREFIX = "inbox#"
 SK_PREFIX = "msg#"
@@ -167,12 +168,19 @@ class InboxChannel:
         self.clock = clock
         self.ttl_days = ttl_days
 
-    def send(
-        self, user_id: str, message_key: str, title: str, body: str, cta_url: str, campaign_id: str, step: int
-    ) -> str:
+    def send(self, message: Outbound) -> str:
+        m = message
         try:
             return self.store.deliver(
-                user_id, message_key, title, body, cta_url, campaign_id, step, self.clock.now(), self.ttl_days
+                m.user_id,
+                m.key,
+                m.content.subject,
+                m.content.text,
+                m.cta_url,
+                m.campaign_id,
+                m.step,
+                self.clock.now(),
+                self.ttl_days,
             )
         except (ClientError, BotoCoreError) as error:
             raise classify(error) from error

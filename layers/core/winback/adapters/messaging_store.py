@@ -2,8 +2,9 @@
 
 Key design (also in the README):
   user#<user_id>     sendstate              the ledger {send key: claimed at} and cap slots
-                                            {channel: {send key: sent at}}, version `v`; one
-                                            conditional write claims a send and its cap slot;
+                                            {channel or "all": {send key: sent at}}, version
+                                            `v`; one conditional write claims a send and its
+                                            cap slots (the channel's, and `all`'s if capped);
                                             `cells` {send key: "arm|segment"} of recent claims and
                                             `last_claim_at` let the sweeper find unresolved claims
   user#<user_id>     msg#<send key>         what happened: sent (provider message id), failed, or
@@ -23,7 +24,7 @@ A send key is `<campaign>#<step>#<episode>`: one message per campaign step and d
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,16 +131,19 @@ class MessagingStore:
         live_slots: Mapping[str, int],
         now: datetime,
         cell: tuple[str, str] = ("-", "-"),
+        also: Mapping[str, Mapping[str, int]] | None = None,
     ) -> Claim:
         """Record the send in the ledger and take a cap slot, if the state is still as read.
 
         `live_slots` are the channel's slots still inside the cap window; older ones are dropped here.
+        `also`: other caps the send takes a slot of (`all`, over every channel), their live slots.
         `cell` (arm, segment) is kept with the claim for a while, so the sweeper can count a claim
         left without an outcome in its experiment cell.
         """
         cutoff = _epoch(now - LEDGER_TTL)
         ledger = {k: at for k, at in state.ledger.items() if at > cutoff} | {key: _epoch(now)}
         caps = {**state.caps, channel: {**live_slots, key: _epoch(now)}}
+        caps |= {scope: {**slots, key: _epoch(now)} for scope, slots in (also or {}).items()}
         recent = _epoch(now - SWEEP_LOOKBACK)
         cells = {k: c for k, c in state.cells.items() if ledger.get(k, 0) > recent} | {key: "|".join(cell)}
         item = {
@@ -163,13 +167,15 @@ class MessagingStore:
             raise
         return Claim.CLAIMED
 
-    def release(self, user_id: str, key: str, channel: str) -> None:
-        """A send that certainly did not happen: forget its ledger entry and give the cap slot back."""
+    def release(self, user_id: str, key: str, channel: str, also: Sequence[str] = ()) -> None:
+        """A send that certainly did not happen: forget its ledger entry and give the cap slots back
+        (the channel's and those of `also`, the other caps the claim took a slot of)."""
+        extra = "".join(f", caps.#also{i}.#key" for i in range(len(also)))
         clients.dynamodb().update_item(
             TableName=self.table,
             Key=to_av(state_key(user_id)),
-            UpdateExpression="REMOVE ledger.#key, caps.#channel.#key, cells.#key SET v = v + :one",
-            ExpressionAttributeNames={"#key": key, "#channel": channel},
+            UpdateExpression=f"REMOVE ledger.#key, caps.#channel.#key{extra}, cells.#key SET v = v + :one",
+            ExpressionAttributeNames={"#key": key, "#channel": channel} | {f"#also{i}": s for i, s in enumerate(also)},
             ExpressionAttributeValues=to_av({":one": 1}),
         )
 

@@ -4,17 +4,39 @@ The rules that apply them (`next_allowed`, `has_room`) are in `winback.domain.jo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import time
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from winback.config.campaigns import Channel
 from winback.models.strict import Strict
+
+# `frequency_caps.all`: the program-level cap, over every channel at once (claimed with the
+# channel's own cap in the same conditional write of the user's send state).
+ALL_CHANNELS: Literal["all"] = "all"
+CapScope = Literal[Channel, "all"]
 
 
 class FrequencyCap(Strict):
     max_messages: int = Field(gt=0)
     window_days: int = Field(gt=0)
+
+
+def check_frequency_caps(caps: Mapping[CapScope, FrequencyCap]) -> Mapping[CapScope, FrequencyCap]:
+    """A channel's cap looser than the program-level cap over a window no longer than its own is a
+    mistake of intent (it reads as a promise the `all` cap never lets it keep): say which."""
+    total = caps.get(ALL_CHANNELS)
+    if total is None:
+        return caps
+    for scope, cap in caps.items():
+        if scope != ALL_CHANNELS and cap.window_days <= total.window_days and cap.max_messages > total.max_messages:
+            raise ValueError(
+                f"frequency_caps.{scope} allows {cap.max_messages} messages in {cap.window_days} days, more than "
+                f"frequency_caps.all ({total.max_messages} in {total.window_days} days) ever lets through"
+            )
+    return caps
 
 
 class QuietHours(Strict):

@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from winback.config.campaigns import Campaign, Channel
 from winback.config.dormancy import Dormancy, Signal
 from winback.config.experiments import Experiments
-from winback.config.guards import Feedback, FrequencyCap, QuietHours, Sunset
+from winback.config.guards import CapScope, Feedback, FrequencyCap, QuietHours, Sunset, check_frequency_caps
 from winback.config.pacing import Pacing
 from winback.config.reasons import ReasonsConfig
 from winback.config.scan import ScanLimits
@@ -34,7 +34,8 @@ class Program(Strict):
     default_locale: str = Field("en", description="one of the locale folders under content/templates/_layout/")
     dormancy: Dormancy
     default_time_zone: str = "UTC"
-    frequency_caps: dict[Channel, FrequencyCap]
+    # Per channel, and `all` over every channel (config/guards.py).
+    frequency_caps: dict[CapScope, FrequencyCap]
     # Per channel, in the user's own time zone; a message due inside the window waits for its end.
     quiet_hours: dict[Channel, QuietHours] = Field(default_factory=dict)
     campaigns: tuple[Campaign, ...] = Field(min_length=1)
@@ -48,6 +49,12 @@ class Program(Strict):
     inbox: InboxConfig = InboxConfig()
     pacing: Pacing = Pacing()
     unsubscribe_token_days: int = Field(365, ge=1)
+
+    @field_validator("frequency_caps")
+    @classmethod
+    def _caps(cls, caps: dict[CapScope, FrequencyCap]) -> dict[CapScope, FrequencyCap]:
+        check_frequency_caps(caps)
+        return caps
 
     @field_validator("default_time_zone")
     @classmethod

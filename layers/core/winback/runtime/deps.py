@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from winback.adapters.backfill_files import BackfillFiles
     from winback.adapters.backfill_store import BackfillStore
     from winback.adapters.catalog_store import CatalogStore
+    from winback.adapters.channel_pause import ChannelPauses
     from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.deferral_store import DeferralStore
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from winback.adapters.offer_bus import OfferBus
     from winback.adapters.population_stats_store import PopulationStatsStore
     from winback.adapters.reason_store import ReasonStore
+    from winback.adapters.send_context import SendContextLoader
+    from winback.adapters.send_records import SendRecords
     from winback.adapters.suppression_store import SuppressionStore
     from winback.adapters.user_records import UserRecords
     from winback.config.program import Program
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from winback.domain.clock import Clock
     from winback.runtime.idempotency import ApplyWebhook
     from winback.services.scan import Segmenter
-    from winback.services.send import SendDeps
+    from winback.services.send.ports import Channel, SendDeps
     from winback.services.send_pacing import Pacer
 
 AUDIENCE_PREFIX = "audiences"
@@ -198,6 +201,35 @@ class Deps:
 
         return Pacer(EmailAccount(), self.program.pacing, self.settings.send_max_concurrency)
 
+    @cached_property
+    def channels(self) -> dict[str, Channel]:
+        """Channel name → channel: every one has the same `send(message)`."""
+        return {
+            "email": self.email_channel,
+            "sms": self.sms_channel,
+            "push": self.push_channel,
+            "inbox": self.inbox_channel,
+        }
+
+    @cached_property
+    def send_context(self) -> SendContextLoader:
+        from winback.adapters.send_context import SendContextLoader
+
+        s = self.settings
+        return SendContextLoader(s.activity_table, s.messaging_table, s.incentive_table, self.clock)
+
+    @cached_property
+    def send_records(self) -> SendRecords:
+        from winback.adapters.send_records import SendRecords
+
+        return SendRecords(self.settings.messaging_table, self.deferrals)
+
+    @cached_property
+    def channel_pauses(self) -> ChannelPauses:
+        from winback.adapters.channel_pause import ChannelPauses
+
+        return ChannelPauses(self.settings.messaging_table)
+
     # --- secrets -----------------------------------------------------------------------------------
     # Not kept here: read through Powertools Parameters on each use, which caches them for 5 minutes,
     # so a rotated secret is picked up without a cold start.
@@ -243,25 +275,23 @@ class Deps:
 
     @cached_property
     def send_deps(self) -> SendDeps:
-        from winback.services.send import SendDeps
+        from winback.services.send.ports import SendDeps
 
         return SendDeps(
-            activity_table=self.settings.activity_table,
+            context=self.send_context,
             messaging=self.messaging,
             suppression=self.suppression,
-            deferrals=self.deferrals,
+            records=self.send_records,
             coupons=self.coupons,
             offers=self.offers,
-            email=self.email_channel,
-            sms=self.sms_channel,
-            push=self.push_channel,
-            inbox=self.inbox_channel,
+            channels=self.channels,
             recommender=self.recommender,
             unsubscribe_key=self.unsubscribe_key,
             public_base_url=self.settings.public_base_url,
             clock=self.clock,
             catalog=self.catalog,
             pacer=self.pacer,
+            pauses=self.channel_pauses,
         )
 
     @cached_property

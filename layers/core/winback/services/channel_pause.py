@@ -1,6 +1,6 @@
 """Pausing a whole channel: by the provider's account-level answer, or by the operator.
 
-A paused channel's messages are deferred (services/send.py) and looked at again every
+A paused channel's messages are deferred (services/send/guards.py, services/send/deliver.py) and looked at again every
 PAUSE_RECHECK by the hourly release, so nothing is burned while the account cannot send: the claim
 is given back, the job waits, and after `winback resume --channel` (or, for a daily quota, once the
 pause's `until` passes) the release sends it.
@@ -15,6 +15,7 @@ from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
     from winback.adapters.channel_pause import ChannelPauses
+    from winback.services.send.ports import ChannelPauses as ChannelPauseWriter
 
 CHANNELS = ("email", "sms", "push", "inbox")
 # A daily quota frees up as its 24-hour window rolls: try again after this long.
@@ -41,7 +42,7 @@ def resume_channel(pauses: ChannelPauses, channel: str) -> bool:
     return resumed
 
 
-def pause_for_account(pauses: ChannelPauses, channel: str, code: str, lifts: bool, now: datetime) -> None:
+def pause_for_account(pauses: ChannelPauseWriter, channel: str, code: str, lifts: bool, now: datetime) -> None:
     """The provider said the account cannot send on `channel`: pause it (until the quota window has
     moved on when the condition `lifts` by itself, else until an operator resumes)."""
     pauses.pause(channel, code, now, now + QUOTA_PAUSE if lifts else None)

@@ -160,7 +160,14 @@ def _sunset(profile: Profile, suppression: SuppressionStore, now: datetime) -> N
             suppression.suppress(address_key(channel, address), "sunset", "scan", now)
 
 
-def scan_segment(job: ScanJob, ports: ScanPorts, segment_of: Segmenter, remaining_ms: Callable[[], int]) -> ScanResult:
+def scan_segment(
+    job: ScanJob,
+    ports: ScanPorts,
+    segment_of: Segmenter,
+    remaining_ms: Callable[[], int],
+    enqueue: Callable[[str, list[str]], object] = send_all,
+) -> ScanResult:
+    """`enqueue(queue_url, bodies)`: SQS (a simulation passes its own queue)."""
     store, stats, program = ports.activity, ports.messaging, ports.program
     result = ScanResult()
     tally = result.tally
@@ -174,7 +181,7 @@ def scan_segment(job: ScanJob, ports: ScanPorts, segment_of: Segmenter, remainin
         if targets:
             # Enqueue before marking: a crash in between re-targets the users next time, and the
             # send ledger turns that into no second message; the reverse order could lose them.
-            send_all(ports.settings.send_queue_url, _pack(job, targets, program))
+            enqueue(ports.settings.send_queue_url, _pack(job, targets, program))
             assigned: Counter[tuple[str, str, str]] = Counter()
             for t in targets:
                 if not store.mark_tier(
@@ -197,7 +204,7 @@ def scan_segment(job: ScanJob, ports: ScanPorts, segment_of: Segmenter, remainin
             break
         if remaining_ms() < program.scan.continuation_margin_ms:
             follow = job.model_copy(update={"start_key": key, "pages_done": pages})
-            send_all(ports.settings.scan_queue_url, [follow.model_dump_json()])
+            enqueue(ports.settings.scan_queue_url, [follow.model_dump_json()])
             result.continued = True
             break
     tally["pages"] = pages - job.pages_done

@@ -21,13 +21,13 @@ from winback.domain.links.tokens import sign_token
 from winback.domain.money import format_amount
 
 if TYPE_CHECKING:
-    from winback.adapters.catalog_store import CatalogStore
     from winback.adapters.coupon_store import IssuedCoupon
     from winback.config.campaigns import Channel
     from winback.config.program import Program
     from winback.domain.audience.recommendations import Recommender
     from winback.models.catalog import CatalogItem
     from winback.models.profile import Profile
+    from winback.services.send.ports import Catalog
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def recommend_for_job(
     messages: Iterable[tuple[Profile, str, Channel]],
     program: Program,
     recommender: Recommender,
-    catalog: CatalogStore | None,
+    catalog: Catalog | None,
 ) -> JobRecommendations:
     """Picks for each (profile, template, channel) whose template shows recommendations."""
     picks: dict[str, list[Recommendation]] = {}

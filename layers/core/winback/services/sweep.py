@@ -1,6 +1,6 @@
 """Sweep: claims left without an outcome after a grace period are recorded `uncertain`.
 
-A send job writes outcomes every few sends (services/send.py); a job killed in between (a Lambda
+A send job writes outcomes every few sends (services/send/record.py); a job killed in between (a Lambda
 timeout, out of memory) leaves claims with no outcome. The claim itself stays (never resent: the
 provider may have accepted the message), and this scheduled sweep gives each one its outcome, so
 every claim ends as exactly one of sent, failed, uncertain or released, and counts in its cell.

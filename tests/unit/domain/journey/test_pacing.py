@@ -96,3 +96,47 @@ def test_min_gap_rejects_a_rate_of_zero() -> None:
         min_gap(0)
     assert min_gap(7.5) == timedelta(microseconds=142_858)
     assert min_gap(0.5) == timedelta(seconds=2)
+
+
+# From issue 9b's per-second form of the same rule (now one module): room left goes now, a used-up
+# rate waits for its gap, a spent quota waits for the window's end.
+RESET = NOW + timedelta(hours=5)
+
+
+def test_room_left_goes_now() -> None:
+    pace = next_send_at(
+        now=NOW,
+        per_second=14,
+        since_last_send=timedelta(seconds=1),
+        quota_left=50_000 - 100,
+        window_ends_at=RESET,
+        not_after=None,
+        max_wait=MAX_WAIT,
+    )
+    assert pace.action == "send"
+
+
+def test_a_full_second_waits_for_the_next_one() -> None:
+    pace = next_send_at(
+        now=NOW,
+        per_second=14,
+        since_last_send=timedelta(0),
+        quota_left=50_000 - 100,
+        window_ends_at=RESET,
+        not_after=None,
+        max_wait=timedelta(0),
+    )
+    assert pace == Pace("defer", until=NOW + min_gap(14), kind="rate")
+
+
+def test_a_spent_quota_waits_for_its_reset() -> None:
+    pace = next_send_at(
+        now=NOW,
+        per_second=14,
+        since_last_send=None,
+        quota_left=0,
+        window_ends_at=RESET,
+        not_after=None,
+        max_wait=MAX_WAIT,
+    )
+    assert pace.until == RESET and pace.kind == "quota"

@@ -1,10 +1,12 @@
 """Pacing one send to the provider's limits: send now, wait a moment, or defer to a later window.
 
-`next_send_at` is the whole rule. The rate is the worker's share of the provider's maximum send rate
-(the account's rate divided by the send queue's maximum concurrency); sends are spaced at least
-1 / rate apart, so no second ever holds more than the rate. A short gap is waited out within the
-invocation; a long one, or a spent 24-hour quota, defers the message (to when the gap ends, or to
-the end of the quota window) — and past the step's deadline it is dropped, like every other hold.
+`next_send_at` is the whole rule: the sender's pacer (services/send_pacing.py, the send service's
+`ports.Pacer`) and `winback simulate`'s provider both ask it. The rate is the worker's share of the
+provider's maximum send rate (the account's rate divided by the send queue's maximum concurrency);
+sends are spaced at least 1 / rate apart, so no second ever holds more than the rate. A short gap
+is waited out within the invocation; a long one, or a spent 24-hour quota, defers the message (to
+when the gap ends, or to the end of the quota window) — and past the step's deadline it is dropped,
+like every other hold.
 """
 
 from __future__ import annotations

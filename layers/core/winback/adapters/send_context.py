@@ -1,0 +1,80 @@
+"""The send job's context in one batch read: profiles (ActivityTable), send states, answers, the
+campaign's pause and the step's channel pauses (MessagingTable), coupon pointers (IncentiveTable),
+parsed into a SendContext."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
+
+from winback.adapters.channel_pause import channel_pause_key, parse_channel_pause
+from winback.adapters.coupon_store import IssuedCoupon, issued_from_pointer, pointer_key
+from winback.adapters.dynamo import batch_get
+from winback.adapters.messaging_store import STATE_SK, SendState, pause_key, state_key
+from winback.adapters.reason_store import answer_key
+from winback.models.profile import Profile
+from winback.models.send_context import SendContext
+
+if TYPE_CHECKING:
+    from winback.domain.clock import Clock
+    from winback.models.jobs import SendJob
+
+
+class SendContextLoader:
+    def __init__(self, activity_table: str, messaging_table: str, incentive_table: str, clock: Clock) -> None:
+        self.activity_table = activity_table
+        self.messaging_table = messaging_table
+        self.incentive_table = incentive_table
+        self.clock = clock  # a channel pause with `until` (a daily quota) lifts by itself at that time
+
+    def load(self, job: SendJob, coupon_steps: Collection[int] = (), channels: Collection[str] = ()) -> SendContext:
+        """The context; with the coupon pointers of `coupon_steps` (the step's own coupon, the one a
+        reminder repeats) when the step has any, and the account-wide pauses of `channels` (the step's)."""
+        messaging_keys = [state_key(r.user_id) for r in job.recipients]
+        messaging_keys += [answer_key(r.user_id, job.campaign_id, r.episode) for r in job.recipients]
+        pointers = [pointer_key(r.user_id, job.campaign_id, s, r.episode) for r in job.recipients for s in coupon_steps]
+        requests = {
+            self.activity_table: [{"user_id": r.user_id} for r in job.recipients],
+            self.messaging_table: [
+                *messaging_keys,
+                pause_key(job.campaign_id),
+                *(channel_pause_key(ch) for ch in dict.fromkeys(channels)),
+            ],
+        }
+        if pointers:
+            requests[self.incentive_table] = pointers
+        found = batch_get(requests)
+        episodes = {r.user_id: r.episode for r in job.recipients}
+        coupons: dict[str, dict[int, IssuedCoupon]] = {}
+        for row in found.get(self.incentive_table, []):
+            user_id = str(row["pk"]).removeprefix("user#")
+            campaign_id, step, episode = str(row["sk"]).removeprefix("coupon#").rsplit("#", 2)
+            if episode == episodes.get(user_id):
+                coupon = issued_from_pointer(row, user_id, campaign_id, int(step), episode)
+                coupons.setdefault(user_id, {})[int(step)] = coupon
+        profiles = {i["user_id"]: Profile.from_item(i) for i in found[self.activity_table]}
+        states: dict[str, SendState] = {}
+        answers: dict[str, dict[str, Any]] = {}
+        paused = False
+        now = self.clock.now()
+        paused_channels: set[str] = set()
+        for row in found[self.messaging_table]:
+            channel_pause = parse_channel_pause(row)
+            if channel_pause is not None:
+                if channel_pause.active(now):
+                    paused_channels.add(channel_pause.channel)
+            elif row["pk"].startswith("pause#"):
+                paused = True
+            elif row["sk"] == STATE_SK:
+                states[row["pk"].removeprefix("user#")] = SendState.from_item(row)
+            else:
+                answers[row["pk"].removeprefix("user#")] = row
+        return SendContext(
+            profiles=profiles,
+            states=states,
+            answers=answers,
+            campaign_paused=paused,
+            paused_channels=frozenset(paused_channels),
+            coupons=coupons,
+            coupon_steps_read=frozenset(coupon_steps),
+        )

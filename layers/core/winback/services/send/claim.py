@@ -1,0 +1,65 @@
+"""Claim: the ledger entry, the channel's cap slot and the program-level cap slot (`frequency_caps.all`,
+over every channel), in one conditional write of the user's send state before the provider is
+called, so a redelivered job, a concurrent duplicate or a crash never produces a second message and
+two channels never both take the last slot. A full cap defers the message to when its oldest slot
+leaves the window (the later of the two when both are full)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from winback.adapters.messaging_store import Claim, SendState
+from winback.config.guards import ALL_CHANNELS
+from winback.domain.journey.caps import has_room, live_sends
+
+if TYPE_CHECKING:
+    from winback.config.guards import CapScope, FrequencyCap
+    from winback.config.program import Program
+    from winback.models.jobs import SendJob
+    from winback.services.send.guards import Candidate
+    from winback.services.send.ports import SendDeps
+    from winback.services.send.record import Plan, Tally
+
+CLAIM_ATTEMPTS = 3
+
+
+def claim(
+    item: Candidate, job: SendJob, program: Program, deps: SendDeps, plan: Plan, tally: Tally
+) -> tuple[str, ...] | None:
+    """Claim the send and its cap slots; re-read and retry when another writer changed the state.
+    None when not claimed; else the caps other than the channel's that a release must give back."""
+    caps: dict[CapScope, FrequencyCap] = {
+        scope: cap for scope in (item.channel, ALL_CHANNELS) if (cap := program.frequency_caps.get(scope))
+    }
+    user_id = item.recipient.user_id
+    state = item.state
+    for _ in range(CLAIM_ATTEMPTS):
+        now = deps.clock.now()
+        if item.key in state.ledger:
+            tally.add(item.recipient, "already_sent")
+            return None
+        room_at = _room_at(state, caps, now)
+        if room_at is not None:
+            tally.add(item.recipient, "capped")
+            plan.hold(job, item.recipient, room_at, "capped", tally)
+            return None
+        live: dict[str, dict[str, int]] = {s: live_sends(state.caps.get(s, {}), cap, now) for s, cap in caps.items()}
+        slots = live.pop(item.channel, state.caps.get(item.channel, {}))
+        cell = (item.recipient.arm, item.recipient.segment)
+        if deps.messaging.claim(user_id, item.key, item.channel, state, slots, now, cell, live) is Claim.CLAIMED:
+            return tuple(live)
+        state = deps.messaging.read_state(user_id)
+    tally.add(item.recipient, "contention")
+    return None
+
+
+def _room_at(state: SendState, caps: dict[CapScope, FrequencyCap], now: datetime) -> datetime | None:
+    """When every full cap has room again (None: none is full)."""
+    times = [
+        datetime.fromtimestamp(min(live_sends(slots, cap, now).values()), now.tzinfo)
+        + timedelta(days=cap.window_days, seconds=1)
+        for scope, cap in caps.items()
+        if not has_room(slots := state.caps.get(scope, {}), cap, now)
+    ]
+    return max(times, default=None)

@@ -1,0 +1,155 @@
+"""The send service's ports: what it needs from stores and channels (adapters implement them in
+production, tests/fakes in memory), and SendDeps, the set `runtime/deps.py` builds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from winback.domain.journey.pacing import SEND_NOW
+
+if TYPE_CHECKING:
+    from winback.adapters.coupon_store import IssuedCoupon
+    from winback.adapters.messaging_store import Claim, SendState
+    from winback.config.incentives import Budget, OfferIncentive
+    from winback.domain.audience.recommendations import Recommender
+    from winback.domain.clock import Clock
+    from winback.domain.journey.pacing import Pace
+    from winback.models.catalog import CatalogItem
+    from winback.models.jobs import Recipient, SendJob
+    from winback.models.outbound import Outbound
+    from winback.models.send_context import ParkedJob, SendContext
+
+
+class ContextLoader(Protocol):
+    """The job's users, their send states and answers, the campaign's pause, the pauses of
+    `channels` (account-wide) and the coupons of `coupon_steps`: one batch read."""
+
+    def load(self, job: SendJob, coupon_steps: Collection[int] = (), channels: Collection[str] = ()) -> SendContext: ...
+
+
+class SendLedger(Protocol):
+    """Claims (ledger entry and cap slot in one conditional write) and counters."""
+
+    def claim(
+        self,
+        user_id: str,
+        key: str,
+        channel: str,
+        state: SendState,
+        live_slots: Mapping[str, int],
+        now: datetime,
+        cell: tuple[str, str] = ("-", "-"),
+        also: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> Claim: ...
+
+    def read_state(self, user_id: str) -> SendState: ...
+
+    def release(self, user_id: str, key: str, channel: str, also: Sequence[str] = ()) -> None: ...
+
+    def add_cell(
+        self, campaign_id: str, step: int | None, arm: str, segment: str, counts: Mapping[str, int]
+    ) -> None: ...
+
+    def add_totals(self, campaign_id: str, counts: Mapping[str, int]) -> dict[str, int]: ...
+
+
+class Suppressions(Protocol):
+    def suppressed(self, addresses: Iterable[str]) -> set[str]: ...
+
+    def suppress(self, address: str, reason: str, source: str, at: datetime) -> bool: ...
+
+
+class Records(Protocol):
+    """Outcome records and parked jobs (next steps, held recipients), written together in as few
+    calls as the store allows; a parked job replaces an earlier one with the same key."""
+
+    def write(self, outcomes: Sequence[Mapping[str, Any]], parked: Sequence[ParkedJob]) -> None: ...
+
+
+class Coupons(Protocol):
+    def issue(
+        self,
+        user_id: str,
+        campaign_id: str,
+        step: int,
+        episode: str,
+        value_minor: int,
+        currency: str,
+        expires_at: datetime,
+        budget: Budget | None,
+        now: datetime,
+        pointer_absent: bool = False,
+    ) -> IssuedCoupon | None: ...
+
+    def issued(self, user_id: str, campaign_id: str, step: int, episode: str) -> IssuedCoupon | None: ...
+
+    def mark_announced(self, coupons: Sequence[IssuedCoupon]) -> None:
+        """Record on each pointer that the coupon's CouponIssued reached the offers bus."""
+        ...
+
+
+class Offers(Protocol):
+    def grant(
+        self, user_id: str, campaign_id: str, step: int, episode: str, incentive: OfferIncentive, now: datetime
+    ) -> bool: ...
+
+    def announce_coupons(self, coupons: Sequence[IssuedCoupon], now: datetime) -> list[IssuedCoupon]:
+        """CouponIssued for each coupon (up to 10 per PutEvents); the ones the bus accepted."""
+        ...
+
+
+class ChannelPauses(Protocol):
+    """Account-wide pauses per channel (adapters/channel_pause.py): set on an account-level answer."""
+
+    def pause(self, channel: str, reason: str, now: datetime, until: datetime | None = None) -> None: ...
+
+
+class Catalog(Protocol):
+    """The product catalog: the items a job's recommendations name, in one batch read."""
+
+    def get_many(self, item_ids: Iterable[str]) -> Mapping[str, CatalogItem]: ...
+
+
+class Channel(Protocol):
+    """Every channel: the provider's message id, or Throttled / Rejected (AddressGone) / Uncertain /
+    AccountPaused (adapters/channels.py says what each means)."""
+
+    def send(self, message: Outbound) -> str: ...
+
+
+class Pacer(Protocol):
+    """ "May I send now?" (services/send_pacing.py, after domain/journey/pacing.next_send_at): SEND_NOW
+    (after any short wait), or why ("rate", "quota") and until when the message waits ("defer"), or
+    that it cannot go before the step's deadline `not_after` ("drop")."""
+
+    def admit(self, channel: str, now: datetime, not_after: datetime | None) -> Pace: ...
+
+
+class Unpaced:
+    """No pacing: every message may go at once."""
+
+    def admit(self, channel: str, now: datetime, not_after: datetime | None) -> Pace:
+        return SEND_NOW
+
+
+@dataclass(frozen=True)
+class SendDeps:
+    context: ContextLoader
+    messaging: SendLedger
+    suppression: Suppressions
+    records: Records
+    coupons: Coupons
+    offers: Offers | None
+    channels: Mapping[str, Channel]
+    recommender: Recommender
+    unsubscribe_key: bytes
+    public_base_url: str
+    clock: Clock
+    pacer: Pacer = Unpaced()  # noqa: RUF009 - stateless and frozen in use
+    pauses: ChannelPauses | None = None  # None: an account-level answer pauses nothing (it holds the message)
+    catalog: Catalog | None = None  # None: recommendations show item ids only
+    # What happened to each recipient, as it happens (a simulation follows every user with it).
+    observe: Callable[[Recipient, str], None] | None = None
