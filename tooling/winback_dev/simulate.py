@@ -236,6 +236,8 @@ class Messaging:
 
     def record(self, outcomes: Iterable[Mapping[str, Any]]) -> None:
         for item in outcomes:
+            if not str(item["sk"]).startswith("msg#"):
+                continue  # not an outcome: a sent text's `smsid#` lookup, written in the same batch
             self.outcome[_index(str(item["pk"]).removeprefix("user#"))] = STATUS[str(item["status"])]
 
     def add_cell(self, campaign_id: str, step: int | None, arm: str, segment: str, counts: Mapping[str, int]) -> None:
