@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, get_profile, suppression_item
+from winback.adapters.inbox_store import InboxChannel, InboxStore
 from winback.adapters.suppression_store import SuppressionStore
+from winback.config.loader import load_program
+from winback.content.rendering import Rendered
 from winback.domain.audience.hashing import audience_row
+from winback.domain.clock import SystemClock
 from winback.domain.links.reason_links import sign_reason_token
+from winback.models.outbound import Outbound
+from winback.services.send_content import Message, unsubscribe_url
 from winback_dev.lambda_events import sms_reply, sns_event
 
 NOW = datetime.now(UTC)
@@ -76,3 +84,36 @@ def test_the_audience_export_leaves_out_suppressed_and_sunset_users(stack: Stack
         return (audience_row(f"{user}@mail.example.com", None) or ("",))[0] in cells
 
     assert exported("keep") and not exported("unsubscribed") and not exported("sunset")
+
+
+def test_an_inbox_message_carries_a_signed_opt_out_link_that_turns_the_inbox_off(stack: Stack) -> None:
+    """Guards: InboxChannel stores the message's own unsubscribe link (signed for channel `inbox`) as
+    `opt_out_url`, and the one-click unsubscribe route honours it (inbox suppressed, consent withdrawn)."""
+    app_user = dormant_profile("u1", NOW - timedelta(days=100), event_counts={"login": 2})
+    link = unsubscribe_url(
+        Message(app_user, "inbox", "dormant-offer", 0, "a", "e1", "en"),
+        load_program(),
+        stack.unsubscribe_key,
+        "https://api.example.com",
+        NOW,
+    )
+    inbox = InboxStore(stack.table("MessagingTable"))
+    outbound = Outbound(
+        channel="inbox",
+        user_id="u1",
+        address="u1",
+        key="dormant-offer#0#e1",
+        content=Rendered("Hi", "", "Back?"),
+        campaign_id="dormant-offer",
+        step=0,
+        cta_url="https://shop.example.com/",
+        unsubscribe_url=link,
+    )
+    InboxChannel(inbox, SystemClock(), 30).send(outbound)
+    listed = json.loads(stack.runner.http("GET", "/users/u1/inbox", {}, iam=True)["body"])["messages"]
+    assert [m["opt_out_url"] for m in listed] == [link]
+    token = parse_qs(urlsplit(link).query)["token"][0]
+    assert stack.runner.http("POST", "/unsubscribe", {"token": token})["statusCode"] == 200
+    assert SuppressionStore(stack.table("SuppressionTable")).suppressed(["inbox#u1"]) == {"inbox#u1"}
+    profile = get_profile("u1")
+    assert profile is not None and profile.consent.get("inbox") is False

@@ -160,7 +160,16 @@ def test_handler_returns_the_inbox_newest_first_and_marks_it_read(store: InboxSt
     status, body = _get(handler, _event(query={"limit": "20"}))
     assert status == 200
     assert [(m["id"], m["unread"]) for m in body["messages"]] == [(newer, True), (older, True)]
-    assert set(body["messages"][0]) == {"id", "title", "body", "cta_url", "created_at", "read_at", "unread"}
+    assert set(body["messages"][0]) == {
+        "id",
+        "title",
+        "body",
+        "cta_url",
+        "opt_out_url",
+        "created_at",
+        "read_at",
+        "unread",
+    }
     assert body["unread"] == 2
     status, body = _get(handler, _event(query={"limit": "1"}))
     assert status == 200

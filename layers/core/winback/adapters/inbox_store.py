@@ -1,7 +1,7 @@
 """The in-app inbox on the MessagingTable, and the inbox as a delivery channel for the sender.
 
 Key design (also for the README's MessagingTable row):
-  inbox#<user_id>   msg#<message id>   title, body, cta_url, campaign_id, step, message_key,
+  inbox#<user_id>   msg#<message id>   title, body, cta_url, opt_out_url, campaign_id, step, message_key,
                                        created_at (ISO UTC), read_at (absent while unread), expires_at
 The message id is derived from the user and the sender's message key (its send key), so the same
 key always lands on the same item: a conditional put (`attribute_not_exists`) stores it once, and a
@@ -44,6 +44,9 @@ class InboxMessage(BaseModel):
     title: str
     body: str
     cta_url: str
+    # A signed one-click link that turns the inbox off for this user (the unsubscribe route, channel
+    # `inbox`); messages stored before it existed have none.
+    opt_out_url: str = ""
     campaign_id: str
     step: int
     created_at: AwareDatetime
@@ -79,6 +82,7 @@ class InboxStore:
         step: int,
         now: datetime,
         ttl_days: int,
+        opt_out_url: str = "",
     ) -> str:
         """Store one message for the user; returns its inbox id, the existing one if the key was delivered before."""
         inbox_id = message_id(user_id, message_key)
@@ -89,6 +93,7 @@ class InboxStore:
             "title": title,
             "body": body,
             "cta_url": cta_url,
+            "opt_out_url": opt_out_url,
             "campaign_id": campaign_id,
             "step": step,
             "created_at": _iso(now),
@@ -181,6 +186,7 @@ class InboxChannel:
                 m.step,
                 self.clock.now(),
                 self.ttl_days,
+                m.unsubscribe_url,
             )
         except (ClientError, BotoCoreError) as error:
             raise classify(error) from error

@@ -43,6 +43,7 @@ class InboxEntry(BaseModel):
     title: str
     body: str
     cta_url: str
+    opt_out_url: str  # signed; the app shows it as "stop these messages" (empty on older messages)
     created_at: AwareDatetime
     read_at: AwareDatetime | None
     unread: bool
@@ -63,6 +64,7 @@ def read_inbox(store: InboxReader, user_id: str, limit: int, now: datetime) -> I
             title=m.title,
             body=m.body,
             cta_url=m.cta_url,
+            opt_out_url=m.opt_out_url,
             created_at=m.created_at,
             read_at=m.read_at,
             unread=m.read_at is None,
