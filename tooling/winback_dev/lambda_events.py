@@ -147,6 +147,16 @@ def sns_event(messages: list[str], topic_arn: str) -> dict[str, Any]:
     }
 
 
+def _sent_mail(message_id: str, address: str) -> dict[str, Any]:
+    """The `mail` object of an SES notification: the message it is about."""
+    return {
+        "timestamp": datetime.now(UTC).isoformat(),
+        "source": "noreply@example.com",
+        "messageId": message_id,
+        "destination": [address],
+    }
+
+
 def _tagged(note: dict[str, Any], tags: dict[str, str] | None) -> str:
     """As a configuration set's event destination publishes it: `eventType` and the message's tags."""
     if tags is not None:
@@ -209,12 +219,7 @@ def ses_bounce(
                 "feedbackId": f"{mid}-feedback",
                 "reportingMTA": "dsn; a8-70.smtp-out.amazonses.com",
             },
-            "mail": {
-                "timestamp": datetime.now(UTC).isoformat(),
-                "source": "noreply@example.com",
-                "messageId": mid,
-                "destination": [address],
-            },
+            "mail": _sent_mail(mid, address),
         },
         tags,
     )
@@ -231,12 +236,7 @@ def ses_complaint(address: str, message_id: str | None = None, tags: dict[str, s
                 "feedbackId": f"{mid}-complaint",
                 "complaintFeedbackType": "abuse",
             },
-            "mail": {
-                "timestamp": datetime.now(UTC).isoformat(),
-                "source": "noreply@example.com",
-                "messageId": mid,
-                "destination": [address],
-            },
+            "mail": _sent_mail(mid, address),
         },
         tags,
     )
