@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from tests.integration.helpers import fake_aws_env
+from tests.integration.stub_ses import ses_endpoint  # noqa: F401 (a fixture the tests share)
 from winback.runtime.deps import reset
 from winback_dev.handlers import handler
 from winback_dev.lambda_events import FakeContext

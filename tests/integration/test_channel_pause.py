@@ -8,10 +8,8 @@ suspended account or a spent daily quota; the send, release and CLI code run unm
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ import pytest
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, sent_emails, use_program
+from tests.integration.stub_ses import Answer, StubSes
 from winback.adapters import clients
 from winback.adapters.channel_pause import ChannelPauses
 from winback.adapters.deferral_store import DeferralStore
@@ -32,34 +31,6 @@ T0 = datetime(2026, 6, 10, 15, 0, tzinfo=UTC)
 LAST_ORDER = T0 - timedelta(days=100)
 EPISODE = LAST_ORDER.isoformat()
 USERS = ["u1", "u2", "u3"]
-
-
-class _AccountErrorSes:
-    """Answers every SendEmail with one SES v2 error, as the service does for an account condition."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        self.requests = 0
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                stub.requests += 1
-                body = json.dumps({"message": message}).encode()
-                self.send_response(status)
-                self.send_header("x-amzn-ErrorType", code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 class _Clock:
@@ -81,20 +52,13 @@ def clock(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> _Clo
 
 
 @pytest.fixture
-def failing_ses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    servers: list[_AccountErrorSes] = []
+def failing_ses(ses_endpoint: Callable[[Callable[[int], Answer]], StubSes]) -> Callable[[int, str, str], StubSes]:
+    """SES answering every SendEmail with one error, as it does for an account-level condition."""
 
-    def start(status: int, code: str, message: str) -> _AccountErrorSes:
-        stub = _AccountErrorSes(status, code, message)
-        servers.append(stub)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", stub.url)
-        clients.reset()
-        return stub
+    def start(status: int, code: str, message: str) -> StubSes:
+        return ses_endpoint(lambda _n: (status, code, message))
 
-    yield start
-    for stub in servers:
-        stub.server.shutdown()
-        stub.server.server_close()
+    return start
 
 
 def _heal_ses(monkeypatch: pytest.MonkeyPatch) -> None:

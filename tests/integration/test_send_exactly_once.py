@@ -8,11 +8,8 @@ would show up here as a second request.
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ from botocore.config import Config
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, sent_emails, use_program
+from tests.integration.stub_ses import Answer, StubSes
 from winback.adapters import clients
 from winback.adapters.channels import EmailChannel
 from winback.adapters.messaging_store import MessagingStore, send_key
@@ -75,62 +73,28 @@ def _any_hour(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     use_program(tmp_path, monkeypatch, quiet_hours={})
 
 
-class _StubSes:
-    """A local SES v2 endpoint failing as a provider does; counts the SendEmail requests it gets."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.requests = 0
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                stub.requests += 1
-                mode = stub.mode
-                if mode == "500-then-429":
-                    mode = "500" if stub.requests == 1 else "429"
-                if mode == "drop":
-                    self.close_connection = True  # no status line: the client sees the connection drop
-                    return
-                if mode == "timeout":
-                    time.sleep(1.5)  # the test's client gives up after 0.5 s
-                    return
-                status, code = (500, "InternalFailure") if mode == "500" else (429, "TooManyRequestsException")
-                body = json.dumps({"message": code}).encode()
-                self.send_response(status)
-                self.send_header("x-amzn-ErrorType", code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+def _failing(mode: str) -> Callable[[int], Answer]:
+    """How the provider fails: a 500, a dropped connection, no answer, or a 500 then 429s."""
+    fixed: dict[str, Answer] = {
+        "500": (500, "InternalFailure", "InternalFailure"),
+        "drop": "drop",
+        "timeout": "timeout",
+    }
+    if mode == "500-then-429":
+        return lambda n: fixed["500"] if n == 1 else (429, "TooManyRequestsException", "TooManyRequestsException")
+    return lambda _n: fixed[mode]
 
 
 @pytest.fixture
-def stub_ses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    servers: list[_StubSes] = []
-
-    def start(mode: str) -> _StubSes:
-        stub = _StubSes(mode)
-        servers.append(stub)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", stub.url)
+def stub_ses(
+    ses_endpoint: Callable[[Callable[[int], Answer]], StubSes], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], StubSes]:
+    def start(mode: str) -> StubSes:
         # The production provider config (one attempt) with a read timeout short enough for a test.
         monkeypatch.setattr(clients, "PROVIDER", clients.PROVIDER.merge(Config(read_timeout=0.5)))
-        clients.reset()
-        return stub
+        return ses_endpoint(_failing(mode))
 
-    yield start
-    for stub in servers:
-        stub.server.shutdown()
-        stub.server.server_close()
+    return start
 
 
 @pytest.mark.parametrize("mode", ["500", "drop", "timeout", "500-then-429"])
@@ -146,7 +110,7 @@ def test_provider_failure_is_one_request_uncertain_and_never_resent(stack: Stack
     assert _counters()["uncertain"] == 1
     assert (_outcome("u1") or {})["status"] == "uncertain"
 
-    stub.mode = "500"  # a redelivery would fail again, but it must not even try
+    stub.answer = _failing("500")  # a redelivery would fail again, but it must not even try
     _send(stack, _job("u1"), "m-2")
     assert stub.requests == 1
     assert _counters()["already_sent"] == 1
