@@ -15,33 +15,46 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.runtime.deps import deps
 from winback.runtime.http import json_reply
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
+from winback.runtime.request import BadRequest, bounded_headers, raw_body
 from winback.services.ingest import InvalidBody
 from winback.services.segment_ingest import SegmentRejected, authenticate, ingest_segment
 
 app = APIGatewayHttpResolver()
 
 
+# What this route reads from the request, each within a bound (runtime/request.py): an X-Signature is
+# 40 hex digits, a bearer secret a few hundred characters at most.
+HEADERS = {"x-signature": 128, "authorization": 1024, "content-type": 256}
+
+
+def _invalid(errors: list[dict[str, str]]) -> Response[str]:
+    metrics.add_metric(name="InvalidBody", unit=MetricUnit.Count, value=1)
+    return json_reply(400, {"message": "invalid body", "errors": errors})
+
+
 @app.post("/events/segment")
 @tracer.capture_method
 def post_segment() -> Response[str]:
-    event = app.current_event
-    body = (event.decoded_body or "").encode()
     d = deps()
     try:
-        method = authenticate(d.segment_secret, body, event.headers or {})
+        headers = bounded_headers(app.current_event.raw_event, HEADERS)
+        body = raw_body(app.current_event.raw_event)
+    except BadRequest as exc:
+        return _invalid([exc.as_error()])
+    try:
+        method = authenticate(d.segment_secret, body, headers)
     except SegmentRejected as exc:
         logger.warning("segment request rejected", extra={"reason": str(exc)})
         metrics.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
         return json_reply(401, {"message": "authentication failed"})
     try:
         raw = json.loads(body, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return json_reply(400, {"message": "invalid body", "errors": [{"field": "body", "message": "not valid JSON"}]})
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return _invalid([{"field": "body", "message": "not valid JSON"}])
     try:
         result = ingest_segment(raw, body, d.activity, d.messaging, d.coupons, d.program, d.clock.now())
     except InvalidBody as exc:
-        metrics.add_metric(name="InvalidBody", unit=MetricUnit.Count, value=1)
-        return json_reply(400, {"message": "invalid body", "errors": exc.errors})
+        return _invalid(exc.errors)
     metrics.add_metric(name="EventsIngested", unit=MetricUnit.Count, value=result.get("events", 0))
     emit_counts(
         {k: result.get(k, 0) for k in ("reactivated", "coupons_redeemed", "coupons_rejected")},

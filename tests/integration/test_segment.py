@@ -3,6 +3,7 @@ the profiles; a resend in another batch changes nothing; unauthenticated request
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -15,6 +16,7 @@ import pytest
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import get_profile, sample_event
+from winback_dev.lambda_events import http_event
 
 SPEC = Path(__file__).resolve().parents[1] / "segment_spec"
 USER = "97980cfea0067"
@@ -150,3 +152,30 @@ def test_a_call_twice_in_one_batch_counts_once(stack: Stack) -> None:
     assert reply["statusCode"] == 200
     profile = get_profile(USER)
     assert profile is not None and profile.orders == 1 and profile.spend_minor == {"USD": 2750}
+
+
+def _signed_raw(stack: Stack, body: str, base64_flag: bool = False) -> dict[str, Any]:
+    signed_over = base64.b64decode(body) if base64_flag else body.encode()
+    signature = hmac.new(_secret(stack).encode(), signed_over, hashlib.sha1).hexdigest()
+    event = http_event("POST", "/events/segment", body, {"x-signature": signature, "content-type": "application/json"})
+    event["isBase64Encoded"] = base64_flag
+    reply: dict[str, Any] = stack.invoke("segment", event)
+    return reply
+
+
+def test_hostile_bodies_are_400_naming_the_field_never_5xx(stack: Stack) -> None:
+    """Guards: the public-route bounds of runtime/request.py on this route too (raw_body's size and
+    base64 checks) and the 400 on JSON nested past the parser's recursion limit."""
+    nested = "[" * 100_000 + "]" * 100_000  # past the JSON parser's recursion limit
+    too_big = json.dumps({"batch": [], "pad": "x" * (1024 * 1024)})
+    not_base64 = "%%% not base64 %%%"
+    for body, flag in ((nested, False), (too_big, False), (not_base64, True)):
+        if flag:
+            event = http_event("POST", "/events/segment", body, {"content-type": "application/json"})
+            event["isBase64Encoded"] = True
+            reply = stack.invoke("segment", event)
+        else:
+            reply = _signed_raw(stack, body)
+        assert reply["statusCode"] == 400, (body[:20], reply["statusCode"], reply["body"][:200])
+        assert json.loads(reply["body"])["errors"][0]["field"] == "body"
+    assert get_profile(USER) is None
