@@ -31,6 +31,18 @@ def conditional_failed(error: ClientError) -> bool:
     return error_code(error) == "ConditionalCheckFailedException"
 
 
+def put_new(table: str, item: Mapping[str, Any]) -> bool:
+    """Store `item` only if no item has its key yet; True if this call stored it (a redelivered or
+    concurrent write of the same fact finds it there and changes nothing)."""
+    try:
+        clients.dynamodb().put_item(TableName=table, Item=to_av(item), ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as error:
+        if conditional_failed(error):
+            return False
+        raise
+    return True
+
+
 def to_av(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _SER.serialize(v) for k, v in item.items()}
 

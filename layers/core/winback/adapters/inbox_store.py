@@ -23,7 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from winback.adapters import clients
 from winback.adapters.channels import SendError, Throttled, _classify
-from winback.adapters.dynamo import conditional_failed, from_av, to_av
+from winback.adapters.dynamo import conditional_failed, from_av, put_new, to_av
 
 if TYPE_CHECKING:
     from winback.domain.clock import Clock
@@ -99,13 +99,7 @@ class InboxStore:
             "created_at": _iso(now),
             "expires_at": int((now + timedelta(days=ttl_days)).timestamp()),
         }
-        try:
-            clients.dynamodb().put_item(
-                TableName=self.table, Item=to_av(item), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as error:
-            if not conditional_failed(error):
-                raise
+        put_new(self.table, item)
         return inbox_id
 
     def list(self, user_id: str, limit: int, now: datetime | None = None) -> list[InboxMessage]:

@@ -32,7 +32,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import batch_get, batch_put, conditional_failed, from_av, to_av
+from winback.adapters.dynamo import batch_get, batch_put, conditional_failed, from_av, put_new, to_av
 
 LEDGER_TTL = timedelta(days=400)
 STATE_SK = "sendstate"
@@ -223,15 +223,7 @@ class MessagingStore:
             "at": now.isoformat(),
             "expires_at": _epoch(now + LEDGER_TTL),
         }
-        try:
-            clients.dynamodb().put_item(
-                TableName=self.table, Item=to_av(item), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as error:
-            if conditional_failed(error):
-                return False
-            raise
-        return True
+        return put_new(self.table, item)
 
     def put_scan_figures(self, run_id: str, segment: int, first_page: int, counts: Mapping[str, int]) -> None:
         """What one scan job of a run found; overwritten, not added, so a re-run of a run counts once."""
@@ -301,17 +293,7 @@ class MessagingStore:
 
     def pause(self, campaign_id: str, reason: str, now: datetime) -> bool:
         """Pause the campaign's sending; True if this call paused it (it was running)."""
-        try:
-            clients.dynamodb().put_item(
-                TableName=self.table,
-                Item=to_av({**pause_key(campaign_id), "reason": reason, "at": now.isoformat()}),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as error:
-            if conditional_failed(error):
-                return False
-            raise
-        return True
+        return put_new(self.table, {**pause_key(campaign_id), "reason": reason, "at": now.isoformat()})
 
     def resume(self, campaign_id: str) -> bool:
         """Resume a paused campaign; True if it was paused. The rates start again from zero: the
@@ -333,16 +315,7 @@ class MessagingStore:
 
     def first_time(self, kind: str, fact_id: str, now: datetime, keep: timedelta = timedelta(days=14)) -> bool:
         """True the first time (kind, fact_id) is seen: a fact counted once however often it arrives."""
-        item = {"pk": f"once#{kind}#{fact_id}", "sk": "seen", "expires_at": _epoch(now + keep)}
-        try:
-            clients.dynamodb().put_item(
-                TableName=self.table, Item=to_av(item), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as error:
-            if conditional_failed(error):
-                return False
-            raise
-        return True
+        return put_new(self.table, {"pk": f"once#{kind}#{fact_id}", "sk": "seen", "expires_at": _epoch(now + keep)})
 
     def _stats_items(self, campaign_id: str, sk_prefix: str) -> list[dict[str, Any]]:
         paginator = clients.dynamodb().get_paginator("query")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import conditional_failed, from_av, to_av
+from winback.adapters.dynamo import from_av, put_new, to_av
 from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
@@ -80,13 +80,7 @@ class OfferBus:
             "published": False,
             "expires_at": int((now + GRANT_RETENTION).timestamp()),
         }
-        try:
-            clients.dynamodb().put_item(
-                TableName=self.table, Item=to_av(record), ConditionExpression="attribute_not_exists(pk)"
-            )
-        except ClientError as error:
-            if not conditional_failed(error):
-                raise
+        if not put_new(self.table, record):
             # Granted before: publish again only if that grant never reached the bus, and as it was then.
             reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av(key), ConsistentRead=True)
             record = from_av(reply["Item"])
