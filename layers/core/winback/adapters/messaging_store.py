@@ -32,7 +32,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import batch_get, batch_put, conditional_failed, from_av, put_new, to_av
+from winback.adapters.dynamo import batch_get, conditional_failed, from_av, put_new, to_av
 
 LEDGER_TTL = timedelta(days=400)
 STATE_SK = "sendstate"
@@ -178,10 +178,6 @@ class MessagingStore:
             ExpressionAttributeNames={"#key": key, "#channel": channel} | {f"#also{i}": s for i, s in enumerate(also)},
             ExpressionAttributeValues=to_av({":one": 1}),
         )
-
-    def record_outcomes(self, outcomes: Iterable[Mapping[str, Any]]) -> None:
-        """Write what happened to each send (`user#<id>` / `msg#<send key>`), 25 per call."""
-        batch_put(self.table, outcomes)
 
     def claims_between(self, since: datetime, until: datetime) -> Iterator[OpenClaim]:
         """Claims made in [since, until], from send states claimed in that span (a streamed Scan:
