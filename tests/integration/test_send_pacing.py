@@ -105,7 +105,7 @@ def _recipients() -> list[str]:
 def test_a_run_larger_than_the_daily_quota_goes_out_over_the_following_days(
     stack: Stack, account: _Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Guards: the quota check of the pacer (services/send_pacing.Pacer reading GetAccount, booking its
+    """Guards: the quota check of the pacer (services/send/pacing.WorkerPacer reading GetAccount, booking its
     own sends) and send/run.py `_paced`, which defers the rest of the job unclaimed (kind `quota`). Without
     them all 8 go to SES at once: SES refuses the 4th with its quota error (the channel pauses for an
     hour and the release retries hourly), or, counted as a throttle, the job cycles into the DLQ."""

@@ -19,7 +19,7 @@ import gzip
 import json
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from winback.adapters import clients
@@ -32,20 +32,8 @@ if TYPE_CHECKING:
     from winback.adapters.messaging_store import MessagingStore
 
 SMS_ID_SK = "sms"
-KEEP = timedelta(days=7)  # carriers report within 72 hours
 SPEND_LIMIT = ("spend limit", "no quota left")
 CARRIER_BLOCKED = ("phone carrier has blocked", "blocked as spam")
-
-
-def sms_sent_item(message_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    """The lookup a delivery status needs: message id → campaign cell (no phone number kept)."""
-    at = datetime.fromisoformat(str(record["at"]))
-    return {
-        "pk": f"smsid#{message_id}",
-        "sk": SMS_ID_SK,
-        **{k: record[k] for k in ("campaign_id", "step", "arm", "segment")},
-        "expires_at": int((at + KEEP).timestamp()),
-    }
 
 
 def log_records(event: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -88,7 +76,7 @@ def handle_sms_status(
             TableName=messaging.table, Key=to_av({"pk": f"smsid#{message_id}", "sk": SMS_ID_SK})
         )
         if "Item" not in reply:
-            counts["untracked"] += 1  # not a campaign text (or older than KEEP)
+            counts["untracked"] += 1  # not a campaign text (or older than SMS_ID_KEEP)
             continue
         cell = from_av(reply["Item"])
         messaging.add_cell(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.send import FakeClock, FakeWorld
+from tests.fakes.send import ManualClock, MemoryWorld
 from winback.config.loader import load_program
 from winback.config.program import Program
 from winback.models.jobs import SendJob
@@ -25,8 +25,8 @@ def program() -> Program:
 
 
 @pytest.fixture
-def world() -> FakeWorld:
-    return FakeWorld(FakeClock(NOW))
+def world() -> MemoryWorld:
+    return MemoryWorld(ManualClock(NOW))
 
 
 def profile(user_id: str, **fields: Any) -> Profile:
