@@ -139,7 +139,7 @@ def test_a_run_larger_than_the_daily_quota_goes_out_over_the_following_days(
 def test_quota_past_the_steps_deadline_drops_and_counts(
     stack: Stack, account: _Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Guard: the deadline in the quota deferral (next_send_at's drop, send/record.py `Plan.hold`): a message whose
+    """Guard: the deadline in the quota deferral (next_send_at's drop, send/job_run.py `JobRun.hold`): a message whose
     next window opens after the step's deadline is dropped and counted, not deferred past it."""
     _Clock(monkeypatch)
     assert _send(stack, _job(not_after=T0 + timedelta(hours=12))) == {"batchItemFailures": []}

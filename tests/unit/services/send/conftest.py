@@ -1,4 +1,5 @@
-"""The send service over in-memory fakes (tests/fakes): guards without moto, in milliseconds."""
+"""The send service over the in-memory world (winback_dev.memory, through tests/fakes): guards without
+moto, in milliseconds."""
 
 from __future__ import annotations
 
