@@ -134,45 +134,51 @@ def _subset(cfn: dict[str, Any], types: frozenset[str]) -> dict[str, Any]:
     conditions: dict[str, Any] = cfn.get("Conditions", {})
     kept = {lid for lid, res in resources.items() if res.get("Type") in types}
     known = kept | set(parameters) | set(conditions)
+    out_resources = {lid: _kept_resource(lid, resources[lid], kept, known) for lid in sorted(kept)}
+    outputs: dict[str, Any] = cfn.get("Outputs", {})
+    out_outputs = {name: body for name, body in outputs.items() if not _dangling(body, known)}
+    used = _in_use([out_resources, out_outputs], conditions)
+    sections = {
+        "Description": cfn.get("Description"),
+        "Parameters": _parameters_in_use(parameters, used),
+        "Conditions": {name: body for name, body in conditions.items() if name in used},
+        "Resources": out_resources,
+        "Outputs": out_outputs,
+    }
+    template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
+    template.update({name: body for name, body in sections.items() if body or name == "Resources"})
+    return template
 
-    def dangling(node: Any) -> set[str]:
-        return {n for n in _references(node) - known if not n.startswith("AWS::")}
 
-    out_resources: dict[str, Any] = {}
-    for lid in sorted(kept):
-        resource = {k: v for k, v in resources[lid].items() if k in _RESOURCE_ATTRIBUTES}
-        depends = resources[lid].get("DependsOn", [])
-        depends = [depends] if isinstance(depends, str) else list(depends)
-        if kept_depends := [d for d in depends if d in kept]:
-            resource["DependsOn"] = kept_depends
-        if missing := dangling(resource):
-            raise StackError(f"{lid} references what is not provisioned locally: {sorted(missing)}")
-        out_resources[lid] = resource
-    out_outputs = {name: body for name, body in cfn.get("Outputs", {}).items() if not dangling(body)}
+def _kept_resource(lid: str, resource: dict[str, Any], kept: set[str], known: set[str]) -> dict[str, Any]:
+    """The resource's attributes a stack needs, DependsOn narrowed to what is kept."""
+    out = {k: v for k, v in resource.items() if k in _RESOURCE_ATTRIBUTES}
+    depends = resource.get("DependsOn", [])
+    depends = [depends] if isinstance(depends, str) else list(depends)
+    if kept_depends := [d for d in depends if d in kept]:
+        out["DependsOn"] = kept_depends
+    if missing := _dangling(out, known):
+        raise StackError(f"{lid} references what is not provisioned locally: {sorted(missing)}")
+    return out
 
-    # Conditions and parameters still in use (conditions may name other conditions).
-    used = _references([out_resources, out_outputs])
+
+def _dangling(node: Any, known: set[str]) -> set[str]:
+    return {n for n in _references(node) - known if not n.startswith("AWS::")}
+
+
+def _in_use(node: Any, conditions: dict[str, Any]) -> set[str]:
+    """Names ``node`` references, with the conditions those conditions name in turn."""
+    used = _references(node)
     while more := {n for c in used & set(conditions) for n in _references(conditions[c])} - used:
         used |= more
-    out_conditions = {name: body for name, body in conditions.items() if name in used}
-    out_parameters: dict[str, Any] = {}
-    for name, spec in parameters.items():
-        if name in used:
-            if "Default" not in spec:
-                raise StackError(f"parameter {name} has no default; the local stack cannot fill it")
-            out_parameters[name] = spec
+    return used
 
-    template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
-    if description := cfn.get("Description"):
-        template["Description"] = description
-    if out_parameters:
-        template["Parameters"] = out_parameters
-    if out_conditions:
-        template["Conditions"] = out_conditions
-    template["Resources"] = out_resources
-    if out_outputs:
-        template["Outputs"] = out_outputs
-    return template
+
+def _parameters_in_use(parameters: dict[str, Any], used: set[str]) -> dict[str, Any]:
+    missing_default = [name for name, spec in parameters.items() if name in used and "Default" not in spec]
+    if missing_default:
+        raise StackError(f"parameter {missing_default[0]} has no default; the local stack cannot fill it")
+    return {name: spec for name, spec in parameters.items() if name in used}
 
 
 def dependency_cycles(cfn: dict[str, Any]) -> list[list[str]]:
