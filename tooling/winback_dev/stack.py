@@ -1,9 +1,9 @@
 """Provision the stateful part of template.yaml on moto (or any endpoint boto3 targets).
 
-template.yaml is the one source of truth for infrastructure: this module translates the SAM
-template to plain CloudFormation with aws-sam-translator (offline), keeps the resources moto's
-CloudFormation models and the code needs (tables, queues, topics), creates that stack, and then
-fills the gaps moto leaves (see ``provision``). Tests and the local runner read physical names
+template.yaml is the one source of truth for infrastructure: this module takes it as plain
+CloudFormation (``winback_dev.template``: loops expanded, SAM translated, offline), keeps the
+resources moto's CloudFormation models and the code needs (tables, queues, topics), creates that
+stack, and then fills the gaps moto leaves (see ``provision``). Tests and the local runner read physical names
 from the result; nothing here defines a table or a queue of its own.
 
 Dev tooling only: no handler imports this module.
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from winback_dev.template import TEMPLATE_PATH, translate_template
+
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
-
-TEMPLATE_PATH: Path = Path(__file__).resolve().parents[2] / "template.yaml"
 
 # What moto 5.2's CloudFormation creates faithfully and the code uses. moto skips (with a warning)
 # AWS::SecretsManager::Secret, AWS::CloudWatch::Alarm, AWS::SNS::TopicPolicy, AWS::SNS::Subscription
@@ -56,13 +56,6 @@ ENV_LOGICAL_IDS: dict[str, str] = {
     "FEEDBACK_TOPIC_ARN": "FeedbackTopic",
 }
 
-_LOCAL_ARTIFACT_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "AWS::Serverless::Function": ("CodeUri",),
-    "AWS::Serverless::LayerVersion": ("ContentUri",),
-    "AWS::Serverless::Api": ("DefinitionUri",),
-    "AWS::Serverless::HttpApi": ("DefinitionUri",),
-    "AWS::Serverless::StateMachine": ("DefinitionUri",),
-}
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 _RESOURCE_ATTRIBUTES = ("Type", "Properties", "Condition", "DeletionPolicy", "UpdateReplacePolicy")
 
@@ -72,48 +65,8 @@ class StackError(RuntimeError):
 
 
 # --------------------------------------------------------------------------------------------
-# Template: SAM -> CloudFormation -> the stateful subset
+# The stateful subset of the translated template
 # --------------------------------------------------------------------------------------------
-
-
-def translate_template(path: Path = TEMPLATE_PATH, *, region: str = "us-east-1") -> dict[str, Any]:
-    """SAM -> plain CloudFormation with aws-sam-translator, offline.
-
-    Mirrors ``samtranslator.translator.transform.transform`` with two offline adjustments: the
-    region comes from the argument instead of the ambient boto3 session, and the managed-policy
-    map is empty (template.yaml names no managed policies; policy templates need no lookup).
-    Local code paths (``CodeUri: functions/x/``) are what ``sam package`` would upload, so they
-    are rewritten to placeholder S3 URIs, as cfn-lint does before it runs the transform.
-    """
-    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.translator import Translator
-    from samtranslator.utils.py27hash_fix import (
-        to_py27_compatible_template,
-        undo_mark_unicode_str_in_template,
-    )
-    from samtranslator.yaml_helper import yaml_parse
-
-    sam: dict[str, Any] = yaml_parse(path.read_text(encoding="utf-8"))
-    _point_local_artifacts_at_s3(sam)
-    parameter_values: dict[str, Any] = {}
-    to_py27_compatible_template(sam, parameter_values)
-    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
-    session = boto3.session.Session(region_name=region)
-    translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
-    cfn = translator.translate(sam, parameter_values=parameter_values, get_managed_policy_map=lambda: {})
-    metrics.publish()  # to the dummy publisher; otherwise Metrics.__del__ logs a warning
-    result: dict[str, Any] = undo_mark_unicode_str_in_template(cfn)
-    return result
-
-
-def _point_local_artifacts_at_s3(sam: dict[str, Any]) -> None:
-    for resource in sam.get("Resources", {}).values():
-        properties = resource.get("Properties") or {}
-        for name in _LOCAL_ARTIFACT_PROPERTIES.get(resource.get("Type", ""), ()):
-            value = properties.get(name)
-            if isinstance(value, str) and not value.startswith("s3://"):
-                properties[name] = f"s3://winback-local-artifacts/{value.strip('/')}"
 
 
 def stateful_template(cfn: dict[str, Any]) -> dict[str, Any]:
