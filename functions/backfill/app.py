@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.runtime.deps import deps
 from winback.runtime.observability import logger, metrics, tracer
-from winback.services.backfill import apply_batch
+from winback.services.ingest.backfill import apply_batch
 
 
 @logger.inject_lambda_context
