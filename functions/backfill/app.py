@@ -1,4 +1,4 @@
-"""Step Functions Distributed Map child: one batch of history rows → profiles (see services/backfill)."""
+"""Step Functions Distributed Map child: one batch of history rows → profiles (see services/ingest/backfill)."""
 
 from __future__ import annotations
 

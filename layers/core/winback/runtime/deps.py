@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from winback.domain.audience.recommendations import Recommender
     from winback.domain.clock import Clock
     from winback.runtime.idempotency import ApplyWebhook
-    from winback.services.scan import Segmenter
+    from winback.services.scan.job import Segmenter
     from winback.services.send.ports import Channel, SendDeps
     from winback.services.send_pacing import Pacer
 
