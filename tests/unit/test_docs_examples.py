@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from winback.models.events import Consent, parse_body
-from winback.services.segment_ingest import translate
+from winback.services.ingest.segment import translate
 
 DOCS = sorted((Path(__file__).parents[2] / "docs").rglob("*.md"))
 _BLOCK = re.compile(r"```json\n(.*?)```", re.S)

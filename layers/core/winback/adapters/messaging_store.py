@@ -33,6 +33,7 @@ from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import batch_get, conditional_failed, from_av, put_new, to_av
+from winback.adapters.sms_lookup import SmsCell, sms_cell_from_item, sms_lookup_key
 
 LEDGER_TTL = timedelta(days=400)
 STATE_SK = "sendstate"
@@ -345,3 +346,9 @@ class MessagingStore:
                 return None
             raise
         return int(from_av(reply["Attributes"])["bounces"])
+
+    def sms_cell(self, message_id: str) -> SmsCell | None:
+        """The experiment cell of a text the sender sent (None: not a campaign text, or older than
+        sms_lookup.KEEP)."""
+        reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av(sms_lookup_key(message_id)))
+        return sms_cell_from_item(from_av(reply["Item"])) if "Item" in reply else None

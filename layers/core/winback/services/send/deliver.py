@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from winback.adapters.channels import AccountPaused, AddressGone, Rejected, Throttled, Uncertain
 from winback.adapters.messaging_store import FAILED, SENT, UNCERTAIN
 from winback.adapters.offer_bus import OfferNotPublished
+from winback.adapters.sms_lookup import sms_sent_item
 from winback.config.incentives import CouponIncentive, OfferIncentive
 from winback.content.locales import resolve_locale
 from winback.content.rendering import render
@@ -22,7 +23,6 @@ from winback.services.channel_pause import pause_for_account
 from winback.services.send.guards import PAUSE_RECHECK
 from winback.services.send.record import outcome_record
 from winback.services.send_content import Message, variables
-from winback.services.sms_status import sms_sent_item
 
 if TYPE_CHECKING:
     from winback.adapters.coupon_store import IssuedCoupon

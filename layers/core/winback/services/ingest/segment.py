@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from winback.models.events import ActivityEvent
 from winback.models.segment import dedupe_key, event_type, map_message, parse_messages
-from winback.services.ingest import CLOCK_SKEW, InvalidBody, ingest_events
+from winback.services.ingest.live import ingest_events
+from winback.services.ingest.validation import InvalidBody, field_name, from_the_future
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.config.program import Program
-    from winback.services.ingest import CouponRedeemer
+    from winback.models.segment import SegmentMessage
+    from winback.services.ingest.coupons import CouponRedeemer
 
 
 class SegmentRejected(Exception):
@@ -53,8 +55,18 @@ def authenticate(secret: str, body: bytes, headers: Mapping[str, str]) -> str:
     raise SegmentRejected("no valid X-Signature or bearer secret")
 
 
-def _field(loc: Sequence[int | str]) -> str:
-    return ".".join(str(part) for part in loc) or "body"
+def _validated(message: SegmentMessage, kind: str, prefix: str, errors: list[dict[str, str]]) -> ActivityEvent | None:
+    """The call as an activity event; None when it is not a valid one, its faults then added to `errors`,
+    each under the field name the sender used (`traits.email`, after `prefix`)."""
+    mapped = map_message(message, kind)
+    try:
+        return ActivityEvent.model_validate(mapped.event)
+    except ValidationError as exc:
+        for e in exc.errors(include_url=False):
+            ours = field_name(e["loc"])
+            source = mapped.sources.get(ours, "properties" if ours == "body" else ours)
+            errors.append({"field": prefix + source, "message": e["msg"]})
+        return None
 
 
 def translate(raw: Any) -> tuple[list[ActivityEvent], list[str], Counter[str]]:
@@ -64,9 +76,7 @@ def translate(raw: Any) -> tuple[list[ActivityEvent], list[str], Counter[str]]:
     try:
         in_batch, messages = parse_messages(raw)
     except ValidationError as exc:
-        raise InvalidBody(
-            [{"field": _field(e["loc"]), "message": e["msg"]} for e in exc.errors(include_url=False)]
-        ) from exc
+        raise InvalidBody.from_validation(exc) from exc
     events: list[ActivityEvent] = []
     keys: list[str] = []
     skipped: Counter[str] = Counter()
@@ -75,20 +85,11 @@ def translate(raw: Any) -> tuple[list[ActivityEvent], list[str], Counter[str]]:
         kind = event_type(message)
         if kind is None:
             skipped["ignored"] += 1
-            continue
-        if not message.userId:
+        elif not message.userId:
             skipped["anonymous"] += 1
-            continue
-        mapped = map_message(message, kind)
-        prefix = f"batch.{index}." if in_batch else ""
-        try:
-            events.append(ActivityEvent.model_validate(mapped.event))
+        elif (event := _validated(message, kind, f"batch.{index}." if in_batch else "", errors)) is not None:
+            events.append(event)
             keys.append(dedupe_key(message))
-        except ValidationError as exc:
-            for e in exc.errors(include_url=False):
-                ours = _field(e["loc"])
-                source = mapped.sources.get(ours, "properties" if ours == "body" else ours)
-                errors.append({"field": prefix + source, "message": e["msg"]})
     if errors:
         raise InvalidBody(errors)
     return events, keys, skipped
@@ -105,7 +106,7 @@ def ingest_segment(
 ) -> dict[str, int]:
     """Apply a verified body's calls; a call resent (same type and messageId) is applied once."""
     events, keys, skipped = translate(raw)
-    if now is not None and any(e.occurred_at > now + CLOCK_SKEW for e in events):
+    if now is not None and from_the_future(events, now):
         # The webhook's rule: an event from the future would move a profile's times past the present.
         raise InvalidBody([{"field": "timestamp", "message": "is in the future"}])
     result = {

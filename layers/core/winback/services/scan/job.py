@@ -168,7 +168,7 @@ def scan_segment(
     enqueue: Callable[[str, list[str]], object] = send_all,
 ) -> ScanResult:
     """`enqueue(queue_url, bodies)`: SQS (a simulation passes its own queue)."""
-    store, stats, program = ports.activity, ports.messaging, ports.program
+    store, program = ports.activity, ports.program
     result = ScanResult()
     tally = result.tally
     key = job.start_key
@@ -182,23 +182,7 @@ def scan_segment(
             # Enqueue before marking: a crash in between re-targets the users next time, and the
             # send ledger turns that into no second message; the reverse order could lose them.
             enqueue(ports.settings.send_queue_url, _pack(job, targets, program))
-            assigned: Counter[tuple[str, str, str]] = Counter()
-            for t in targets:
-                if not store.mark_tier(
-                    t.profile.user_id, t.tier, job.as_of, t.profile.version, t.assignment, t.journeys
-                ):
-                    tally["changed_during_scan"] += 1
-                elif t.assignment is None:
-                    _sunset(t.profile, ports.suppression, job.as_of)
-                    tally["sunset"] += 1
-                else:
-                    # Counted once: only the scan whose conditional write recorded the assignment.
-                    a = t.assignment
-                    assigned[(a.campaign_id, a.arm, a.segment)] += 1
-                    tally["assigned"] += 1
-                    tally["held_out" if a.arm == HOLDOUT else "targeted"] += 1
-            for (campaign_id, arm, segment), count in assigned.items():
-                stats.add_cell(campaign_id, None, arm, segment, {"assigned": count})
+            _mark(targets, job, ports, tally)
         key = page.next_key
         if not key:
             break
@@ -208,5 +192,25 @@ def scan_segment(
             result.continued = True
             break
     tally["pages"] = pages - job.pages_done
-    stats.put_scan_figures(job.run_id, job.segment, job.pages_done, tally)
+    ports.messaging.put_scan_figures(job.run_id, job.segment, job.pages_done, tally)
     return result
+
+
+def _mark(targets: list[_Target], job: ScanJob, ports: ScanPorts, tally: Counter[str]) -> None:
+    """Mark each target's tier (and assignment) on their profile; sunset users are suppressed. An
+    assignment is counted in its cell once: only by the scan whose conditional write recorded it."""
+    store, stats = ports.activity, ports.messaging
+    assigned: Counter[tuple[str, str, str]] = Counter()
+    for t in targets:
+        if not store.mark_tier(t.profile.user_id, t.tier, job.as_of, t.profile.version, t.assignment, t.journeys):
+            tally["changed_during_scan"] += 1
+        elif t.assignment is None:
+            _sunset(t.profile, ports.suppression, job.as_of)
+            tally["sunset"] += 1
+        else:
+            a = t.assignment
+            assigned[(a.campaign_id, a.arm, a.segment)] += 1
+            tally["assigned"] += 1
+            tally["held_out" if a.arm == HOLDOUT else "targeted"] += 1
+    for (campaign_id, arm, segment), count in assigned.items():
+        stats.add_cell(campaign_id, None, arm, segment, {"assigned": count})

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from winback.services.ingest import InvalidBody
-from winback.services.segment_ingest import SegmentRejected, authenticate, translate
+from winback.services.ingest.segment import SegmentRejected, authenticate, translate
+from winback.services.ingest.validation import InvalidBody
 
-SPEC = Path(__file__).resolve().parents[2] / "segment_spec"
+SPEC = Path(__file__).resolve().parents[3] / "segment_spec"
 SECRET = "seg-shared-secret-1"
 
 

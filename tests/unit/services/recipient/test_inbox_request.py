@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from winback.services.inbox import DEFAULT_LIMIT, MAX_LIMIT, InboxRequest
+from winback.services.recipient.inbox import DEFAULT_LIMIT, MAX_LIMIT, InboxRequest
 
 
 def test_limit_defaults_to_twenty() -> None:

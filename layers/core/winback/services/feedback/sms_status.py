@@ -8,8 +8,8 @@ the records. A SUCCESS counts the message `delivered` in its experiment cell; a 
 once per message id. A spend-limit failure pauses the SMS channel (services/channel_pause.py): the
 sender then defers texts instead of sending into a limit that drops them.
 
-The sender writes `smsid#<message id>` with the message's campaign cell beside its outcome, so a
-status finds its cell with one read.
+The sender stores each text's campaign cell by its message id (adapters/sms_lookup.py), so a status
+finds its cell with one read.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ import gzip
 import json
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from winback.adapters import clients
-from winback.adapters.dynamo import from_av, to_av
 from winback.runtime.observability import logger
 from winback.services.channel_pause import pause_for_account
 
@@ -31,21 +29,8 @@ if TYPE_CHECKING:
     from winback.adapters.channel_pause import ChannelPauses
     from winback.adapters.messaging_store import MessagingStore
 
-SMS_ID_SK = "sms"
-KEEP = timedelta(days=7)  # carriers report within 72 hours
 SPEND_LIMIT = ("spend limit", "no quota left")
 CARRIER_BLOCKED = ("phone carrier has blocked", "blocked as spam")
-
-
-def sms_sent_item(message_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    """The lookup a delivery status needs: message id → campaign cell (no phone number kept)."""
-    at = datetime.fromisoformat(str(record["at"]))
-    return {
-        "pk": f"smsid#{message_id}",
-        "sk": SMS_ID_SK,
-        **{k: record[k] for k in ("campaign_id", "step", "arm", "segment")},
-        "expires_at": int((at + KEEP).timestamp()),
-    }
 
 
 def log_records(event: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -84,16 +69,11 @@ def handle_sms_status(
         if not message_id or not messaging.first_time("smsstatus", message_id, now):
             counts["duplicate"] += 1
             continue
-        reply = clients.dynamodb().get_item(
-            TableName=messaging.table, Key=to_av({"pk": f"smsid#{message_id}", "sk": SMS_ID_SK})
-        )
-        if "Item" not in reply:
-            counts["untracked"] += 1  # not a campaign text (or older than KEEP)
+        cell = messaging.sms_cell(message_id)
+        if cell is None:
+            counts["untracked"] += 1  # not a campaign text (or older than the lookup is kept)
             continue
-        cell = from_av(reply["Item"])
-        messaging.add_cell(
-            str(cell["campaign_id"]), int(cell["step"]), str(cell["arm"]), str(cell["segment"]), Counter(kinds)
-        )
+        messaging.add_cell(cell.campaign_id, cell.step, cell.arm, cell.segment, Counter(kinds))
         counts.update(kinds)
     logger.info("sms delivery status handled", extra=dict(counts))
     return counts

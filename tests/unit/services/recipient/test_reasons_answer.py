@@ -1,4 +1,4 @@
-"""Answering a reason link (services.reasons.answer_reason), against in-memory stores: the answer is
+"""Answering a reason link (services.recipient.reasons.answer_reason), against in-memory stores: the answer is
 counted under the segment the user was assigned in for that campaign, and a privacy answer
 withdraws consent on every channel."""
 
@@ -12,7 +12,7 @@ from winback.config.campaigns import CHANNELS
 from winback.domain.journey.reasons import Answer
 from winback.domain.links.reason_links import ReasonClaim
 from winback.models.profile import Assignment, Profile
-from winback.services.reasons import DEFAULT_SEGMENT, Recorded, answer_reason, assigned_segment
+from winback.services.recipient.reasons import DEFAULT_SEGMENT, Recorded, answer_reason, assigned_segment
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 CAMPAIGN = "lost-question"
