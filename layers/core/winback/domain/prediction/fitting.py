@@ -17,7 +17,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
-from scipy.special import betainc, betaln, digamma, expit, gammaln
+from scipy.special import betainc, digamma, expit, gammaln
 from threadpoolctl import threadpool_limits
 
 from winback.domain.prediction.bgnbd import BgNbdParams, PurchaseHistory, purchase_count_distribution
@@ -66,7 +66,18 @@ class _Optimum:
 
 def _maximize(objective: Callable[[Array], tuple[float, Array]], start: Array, n: int) -> _Optimum:
     """Minimize a mean negative log-likelihood over bounded log-parameters (with its gradient). It has
-    converged when the projected gradient is small: only components that push into a bound are left out."""
+    converged when the projected gradient is small: only components that push into a bound are left out.
+    L-BFGS-B starts afresh up to twice when it stops short: along a nearly flat ridge (a and b large
+    together) its curvature memory can stall it, and a restart from where it stopped gets through."""
+    optimum = _lbfgsb(objective, start, n)
+    for _ in range(2):
+        if optimum.converged:
+            break
+        optimum = _lbfgsb(objective, optimum.log_params, n)
+    return optimum
+
+
+def _lbfgsb(objective: Callable[[Array], tuple[float, Array]], start: Array, n: int) -> _Optimum:
     # One BLAS thread: the optimizer's vectors have 3 or 4 entries, and OpenBLAS's worker threads only
     # wait on each other (a CDNOW fit took 3 to 4 times as long with them, on a busy 2-core machine).
     with threadpool_limits(limits=1, user_api="blas"):
@@ -80,8 +91,8 @@ def _maximize(objective: Callable[[Array], tuple[float, Array]], start: Array, n
         )
     log_params = np.asarray(result.x, dtype=np.float64)
     value, gradient = objective(log_params)
-    upper = log_params >= LOG_BOUND - 1e-8
-    lower = log_params <= -LOG_BOUND + 1e-8
+    upper = log_params >= LOG_BOUND - 1e-6
+    lower = log_params <= -LOG_BOUND + 1e-6
     free = ~((upper & (gradient < 0)) | (lower & (gradient > 0)))
     finite = bool(np.isfinite(value) and np.all(np.isfinite(gradient)))
     converged = finite and n * float(np.max(np.abs(gradient[free]), initial=0.0)) < _TOTAL_GRADIENT_TOLERANCE
@@ -118,37 +129,46 @@ def _outcome(optimum: _Optimum, names: Sequence[str]) -> tuple[bool, str]:
 # BG/NBD
 
 
-def _bgnbd_terms(log_params: Array, x: Array, tx: Array, age: Array) -> tuple[Array, Array]:
-    """Each customer's log-likelihood, and the log-odds D of having dropped out after the last purchase.
+def _rising(y: float, counts: NDArray[np.int64], top: int) -> tuple[Array, Array]:
+    """ln (y)_x = ln G(y + x) - ln G(y) and its derivative sum_{j<x} 1 / (y + j), for each count x.
+
+    Summed term by term (x is a whole number) rather than as a difference of gammaln or digamma: those
+    cancel to a few digits once y is in the hundreds of thousands, where small samples put a and b,
+    and the optimizer then walks on noise."""
+    steps = y + np.arange(top, dtype=np.float64)
+    logs = np.concatenate(([0.0], np.cumsum(np.log(steps))))
+    inverses = np.concatenate(([0.0], np.cumsum(1.0 / steps)))
+    return logs[counts], inverses[counts]
+
+
+def _bgnbd_evaluate(log_params: Array, x: Array, tx: Array, age: Array) -> tuple[Array, Array]:
+    """Each customer's log-likelihood, and the gradient of their mean over the log-parameters.
 
     ln L = ln G(r + x) - ln G(r) + r ln alpha + ln B(a, b + x) - ln B(a, b) - (r + x) ln(alpha + T)
            + [x > 0] ln(1 + e^D),  D = ln a - ln(b + x - 1) + (r + x) ln((alpha + T) / (alpha + t_x))
-    (FHL 2005, section 7: A1 A2 (A3 + [x > 0] A4) with the common factors taken out of the sum)."""
+    (FHL 2005, section 7: A1 A2 (A3 + [x > 0] A4) with the common factors taken out of the sum), where
+    B(a, b + x) / B(a, b) = (b)_x / (a + b)_x and e^D / (1 + e^D) = 1 - P(alive)."""
     r, alpha, a, b = np.exp(log_params)
+    counts = x.astype(np.int64)
+    top = int(counts.max(initial=0))
+    log_r, inv_r = _rising(r, counts, top)
+    log_b, inv_b = _rising(b, counts, top)
+    log_ab, inv_ab = _rising(a + b, counts, top)
     repeat = x > 0
-    log_odds = np.log(a) - np.log(b + np.maximum(x, 1) - 1) + (r + x) * np.log((alpha + age) / (alpha + tx))
-    ll = (
-        gammaln(r + x)
-        - gammaln(r)
-        + r * np.log(alpha)
-        + betaln(a, b + x)
-        - betaln(a, b)
-        - (r + x) * np.log(alpha + age)
-        + np.where(repeat, np.logaddexp(0.0, log_odds), 0.0)
-    )
-    return ll, np.where(repeat, log_odds, -np.inf)
+    last = b + np.maximum(x, 1) - 1
+    log_odds = np.where(repeat, np.log(a) - np.log(last) + (r + x) * np.log((alpha + age) / (alpha + tx)), -np.inf)
+    ll = log_r + r * np.log(alpha) + log_b - log_ab - (r + x) * np.log(alpha + age) + np.logaddexp(0.0, log_odds)
+    dead = expit(log_odds)
+    d_r = inv_r + np.log(alpha / (alpha + age)) + dead * np.log((alpha + age) / (alpha + tx))
+    d_alpha = r / alpha - (r + x) / (alpha + age) + dead * (r + x) * (1 / (alpha + age) - 1 / (alpha + tx))
+    d_a = -inv_ab + dead / a
+    d_b = inv_b - inv_ab - dead / last
+    return ll, np.array([r * d_r.mean(), alpha * d_alpha.mean(), a * d_a.mean(), b * d_b.mean()])
 
 
 def _bgnbd_objective(x: Array, tx: Array, age: Array) -> Callable[[Array], tuple[float, Array]]:
     def objective(log_params: Array) -> tuple[float, Array]:
-        r, alpha, a, b = np.exp(log_params)
-        ll, log_odds = _bgnbd_terms(log_params, x, tx, age)
-        dead = expit(log_odds)  # 1 - P(alive); 0 without a repeat purchase
-        d_r = digamma(r + x) - digamma(r) + np.log(alpha / (alpha + age)) + dead * np.log((alpha + age) / (alpha + tx))
-        d_alpha = r / alpha - (r + x) / (alpha + age) + dead * (r + x) * (1 / (alpha + age) - 1 / (alpha + tx))
-        d_a = digamma(a + b) - digamma(a + b + x) + dead / a
-        d_b = digamma(b + x) - digamma(b) + digamma(a + b) - digamma(a + b + x) - dead / (b + np.maximum(x, 1) - 1)
-        gradient = np.array([r * d_r.mean(), alpha * d_alpha.mean(), a * d_a.mean(), b * d_b.mean()])
+        ll, gradient = _bgnbd_evaluate(log_params, x, tx, age)
         return -float(ll.mean()), -gradient
 
     return objective
@@ -158,7 +178,7 @@ def bgnbd_log_likelihood(params: BgNbdParams, histories: Sequence[PurchaseHistor
     """The total log-likelihood of `histories` under `params`."""
     x, tx, age = _bgnbd_arrays(histories)
     log_params = np.log([params.r, params.alpha, params.a, params.b])
-    return float(_bgnbd_terms(log_params, x, tx, age)[0].sum())
+    return float(_bgnbd_evaluate(log_params, x, tx, age)[0].sum())
 
 
 def _bgnbd_arrays(histories: Sequence[PurchaseHistory]) -> tuple[Array, Array, Array]:
