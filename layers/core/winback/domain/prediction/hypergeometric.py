@@ -25,11 +25,9 @@ MAX_TERMS = 200_000  # about z = 1 - 1.8e-4: 35 / (1 - z) terms are needed as z 
 _RESCALE = 1e200
 
 
-def _tail_ratio_bound(u1: float, u2: float, l1: float, l2: float, k: int, z: float) -> float:
-    """A bound on every term ratio from index k on, or inf while a factor may still change sign."""
-    if min(u1, u2, l1, l2) + k <= 0:
-        return math.inf
-    return z * max(1.0, (u1 + k) / (l1 + k)) * max(1.0, (u2 + k) / (l2 + k))
+def _rescaled(total: float, term: float, scale: float) -> tuple[float, float, float]:
+    factor = max(abs(total), abs(term))
+    return total / factor, term / factor, scale + math.log(factor)
 
 
 def series(upper: tuple[float, float], lower: tuple[float, float], z: float) -> tuple[float, float]:
@@ -42,16 +40,20 @@ def series(upper: tuple[float, float], lower: tuple[float, float], z: float) -> 
         raise ValueError("a lower parameter is 0 or a negative integer: the series is undefined")
     if not 0.0 <= z < 1.0:
         raise ValueError(f"z must be in [0, 1), got {z!r}")
+    bounded_from = max(0, math.floor(-min(u1, u2, l1, l2)) + 1)  # from there on every parameter + k > 0
     total, term, scale = 1.0, 1.0, 0.0
-    for k in range(MAX_TERMS):
-        term *= z * (u1 + k) * (u2 + k) / ((l1 + k) * (l2 + k))
+    for k in range(1, MAX_TERMS + 1):  # term k from term k - 1
+        term *= z * (u1 + k - 1) * (u2 + k - 1) / ((l1 + k - 1) * (l2 + k - 1))
         total += term
-        if abs(total) > _RESCALE or abs(term) > _RESCALE:
-            factor = max(abs(total), abs(term))
-            total, term, scale = total / factor, term / factor, scale + math.log(factor)
-        rho = _tail_ratio_bound(u1, u2, l1, l2, k + 1, z)
-        if term == 0.0 or (rho < 1.0 and abs(term) * rho <= TOLERANCE * abs(total) * (1.0 - rho)):
+        if not (-_RESCALE < total < _RESCALE and -_RESCALE < term < _RESCALE):
+            total, term, scale = _rescaled(total, term, scale)
+        if term == 0.0:
             break
+        if k >= bounded_from:  # every later ratio is at most rho (module docstring)
+            f1, f2 = (u1 + k) / (l1 + k), (u2 + k) / (l2 + k)
+            rho = z * (f1 if f1 > 1.0 else 1.0) * (f2 if f2 > 1.0 else 1.0)
+            if rho < 1.0 and abs(term) * rho <= TOLERANCE * abs(total) * (1.0 - rho):
+                break
     else:
         raise ArithmeticError(f"hypergeometric series at z={z!r} did not converge in {MAX_TERMS} terms")
     if total == 0.0:
