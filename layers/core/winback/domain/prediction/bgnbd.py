@@ -83,7 +83,7 @@ def _value_over_c(params: BgNbdParams, x: int, u: float) -> float:
     log_y = -math.log1p(u)  # ln(1 - z)
     z = u / (1.0 + u)
     if a > 2.0 and (a - 1) * (c - r - x) > (r + x) * (b + x):
-        sign, log_sum = series((r + x, b + x), (c, 1.0), z)
+        _, log_sum = series((r + x, b + x), (c, 1.0), z)  # positive terms
         return -math.expm1((r + x) * log_y + log_sum) * c / (a - 1)
     e = a + b - 1 - r
     k = (a - 1) * log_y

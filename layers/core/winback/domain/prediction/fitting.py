@@ -26,23 +26,24 @@ from winback.domain.prediction.models import BgNbdFit, FitStatus, GammaGammaFit,
 
 Array = NDArray[np.float64]
 
-# The minimum sample, from how far the fitted scores fall from the true ones on data simulated from
-# known parameters (bench/prediction_minimum.py; 25 to 50 samples per size, two populations: CDNOW's
-# parameters over CDNOW's ages in weeks, and r=1.5, alpha=20, a=1.2, b=4 over 30 to 365 days):
+# The minimum sample, from how far fitted scores fall from the true ones on data simulated from known
+# parameters (`python -m bench.prediction_minimum`: 25 samples per size; BG/NBD with CDNOW's parameters
+# over CDNOW's ages in weeks, and with r=1.5, alpha=20, a=1.2, b=4 over 30 to 365 days; Gamma-Gamma with
+# Fader & Hardie's CDNOW parameters, and with p=2, q=2.5, v=3000):
 # - BG/NBD, mean absolute error of P(alive) over the sample's repeat buyers, median (90th percentile):
-#   repeat buyers   under 10           10-19              20-29              30-49              100+
-#   CDNOW-like      0.15-0.23 (0.36)   0.10 (0.21)        0.09 (0.17)        0.07 (0.15)        0.05 (0.07)
-#   app-like        0.05 (0.06)        0.05 (0.08)        0.03 (0.07)        0.03 (0.05)        0.01 (0.02)
-#   From 20 repeat buyers the median error is under 0.1 and the 90th percentile under 0.2 on both; the
-#   repeat buyers carry all the information on dropout (a and b), so they, not all customers, are counted.
+#   repeat buyers   under 10      10-19         20-29         30-49         50-99         100+
+#   CDNOW-like      0.18 (0.38)   0.11 (0.20)   0.10 (0.18)   0.08 (0.13)   0.06 (0.12)   0.04 (0.07)
+#   app-like        0.03 (0.09)   0.04 (0.08)   0.03 (0.05)   0.03 (0.05)   0.02 (0.04)   0.01 (0.03)
+#   From 20 repeat buyers the median error is under 0.1 and the 90th percentile under 0.2 in both; the
+#   repeat buyers carry all the information on dropout (a and b), so they, not all customers, count.
 # - Gamma-Gamma, mean relative error of the expected spend per transaction, median (90th percentile):
 #   repeat buyers   10            20            30            50            100
-#   CDNOW-like      0.10 (0.43)   0.10 (0.32)   0.10 (0.34)   0.10 (0.15)   0.05 (0.09)
-#   wide spend      0.23 (0.41)   0.20 (0.42)   0.16 (0.30)   0.10 (0.23)   0.09 (0.19)
-#   From 50 the median error is 10% and the 90th percentile under a quarter (below 30 it exceeds 30%),
-#   and a fit with q <= 1 (no finite mean) stops turning up.
+#   CDNOW-like      0.16 (0.37)   0.10 (0.32)   0.10 (0.25)   0.08 (0.16)   0.05 (0.12)
+#   wide spend      0.27 (0.66)   0.18 (0.37)   0.15 (0.23)   0.16 (0.28)   0.07 (0.13)
+#   From 30 the 90th percentile stays under 30% in both (at 20 it is 32-37%; at 10, 37-66% and a fit
+#   with q <= 1, no finite mean).
 MIN_REPEAT_BUYERS = 20
-MIN_SPEND_REPEAT_BUYERS = 50
+MIN_SPEND_REPEAT_BUYERS = 30
 HISTOGRAM_BINS = 8  # 0 to 6 repeat purchases, then 7 or more, as the paper's Figure
 # Fits run on rescaled data (mean age 1, mean spend 1), where every parameter stays within
 # e^-LOG_BOUND .. e^LOG_BOUND. A likelihood still rising at a bound is flat there: a and b both at the
