@@ -108,7 +108,7 @@ def read_spend_histories(path: Path) -> list[SpendHistory]:
 def _fit_bgnbd(path: Path) -> dict[str, float] | str:
     from winback.domain.prediction.fitting import fit_bgnbd
 
-    fit = fit_bgnbd(read_purchase_histories(path), datetime.now(UTC), time_unit="file")
+    fit = fit_bgnbd(read_purchase_histories(path), datetime.now(UTC), time_unit="as in the file")
     if fit.params is None or fit.log_likelihood is None:
         return f"{fit.status}: {fit.detail}"
     p = fit.params
