@@ -8,10 +8,12 @@ SAM_VENV := .venv-sam
 # aws-sam-cli pins boto3/pydantic versions of its own, so it lives in a venv of its own.
 SAM_CLI_VERSION := $(shell sed -n 's/^sam-cli = "\(.*\)"/\1/p' pyproject.toml)
 AUDIT_VENV := .venv-audit
+# mkdocs and its theme live in a venv of their own, so the docs tools never move the product's pins.
+DOCS_VENV := .venv-docs
 tool_version = $(shell sed -n 's/^$(1) = "\(.*\)"/\1/p' pyproject.toml)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test unit lint sam security lock bench ci clean
+.PHONY: demo test unit lint sam security lock bench docs ci clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.13 not found (the Lambda runtime's version); install it or pass PYTHON=/path/to/python3.13" >&2; exit 1; }
@@ -31,6 +33,14 @@ $(AUDIT_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(AUDIT_VENV)
 	$(AUDIT_VENV)/bin/pip install --quiet "checkov==$(call tool_version,checkov)" \
 		"pip-audit==$(call tool_version,pip-audit)" "pip-tools==$(call tool_version,pip-tools)"
+	touch $@
+
+$(DOCS_VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.13 not found" >&2; exit 1; }
+	$(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/pip install --quiet "mkdocs==$(call tool_version,mkdocs)" \
+		"mkdocs-material==$(call tool_version,mkdocs-material)" \
+		"pymdown-extensions==$(call tool_version,pymdown-extensions)" "Markdown==$(call tool_version,Markdown)"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -69,7 +79,12 @@ lock: $(AUDIT_VENV)/.installed
 bench: $(VENV)/.installed
 	$(VENV)/bin/python -m bench
 
-ci: lint sam security test
+# The docs site (docs/, mkdocs.yml) in strict mode: a broken link or anchor, or a page left out of the
+# nav, fails the build. The site goes to site/ (not committed).
+docs: $(DOCS_VENV)/.installed
+	$(DOCS_VENV)/bin/mkdocs build --strict
+
+ci: lint sam security docs test
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) .aws-sam demo-out bench-out
+	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) $(DOCS_VENV) .aws-sam demo-out bench-out site

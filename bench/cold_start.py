@@ -34,8 +34,9 @@ from winback_dev.handlers import FUNCTIONS
 RUNS = 7
 BOTO3 = "boto3"
 DEV_ONLY = ("winback_dev", "moto", "bench", "pytest")
-# Worth a look when a handler loads one of these: each costs 10-80 ms, and most handlers need none.
-WATCHED = ("aws_xray_sdk", "jinja2", "phonenumbers", "yaml")
+# Worth a look when a handler loads one of these: each costs 10-80 ms, and most handlers need none
+# (numpy and scipy: more, and only the stats function's layer has them).
+WATCHED = ("aws_xray_sdk", "jinja2", "phonenumbers", "yaml", "numpy", "scipy")
 ENVIRONMENTS = ("untraced", "traced")
 
 _CHILD = """

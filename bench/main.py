@@ -2,7 +2,7 @@
 
 Order matters for honest timings: the memory benchmark (timing-insensitive, a child process with
 its own moto server) overlaps only the call-count benchmarks (also timing-insensitive); the timed
-ones (scan throughput, cold start) run afterwards on an otherwise idle machine.
+ones (scan throughput, cold start, the model fit) run afterwards on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from contextlib import redirect_stdout
 from importlib.metadata import version
 from typing import Any
 
-from bench import backfill, calls, cold_start, ingest, memory, pipeline, report, results, throughput
+from bench import backfill, calls, cold_start, ingest, memory, pipeline, prediction, report, results, throughput
 from bench.env import OUT_DIR, apply_base_env, quiet_lambda_logs
 from bench.moto_server import REPO_ROOT
 
@@ -48,6 +48,7 @@ def main() -> int:
         found["memory"] = _step("waiting for memory", lambda: memory.collect(mem_proc), log)
         found["scan_throughput"] = _step("scan throughput", throughput.run, log)
         found["cold_start"] = _step("cold start", cold_start.run, log)
+        found["prediction"] = _step("BG/NBD fit and scoring", prediction.run, log)
     found["meta"] = {
         "python": platform.python_version(),
         "moto": version("moto"),

@@ -46,7 +46,7 @@ def _measure(now: datetime, total: int) -> dict[str, Any]:
     from winback.domain.audience.scan_plan import segment_count
     from winback.models.jobs import ScanJob
     from winback.runtime.deps import deps
-    from winback.services.scan import scan_segment
+    from winback.services.scan.job import scan_segment
 
     d = deps()
     program = d.program

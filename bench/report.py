@@ -127,6 +127,16 @@ def backfill(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def prediction(r: dict[str, Any]) -> list[str]:
+    p = r["params"]
+    return [
+        f"Probability alive and value  (BG/NBD on the CDNOW cohort, {r['customers']} customers)",
+        f"   fit {r['bgnbd_fit_s']:.3f} s (best of {r['fit_rounds']}): r {p['r']:.3f}, alpha {p['alpha']:.3f},"
+        f" a {p['a']:.3f}, b {p['b']:.3f}, LL {r['log_likelihood']:.1f}, chi-square {r['chi_square']:.2f}",
+        f"   scoring in pure Python: {r['score_us_per_user']:.1f} us per user (best of {r['score_rounds']})",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
     meta = results["meta"]
     sections = [
@@ -140,5 +150,6 @@ def render(results: dict[str, Any]) -> str:
         throughput(results["scan_throughput"]),
         cold_start(results["cold_start"]),
         memory(results["memory"]),
+        prediction(results["prediction"]),
     ]
     return "\n\n".join("\n".join(s) for s in sections) + "\n"

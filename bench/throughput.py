@@ -24,7 +24,7 @@ def _scan_once(table_items: int) -> dict[str, Any]:
     from winback.domain.audience.scan_plan import segment_count
     from winback.models.jobs import ScanJob
     from winback.runtime.deps import deps
-    from winback.services.scan import scan_segment
+    from winback.services.scan.job import scan_segment
 
     now = datetime.now(UTC)
     with moto_session() as session:

@@ -1,4 +1,4 @@
-"""Step Functions Distributed Map child: one batch of history rows → profiles (see services/backfill)."""
+"""Step Functions Distributed Map child: one batch of history rows → profiles (see services/ingest/backfill)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.runtime.deps import deps
 from winback.runtime.observability import logger, metrics, tracer
-from winback.services.backfill import apply_batch
+from winback.services.ingest.backfill import apply_batch
 
 
 @logger.inject_lambda_context

@@ -11,10 +11,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.runtime.deps import deps
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
-from winback.services.feedback import handle_feedback
-from winback.services.sms_status import handle_sms_status
+from winback.services.feedback.sms_status import handle_sms_status
+from winback.services.feedback.topic import handle_feedback
 
-# Outcome kind -> the headline metric it counts as (template.yaml's dashboard and alarms use these).
+# Feedback kind -> the headline metric it counts as (template.yaml's dashboard and alarms use these).
 FEEDBACK_METRIC = {
     "delivery": "delivered",
     "hard_bounce": "bounced",
@@ -48,11 +48,11 @@ def _sns_feedback(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     d = deps()
     kinds: dict[str, int] = {}
     for record in event.records:
-        outcome = handle_feedback(record.sns.message, d.suppression, d.messaging, d.program, d.clock.now(), d.activity)
-        kind = outcome.kind
+        result = handle_feedback(record.sns.message, d.suppression, d.messaging, d.program, d.clock.now(), d.activity)
+        kind = result.kind
         kinds[kind] = kinds.get(kind, 0) + 1
         emit_counts({FEEDBACK_METRIC.get(kind, kind): 1}, "Feedback")
-        if outcome.paused:
+        if result.paused:
             metrics.add_metric(name="CampaignPaused", unit=MetricUnit.Count, value=1)
         if kind == "unknown":
             logger.warning("unknown feedback message ignored", extra={"sns_message_id": record.sns.message_id})

@@ -21,7 +21,7 @@ from winback.domain.journey.addresses import address_key
 from winback.runtime.deps import deps
 from winback.runtime.http import json_reply, require_iam
 from winback.runtime.observability import logger, metrics, tracer
-from winback.services.inbox import InboxRequest, read_inbox
+from winback.services.recipient.inbox import InboxRequest, read_inbox
 
 app = APIGatewayHttpResolver()
 

@@ -16,7 +16,8 @@ from winback.runtime.http import json_reply
 from winback.runtime.idempotency import IDEMPOTENCY_CONFIG
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.runtime.request import BadRequest, body_text, bounded_headers, raw_body
-from winback.services.ingest import InvalidBody, WebhookRejected, validate_body, verify_signature
+from winback.services.ingest.validation import InvalidBody
+from winback.services.ingest.webhook import WebhookRejected, validate_body, verify_signature
 
 app = APIGatewayHttpResolver()
 

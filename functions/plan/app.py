@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.runtime.deps import deps
 from winback.runtime.observability import logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
-from winback.services.plan import plan_run
+from winback.services.scan.plan import plan_run
 
 
 @logger.inject_lambda_context

@@ -19,7 +19,8 @@ from winback.models.ids import USER_ID_PATTERN
 from winback.runtime.deps import deps
 from winback.runtime.http import json_reply, require_iam
 from winback.runtime.observability import logger, metrics, tracer
-from winback.services.erasure import erase_user, export_user
+from winback.services.privacy.erasure import erase_user
+from winback.services.privacy.export import export_user
 
 app = APIGatewayHttpResolver()
 app.use(middlewares=[require_iam])

@@ -20,7 +20,7 @@ from winback.runtime.http import html_reply, reject_invalid_tokens
 from winback.runtime.observability import logger, metrics, tracer
 from winback.runtime.page_defaults import page_defaults
 from winback.runtime.request import MAX_QUERY_VALUE, BadRequest, body_text, query_value, raw_body
-from winback.services.reasons import answer_reason
+from winback.services.recipient.reasons import answer_reason
 from winback.web.pages import page_locale, reason_confirm_page, reason_invalid_page, reason_thanks_page
 
 app = APIGatewayHttpResolver()

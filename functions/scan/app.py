@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.models.jobs import ScanJob
 from winback.runtime.deps import deps
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
-from winback.services.scan import scan_segment
+from winback.services.scan.job import scan_segment
 
 if TYPE_CHECKING:
     pass

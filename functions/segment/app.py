@@ -16,8 +16,8 @@ from winback.runtime.deps import deps
 from winback.runtime.http import json_reply
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.runtime.request import BadRequest, bounded_headers, raw_body
-from winback.services.ingest import InvalidBody
-from winback.services.segment_ingest import SegmentRejected, authenticate, ingest_segment
+from winback.services.ingest.segment import SegmentRejected, authenticate, ingest_segment
+from winback.services.ingest.validation import InvalidBody
 
 app = APIGatewayHttpResolver()
 

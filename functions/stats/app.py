@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.runtime.deps import deps
 from winback.runtime.observability import logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
-from winback.services.population_stats import run_population_stats
+from winback.services.scan.population_stats import run_population_stats
 
 
 @logger.inject_lambda_context

@@ -19,7 +19,7 @@ from winback.runtime.http import html_reply, reject_invalid_tokens
 from winback.runtime.observability import logger, metrics, tracer
 from winback.runtime.page_defaults import page_defaults
 from winback.runtime.request import query_value
-from winback.services.unsubscribe import unsubscribe
+from winback.services.recipient.unsubscribe import unsubscribe
 from winback.web.pages import page_locale, unsubscribe_confirm_page, unsubscribe_invalid_page, unsubscribed_page
 
 app = APIGatewayHttpResolver()

@@ -170,7 +170,7 @@ def test_a_request_retried_after_its_profile_write_failed_still_counts_the_redem
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from winback.adapters.activity_store import ActivityStore, Applied
-    from winback.services.ingest import ProfileContention
+    from winback.services.ingest.apply import ProfileContention
 
     _assigned("u1", arm="coupon")
     code = _issue("u1")

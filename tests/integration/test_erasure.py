@@ -2,7 +2,7 @@
 plan, scan, send, a deferred job, an unsubscribe, a reason answer, an audience export), erasing a
 user leaves nothing of them in any table or in the bucket, item by item; export lists it all first.
 
-Guards: services/erasure.py (each kind of record), adapters/user_records.py (the queries and the
+Guards: services/privacy/erasure.py (each kind of record), adapters/user_records.py (the queries and the
 CSV rewrite), SuppressionStore's hashed keys (the erased user stays suppressed, no plain address).
 """
 

@@ -24,7 +24,7 @@ from winback.content.rendering import Rendered
 from winback.models.delivery import Rejected, Throttled, Uncertain
 from winback.models.outbound import Outbound
 from winback.runtime.deps import reset
-from winback.services.inbox import read_inbox
+from winback.services.recipient.inbox import read_inbox
 from winback_dev.lambda_events import FakeContext
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,7 +22,7 @@ from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.reason_store import ReasonStore
 from winback.config.settings import get_settings
 from winback.domain.clock import SystemClock
-from winback.services.reasons import record_answer
+from winback.services.recipient.reasons import record_answer
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 T0 = datetime(2026, 6, 10, 15, 0, tzinfo=UTC)  # 11:00 in New York, 23:00 in Shanghai

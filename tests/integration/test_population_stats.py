@@ -25,7 +25,7 @@ from winback.domain.audience.rfm import spend_in_base
 from winback.domain.audience.sampling import quintile_cuts
 from winback.models.profile import Profile
 from winback.runtime.deps import reset
-from winback.services.population_stats import run_population_stats
+from winback.services.scan.population_stats import run_population_stats
 from winback_dev.lambda_events import FakeContext
 
 AS_OF = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)

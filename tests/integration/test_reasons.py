@@ -29,7 +29,7 @@ from winback.domain.journey.reasons import Answer
 from winback.domain.links.reason_links import sign_reason_token
 from winback.domain.links.tokens import sign_token
 from winback.runtime.deps import reset
-from winback.services.reasons import Recorded, answer_for, reason_counts, record_answer
+from winback.services.recipient.reasons import Recorded, answer_for, reason_counts, record_answer
 from winback_dev.lambda_events import FakeContext
 
 APP = Path(__file__).resolve().parents[2] / "functions" / "reasons" / "app.py"

@@ -110,7 +110,7 @@ def _sms_users(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_sms_counts_delivered_only_on_success_and_a_spend_limit_failure_pauses_sms(stack: Stack) -> None:
     """Guards: no `delivered` on SNS's acceptance (send/deliver.py), `delivered` only on a SUCCESS
-    status and `undelivered` on a FAILURE (services/sms_status.classify), and the SMS channel pause
+    status and `undelivered` on a FAILURE (services/feedback/sms_status.classify), and the SMS channel pause
     a spend-limit failure sets (handle_sms_status), which makes the sender defer the next text."""
     delivered_id, dropped_id = _send_sms(stack, "u1"), _send_sms(stack, "u2")
     assert delivered_id and dropped_id and len(sent_sms()) == 2

@@ -9,7 +9,8 @@ import boto3
 
 from tests.integration.conftest import Stack
 from winback_dev.handlers import FUNCTIONS, REPO_ROOT
-from winback_dev.stack import dependency_cycles, translate_template
+from winback_dev.stack import dependency_cycles
+from winback_dev.template import translate_template
 
 
 def _resources() -> dict[str, Any]:

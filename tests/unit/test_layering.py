@@ -67,14 +67,6 @@ CONFIG_FILES = python_files(CONFIG)
 SEND_FILES = python_files(SEND)
 SERVICE_FILES = python_files(SERVICES)
 LAMBDA_FILES = python_files(*LAMBDA_CODE)
-# A service that still reads DynamoDB itself. Helper B's branch (i14-services) moves this read behind
-# MessagingStore.sms_cell and the module into services/feedback/: once merged, the path is gone and
-# so is its xfail (strict, so it cannot outlive the fix unnoticed).
-CALLS_DYNAMODB_ITSELF = {"layers/core/winback/services/sms_status.py"}
-
-
-def _relative(path: Path) -> str:
-    return path.relative_to(ROOT).as_posix()
 
 
 def test_layout_is_where_the_tests_expect() -> None:
@@ -114,16 +106,7 @@ def test_send_service_imports_no_adapter(path: Path) -> None:
     assert offending == [], f"{path.relative_to(ROOT)} imports {offending}"
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="i14-services moves it behind a store"))
-        if _relative(p) in CALLS_DYNAMODB_ITSELF
-        else p
-        for p in SERVICE_FILES
-    ],
-    ids=_relative,
-)
+@pytest.mark.parametrize("path", SERVICE_FILES, ids=lambda p: str(p.relative_to(SERVICES)))
 def test_no_service_calls_dynamodb_or_a_client_itself(path: Path) -> None:
     low_level = ("winback.adapters.clients", "winback.adapters.dynamo")
     offending = sorted({m for m in imported_modules(path) if m.startswith(low_level)})

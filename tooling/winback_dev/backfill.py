@@ -29,7 +29,7 @@ import boto3
 
 from winback_dev.handlers import handler
 from winback_dev.lambda_events import FakeContext
-from winback_dev.stack import TEMPLATE_PATH
+from winback_dev.template import TEMPLATE_PATH
 
 STATE_MACHINE = "BackfillStateMachine"
 COUNTS = ("rows", "applied", "duplicates", "rejected", "users")

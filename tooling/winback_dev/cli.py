@@ -1,6 +1,7 @@
 """The `winback` operator command: the demo, campaign reports, resuming a paused campaign,
 pausing or resuming a whole channel (`pause --channel sms`, `resume --channel sms`), importing history
-from S3 (`winback import s3://bucket/prefix/`) and the data-rights commands.
+from S3 (`winback import s3://bucket/prefix/`), the data-rights commands and the model fits
+(`winback fit-bgnbd FILE.csv`, `winback fit-gamma-gamma FILE.csv`).
 
 `report`, `pause` and `resume` work against a deployed stack (`--stack-name`, with your AWS credentials),
 against the tables named by the environment (as a function sees them), or, for `report`, against
@@ -15,6 +16,8 @@ import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from winback_dev import prediction_cli
 
 if TYPE_CHECKING:
     from winback.models.report import CampaignReport
@@ -237,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--quota", type=int, default=50_000, help="provider sends per 24 hours (default 50,000)")
     sim.add_argument("--fault-rate", type=float, default=1.0, help="multiplies every fault rate (0: none)")
     sim.add_argument("--json", type=Path, nargs="?", const=Path("simulate.json"), help="also write the figures")
+    prediction_cli.register(sub)
     args = parser.parse_args(argv)
+    if args.command in prediction_cli.COMMANDS:
+        return prediction_cli.run(args)
     if args.command == "simulate":
         return _simulate(args)
     if args.command in ("erase", "export-user", "migrate-suppression"):

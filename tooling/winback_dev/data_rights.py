@@ -9,7 +9,7 @@ import json
 
 def erase(user_id: str) -> dict[str, int]:
     from winback.runtime.deps import deps
-    from winback.services.erasure import erase_user
+    from winback.services.privacy.erasure import erase_user
 
     d = deps()
     return erase_user(user_id, d.user_records, d.suppression, d.clock.now())
@@ -17,7 +17,7 @@ def erase(user_id: str) -> dict[str, int]:
 
 def export(user_id: str) -> str:
     from winback.runtime.deps import deps
-    from winback.services.erasure import export_user
+    from winback.services.privacy.export import export_user
 
     d = deps()
     return json.dumps(export_user(user_id, d.user_records, d.suppression), indent=2, ensure_ascii=False, default=str)

@@ -194,8 +194,12 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def _campaign(report: CampaignReport) -> str:
-    colours = arm_colours([r.arm for r in report.arms], report.holdout_arm)
-    confidence = f"{report.confidence * 100:g}%"
+    parts = [*_heading(report), *_charts(report), "<h3>Numbers</h3>", *_tables(report), *_reasons_and_spend(report)]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _heading(report: CampaignReport) -> list[str]:
     parts = [
         f'<section class="campaign"><h2>Campaign {_e(report.campaign_id)}</h2>',
         f'<p class="meta">Generated {_e(report.generated_at.isoformat())} · holdout arm {_e(report.holdout_arm)} · '
@@ -203,6 +207,12 @@ def _campaign(report: CampaignReport) -> str:
     ]
     if report.paused:
         parts.append(f'<p class="paused">Paused: {_e(report.paused_reason)}</p>')
+    return parts
+
+
+def _charts(report: CampaignReport) -> list[str]:
+    colours = arm_colours([r.arm for r in report.arms], report.holdout_arm)
+    parts: list[str] = []
     variants = [r for r in report.arms if r.arm != report.holdout_arm]
     if variants:
         parts.append('<h3>Funnel per variant</h3><div class="charts">')
@@ -216,12 +226,16 @@ def _campaign(report: CampaignReport) -> str:
         )
     pooled = [c for c in report.comparisons if c.pooled]
     if pooled:
-        parts.append(f"<h3>Treatment vs holdout: absolute lift, {confidence} interval</h3>")
+        parts.append(f"<h3>Treatment vs holdout: absolute lift, {report.confidence * 100:g}% interval</h3>")
         parts.append(
             f"<figure>{forest_svg(pooled)}<figcaption>All variant arms pooled, overall and per segment; "
             "Newcombe hybrid score interval. Green or red: the interval excludes 0.</figcaption></figure>"
         )
-    parts.append("<h3>Numbers</h3>")
+    return parts
+
+
+def _tables(report: CampaignReport) -> list[str]:
+    parts: list[str] = []
     if report.arms:
         parts.append(_table(ARM_HEADERS, [arm_cells(r) for r in report.arms]))
     if report.by_segment:
@@ -234,6 +248,11 @@ def _campaign(report: CampaignReport) -> str:
         parts.append(_table(ENGAGEMENT_HEADERS, engagement))
     if report.comparisons:
         parts.append(_table(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]))
+    return parts
+
+
+def _reasons_and_spend(report: CampaignReport) -> list[str]:
+    parts: list[str] = []
     if report.reasons:
         parts.append("<h3>Why they left</h3>")
         rows = [
@@ -242,8 +261,7 @@ def _campaign(report: CampaignReport) -> str:
         parts.append(_table(("segment", "reason", "answers"), rows))
     if report.spend:
         parts.append(f'<p class="meta">Incentive spend: {_e(format_money(report.spend))}</p>')
-    parts.append("</section>")
-    return "\n".join(parts)
+    return parts
 
 
 def render_html(reports: Sequence[CampaignReport], title: str) -> str:

@@ -35,7 +35,7 @@ def checkov_skips(template: Path = TEMPLATE) -> dict[str, str]:
 
 
 def run_checkov(checkov: str) -> int:
-    from winback_dev.stack import translate_template
+    from winback_dev.template import translate_template
 
     skips = checkov_skips()
     with tempfile.TemporaryDirectory() as folder:

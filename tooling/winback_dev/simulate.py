@@ -45,7 +45,7 @@ from winback.models.profile import Assignment, Journeys, Profile
 from winback.models.send_context import ParkedJob
 from winback.models.send_state import Outcome, SendState
 from winback.runtime.observability import logger
-from winback.services.scan import ScanPorts, scan_segment
+from winback.services.scan.job import ScanPorts, scan_segment
 from winback.services.send import SendDeps, SendThrottled, send_job
 from winback.services.sweep import GRACE, sweep_claims
 from winback_dev.memory.channels import NoRecommendations

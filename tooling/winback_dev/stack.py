@@ -1,9 +1,9 @@
 """Provision the stateful part of template.yaml on moto (or any endpoint boto3 targets).
 
-template.yaml is the one source of truth for infrastructure: this module translates the SAM
-template to plain CloudFormation with aws-sam-translator (offline), keeps the resources moto's
-CloudFormation models and the code needs (tables, queues, topics), creates that stack, and then
-fills the gaps moto leaves (see ``provision``). Tests and the local runner read physical names
+template.yaml is the one source of truth for infrastructure: this module takes it as plain
+CloudFormation (``winback_dev.template``: loops expanded, SAM translated, offline), keeps the
+resources moto's CloudFormation models and the code needs (tables, queues, topics), creates that
+stack, and then fills the gaps moto leaves (see ``provision``). Tests and the local runner read physical names
 from the result; nothing here defines a table or a queue of its own.
 
 Dev tooling only: no handler imports this module.
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
+from winback_dev.template import TEMPLATE_PATH, translate_template
+
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
-
-TEMPLATE_PATH: Path = Path(__file__).resolve().parents[2] / "template.yaml"
 
 # What moto 5.2's CloudFormation creates faithfully and the code uses. moto skips (with a warning)
 # AWS::SecretsManager::Secret, AWS::CloudWatch::Alarm, AWS::SNS::TopicPolicy, AWS::SNS::Subscription
@@ -56,13 +56,6 @@ ENV_LOGICAL_IDS: dict[str, str] = {
     "FEEDBACK_TOPIC_ARN": "FeedbackTopic",
 }
 
-_LOCAL_ARTIFACT_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "AWS::Serverless::Function": ("CodeUri",),
-    "AWS::Serverless::LayerVersion": ("ContentUri",),
-    "AWS::Serverless::Api": ("DefinitionUri",),
-    "AWS::Serverless::HttpApi": ("DefinitionUri",),
-    "AWS::Serverless::StateMachine": ("DefinitionUri",),
-}
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 _RESOURCE_ATTRIBUTES = ("Type", "Properties", "Condition", "DeletionPolicy", "UpdateReplacePolicy")
 
@@ -72,48 +65,8 @@ class StackError(RuntimeError):
 
 
 # --------------------------------------------------------------------------------------------
-# Template: SAM -> CloudFormation -> the stateful subset
+# The stateful subset of the translated template
 # --------------------------------------------------------------------------------------------
-
-
-def translate_template(path: Path = TEMPLATE_PATH, *, region: str = "us-east-1") -> dict[str, Any]:
-    """SAM -> plain CloudFormation with aws-sam-translator, offline.
-
-    Mirrors ``samtranslator.translator.transform.transform`` with two offline adjustments: the
-    region comes from the argument instead of the ambient boto3 session, and the managed-policy
-    map is empty (template.yaml names no managed policies; policy templates need no lookup).
-    Local code paths (``CodeUri: functions/x/``) are what ``sam package`` would upload, so they
-    are rewritten to placeholder S3 URIs, as cfn-lint does before it runs the transform.
-    """
-    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.translator import Translator
-    from samtranslator.utils.py27hash_fix import (
-        to_py27_compatible_template,
-        undo_mark_unicode_str_in_template,
-    )
-    from samtranslator.yaml_helper import yaml_parse
-
-    sam: dict[str, Any] = yaml_parse(path.read_text(encoding="utf-8"))
-    _point_local_artifacts_at_s3(sam)
-    parameter_values: dict[str, Any] = {}
-    to_py27_compatible_template(sam, parameter_values)
-    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
-    session = boto3.session.Session(region_name=region)
-    translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
-    cfn = translator.translate(sam, parameter_values=parameter_values, get_managed_policy_map=lambda: {})
-    metrics.publish()  # to the dummy publisher; otherwise Metrics.__del__ logs a warning
-    result: dict[str, Any] = undo_mark_unicode_str_in_template(cfn)
-    return result
-
-
-def _point_local_artifacts_at_s3(sam: dict[str, Any]) -> None:
-    for resource in sam.get("Resources", {}).values():
-        properties = resource.get("Properties") or {}
-        for name in _LOCAL_ARTIFACT_PROPERTIES.get(resource.get("Type", ""), ()):
-            value = properties.get(name)
-            if isinstance(value, str) and not value.startswith("s3://"):
-                properties[name] = f"s3://winback-local-artifacts/{value.strip('/')}"
 
 
 def stateful_template(cfn: dict[str, Any]) -> dict[str, Any]:
@@ -134,45 +87,51 @@ def _subset(cfn: dict[str, Any], types: frozenset[str]) -> dict[str, Any]:
     conditions: dict[str, Any] = cfn.get("Conditions", {})
     kept = {lid for lid, res in resources.items() if res.get("Type") in types}
     known = kept | set(parameters) | set(conditions)
+    out_resources = {lid: _kept_resource(lid, resources[lid], kept, known) for lid in sorted(kept)}
+    outputs: dict[str, Any] = cfn.get("Outputs", {})
+    out_outputs = {name: body for name, body in outputs.items() if not _dangling(body, known)}
+    used = _in_use([out_resources, out_outputs], conditions)
+    sections = {
+        "Description": cfn.get("Description"),
+        "Parameters": _parameters_in_use(parameters, used),
+        "Conditions": {name: body for name, body in conditions.items() if name in used},
+        "Resources": out_resources,
+        "Outputs": out_outputs,
+    }
+    template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
+    template.update({name: body for name, body in sections.items() if body or name == "Resources"})
+    return template
 
-    def dangling(node: Any) -> set[str]:
-        return {n for n in _references(node) - known if not n.startswith("AWS::")}
 
-    out_resources: dict[str, Any] = {}
-    for lid in sorted(kept):
-        resource = {k: v for k, v in resources[lid].items() if k in _RESOURCE_ATTRIBUTES}
-        depends = resources[lid].get("DependsOn", [])
-        depends = [depends] if isinstance(depends, str) else list(depends)
-        if kept_depends := [d for d in depends if d in kept]:
-            resource["DependsOn"] = kept_depends
-        if missing := dangling(resource):
-            raise StackError(f"{lid} references what is not provisioned locally: {sorted(missing)}")
-        out_resources[lid] = resource
-    out_outputs = {name: body for name, body in cfn.get("Outputs", {}).items() if not dangling(body)}
+def _kept_resource(lid: str, resource: dict[str, Any], kept: set[str], known: set[str]) -> dict[str, Any]:
+    """The resource's attributes a stack needs, DependsOn narrowed to what is kept."""
+    out = {k: v for k, v in resource.items() if k in _RESOURCE_ATTRIBUTES}
+    depends = resource.get("DependsOn", [])
+    depends = [depends] if isinstance(depends, str) else list(depends)
+    if kept_depends := [d for d in depends if d in kept]:
+        out["DependsOn"] = kept_depends
+    if missing := _dangling(out, known):
+        raise StackError(f"{lid} references what is not provisioned locally: {sorted(missing)}")
+    return out
 
-    # Conditions and parameters still in use (conditions may name other conditions).
-    used = _references([out_resources, out_outputs])
+
+def _dangling(node: Any, known: set[str]) -> set[str]:
+    return {n for n in _references(node) - known if not n.startswith("AWS::")}
+
+
+def _in_use(node: Any, conditions: dict[str, Any]) -> set[str]:
+    """Names ``node`` references, with the conditions those conditions name in turn."""
+    used = _references(node)
     while more := {n for c in used & set(conditions) for n in _references(conditions[c])} - used:
         used |= more
-    out_conditions = {name: body for name, body in conditions.items() if name in used}
-    out_parameters: dict[str, Any] = {}
-    for name, spec in parameters.items():
-        if name in used:
-            if "Default" not in spec:
-                raise StackError(f"parameter {name} has no default; the local stack cannot fill it")
-            out_parameters[name] = spec
+    return used
 
-    template: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09"}
-    if description := cfn.get("Description"):
-        template["Description"] = description
-    if out_parameters:
-        template["Parameters"] = out_parameters
-    if out_conditions:
-        template["Conditions"] = out_conditions
-    template["Resources"] = out_resources
-    if out_outputs:
-        template["Outputs"] = out_outputs
-    return template
+
+def _parameters_in_use(parameters: dict[str, Any], used: set[str]) -> dict[str, Any]:
+    missing_default = [name for name, spec in parameters.items() if name in used and "Default" not in spec]
+    if missing_default:
+        raise StackError(f"parameter {missing_default[0]} has no default; the local stack cannot fill it")
+    return {name: spec for name, spec in parameters.items() if name in used}
 
 
 def dependency_cycles(cfn: dict[str, Any]) -> list[list[str]]:

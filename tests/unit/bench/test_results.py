@@ -53,6 +53,17 @@ def fake_results() -> dict[str, Any]:
                 "top_modules_cumulative_ms": [("winback.models.profile", 40.0)],
             },
         },
+        "prediction": {
+            "customers": 2357,
+            "bgnbd_fit_s": 0.08,
+            "fit_rounds": 5,
+            "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+            "log_likelihood": -9582.4,
+            "chi_square": 4.8,
+            "score_us_per_user": 40.0,
+            "score_rounds": 3,
+            "mean_p_alive": 0.7,
+        },
         "meta": {"python": "3.13.0", "moto": "5.2.5", "cpus": 2, "run_s": 300.0, "results_path": "bench/results.json"},
     }
 
@@ -74,6 +85,13 @@ def test_results_json_holds_the_headline_figures_as_numbers(tmp_path: Path) -> N
     assert set(data["import_s_traced"]) == set(data["import_ratio_traced"]) == set(HANDLERS)
     assert set(results.DEFINITIONS) <= set(data)
     assert data["details"]["cold_start"]["runs"] == 7
+    assert (data["bgnbd_fit_s"], data["score_us_per_user"]) == (0.08, 40.0)
+
+
+def test_the_prediction_lines_render() -> None:
+    text = report.prediction(fake_results()["prediction"])
+    assert "fit 0.080 s (best of 5): r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.4" in text[1]
+    assert "40.0 us per user" in text[2]
 
 
 def test_the_backfill_line_renders() -> None:

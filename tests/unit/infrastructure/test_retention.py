@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from cfnlint.decode.cfn_yaml import loads
+from winback_dev.template import sam_template
 
-TEMPLATE: dict[str, Any] = loads((Path(__file__).resolve().parents[3] / "template.yaml").read_text(encoding="utf-8"))
+TEMPLATE: dict[str, Any] = sam_template()  # Fn::ForEach loops expanded, as CloudFormation does at deploy
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 
 

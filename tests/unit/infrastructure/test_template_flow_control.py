@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from winback_dev.stack import translate_template
+from winback_dev.template import translate_template
 
 PUBLIC_ROUTES = ("POST /events", "GET /unsubscribe", "POST /unsubscribe", "GET /reasons", "POST /reasons")
 

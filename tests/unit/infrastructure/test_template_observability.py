@@ -1,21 +1,19 @@
 """template.yaml watches what it runs: error-rate alarms per function, reputation alarms, the dashboard.
 
-Reads the SAM template as written (CloudFormation short tags become intrinsic dicts), so a function
-added to the template without its alarm or dashboard widgets fails here, before any deploy.
+Reads the SAM template with its Fn::ForEach loops expanded, as CloudFormation expands them at deploy
+(CloudFormation short tags become intrinsic dicts), so a function added to the template without its
+alarm (or left out of the loop that writes them) or its dashboard widgets fails here, before any deploy.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from samtranslator.yaml_helper import intrinsics_multi_constructor
 
-TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
+from winback_dev.template import sam_template
 
 FUNNEL = ("Targeted", "Assigned", "HeldOut", "Sent", "Delivered", "Reactivated")
 GUARDS = ("Suppressed", "Capped", "Deferred", "Dropped", "Failed")
@@ -26,19 +24,7 @@ ALARM_TOPIC = {"Ref": "AlarmTopic"}
 _SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader that reads !Ref, !Sub, !GetAtt ... as {"Ref": ...} dicts, without touching SafeLoader."""
-
-
-_CloudFormationLoader.add_multi_constructor("!", intrinsics_multi_constructor)
-
-
-def _load_template() -> dict[str, Any]:
-    template: dict[str, Any] = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=_CloudFormationLoader)
-    return template
-
-
-TEMPLATE_DATA = _load_template()
+TEMPLATE_DATA = sam_template()
 RESOURCES: dict[str, Any] = TEMPLATE_DATA["Resources"]
 
 

@@ -123,7 +123,7 @@ def test_inbound_sms_without_body_is_rejected() -> None:
 
 def test_pause_reason_waits_for_volume_then_names_the_rate() -> None:
     from winback.config.experiments import Experiments
-    from winback.services.feedback import pause_reason
+    from winback.services.feedback.cells import pause_reason
 
     rules = Experiments()
     assert pause_reason({"sent_email": 199, "bounced": 100}, rules) is None

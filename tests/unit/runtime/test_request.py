@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from winback.runtime.request import MAX_BODY_BYTES, BadRequest, body_text, bounded_headers, query_value, raw_body
-from winback.services.ingest import InvalidBody, validate_body
+from winback.services.ingest.validation import InvalidBody
+from winback.services.ingest.webhook import validate_body
 
 
 def test_raw_body_undoes_base64_and_refuses_what_is_not() -> None:

@@ -11,7 +11,7 @@ Key design (also in the README):
                                             uncertain (the provider's answer was lost; the sweeper
                                             writes it for a claim left without an outcome)
   smsid#<message id> sms                    a sent text's experiment cell, found by the message id
-                                            SNS's delivery-status log names (kept SMS_ID_KEEP)
+                                            SNS's delivery-status log names (adapters/sms_lookup.py)
   address#<address>  softbounce             transient bounces seen (feedback ids)
   stats#<campaign>   cell#<step|->#<arm>#<segment>  counters per experiment cell, added as things
                                             happen: assigned, reactivated, revenue (step -); sent,
@@ -35,6 +35,7 @@ from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import batch_get, conditional_failed, from_av, put_new, to_av
+from winback.adapters.sms_lookup import SmsCell, sms_cell_from_item, sms_lookup_key
 from winback.models.send_state import (
     LEDGER_TTL,
     SWEEP_LOOKBACK,
@@ -47,8 +48,6 @@ from winback.models.send_state import (
 )
 
 STATE_SK = "sendstate"
-SMS_ID_SK = "sms"
-SMS_ID_KEEP = timedelta(days=7)  # carriers report within 72 hours
 
 
 def send_state_from_item(item: Mapping[str, Any] | None) -> SendState:
@@ -69,10 +68,6 @@ def state_key(user_id: str) -> dict[str, str]:
 
 def outcome_key(user_id: str, key: str) -> dict[str, str]:
     return {"pk": f"user#{user_id}", "sk": f"msg#{key}"}
-
-
-def sms_id_key(message_id: str) -> dict[str, str]:
-    return {"pk": f"smsid#{message_id}", "sk": SMS_ID_SK}
 
 
 def outcome_item(outcome: Outcome) -> dict[str, Any]:
@@ -98,20 +93,6 @@ def outcome_item(outcome: Outcome) -> dict[str, Any]:
     if outcome.error is not None:
         item["error"] = outcome.error
     return item
-
-
-def sms_id_item(outcome: Outcome) -> dict[str, Any]:
-    """The lookup a text's delivery status needs: message id → campaign cell (no phone number kept)."""
-    if outcome.message_id is None:
-        raise ValueError("a text's lookup needs the provider's message id")
-    return {
-        **sms_id_key(outcome.message_id),
-        "campaign_id": outcome.campaign_id,
-        "step": outcome.step,
-        "arm": outcome.arm,
-        "segment": outcome.segment,
-        "expires_at": _epoch(outcome.at + SMS_ID_KEEP),
-    }
 
 
 @dataclass(frozen=True)
@@ -365,3 +346,9 @@ class MessagingStore:
                 return None
             raise
         return int(from_av(reply["Attributes"])["bounces"])
+
+    def sms_cell(self, message_id: str) -> SmsCell | None:
+        """The experiment cell of a text the sender sent (None: not a campaign text, or older than
+        sms_lookup.KEEP)."""
+        reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av(sms_lookup_key(message_id)))
+        return sms_cell_from_item(from_av(reply["Item"])) if "Item" in reply else None

@@ -8,7 +8,8 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from winback.adapters.dynamo import batch_put_tables
-from winback.adapters.messaging_store import outcome_item, sms_id_item
+from winback.adapters.messaging_store import outcome_item
+from winback.adapters.sms_lookup import sms_sent_item
 
 if TYPE_CHECKING:
     from winback.adapters.deferral_store import DeferralStore
@@ -21,7 +22,7 @@ def outcome_items(outcomes: Sequence[Outcome]) -> Iterator[dict[str, Any]]:
     for outcome in outcomes:
         yield outcome_item(outcome)
         if outcome.status_by_message_id:
-            yield sms_id_item(outcome)
+            yield sms_sent_item(outcome)
 
 
 class SendRecords:

@@ -1,5 +1,5 @@
 """Everything stored about one user, table by table and in the audience bucket: found, exported,
-deleted, anonymized or rewritten for a data subject's export or erasure (services/erasure.py).
+deleted, anonymized or rewritten for a data subject's export or erasure (services/privacy/).
 
 Where a user's data lives (README, "Tables"): ActivityTable `user_id`; MessagingTable partitions
 `user#<id>` (send state, outcomes, answers, webhook markers) and `inbox#<id>`, and
@@ -45,6 +45,10 @@ def delete_keys(table: str, keys: Iterable[Mapping[str, Any]]) -> int:
         reply = client.batch_write_item(RequestItems={table: [{"DeleteRequest": {"Key": k}} for k in chunk]})
         queue += [r["DeleteRequest"]["Key"] for r in (reply.get("UnprocessedItems") or {}).get(table, [])]
     return total
+
+
+def _keys(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{"pk": i["pk"], "sk": i["sk"]} for i in items]
 
 
 class UserRecords:
@@ -110,6 +114,15 @@ class UserRecords:
 
     def put_deferred(self, item: Mapping[str, Any]) -> None:
         clients.dynamodb().put_item(TableName=self.deferral, Item=to_av(item))
+
+    def delete_deferred(self, items: Iterable[Mapping[str, Any]]) -> int:
+        return delete_keys(self.deferral, _keys(items))
+
+    def delete_messaging_items(self, items: Iterable[Mapping[str, Any]]) -> int:
+        return delete_keys(self.messaging, _keys(items))
+
+    def delete_incentive_items(self, items: Iterable[Mapping[str, Any]]) -> int:
+        return delete_keys(self.incentive, _keys(items))
 
     def remove_rows(self, key: str, hashes: set[str]) -> int:
         """Rewrite one audience CSV without the rows carrying any of `hashes`; the rows removed."""

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from winback.domain.audience.recommendations import Recommender
     from winback.domain.clock import Clock
     from winback.runtime.idempotency import ApplyWebhook
-    from winback.services.scan import Segmenter
+    from winback.services.scan.job import Segmenter
     from winback.services.send.pacing import WorkerPacer
     from winback.services.send.ports import ChannelSender, SendDeps
 
@@ -298,7 +298,7 @@ class Deps:
     def apply_webhook(self) -> ApplyWebhook:
         """Apply a webhook's events once per webhook id (a retried request gets the first result)."""
         from winback.runtime.idempotency import idempotent_apply
-        from winback.services.ingest import ingest_events
+        from winback.services.ingest.live import ingest_events
 
         activity, messaging, coupons, program, clock = (
             self.activity,

@@ -110,6 +110,73 @@ def _address_keys(profile: Profile) -> list[str]:
     return keys + ([address_key("sms", profile.phone)] if profile.phone else [])
 
 
+@dataclass
+class _Run:
+    """One export run's writers and counts, fed one page of profiles at a time."""
+
+    sink: RunSink
+    segment_of: Callable[[Profile], str | None]
+    tiers: Collection[str]
+    suppressed: Callable[[Iterable[str]], set[str]] | None
+    max_failed_journeys: int | None
+    writers: dict[str, SegmentWriter] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+    tally: Counter[str] = field(default_factory=Counter)
+
+    def add_page(self, profiles: Sequence[Profile]) -> None:
+        self.tally["pages"] += 1
+        self.tally["scanned"] += len(profiles)
+        chosen = [(p, s) for p in profiles if (s := self._segment(p)) is not None]
+        refused = self._refused(chosen)
+        for profile, segment in chosen:
+            row = self._row(profile, refused)
+            if row is not None:
+                self._writer(segment).write(row)
+                self.counts[segment] += 1
+
+    def _segment(self, profile: Profile) -> str | None:
+        return _segment_for(profile, self.tiers, self.segment_of, self.tally)
+
+    def _refused(self, chosen: list[tuple[Profile, str]]) -> set[str]:
+        """The address keys among the page's chosen users that are suppressed (one read per page)."""
+        if self.suppressed is None or not chosen:
+            return set()
+        return self.suppressed([k for p, _ in chosen for k in _address_keys(p)])
+
+    def _row(self, profile: Profile, refused: set[str]) -> tuple[str, ...] | None:
+        if self.max_failed_journeys is not None and profile.journeys.failed >= self.max_failed_journeys:
+            self.tally["sunset"] += 1
+            return None
+        if refused.intersection(_address_keys(profile)):
+            self.tally["suppressed"] += 1
+            return None
+        row = audience_row(profile.email, profile.phone)
+        if row is None:
+            self.tally["no_identifier"] += 1
+        return row
+
+    def _writer(self, segment: str) -> SegmentWriter:
+        writer = self.writers.get(segment)
+        if writer is None:
+            writer = self.writers[segment] = self.sink.open_segment(segment, AUDIENCE_COLUMNS)
+        return writer
+
+    def publish(self, run_id: str, now: datetime) -> tuple[str, tuple[ExportedObject, ...]]:
+        """Close every segment's object, then write the manifest that lists them (last)."""
+        objects = tuple(
+            ExportedObject(segment=segment, key=writer.key, rows=self.counts[segment], bytes=writer.close())
+            for segment, writer in sorted(self.writers.items())
+        )
+        manifest = AudienceManifest(
+            run_id=run_id,
+            generated_at=now,
+            segments=dict(sorted(self.counts.items())),
+            objects=objects,
+            total_rows=sum(self.counts.values()),
+        )
+        return self.sink.publish_manifest(manifest.model_dump_json(indent=2)), objects
+
+
 def export_audiences(
     store: ActivityStore,
     sink_factory: Callable[[str], RunSink],
@@ -126,55 +193,24 @@ def export_audiences(
 
     A user who refused (an email or phone in `suppressed`, read once per page) or was sunset (at
     least `max_failed_journeys` failed journeys) is not exported, whatever their ads consent says."""
-    sink = sink_factory(run_id)
-    writers: dict[str, SegmentWriter] = {}
-    counts: Counter[str] = Counter()
-    tally: Counter[str] = Counter()
+    run = _Run(sink_factory(run_id), segment_of, tiers, suppressed, max_failed_journeys)
     try:
-        sink.start()
+        run.sink.start()
         key = None
         while True:
             page = store.scan_page(0, 1, key, page_size)
-            tally["pages"] += 1
-            tally["scanned"] += len(page.profiles)
-            chosen = [(p, s) for p in page.profiles if (s := _segment_for(p, tiers, segment_of, tally)) is not None]
-            refused = suppressed([k for p, _ in chosen for k in _address_keys(p)]) if suppressed and chosen else set()
-            for profile, segment in chosen:
-                if max_failed_journeys is not None and profile.journeys.failed >= max_failed_journeys:
-                    tally["sunset"] += 1
-                    continue
-                if refused.intersection(_address_keys(profile)):
-                    tally["suppressed"] += 1
-                    continue
-                row = audience_row(profile.email, profile.phone)
-                if row is None:
-                    tally["no_identifier"] += 1
-                    continue
-                writer = writers.get(segment)
-                if writer is None:
-                    writer = writers[segment] = sink.open_segment(segment, AUDIENCE_COLUMNS)
-                writer.write(row)
-                counts[segment] += 1
+            run.add_page(page.profiles)
             key = page.next_key
             if not key:
                 break
-        objects = tuple(
-            ExportedObject(segment=segment, key=writer.key, rows=counts[segment], bytes=writer.close())
-            for segment, writer in sorted(writers.items())
-        )
-        manifest = AudienceManifest(
-            run_id=run_id,
-            generated_at=now,
-            segments=dict(sorted(counts.items())),
-            objects=objects,
-            total_rows=sum(counts.values()),
-        )
-        manifest_key = sink.publish_manifest(manifest.model_dump_json(indent=2))
+        manifest_key, objects = run.publish(run_id, now)
     except BaseException:
-        sink.abort()
+        run.sink.abort()
         raise
-    tally["exported"] = sum(counts.values())
-    return ExportResult(run_id=run_id, manifest_key=manifest_key, counts=dict(counts), objects=objects, tally=tally)
+    run.tally["exported"] = sum(run.counts.values())
+    return ExportResult(
+        run_id=run_id, manifest_key=manifest_key, counts=dict(run.counts), objects=objects, tally=run.tally
+    )
 
 
 def current_segment(profile: Profile) -> str | None:

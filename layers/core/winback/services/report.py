@@ -11,7 +11,7 @@ from winback.config.campaigns import HOLDOUT
 from winback.config.incentives import CouponIncentive
 from winback.domain.measurement.report_build import build_report
 from winback.models.report import CampaignReport, Cell, report_counters
-from winback.services.reasons import reason_counts
+from winback.services.recipient.reasons import reason_counts
 
 if TYPE_CHECKING:
     from winback.adapters.coupon_store import CouponStore

@@ -31,42 +31,61 @@ def merge_events(profile: Profile, events: Iterable[ActivityEvent], batch_id: st
     p = profile.model_copy(deep=True)
     before_signal = p.signal_at(signal)
     for event in sorted(events, key=lambda e: e.occurred_at):
-        at = event.occurred_at
-        props = event.properties
-        p.first_seen_at = at if p.first_seen_at is None or at < p.first_seen_at else p.first_seen_at
-        p.last_seen_at = _later(p.last_seen_at, at)
-        p.last_event_at[event.type] = _later(p.last_event_at.get(event.type), at)
-        p.event_counts[event.type] = p.event_counts.get(event.type, 0) + 1
-        if event.type == "order" and props.amount is not None and props.currency is not None:
-            p.orders += 1
-            p.spend_minor[props.currency] = p.spend_minor.get(props.currency, 0) + minor_units(
-                props.amount, props.currency
-            )
-        if props.item_id:
-            p.recent_items = [props.item_id, *[i for i in p.recent_items if i != props.item_id]][:RECENT_ITEMS_CAP]
-            if props.category:
-                p.item_category[props.item_id] = props.category
-            p.item_category = {i: p.item_category[i] for i in p.recent_items if i in p.item_category}
-            if event.type == "order":
-                p.bought_items = [props.item_id, *[i for i in p.bought_items if i != props.item_id]][:BOUGHT_ITEMS_CAP]
-        if props.category:
-            p.category_counts[props.category] = p.category_counts.get(props.category, 0) + 1
-            if len(p.category_counts) > CATEGORY_CAP:
-                top = sorted(p.category_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:CATEGORY_CAP]
-                p.category_counts = dict(top)
-        # Contact details and consent: the newest statement wins, whatever order events arrive in,
-        # so a delayed old "consent: true" never re-grants consent withdrawn since.
-        for field in ("name", "email", "phone", "push_endpoint", "locale", "time_zone"):
-            value = getattr(props, field)
-            if value is not None and _newer(p, field, at):
-                setattr(p, field, value)
-        if props.consent is not None:
-            for channel, granted in props.consent.model_dump(exclude_none=True).items():
-                if _newer(p, f"consent.{channel}", at):
-                    p.consent[channel] = granted
+        _add_activity(p, event)
+        _add_order(p, event)
+        if event.properties.item_id:
+            _add_item(p, event.properties.item_id, event.properties.category, bought=event.type == "order")
+        if event.properties.category:
+            _add_category(p, event.properties.category)
+        _add_statements(p, event)
     after_signal = p.signal_at(signal)
     if after_signal is not None and after_signal != before_signal:
         p.tier = None
         p.tier_entered_at = None
     p.recent_batches = [batch_id, *p.recent_batches][:RECENT_BATCHES_CAP]
     return p
+
+
+def _add_activity(p: Profile, event: ActivityEvent) -> None:
+    at = event.occurred_at
+    p.first_seen_at = at if p.first_seen_at is None or at < p.first_seen_at else p.first_seen_at
+    p.last_seen_at = _later(p.last_seen_at, at)
+    p.last_event_at[event.type] = _later(p.last_event_at.get(event.type), at)
+    p.event_counts[event.type] = p.event_counts.get(event.type, 0) + 1
+
+
+def _add_order(p: Profile, event: ActivityEvent) -> None:
+    props = event.properties
+    if event.type == "order" and props.amount is not None and props.currency is not None:
+        p.orders += 1
+        p.spend_minor[props.currency] = p.spend_minor.get(props.currency, 0) + minor_units(props.amount, props.currency)
+
+
+def _add_item(p: Profile, item_id: str, category: str | None, bought: bool) -> None:
+    p.recent_items = [item_id, *[i for i in p.recent_items if i != item_id]][:RECENT_ITEMS_CAP]
+    if category:
+        p.item_category[item_id] = category
+    p.item_category = {i: p.item_category[i] for i in p.recent_items if i in p.item_category}
+    if bought:
+        p.bought_items = [item_id, *[i for i in p.bought_items if i != item_id]][:BOUGHT_ITEMS_CAP]
+
+
+def _add_category(p: Profile, category: str) -> None:
+    p.category_counts[category] = p.category_counts.get(category, 0) + 1
+    if len(p.category_counts) > CATEGORY_CAP:
+        top = sorted(p.category_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:CATEGORY_CAP]
+        p.category_counts = dict(top)
+
+
+def _add_statements(p: Profile, event: ActivityEvent) -> None:
+    """Contact details and consent: the newest statement wins, whatever order events arrive in,
+    so a delayed old "consent: true" never re-grants consent withdrawn since."""
+    at, props = event.occurred_at, event.properties
+    for field in ("name", "email", "phone", "push_endpoint", "locale", "time_zone"):
+        value = getattr(props, field)
+        if value is not None and _newer(p, field, at):
+            setattr(p, field, value)
+    if props.consent is not None:
+        for channel, granted in props.consent.model_dump(exclude_none=True).items():
+            if _newer(p, f"consent.{channel}", at):
+                p.consent[channel] = granted
