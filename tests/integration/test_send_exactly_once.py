@@ -21,11 +21,12 @@ from tests.integration.helpers import dormant_profile, sent_emails, use_program
 from tests.integration.stub_ses import Answer, StubSes
 from winback.adapters import clients
 from winback.adapters.channels import EmailChannel
-from winback.adapters.messaging_store import MessagingStore, send_key
+from winback.adapters.messaging_store import MessagingStore
 from winback.config.settings import get_settings
 from winback.content.rendering import Rendered, render
 from winback.models.jobs import SendJob
 from winback.models.outbound import Outbound
+from winback.models.send_state import send_key
 from winback.runtime.deps import deps
 from winback.services import send as send_service
 from winback.services.send import record as send_record

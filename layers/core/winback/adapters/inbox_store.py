@@ -22,8 +22,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from winback.adapters import clients
-from winback.adapters.channels import SendError, Throttled, _classify
+from winback.adapters.channels import _classify
 from winback.adapters.dynamo import conditional_failed, from_av, put_new, to_av
+from winback.models.delivery import SendError, Throttled
 
 if TYPE_CHECKING:
     from winback.domain.clock import Clock
