@@ -165,15 +165,27 @@ def _import(args: argparse.Namespace) -> int:
         print(f"started {execution}", file=sys.stderr)
         status = backfill.wait_for(execution, on_poll=lambda s: print(f"  {s}", file=sys.stderr))
         counts: dict[str, int] = backfill.progress(physical("BackfillBucket"), run_id)
-        print(json.dumps({"run_id": run_id, "status": status, **counts}, indent=2))
-        return 0 if status == "SUCCEEDED" else 1
+        return _import_result(run_id, status, counts)
     try:
         counts = backfill.play_import(bucket, prefix, run_id)
     except backfill.ImportFailed as exc:
         print(f"winback: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps({"run_id": run_id, "status": "SUCCEEDED", **counts}, indent=2))
-    return 0
+    return _import_result(run_id, "SUCCEEDED", counts)
+
+
+def _import_result(run_id: str, status: str, counts: dict[str, int]) -> int:
+    """Print the run's counts; 1 unless it succeeded with every batch applied. A batch the map
+    tolerated as failed is still a batch whose rows are missing."""
+    print(json.dumps({"run_id": run_id, "status": status, **counts}, indent=2))
+    if counts.get("batches_failed"):
+        print(
+            f"winback: {counts['batches_failed']} batches ({counts['rows_failed']} rows) failed: see failed/{run_id}/ "
+            "in BackfillBucket, fix the cause and import again (rows already applied are not applied twice)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0 if status == "SUCCEEDED" else 1
 
 
 def _simulate(args: argparse.Namespace) -> int:
