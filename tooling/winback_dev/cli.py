@@ -269,8 +269,11 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.path)
     if args.command == "demo":
         from winback_dev.demo import print_summary, run_demo
+        from winback_dev.progress import Progress
 
-        summary = run_demo(users=args.users, out_dir=args.out)
+        progress = Progress("demo")
+        summary = run_demo(users=args.users, out_dir=args.out, progress=progress)
+        progress.close(f"done in {summary['wall_s']}s")
         print_summary(summary, args.out)
         failed = sum(run["failed_jobs"] for run in summary["runs"]) + sum(summary["dlq_depth"].values())
         return 0 if summary["duplicates"] == 0 and failed == 0 else 1

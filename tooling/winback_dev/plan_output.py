@@ -137,7 +137,7 @@ def plan_json(result: PlanResult, program_label: str) -> dict[str, Any]:
             **r.reach.totals(),
             "added_by_campaign": dict(r.reach.added),
             "removed_by_campaign": dict(r.reach.removed),
-            "moved": dict(r.reach.moved),
+            "moved_between": dict(r.reach.moved),
             "examples": r.reach.examples,
         }
     if r.pace is not None:
