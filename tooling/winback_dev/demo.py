@@ -305,7 +305,7 @@ def _running_counts(world: World | None) -> dict[str, int]:
     counts = {"email": len(ses.sent_messages), "sms": len(sns.sms_messages)}
     if world is not None:
         counts["assigned"] = world.arms_total.total()
-        counts["back"] = world.reactivated.total()
+        counts["came back"] = world.reactivated.total()
     return counts
 
 

@@ -27,6 +27,7 @@ from winback.config.campaigns import HOLDOUT, Campaign
 from winback.config.incentives import CouponIncentive
 from winback.domain.audience.segmentation import RfmSegmenter
 from winback.domain.journey.coupons import coupon_value_minor
+from winback.domain.journey.dormancy import dormant_since
 from winback.domain.money import minor_units
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.services.scan.job import Target, decide
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from winback.domain.audience.recommendations import Recommender
     from winback.domain.clock import Clock
     from winback.models.population import PopulationStats
+    from winback.models.profile import Profile
     from winback.services.send.compose import Signer
     from winback.services.send.ports import ContextLoader, Suppressions
     from winback_dev.plan_pace import Pace
@@ -170,6 +172,7 @@ class Sends:
 class PlanResult:
     as_of: datetime
     changed: bool  # a changed program was compared with the published one
+    all_dormant: bool = False  # every dormant user counted, not only those the next scan targets
     scanned: int = 0
     pages: int = 0
     published: Decisions = field(default_factory=Decisions)
@@ -178,6 +181,14 @@ class PlanResult:
     sends: Sends = field(default_factory=Sends)
     pace: Pace | None = None
     journey_days: dict[str, float] = field(default_factory=dict)
+
+
+def as_entering(profile: Profile, program: Program) -> Profile:
+    """The user as if entering their tier today: no tier marked, and no journey in this quiet spell
+    (the scan skips a user already in their tier, and counts a journey of this spell as theirs)."""
+    a, since = profile.assignment, dormant_since(profile, program.dormancy)
+    current = a is not None and since is not None and a.episode == since.isoformat()
+    return profile.model_copy(update={"tier": None, "assignment": None if current else a})
 
 
 def _pages(table: ProfilePages, page_size: int) -> Iterator[ScanPage]:
@@ -204,13 +215,16 @@ def _coupons(result: Sends, campaign: Campaign, recipient: Recipient) -> None:
 class Planner:
     """One dry run: `page(profiles)` for every page of the table, then `finish()`."""
 
-    def __init__(self, sources: PlanSources, published: Program, changed: Program | None, as_of: datetime) -> None:
+    def __init__(
+        self, sources: PlanSources, published: Program, changed: Program | None, as_of: datetime, all_dormant: bool
+    ) -> None:
         self.sources = sources
+        self.all_dormant = all_dormant
         self.published = published
         self.planned = changed or published
         self.changed = changed
         self.job = ScanJob(run_id="plan", as_of=as_of, segment=0, total_segments=1)
-        self.result = PlanResult(as_of=as_of, changed=changed is not None)
+        self.result = PlanResult(as_of=as_of, changed=changed is not None, all_dormant=all_dormant)
         self._segment_published = RfmSegmenter(published, sources.stats)
         self._segment_changed = RfmSegmenter(changed, sources.stats) if changed is not None else None
         # Quiet hours only delay a message: the guards run without them, so each user's channel shows.
@@ -221,7 +235,8 @@ class Planner:
         r.pages += 1
         r.scanned += len(page.profiles)
         started: list[Target] = []
-        for profile in page.profiles:
+        for stored in page.profiles:
+            profile = as_entering(stored, self.published) if self.all_dormant else stored
             before = decide(profile, self.job, self.published, self._segment_published, r.published.tally)
             r.published.count(before)
             after = before
@@ -282,9 +297,12 @@ def run_plan(
     pace: Pace | None = None,
     changes: TextIO | None = None,
     progress: Progress | None = None,
+    all_dormant: bool = False,
 ) -> PlanResult:
-    """The dry run over the whole table, a page at a time (the planned program's page size)."""
-    planner = Planner(sources, published, changed, as_of)
+    """The dry run over the whole table, a page at a time (the planned program's page size): what the
+    next scan would do, or with `all_dormant` what it would do with every dormant user, as if each
+    entered their tier today."""
+    planner = Planner(sources, published, changed, as_of, all_dormant)
     planner.result.reach.out = changes
     total = sources.table.item_count() if progress is not None else 0
     for page in _pages(sources.table, (changed or published).scan.page_size):

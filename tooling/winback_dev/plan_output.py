@@ -80,9 +80,10 @@ def _pace(result: PlanResult) -> list[str]:
 def plan_text(result: PlanResult, program_label: str) -> str:
     r = result
     planned = r.planned
+    who = "every dormant user, as if entering their tier now" if r.all_dormant else "what the next scan would do"
     lines = [
-        f"plan: {program_label} · {r.scanned:,} profiles in {r.pages:,} pages · as of "
-        f"{r.as_of:%Y-%m-%d %H:%M} UTC · nothing written",
+        f"plan: {program_label} · {who} · {r.scanned:,} profiles in {r.pages:,} page{'s' if r.pages != 1 else ''} "
+        f"· as of {r.as_of:%Y-%m-%d %H:%M} UTC · nothing written",
         f"tiers      {_joined(_tiers(planned))}",
         f"decisions  {_joined({k: planned.tally[k] for k in DECISIONS})}",
         "assigned (campaign, segment, arm):",
@@ -113,6 +114,7 @@ def plan_json(result: PlanResult, program_label: str) -> dict[str, Any]:
     data: dict[str, Any] = {
         "program": program_label,
         "as_of": r.as_of.isoformat(),
+        "all_dormant": r.all_dormant,
         "scanned": r.scanned,
         "pages": r.pages,
         "planned": _decisions_json(r.planned),

@@ -33,7 +33,7 @@ class ChannelRate:
 
 # Service quotas in Amazon SES: "If your account is in the sandbox, you can send up to 200 emails
 # per 24-hour period" and "1 email per second".
-SANDBOX = ChannelRate(1.0, 200, "assumed: the SES sandbox's (GetAccount could not be read)")
+SANDBOX = ChannelRate(1.0, 200, "assumed: the SES sandbox's, as GetAccount could not be read")
 UNPACED = ChannelRate(None, None, "no account limit the sender paces to")
 
 

@@ -47,6 +47,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     plan = sub.add_parser("plan", help="a dry run of a program against the activity table (writes nothing)")
     plan.add_argument("--program", type=Path, help="a changed program.yaml, or a folder holding one")
     plan.add_argument("--as-of", help="the scan's time, ISO 8601 (default: now)")
+    plan.add_argument(
+        "--all-dormant",
+        action="store_true",
+        help="every dormant user, as if each entered their tier now (default: those the next scan targets)",
+    )
     plan.add_argument("--changes", type=Path, help="write every user the change adds, removes or moves (JSON Lines)")
     plan.add_argument("--email-rate", type=float, help="emails per second (default: SES GetAccount)")
     plan.add_argument("--email-quota", type=int, help="emails per 24 hours (default: SES GetAccount)")
@@ -159,7 +164,8 @@ def _plan(args: argparse.Namespace) -> int:
         pace = pace_for(changed or published, email_rate(lambda: read_limits(0.0), args.email_rate, args.email_quota))
         changes = stack.enter_context(args.changes.open("w", encoding="utf-8")) if args.changes else None
         progress = Progress("plan")
-        result = run_plan(sources, published, changed, _as_of(args.as_of), pace, changes, progress)
+        as_of = _as_of(args.as_of)
+        result = run_plan(sources, published, changed, as_of, pace, changes, progress, args.all_dormant)
         progress.close()
     label = f"program {args.program} against the published one" if args.program else "the published program"
     if args.json:

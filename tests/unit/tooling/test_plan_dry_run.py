@@ -16,7 +16,7 @@ from winback.adapters.activity_store import ScanPage
 from winback.config.loader import load_program
 from winback.config.program import Program
 from winback.domain.measurement.arms import assign
-from winback.models.profile import Profile
+from winback.models.profile import Assignment, Profile
 from winback.models.send_state import SendState
 from winback.services.send.compose import Signer
 from winback_dev.plan_dry_run import PlanResult, PlanSources, run_plan
@@ -203,3 +203,25 @@ def test_memory_holds_a_page_whatever_the_table(published: Program) -> None:
     assert result.scanned == 2_000 and result.pages == 40
     assert all(len(examples) <= 10 for examples in result.reach.examples.values())
     assert large < small * 1.5
+
+
+def test_all_dormant_counts_users_the_next_scan_would_skip(published: Program) -> None:
+    """The next scan skips users already in their tier; --all-dormant plans as if each entered it now."""
+    quiet = AS_OF - timedelta(days=100, hours=1)
+    handled = person(0, days=100, tier="dormant")
+    handled = handled.model_copy(
+        update={
+            "assignment": Assignment(
+                campaign_id="dormant-offer",
+                arm="coupon",
+                segment="hibernating",
+                tier="dormant",
+                episode=quiet.isoformat(),
+                assigned_at=AS_OF - timedelta(days=2),
+            )
+        }
+    )
+    people = People(1, {0: handled})
+    assert run_plan(plan_sources(people), published, None, AS_OF).published.tally["already_handled"] == 1
+    everyone = run_plan(plan_sources(people), published, None, AS_OF, all_dormant=True)
+    assert everyone.published.tally["targeted"] == 1 and everyone.published.tally["cooling_off"] == 0
