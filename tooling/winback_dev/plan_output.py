@@ -66,7 +66,7 @@ def _pace(result: PlanResult) -> list[str]:
     if result.pace is None:
         return []
     by_channel = result.sends.by_channel
-    lines = []
+    lines = ["days to send the first messages:"]
     for channel in sorted(by_channel):
         rate = result.pace.rates[channel]
         per_24h = rate.per_24h()
