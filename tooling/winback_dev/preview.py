@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from winback.config.campaigns import HOLDOUT, Campaign, ChannelName
@@ -250,8 +250,10 @@ def _verdict(run: JobRun, ready: list[Candidate], outside: str | None) -> str:
         if capped(candidate, run.program, run.now):
             return f"held: the frequency cap of {candidate.channel} is full"
         return f"would send on {candidate.channel} now"
-    for (until, kind), _ in run.log.held.items():
-        return HELD.format(until=until, kind=kind)
+    held = next(iter(run.log.held), None)
+    if held is not None:
+        until, kind = held
+        return HELD.format(until=until.astimezone(UTC), kind=kind)
     reasons = [NOT_SENT[name] for name in run.tally.total if name in NOT_SENT]
     return reasons[0] if reasons else "not sent: " + ", ".join(sorted(run.tally.total))
 

@@ -107,7 +107,9 @@ def _test_send(args: argparse.Namespace) -> int:
 
 
 def published_program() -> Program:
-    """The program the functions load today (the layer's, or WINBACK_PROGRAM_PATH's)."""
+    """The program the functions load: today the layer's program.yaml (or WINBACK_PROGRAM_PATH's), as
+    in this checkout. Where programs are published to the stack (`winback program publish`), this is
+    the one place that reads the published version instead."""
     from winback.runtime.deps import deps
 
     return deps().program

@@ -3,6 +3,7 @@ its verdict is the guards', it writes nothing, and it lists every link the templ
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,8 @@ from tests.fakes.send import ManualClock, MemoryWorld
 from tests.unit.services.send.conftest import EPISODE, NOW, job, profile
 from tests.unit.tooling.workbench_world import sources
 from winback.config.program import Program
-from winback.models.profile import Assignment
+from winback.domain.audience.recommendations import Recommendation
+from winback.models.profile import Assignment, Profile
 from winback.services.send import send_job
 from winback_dev.preview import PLACEHOLDER_CODE, PreviewError, PreviewRequest, build_preview
 
@@ -135,3 +137,18 @@ def test_a_reminder_shows_the_coupon_the_earlier_step_issued(world: MemoryWorld,
     world.clock.advance(timedelta(days=10))
     preview = build_preview(PreviewRequest("dormant-offer", 2, user_id="u1"), sources(world, program))
     assert preview.offer is not None and preview.offer["code"] == issued.code
+
+
+class TwoPicks:
+    def recommend(self, profile: Profile, count: int) -> list[Recommendation]:
+        return [Recommendation("sku-1", "shoes", "popular"), Recommendation("sku-2", None, "popular")][:count]
+
+
+def test_recommendations_are_the_senders_with_tracked_links(world: MemoryWorld, program: Program) -> None:
+    preview = build_preview(
+        PreviewRequest("dormant-offer", 1), replace(sources(world, program), recommender=TwoPicks())
+    )
+    assert [r["item_id"] for r in preview.recommendations] == ["sku-1", "sku-2"]
+    assert "utm_campaign=dormant-offer" in preview.recommendations[0]["url"]
+    email = preview.rendering("email")
+    assert email is not None and "https://shop.example.com/p/sku-1?utm_source=winback" in email.outbound.content.html
