@@ -16,6 +16,7 @@ from winback.config.campaigns import Campaign, ChannelName
 from winback.config.dormancy import Dormancy, Signal
 from winback.config.experiments import Experiments
 from winback.config.guards import CapScope, Feedback, FrequencyCap, QuietHours, Sunset, check_frequency_caps
+from winback.config.admission import Admission
 from winback.config.pacing import Pacing
 from winback.config.reasons import ReasonsConfig
 from winback.config.scan import ScanLimits
@@ -49,6 +50,7 @@ class Program(Strict):
     reasons: ReasonsConfig = ReasonsConfig()
     inbox: InboxConfig = InboxConfig()
     pacing: Pacing = Pacing()
+    admission: Admission = Admission()
     unsubscribe_token_days: int = Field(365, ge=1)
     # Where `winback test-send` may send (config/test_recipients.py); the functions never read it.
     test_recipients: tuple[RecipientAddress, ...] = ()
@@ -70,7 +72,7 @@ class Program(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Program:
-        tier_names = {t.name for t in self.dormancy.tiers}
+        tier_names = self.dormancy.tier_names()
         ids = [c.id for c in self.campaigns]
         if len(set(ids)) != len(ids):
             raise ValueError("campaign ids must be unique")
