@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from winback.adapters.provider_account import read_limits
 from winback.runtime.deps import deps
 from winback.runtime.observability import heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
-from winback.adapters.provider_account import read_limits
 from winback.services.scan.plan import plan_run, todays_capacity
 
 

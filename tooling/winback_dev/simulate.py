@@ -487,7 +487,9 @@ class Simulation:
         tally: Counter[str] = Counter()
         for segment in range(segments):
             admit = None if capacity is None else segment_share(capacity, segments, segment)
-            job = ScanJob(run_id=f"sim-{as_of:%Y%m%d}", as_of=as_of, segment=segment, total_segments=segments, admit=admit)
+            job = ScanJob(
+                run_id=f"sim-{as_of:%Y%m%d}", as_of=as_of, segment=segment, total_segments=segments, admit=admit
+            )
             result = scan_segment(job, cast("ScanPorts", ports), segmenter, lambda: 900_000, self.queue.enqueue)
             tally.update(result.tally)
         self.figures.eligible += tally["targeted"]

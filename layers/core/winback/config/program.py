@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from winback.config.admission import Admission
 from winback.config.campaigns import Campaign, ChannelName
 from winback.config.dormancy import Dormancy, Signal
 from winback.config.experiments import Experiments
 from winback.config.guards import CapScope, Feedback, FrequencyCap, QuietHours, Sunset, check_frequency_caps
-from winback.config.admission import Admission
 from winback.config.pacing import Pacing
 from winback.config.reasons import ReasonsConfig
 from winback.config.scan import ScanLimits

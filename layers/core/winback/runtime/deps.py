@@ -33,10 +33,10 @@ if TYPE_CHECKING:
     from winback.config.program import Program
     from winback.config.settings import Settings
     from winback.domain.audience.recommendations import Recommender
+    from winback.domain.audience.scoring import Scorer
     from winback.domain.clock import Clock
     from winback.runtime.idempotency import ApplyWebhook
     from winback.services.scan.job import Segmenter
-    from winback.domain.audience.scoring import Scorer
     from winback.services.send.pacing import WorkerPacer
     from winback.services.send.ports import ChannelSender, SendDeps
 

@@ -117,7 +117,9 @@ def scan(
     ports.program = program
     run = Run()
     job = ScanJob(run_id="r", as_of=as_of, segment=0, total_segments=1, admit=admit)
-    result = scan_segment(job, cast("ScanPorts", ports), RfmSegmenter(program, None), lambda: 900_000, run.enqueue, scorer)
+    result = scan_segment(
+        job, cast("ScanPorts", ports), RfmSegmenter(program, None), lambda: 900_000, run.enqueue, scorer
+    )
     return run, result.tally
 
 
@@ -189,7 +191,9 @@ def test_a_continuation_carries_what_is_left_of_the_share() -> None:
 def test_with_a_model_expected_value_times_p_alive_comes_first() -> None:
     """Two users quiet as long: the one who spends more per order (Gamma-Gamma) and is likelier alive first."""
     scorer = Scorer(
-        BgNbdParams(r=0.243, alpha=30.9, a=0.793, b=2.426), GammaGammaParams(p=6.25, q=3.74, v=15.44 * 100), PROGRAM.segments
+        BgNbdParams(r=0.243, alpha=30.9, a=0.793, b=2.426),
+        GammaGammaParams(p=6.25, q=3.74, v=15.44 * 100),
+        PROGRAM.segments,
     )
     big_spender = lapsed(1, 90_000, orders=3)
     many_small = lapsed(2, 3_000, orders=3)

@@ -111,7 +111,10 @@ def test_too_small_a_sample_stores_its_status_and_the_scan_keeps_the_fixed_tiers
     stored = run(population(15, seed=3))
     assert stored.bgnbd is not None and stored.bgnbd.status is FitStatus.TOO_SMALL
     assert "repeat buyers" in stored.bgnbd.detail
-    assert stored.gamma_gamma is not None and stored.gamma_gamma.status in {FitStatus.TOO_SMALL, FitStatus.NO_REPEAT_BUYERS}
+    assert stored.gamma_gamma is not None and stored.gamma_gamma.status in {
+        FitStatus.TOO_SMALL,
+        FitStatus.NO_REPEAT_BUYERS,
+    }
     assert scorer_for(stored, SEGMENTS) is None
 
 

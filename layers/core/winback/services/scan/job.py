@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from winback.adapters.queues import send_all
 from winback.config.campaigns import CHANNELS, HOLDOUT
-from winback.config.program import Program
 from winback.config.dormancy import Tier
+from winback.config.program import Program
 from winback.domain.audience.admission import Priority, TopK, budget_of, value_band
 from winback.domain.audience.rfm import spend_in_base
 from winback.domain.audience.scoring import Scorer

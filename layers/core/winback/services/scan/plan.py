@@ -72,7 +72,7 @@ def todays_capacity(
     try:
         email = read_email(time.monotonic())
         limits = ChannelLimits(email.max_24h_send, email.max_send_rate, program.pacing.sms_per_second)
-    except Exception as exc:  # noqa: BLE001 - any failure to read the account means "unknown"
+    except Exception as exc:
         logger.warning("SES GetAccount failed; email capacity from the config alone", extra={"error": repr(exc)})
         limits = ChannelLimits(None, None, program.pacing.sms_per_second)
     return day_capacity(program.admission, limits, as_of.date())
