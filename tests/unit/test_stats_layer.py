@@ -47,7 +47,9 @@ def test_only_the_stats_function_has_the_stats_layer_and_the_plan_may_read_the_q
     assert with_layer == {"StatsFunction"}
     stats_layers = [str(ref) for ref in resources["StatsFunction"]["Properties"]["Layers"]]
     assert "CoreLayer" in stats_layers[0] and "StatsLayer" in stats_layers[1]
-    plan = [s for p in resources["PlanFunctionRole"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    plan = [
+        s for p in resources["PlanFunctionRole"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]
+    ]
     assert any(s["Action"] == "ses:GetAccount" for s in plan)
 
 
