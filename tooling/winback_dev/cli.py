@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback_dev import prediction_cli, workbench_cli
+from winback_dev import admission_cli, prediction_cli, workbench_cli
 
 if TYPE_CHECKING:
     from winback.models.report import CampaignReport
@@ -220,7 +220,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 # Commands whose arguments and runs live in a module of their own.
 COMMAND_MODULES: dict[str, Callable[[argparse.Namespace], int]] = {
-    command: module.run for module in (prediction_cli, workbench_cli) for command in module.COMMANDS
+    command: module.run for module in (prediction_cli, workbench_cli, admission_cli) for command in module.COMMANDS
 }
 
 
@@ -268,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--json", type=Path, nargs="?", const=Path("simulate.json"), help="also write the figures")
     prediction_cli.register(sub)
     workbench_cli.register(sub)
+    admission_cli.register(sub)
     args = parser.parse_args(argv)
     if args.command in COMMAND_MODULES:
         return COMMAND_MODULES[args.command](args)

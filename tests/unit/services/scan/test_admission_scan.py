@@ -222,3 +222,23 @@ def test_churn_risk_users_are_targeted_by_a_campaign_that_names_the_tier() -> No
     assert marked.tier == "churn_risk" and marked.assignment is not None
     assert marked.assignment.campaign_id == "lapsing-nudge"
     assert json.loads(marked.assignment.to_json())["tier"] == "churn_risk"
+
+
+def test_the_run_figures_show_admitted_and_waiting_by_value_band() -> None:
+    """What `winback admission RUN_ID` prints: the scan's tallies summed per band."""
+    from winback.domain.audience.admission import by_value_band
+    from winback_dev.admission_cli import render
+
+    spends = [0, 500, 5_000, 50_000, 500_000, 600_000]  # none, under_10, under_100, under_1000, 1000_plus x2
+    ports = Ports(PROGRAM, Activity([lapsed(i, s) for i, s in enumerate(spends)]))
+    _, tally = scan(ports, {"email": 3})
+    bands = {band: (a, w) for band, a, w in by_value_band(tally)}
+    assert bands == {
+        "none": (0, 1),
+        "under_10": (0, 1),
+        "under_100": (0, 1),
+        "under_1000": (1, 0),
+        "1000_plus": (2, 0),
+    }
+    table = render(tally)
+    assert "1000_plus" in table and table.splitlines()[-1].split() == ["total", "3", "3"]

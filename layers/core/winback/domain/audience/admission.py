@@ -116,3 +116,14 @@ def value_band(value_minor: float) -> str:
         if major < limit:
             return f"under_{limit}"
     return "1000_plus"
+
+
+VALUE_BANDS = ("none", "under_10", "under_100", "under_1000", "1000_plus")
+
+
+def by_value_band(figures: Mapping[str, int]) -> list[tuple[str, int, int]]:
+    """(band, admitted, waiting) for each value band, from a run's scan figures, lowest band first."""
+    return [
+        (band, figures.get(f"admitted_value_{band}", 0), figures.get(f"waiting_value_{band}", 0))
+        for band in VALUE_BANDS
+    ]
