@@ -29,10 +29,10 @@ def render(figures: Mapping[str, int]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from winback.runtime.deps import deps
-    from winback_dev.cli import _use_stack
+    from winback_dev.stack_env import use_deployed_stack
 
     if args.stack_name:
-        _use_stack(args.stack_name)
+        use_deployed_stack(args.stack_name)
     figures = deps().messaging.run_figures(args.run_id)
     if args.json:
         bands = {band: {"admitted": a, "waiting": w} for band, a, w in by_value_band(figures)}
