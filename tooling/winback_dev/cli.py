@@ -29,6 +29,7 @@ TABLES = {
     "DEFERRAL_TABLE": "DeferralTable",
     "INCENTIVE_TABLE": "IncentiveTable",
     "AUDIENCE_BUCKET": "AudienceBucket",
+    "PROGRAM_BUCKET": "ProgramBucket",
 }
 
 
