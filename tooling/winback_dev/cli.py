@@ -6,6 +6,9 @@ from S3 (`winback import s3://bucket/prefix/`), the data-rights commands and the
 `report`, `pause` and `resume` work against a deployed stack (`--stack-name`, with your AWS credentials),
 against the tables named by the environment (as a function sees them), or, for `report`, against
 the reports a demo run saved (`--from demo-out/reports.json`).
+
+`validate` and `program publish|history|rollback|diff` (tooling/winback_dev/program_cli.py) check a
+program and manage its published versions.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback_dev import prediction_cli
+from winback_dev import prediction_cli, program_cli
 
 if TYPE_CHECKING:
     from winback.models.report import CampaignReport
@@ -219,8 +222,6 @@ def main(argv: list[str] | None = None) -> int:
     pause.add_argument("--channel", required=True, help="email, sms, push or inbox")
     pause.add_argument("--reason", default="paused by operator", help="shown with the pause")
     pause.add_argument("--stack-name", help="a deployed stack")
-    validate = sub.add_parser("validate-program", help="check program.yaml and its templates (make sam runs it)")
-    validate.add_argument("path", nargs="?", type=Path, help="a program.yaml (default: the one shipped)")
     for name, text in (
         ("erase", "erase everything stored about a user (GDPR Art. 17)"),
         ("export-user", "every item stored about a user, as one JSON document (GDPR Art. 15)"),
@@ -242,17 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--fault-rate", type=float, default=1.0, help="multiplies every fault rate (0: none)")
     sim.add_argument("--json", type=Path, nargs="?", const=Path("simulate.json"), help="also write the figures")
     prediction_cli.register(sub)
+    program_cli.register(sub)
     args = parser.parse_args(argv)
     if args.command in prediction_cli.COMMANDS:
         return prediction_cli.run(args)
+    if args.command in program_cli.COMMANDS:
+        return program_cli.run(args)
     if args.command == "simulate":
         return _simulate(args)
     if args.command in ("erase", "export-user", "migrate-suppression"):
         return _data_rights(args)
-    if args.command == "validate-program":
-        from winback_dev.validate_program import run
-
-        return run(args.path)
     if args.command == "demo":
         from winback_dev.demo import print_summary, run_demo
 

@@ -13,13 +13,12 @@ the last read, S3 answers 304 with no body.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.models.program_release import ProgramRelease
+from winback.models.program_release import UNCHANGED, Pointer, ProgramRelease, Unchanged
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -36,21 +35,6 @@ def bundle_key(version: str) -> str:
 
 def history_key(seq: int) -> str:
     return f"{HISTORY_PREFIX}{seq:0{SEQ_DIGITS}d}.json"
-
-
-@dataclass(frozen=True)
-class Pointer:
-    """The current version's release as read, and the ETag to read it conditionally next time."""
-
-    release: ProgramRelease
-    etag: str
-
-
-class Unchanged:
-    """The pointer is as it was when last read (its ETag still matches)."""
-
-
-UNCHANGED = Unchanged()
 
 
 def not_found(error: ClientError) -> bool:

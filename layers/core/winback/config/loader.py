@@ -82,14 +82,21 @@ def validate_templates(program: Program, templates: Path | None = None) -> None:
     """Every locale has its texts, every file of the tree parses and needs only known variables, and
     every template every campaign step can use exists in every locale; in the tree in use, or in the
     one at `templates`."""
-    from winback.content.rendering import TemplateProblem, check_locale_texts, check_templates, tree_issues
+    from winback.content.rendering import (
+        TemplateProblem,
+        check_locale_texts,
+        check_templates,
+        template_scan,
+        tree_issues,
+    )
 
     check_locale_texts(templates)
-    issues = tree_issues(templates)
+    scan = template_scan(templates)  # each file parsed once, however many templates extend it
+    issues = tree_issues(templates, scan)
     if issues:
         raise TemplateProblem(str(issues[0]))
     for campaign in program.campaigns:
-        check_templates(f"campaign {campaign.id}", campaign_templates(campaign), campaign.channels, templates)
+        check_templates(f"campaign {campaign.id}", campaign_templates(campaign), campaign.channels, templates, scan)
 
 
 def campaign_templates(campaign: Campaign) -> set[str]:

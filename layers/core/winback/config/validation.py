@@ -98,7 +98,7 @@ def line_of(location: Location, lines: Mapping[Location, int]) -> int | None:
 
 def _yaml_problem(exc: Exception, file: str) -> Problem:
     mark = getattr(exc, "problem_mark", None)
-    words = " ".join(str(w) for w in (getattr(exc, "context", None), getattr(exc, "problem", None)) if w)
+    words = "; ".join(str(w) for w in (getattr(exc, "context", None), getattr(exc, "problem", None)) if w)
     if mark is None:
         return Problem(file, words or str(exc))
     return Problem(file, words or str(exc), mark.line + 1, mark.column + 1)
@@ -146,12 +146,13 @@ def _template_problems(
     program: Program | None, templates: Path, lines: Mapping[Location, int], labels: Labels
 ) -> list[Problem]:
     from winback.config.loader import campaign_templates
-    from winback.content.rendering import template_issues, tree_issues
+    from winback.content.rendering import template_issues, template_scan, tree_issues
 
-    problems = [_issue_problem(issue, labels) for issue in tree_issues(templates)]
+    scan = template_scan(templates)
+    problems = [_issue_problem(issue, labels) for issue in tree_issues(templates, scan)]
     for index, campaign in enumerate(program.campaigns if program is not None else ()):
         owner = f"campaign {campaign.id} ({labels.program}:{line_of(('campaigns', index), lines)})"
-        issues = template_issues(owner, campaign_templates(campaign), campaign.channels, templates)
+        issues = template_issues(owner, campaign_templates(campaign), campaign.channels, templates, scan)
         problems += [_issue_problem(issue, labels) for issue in issues]
     return problems
 

@@ -111,46 +111,70 @@ def shipped_templates() -> frozenset[str]:
     return frozenset(p.name for p in locales.TEMPLATE_ROOT.iterdir() if p.is_dir() and p.name != LAYOUT_DIR)
 
 
-def _variables_by_file(env: Environment, name: str) -> dict[str, frozenset[str]]:
-    """The variables `name` and every template it extends, includes or imports refer to, by file.
+class TemplateScan:
+    """What the load-time checks learn of the files of one environment, each file parsed once: the
+    variables it refers to and the templates it extends, includes or imports."""
 
-    Raises TemplateNotFound for a missing file, TemplateSyntaxError for a file jinja cannot parse and
-    ComputedReference for a reference by a computed name, which no load-time check could follow."""
-    assert env.loader is not None
-    found: dict[str, frozenset[str]] = {}
-    pending = [name]
-    while pending:
-        current = pending.pop()
-        if current in found:
-            continue
-        tree = env.parse(env.loader.get_source(env, current)[0], current)
-        found[current] = frozenset(meta.find_undeclared_variables(tree))
-        for reference in meta.find_referenced_templates(tree):
-            if reference is None:
-                raise ComputedReference(current)
-            pending.append(reference)
-    return found
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+        self._own: dict[str, tuple[frozenset[str], tuple[str | None, ...]]] = {}
+
+    def own(self, name: str) -> tuple[frozenset[str], tuple[str | None, ...]]:
+        """Raises TemplateNotFound for a missing file and TemplateSyntaxError for one jinja cannot
+        parse (or that names an unknown filter)."""
+        if name not in self._own:
+            assert self.env.loader is not None
+            tree = self.env.parse(self.env.loader.get_source(self.env, name)[0], name)
+            references = tuple(meta.find_referenced_templates(tree))
+            self._own[name] = (frozenset(meta.find_undeclared_variables(tree)), references)
+        return self._own[name]
+
+    def variables_by_file(self, name: str) -> dict[str, frozenset[str]]:
+        """The variables `name` and every template it extends, includes or imports refer to, by file;
+        raises ComputedReference for a reference by a computed name, which no check could follow."""
+        found: dict[str, frozenset[str]] = {}
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in found:
+                continue
+            variables, references = self.own(current)
+            found[current] = variables
+            for reference in references:
+                if reference is None:
+                    raise ComputedReference(current)
+                pending.append(reference)
+        return found
+
+
+def template_scan(root: Path | None = None) -> TemplateScan:
+    """A scan of the tree in use, or of the one at `root`."""
+    return TemplateScan(_environment() if root is None else _environment_at(root))
 
 
 @cache
 def used_variables(template: str, channel: str, locale: str) -> frozenset[str]:
     """The variables the channel's files of `template` and their layouts refer to: the sender computes
     only these (recommendations may be a call to Amazon Personalize; an SMS never shows them)."""
-    env = _environment()
+    scan = template_scan()
     used: set[str] = set()
     for filename in FILES[channel]:
-        for names in _variables_by_file(env, f"{template}/{locale}/{filename}").values():
+        for names in scan.variables_by_file(f"{template}/{locale}/{filename}").values():
             used |= names
     return frozenset(used)
 
 
 def template_issues(
-    owner: str, templates: Iterable[str], channels: Iterable[str], root: Path | None = None
+    owner: str,
+    templates: Iterable[str],
+    channels: Iterable[str],
+    root: Path | None = None,
+    scan: TemplateScan | None = None,
 ) -> list[TemplateIssue]:
     """What is wrong with the channels' files of `templates` in every locale (a missing file, a
     syntax error, a variable the sender does not provide), their layouts included; in the tree in
     use, or in the one at `root`. `owner` (a campaign) names who needs the templates."""
-    env = _environment() if root is None else _environment_at(root)
+    scan = scan or template_scan(root)
     found = available_locales() if root is None else locales_in(root)
     channels = tuple(channels)
     issues: list[TemplateIssue] = []
@@ -158,32 +182,38 @@ def template_issues(
         for channel in channels:
             for locale in found:
                 for filename in FILES[channel]:
-                    issues += _file_issues(env, owner, f"{template}/{locale}/{filename}")
+                    issues += _file_issues(scan, owner, f"{template}/{locale}/{filename}")
     return issues
 
 
-def check_templates(owner: str, templates: Iterable[str], channels: Iterable[str], root: Path | None = None) -> None:
+def check_templates(
+    owner: str,
+    templates: Iterable[str],
+    channels: Iterable[str],
+    root: Path | None = None,
+    scan: TemplateScan | None = None,
+) -> None:
     """Each of `templates` exists for each of `channels` in every locale and needs only known variables,
     its layout included; raises TemplateProblem naming the first that does not."""
-    issues = template_issues(owner, templates, channels, root)
+    issues = template_issues(owner, templates, channels, root, scan)
     if issues:
         raise TemplateProblem(str(issues[0]))
 
 
-def tree_issues(root: Path | None = None) -> list[TemplateIssue]:
+def tree_issues(root: Path | None = None, scan: TemplateScan | None = None) -> list[TemplateIssue]:
     """What is wrong with any file of the tree, used by a campaign or not: a syntax error, or a
     variable the sender does not provide."""
-    env = _environment() if root is None else _environment_at(root)
+    scan = scan or template_scan(root)
     issues: list[TemplateIssue] = []
-    for name in env.list_templates():
+    for name in scan.env.list_templates():
         if not name.rsplit("/", 1)[-1].startswith("."):
-            issues += _file_issues(env, "", name, follow=False)
+            issues += _file_issues(scan, "", name, follow=False)
     return issues
 
 
-def _file_issues(env: Environment, owner: str, name: str, *, follow: bool = True) -> list[TemplateIssue]:
+def _file_issues(scan: TemplateScan, owner: str, name: str, *, follow: bool = True) -> list[TemplateIssue]:
     try:
-        by_file = _variables_by_file(env, name) if follow else _own_variables(env, name)
+        by_file = scan.variables_by_file(name) if follow else {name: scan.own(name)[0]}
     except TemplateNotFound as exc:
         return [TemplateIssue(str(exc.name or name), MISSING, owner=owner)]
     except TemplateSyntaxError as exc:
@@ -197,15 +227,9 @@ def _file_issues(env: Environment, owner: str, name: str, *, follow: bool = True
     for current, names in sorted(by_file.items()):
         unknown = names - VARIABLES
         if unknown:
-            message, line = f"uses unknown variables {sorted(unknown)}", _first_use(env, current, unknown)
+            message, line = f"uses unknown variables {sorted(unknown)}", _first_use(scan.env, current, unknown)
             issues.append(TemplateIssue(current, message, line, used_by=_by(current, name)))
     return issues
-
-
-def _own_variables(env: Environment, name: str) -> dict[str, frozenset[str]]:
-    assert env.loader is not None
-    env.compile(env.loader.get_source(env, name)[0], name)  # what jinja refuses at compile (an unknown filter)
-    return {name: frozenset(meta.find_undeclared_variables(env.parse(env.loader.get_source(env, name)[0], name)))}
 
 
 def _by(file: str, name: str) -> str:

@@ -4,6 +4,7 @@ copy of the entry that made it current."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -22,3 +23,18 @@ class ProgramRelease(BaseModel):
     by: str = Field(max_length=512, description="who: the caller's AWS identity")
     previous: str | None = Field(None, pattern=VERSION_PATTERN, description="the version current before")
     source: str = Field("", max_length=1024, description="what was published (a folder or file), or rolled back to")
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """The current version's release as read, and the ETag to read it conditionally next time."""
+
+    release: ProgramRelease
+    etag: str
+
+
+class Unchanged:
+    """The pointer is as it was when last read (its ETag still matches)."""
+
+
+UNCHANGED = Unchanged()

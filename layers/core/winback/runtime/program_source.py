@@ -21,20 +21,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from winback.runtime.observability import logger, metrics
 
 if TYPE_CHECKING:
-    from winback.adapters.program_bundles import ProgramBundles
     from winback.config.program import Program
-    from winback.models.program_release import ProgramRelease
+    from winback.models.program_release import Pointer, ProgramRelease, Unchanged
 
 RECHECK_SECONDS = 60.0
 # How far back in the history a container with no version yet looks for one that loads.
 FALLBACK_ENTRIES = 10
 LOAD_FAILED_METRIC = "ProgramLoadFailed"
 LOADED_METRIC = "ProgramLoaded"
+
+
+class PublishedVersions(Protocol):
+    """What the source reads of the published versions (adapters/program_bundles.py reads ProgramBucket)."""
+
+    def pointer(self, etag: str | None = None) -> Pointer | Unchanged | None: ...
+    def bundle(self, version: str) -> bytes: ...
+    def history_keys(self) -> list[str]: ...
+    def release(self, key: str) -> ProgramRelease: ...
 
 
 class ProgramUnavailable(RuntimeError):
@@ -49,11 +57,12 @@ class InUse:
 
 
 class ProgramSource:
-    """The program in use; `monotonic` (seconds) decides when the pointer is read again."""
+    """The program in use. `monotonic` (seconds) is the clock that decides when the pointer is read
+    again; tests move it instead of sleeping."""
 
     def __init__(
         self,
-        bundles: ProgramBundles | None,
+        bundles: PublishedVersions | None,
         path: str,
         cache_dir: Path,
         monotonic: Callable[[], float] = time.monotonic,
@@ -62,7 +71,7 @@ class ProgramSource:
         self._bundles = bundles
         self._path = path
         self._cache_dir = cache_dir
-        self._monotonic = monotonic
+        self.monotonic = monotonic
         self._recheck = recheck_seconds
         self._in_use: InUse | None = None
         self._checked_at: float | None = None
@@ -77,7 +86,7 @@ class ProgramSource:
     def current(self) -> Program:
         if self._bundles is None:
             return self._from_file()
-        now = self._monotonic()
+        now = self.monotonic()
         if self._checked_at is not None and now - self._checked_at < self._recheck:
             if self._in_use is not None:
                 return self._in_use.program
@@ -95,8 +104,8 @@ class ProgramSource:
             self._switch(InUse(program, TEMPLATE_ROOT, "file"), activate=False)
         return program
 
-    def _check(self, bundles: ProgramBundles) -> InUse:
-        from winback.adapters.program_bundles import Unchanged
+    def _check(self, bundles: PublishedVersions) -> InUse:
+        from winback.models.program_release import Unchanged
 
         in_use = self._in_use
         try:
@@ -121,7 +130,7 @@ class ProgramSource:
             return self._keep(bundles, f"program version {release.version} did not load", exc)
         return self._switch(loaded)
 
-    def _load(self, bundles: ProgramBundles, release: ProgramRelease) -> InUse:
+    def _load(self, bundles: PublishedVersions, release: ProgramRelease) -> InUse:
         from winback.config.bundle import Bundle
         from winback.config.loader import load_bundle
 
@@ -137,7 +146,7 @@ class ProgramSource:
         use_templates(SHIPPED_TEMPLATE_ROOT)
         return InUse(load_program(), SHIPPED_TEMPLATE_ROOT, "layer")
 
-    def _keep(self, bundles: ProgramBundles, why: str, exc: Exception | None) -> InUse:
+    def _keep(self, bundles: PublishedVersions, why: str, exc: Exception | None) -> InUse:
         """The version in use, after a newer one could not be read or loaded; a container without
         one takes the newest published version that loads, or raises ProgramUnavailable."""
         from aws_lambda_powertools.metrics import MetricUnit
@@ -153,7 +162,7 @@ class ProgramSource:
             raise self._unavailable
         return self._switch(fallback)
 
-    def _newest_that_loads(self, bundles: ProgramBundles) -> InUse | None:
+    def _newest_that_loads(self, bundles: PublishedVersions) -> InUse | None:
         try:
             keys = bundles.history_keys()[-FALLBACK_ENTRIES:]
         except Exception:
