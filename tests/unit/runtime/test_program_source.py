@@ -185,9 +185,7 @@ def test_a_version_failing_its_checks_is_refused(source: ProgramSource, versions
     assert LOAD_FAILED_METRIC in metrics.metric_set
 
 
-def test_a_cold_container_takes_the_newest_version_that_loads(
-    versions: Versions, clock: Clock, tmp_path: Path
-) -> None:
+def test_a_cold_container_takes_the_newest_version_that_loads(versions: Versions, clock: Clock, tmp_path: Path) -> None:
     good = versions.publish(with_subject("good"))
     versions.publish(with_subject("broken"), body=b"not a bundle")
     source = ProgramSource(versions, "", tmp_path, monotonic=clock)

@@ -146,22 +146,23 @@ def _template_problems(
     program: Program | None, templates: Path, lines: Mapping[Location, int], labels: Labels
 ) -> list[Problem]:
     from winback.config.loader import campaign_templates
-    from winback.content.rendering import template_issues, template_scan, tree_issues
+    from winback.content.rendering import MISSING, template_issues, template_scan, tree_issues
 
     scan = template_scan(templates)
     problems = [_issue_problem(issue, labels) for issue in tree_issues(templates, scan)]
+    missing: dict[str, list[str]] = {}  # file -> the campaigns that need it
     for index, campaign in enumerate(program.campaigns if program is not None else ()):
         owner = f"campaign {campaign.id} ({labels.program}:{line_of(('campaigns', index), lines)})"
-        issues = template_issues(owner, campaign_templates(campaign), campaign.channels, templates, scan)
-        problems += [_issue_problem(issue, labels) for issue in issues]
-    return problems
+        for issue in template_issues(owner, campaign_templates(campaign), campaign.channels, templates, scan):
+            if issue.message == MISSING:
+                missing.setdefault(issue.file, []).append(owner)
+            else:
+                problems.append(_issue_problem(issue, labels))
+    needed = [Problem(f"{labels.templates}/{f}", f"missing, needed by {', '.join(o)}") for f, o in missing.items()]
+    return problems + needed
 
 
 def _issue_problem(issue: TemplateIssue, labels: Labels) -> Problem:
-    from winback.content.rendering import MISSING
-
-    if issue.message == MISSING:
-        return Problem(f"{labels.templates}/{issue.file}", f"missing, needed by {issue.owner}")
     return Problem(f"{labels.templates}/{issue.file}", issue.message, issue.line)
 
 
