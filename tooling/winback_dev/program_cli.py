@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -177,8 +178,6 @@ def _report(release: ProgramRelease, changed: bool, verb: str, as_json: bool) ->
 
 
 def _history(args: argparse.Namespace) -> int:
-    from winback_dev.report_table import grid
-
     store = _store(args)
     pointer = store.current()
     current = pointer.release.seq if pointer is not None else None
@@ -186,24 +185,30 @@ def _history(args: argparse.Namespace) -> int:
     if args.json:
         entries = [{**r.model_dump(mode="json"), "current": r.seq == current} for r in releases]
         print(json.dumps(entries, indent=2))
-        return 0
-    if not releases:
+    elif not releases:
         print("nothing published: the functions run the program shipped with the layer")
-        return 0
-    headers = ("entry", "action", "version", "at", "by", "what")
-    rows = [
-        [
-            f"{'*' if r.seq == current else ' '} {r.seq}",
-            r.action,
-            r.version,
-            r.at.isoformat(timespec="seconds"),
-            r.by,
-            r.source,
+    else:
+        rows = [
+            (
+                f"{'*' if r.seq == current else ' '} {r.seq}",
+                r.action,
+                r.version,
+                f"{r.at.astimezone(UTC):%Y-%m-%d %H:%M:%S}Z",
+                r.by,
+                r.source,
+            )
+            for r in releases
         ]
-        for r in releases
-    ]
-    print(grid(headers, rows))
+        print(_columns(("  entry", "action", "version", "at (UTC)", "by", "what"), rows))
     return 0
+
+
+def _columns(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    """Left-aligned columns, each as wide as its widest cell."""
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [headers, *rows]
+    )
 
 
 def _diff(args: argparse.Namespace) -> int:
