@@ -17,6 +17,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -245,6 +247,30 @@ def main(argv: list[str] | None = None) -> int:
     prediction_cli.register(sub)
     program_cli.register(sub)
     args = parser.parse_args(argv)
+    with _logs_on_stderr():
+        return _run(args)
+
+
+@contextmanager
+def _logs_on_stderr() -> Iterator[None]:
+    """The functions' log lines go to stderr while a command runs (in Lambda they go to stdout): a
+    command's stdout is its output, `--json` included."""
+    import logging
+
+    from winback.runtime.observability import logger
+
+    handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+    streams = [h.stream for h in handlers]
+    for handler in handlers:
+        handler.setStream(sys.stderr)
+    try:
+        yield
+    finally:
+        for handler, stream in zip(handlers, streams, strict=True):
+            handler.setStream(stream)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in prediction_cli.COMMANDS:
         return prediction_cli.run(args)
     if args.command in program_cli.COMMANDS:

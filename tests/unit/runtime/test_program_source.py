@@ -43,6 +43,7 @@ class Versions:
         self.pointer_reads = 0
         self.bundle_reads = 0
         self.fail_pointer = False
+        self.fail_bundle = False
 
     def publish(self, bundle: Bundle, *, body: bytes | None = None) -> ProgramRelease:
         seq = len([k for k in self.objects if k.startswith("history/")]) + 1
@@ -73,6 +74,8 @@ class Versions:
 
     def bundle(self, version: str) -> bytes:
         self.bundle_reads += 1
+        if self.fail_bundle:
+            raise ConnectionError("S3 is unreachable")
         return self.objects[bundle_key(version)]
 
     def history_keys(self) -> list[str]:
@@ -183,6 +186,22 @@ def test_a_version_failing_its_checks_is_refused(source: ProgramSource, versions
     assert source.current().version == good.version
     assert subject_in_use() == "good"
     assert LOAD_FAILED_METRIC in metrics.metric_set
+
+
+def test_a_bundle_that_could_not_be_read_is_read_again_at_the_next_check(
+    source: ProgramSource, versions: Versions, clock: Clock
+) -> None:
+    """Guard: ProgramSource._take forgets the ETag after a failed read (a refusal would be for good)."""
+    first = versions.publish(with_subject("first"))
+    source.current()
+    second = versions.publish(with_subject("second"))
+    versions.fail_bundle = True
+    clock.now += 60
+    assert source.current().version == first.version
+    versions.fail_bundle = False
+    clock.now += 60
+    assert source.current().version == second.version
+    assert source.refused == set()
 
 
 def test_a_cold_container_takes_the_newest_version_that_loads(versions: Versions, clock: Clock, tmp_path: Path) -> None:

@@ -11,8 +11,9 @@ the first publish the pointer is absent, and the program shipped with the layer 
 Without a bucket, or with WINBACK_PROGRAM_PATH (development and tests), the file: that path, or the
 layer's program.yaml.
 
-Each version a container starts using is logged (`program version in use`), counted
-(`ProgramLoaded`, by `ProgramVersion`), and from then on named on every log line (`program_version`).
+Each version a container starts using is logged (`program version in use`), counted (`ProgramLoaded`,
+the version in the metric's metadata), and from then on named on every log line (`program_version`);
+the sends of each version are counted as `Send_program_<version>` (services/send/record.py).
 """
 
 from __future__ import annotations
@@ -123,19 +124,28 @@ class ProgramSource:
             return in_use
         if release.version in self.refused:
             return self._keep(bundles, f"program version {release.version} was refused before", None)
+        return self._take(bundles, release)
+
+    def _take(self, bundles: PublishedVersions, release: ProgramRelease) -> InUse:
+        """Switch to `release`'s version, or keep the one in use: read again in a minute if its bundle
+        could not be read, refused for good if it does not load (a bundle never changes)."""
         try:
-            loaded = self._load(bundles, release)
-        except Exception as exc:  # a bundle missing, corrupt, or failing its checks
+            data = bundles.bundle(release.version)
+        except Exception as exc:  # unreachable, or missing: the pointer is read again next time
+            self._etag = None
+            return self._keep(bundles, f"program version {release.version} could not be read", exc)
+        try:
+            loaded = self._load(data, release)
+        except Exception as exc:  # corrupt, not the bundle published under that name, or failing a check
             self.refused.add(release.version)
             return self._keep(bundles, f"program version {release.version} did not load", exc)
         return self._switch(loaded)
 
-    def _load(self, bundles: PublishedVersions, release: ProgramRelease) -> InUse:
+    def _load(self, data: bytes, release: ProgramRelease) -> InUse:
         from winback.config.bundle import Bundle
         from winback.config.loader import load_bundle
 
-        bundle = Bundle.parse(bundles.bundle(release.version), release.sha256)
-        program, templates = load_bundle(bundle, self._cache_dir)
+        program, templates = load_bundle(Bundle.parse(data, release.sha256), self._cache_dir)
         return InUse(program, templates, "published")
 
     def _layer(self) -> InUse:
@@ -177,14 +187,14 @@ class ProgramSource:
             if release.version in self.refused:
                 continue
             try:
-                return self._load(bundles, release)
+                return self._load(bundles.bundle(release.version), release)
             except Exception:
                 logger.exception("an earlier program version did not load either", extra={"version": release.version})
                 self.refused.add(release.version)
         return None
 
     def _switch(self, loaded: InUse, *, activate: bool = True) -> InUse:
-        from aws_lambda_powertools.metrics import MetricUnit, single_metric
+        from aws_lambda_powertools.metrics import MetricUnit
 
         from winback.content.rendering import use_templates
 
@@ -195,6 +205,7 @@ class ProgramSource:
         version = loaded.program.version
         logger.append_keys(program_version=version)
         logger.info("program version in use", extra={"origin": loaded.origin, "replaced_version": previous})
-        with single_metric(name=LOADED_METRIC, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
-            metric.add_dimension(name="ProgramVersion", value=version)
+        # Flushed with the invocation's metrics; the version rides along as EMF metadata.
+        metrics.add_metric(name=LOADED_METRIC, unit=MetricUnit.Count, value=1)
+        metrics.add_metadata(key="program_version", value=version)
         return loaded
