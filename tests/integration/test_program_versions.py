@@ -271,3 +271,29 @@ def test_validate_names_file_line_and_field(tmp_path: Path, capsys: pytest.Captu
     assert f"{folder}/templates/nostalgic/en/sms.txt:1: does not parse" in err
     code, out, _ = cli(capsys, "validate", "--json")
     assert code == 0 and json.loads(out)["valid"] is True
+
+
+def test_preview_and_plan_read_the_published_version(
+    stack: Stack, tmp_path: Path, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Guard: workbench_cli.published_program() takes the functions' published version (make it return
+    `load_program()`, the layer's program, and the plan sees no change)."""
+    quiet_days = {"p1": 25, "p2": 25, "p3": 100}
+    for user_id, days in quiet_days.items():
+        dormant_profile(user_id, NOW - timedelta(days=days, hours=1))
+    folder = program_folder(tmp_path / "published", subject="Come back to {{ brand }}")
+    data = yaml.safe_load((folder / "program.yaml").read_text(encoding="utf-8"))
+    data["dormancy"]["tiers"][0]["after_days"] = 21  # lapsing from 21 days: the 25-day users are reached
+    (folder / "program.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert cli(capsys, "program", "publish", str(folder))[0] == 0
+    clock.now += 60
+
+    code, out, _ = cli(capsys, "preview", CAMPAIGN, "--step", "0", "--out", str(tmp_path / "preview.html"))
+    assert code == 0
+    assert f"subject  Come back to {data['brand']}" in out
+
+    code, out, _ = cli(capsys, "plan", "--program", str(DEFAULT_PROGRAM_PATH), "--json")
+    assert code == 0
+    plan = json.loads(out)
+    assert plan["published"]["tiers"]["lapsing"] == 2 and plan["planned"]["tiers"].get("lapsing", 0) == 0
+    assert plan["reach"]["removed"] == 2  # the layer's program (lapsing from 30 days) no longer reaches p1, p2
