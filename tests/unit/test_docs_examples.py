@@ -40,6 +40,8 @@ def test_every_json_example_parses_and_is_accepted(example: str) -> None:
     if _segment_example(data):
         found = translate(data)  # a Segment-spec example (POST /events/segment): some call applies
         assert found.calls and not found.skipped
+    elif isinstance(data, dict) and "calls" in data:
+        pass  # a reply of POST /events/segment (tests/unit/services/ingest/test_segment_docs.py)
     elif isinstance(data, dict) and ("events" in data or "user_id" in data):
         assert parse_body(data)
     elif isinstance(data, dict) and data and all(isinstance(v, bool) for v in data.values()):
