@@ -1,37 +1,42 @@
-"""Backfill writes: a user's profile and a marker for each history row it applies, in one transaction.
+"""Backfill writes: a user's profile and a marker naming the history rows it applied, in one transaction.
 
-The markers (MessagingTable `user#<id>` / `bfrow#<row id>`, the row's identity: models/backfill.py)
-are what make a re-run exact, whatever file or line a row comes back in: the profile and its rows'
-markers are written together or not at all, and a marker already there cancels the write. Several
-users go in one transaction (fewer calls); when one of them cannot be written, none is, and each is
-then committed on its own. The markers do not expire: a history imported again years later still
-finds its rows.
+A marker (MessagingTable `user#<id>` / `bfset#<hash of its rows>`) holds the identities of the rows
+one write applied to the user (models/backfill.py: what a row says, never its file or line). The
+profile and its marker are written together or not at all, so the rows a user's markers name are
+exactly the rows the profile holds; a marker already there cancels the write. Reading which of a
+batch's rows a user has: one key per user in the batch read (the marker of exactly these rows: a
+re-run of the same file finds it), else, for a user who has a profile, a Query of that user's
+markers (a history exported again with lines added, or cut into other batches). A marker per write
+rather than per row keeps a batch at two items per user. Several users go in one transaction (fewer
+calls); when one of them cannot be written, none is, and each is then committed on its own. The
+markers do not expire: a history imported again years later still finds its rows.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import batch_get, error_code, to_av
+from winback.adapters.dynamo import batch_get, error_code, from_av, to_av
 from winback.models.profile import Profile
 
 
 class Commit(enum.Enum):
     APPLIED = "applied"
-    ALREADY_APPLIED = "already_applied"  # a row's marker is there: a re-run, a retry, or a copy
+    ALREADY_APPLIED = "already_applied"  # these rows' marker is there: a re-run or a retry
     CONFLICT = "conflict"  # the profile changed since it was read
 
 
-# Items per TransactWriteItems (a profile and its rows' markers): moto caps a transaction at 25
-# items, AWS at 100.
-ITEMS_PER_TRANSACTION = 25
-ROW_MARKER = "bfrow#"
+# Users per TransactWriteItems (2 items each): moto deep-copies the tables a transaction writes once
+# per item, so a transaction stays small; AWS allows 100 items.
+USERS_PER_TRANSACTION = 12
+ROWS_MARKER = "bfset#"
 
 
 @dataclass(frozen=True)
@@ -43,13 +48,11 @@ class Pending:
     expected_version: int
     row_ids: tuple[str, ...]
 
-    @property
-    def items(self) -> int:
-        return 1 + len(self.row_ids)
 
-
-def marker_key(user_id: str, row_id: str) -> dict[str, str]:
-    return {"pk": f"user#{user_id}", "sk": f"{ROW_MARKER}{row_id}"}
+def marker_key(user_id: str, row_ids: Collection[str]) -> dict[str, str]:
+    """The key of the marker of exactly these rows of the user (in any order)."""
+    digest = hashlib.sha256("\n".join(sorted(row_ids)).encode()).hexdigest()[:24]
+    return {"pk": f"user#{user_id}", "sk": f"{ROWS_MARKER}{digest}"}
 
 
 class BackfillStore:
@@ -57,22 +60,44 @@ class BackfillStore:
         self.activity_table = activity_table
         self.messaging_table = messaging_table
 
-    def read(self, rows: Mapping[str, Iterable[str]]) -> tuple[dict[str, Profile], set[tuple[str, str]]]:
-        """The users' profiles and which of their rows (user, row id) were applied before, in one
-        BatchGetItem per 100 keys."""
+    def read(self, rows: Mapping[str, Collection[str]]) -> tuple[dict[str, Profile], set[tuple[str, str]]]:
+        """The users' profiles and which of the given rows (user, row id) each already holds: one
+        BatchGetItem per 100 keys, and a Query for each user with a profile whose rows are not
+        exactly the ones of a marker."""
         users = list(rows)
         found = batch_get(
             {
                 self.activity_table: [{"user_id": u} for u in users],
-                self.messaging_table: [marker_key(u, r) for u in users for r in rows[u]],
+                self.messaging_table: [marker_key(u, rows[u]) for u in users],
             }
         )
         profiles = {item["user_id"]: Profile.from_item(item) for item in found[self.activity_table]}
-        applied = {
-            (str(item["pk"]).removeprefix("user#"), str(item["sk"]).removeprefix(ROW_MARKER))
-            for item in found[self.messaging_table]
-        }
+        whole = {str(item["pk"]).removeprefix("user#") for item in found[self.messaging_table]}
+        applied = {(u, r) for u in whole for r in rows[u]}
+        for user_id in users:
+            if user_id in profiles and user_id not in whole:
+                held = self._rows_of(user_id)
+                applied |= {(user_id, r) for r in rows[user_id] if r in held}
         return profiles, applied
+
+    def _rows_of(self, user_id: str) -> set[str]:
+        """Every history row the user's markers name (a Query, page by page)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.messaging_table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :marker)",
+            "ExpressionAttributeValues": to_av({":pk": f"user#{user_id}", ":marker": ROWS_MARKER}),
+            "ProjectionExpression": "#rows",
+            "ExpressionAttributeNames": {"#rows": "rows"},
+            "ConsistentRead": True,
+        }
+        held: set[str] = set()
+        while True:
+            reply = clients.dynamodb().query(**kwargs)
+            for item in reply.get("Items", []):
+                held.update(from_av(item).get("rows", []))
+            if "LastEvaluatedKey" not in reply:
+                return held
+            kwargs["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
 
     def _puts(self, entry: Pending, at: str) -> list[dict[str, Any]]:
         if entry.expected_version == 0:
@@ -86,17 +111,13 @@ class BackfillStore:
         }
         if values:
             profile_put["ExpressionAttributeValues"] = to_av(values)
-        markers = [
-            {
-                "Put": {
-                    "TableName": self.messaging_table,
-                    "Item": to_av({**marker_key(entry.profile.user_id, row_id), "applied_at": at}),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-            for row_id in entry.row_ids
-        ]
-        return [{"Put": profile_put}, *markers]
+        marker = {**marker_key(entry.profile.user_id, entry.row_ids), "rows": set(entry.row_ids), "applied_at": at}
+        marker_put = {
+            "TableName": self.messaging_table,
+            "Item": to_av(marker),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        return [{"Put": profile_put}, {"Put": marker_put}]
 
     def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
         """None when written; otherwise each item's cancellation reason code."""
@@ -110,9 +131,8 @@ class BackfillStore:
         return None
 
     def commit_all(self, entries: Sequence[Pending], at: str) -> bool:
-        """Write several users' profiles and markers in one transaction (at most
-        ITEMS_PER_TRANSACTION items): all or none (False: none, because some user's profile changed
-        or some row is there already; commit each one then)."""
+        """Write several users' profiles and markers in one transaction: all or none (False: none,
+        because some user's profile changed or some marker is there; commit each one then)."""
         items = [put for entry in entries for put in self._puts(entry, at)]
         return self._transact(items) is None
 
@@ -120,8 +140,8 @@ class BackfillStore:
         reasons = self._transact(self._puts(entry, at))
         if reasons is None:
             return Commit.APPLIED
-        if "ConditionalCheckFailed" in reasons[1:]:
+        if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
             return Commit.ALREADY_APPLIED
-        if reasons[:1] == ["ConditionalCheckFailed"]:
+        if len(reasons) == 2 and reasons[0] == "ConditionalCheckFailed":
             return Commit.CONFLICT
         raise RuntimeError(f"backfill transaction cancelled: {reasons}")

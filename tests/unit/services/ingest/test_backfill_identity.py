@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,19 +18,21 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 class MemoryBackfill(BackfillStore):
-    """Profiles and row markers, each transaction all or nothing."""
+    """Profiles and row-set markers, each transaction all or nothing, read as the real store reads."""
 
     def __init__(self) -> None:
         super().__init__("activity", "messaging")
         self.profiles: dict[str, Profile] = {}
-        self.rows: set[tuple[str, str]] = set()
+        self.markers: dict[str, set[frozenset[str]]] = {}
 
-    def read(self, rows: Mapping[str, Iterable[str]]) -> tuple[dict[str, Profile], set[tuple[str, str]]]:
-        wanted = {(u, r) for u, ids in rows.items() for r in ids}
-        return {u: p for u in rows if (p := self.profiles.get(u))}, wanted & self.rows
+    def read(self, rows: Mapping[str, Collection[str]]) -> tuple[dict[str, Profile], set[tuple[str, str]]]:
+        held = {u: set().union(*self.markers.get(u, set())) for u in rows}
+        return {u: p for u in rows if (p := self.profiles.get(u))}, {
+            (u, r) for u, ids in rows.items() for r in ids if r in held[u]
+        }
 
     def _refused(self, entry: Pending) -> Commit | None:
-        if any((entry.profile.user_id, r) in self.rows for r in entry.row_ids):
+        if frozenset(entry.row_ids) in self.markers.get(entry.profile.user_id, set()):
             return Commit.ALREADY_APPLIED
         stored = self.profiles.get(entry.profile.user_id)
         return Commit.CONFLICT if (stored.version if stored else 0) != entry.expected_version else None
@@ -47,7 +49,7 @@ class MemoryBackfill(BackfillStore):
         if refused is not None:
             return refused
         self.profiles[entry.profile.user_id] = entry.profile
-        self.rows |= {(entry.profile.user_id, r) for r in entry.row_ids}
+        self.markers.setdefault(entry.profile.user_id, set()).add(frozenset(entry.row_ids))
         return Commit.APPLIED
 
 
@@ -86,8 +88,9 @@ orders = st.builds(
 def test_an_export_shifted_by_a_new_first_line_applies_only_the_new_rows(
     history: list[dict[str, Any]], newest: dict[str, Any], first_batch: int, second_batch: int
 ) -> None:
-    """Guard: the row's identity from what it says (models/backfill.row_identity) and the per-row
-    markers: whatever the batch sizes and file names, each distinct row counts once."""
+    """Guard: the row's identity from what it says (models/backfill.row_identity) and the markers
+    naming the rows each profile holds: whatever the batch sizes and file names, each distinct row
+    counts once."""
     store = MemoryBackfill()
     distinct = {repr(sorted(r.items())) for r in history}
     assert _import(store, "imports/orders.jsonl", history, first_batch) == len(distinct)

@@ -1,8 +1,8 @@
 """Backfill: one Distributed Map child batch of history rows, folded per user into their profiles.
 
 Rows are validated with the webhook's event model and merged with the webhook's merge code
-(`merge_events`); each user's profile is written together with a marker per row it applies (see
-`BackfillStore`), and a row is known by what it says, not where it sits (models/backfill.py): a
+(`merge_events`); each user's profile is written together with a marker naming the rows it applies
+(see `BackfillStore`), and a row is known by what it says, not where it sits (models/backfill.py): a
 re-run of the same files, a retried child batch, or the same history exported again with lines
 added or under another name, applies no row twice. A row dated later than the present (plus the
 allowed clock skew) is refused, as the webhook refuses it: it would make its user look active for
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
-from winback.adapters.backfill_store import ITEMS_PER_TRANSACTION, Commit, Pending
+from winback.adapters.backfill_store import USERS_PER_TRANSACTION, Commit, Pending
 from winback.domain.audience.catalog import items_from_events
 from winback.domain.journey.merge import merge_events
 from winback.models.backfill import (
@@ -45,9 +45,6 @@ if TYPE_CHECKING:
     from winback.adapters.backfill_store import BackfillStore
     from winback.adapters.catalog_store import CatalogStore
     from winback.models.backfill import FileFormat
-
-# A user's rows per transaction: the profile and one marker per row fill it.
-ROWS_PER_WRITE = ITEMS_PER_TRANSACTION - 1
 
 
 class RejectSink(Protocol):
@@ -187,24 +184,6 @@ def _pending(current: Profile | None, user_id: str, rows: Sequence[_Row], signal
     return Pending(profile=merged, expected_version=base.version, row_ids=tuple(r.row_id for r in rows))
 
 
-def _groups(todo: dict[str, list[_Row]]) -> list[list[str]]:
-    """Users packed into transactions of at most ITEMS_PER_TRANSACTION items (a profile and a marker
-    per row each); a user with more rows than one transaction holds goes alone."""
-    groups: list[list[str]] = []
-    current: list[str] = []
-    size = 0
-    for user_id, rows in todo.items():
-        items = 1 + len(rows)
-        if current and size + items > ITEMS_PER_TRANSACTION:
-            groups.append(current)
-            current, size = [], 0
-        current.append(user_id)
-        size += items
-    if current:
-        groups.append(current)
-    return groups
-
-
 @dataclass(frozen=True)
 class _Users:
     store: BackfillStore
@@ -212,8 +191,8 @@ class _Users:
     at: str
 
     def apply(self, by_user: dict[str, list[_Row]]) -> Counter[str]:
-        """Rows `applied` and `duplicates`: rows whose marker is there already are duplicates; the
-        others are written a transaction's worth of users at a time, one user at a time after a
+        """Rows `applied` and `duplicates`: rows the user's profile holds already are duplicates; the
+        others are written USERS_PER_TRANSACTION users at a time, one user at a time after a
         conflict."""
         tally: Counter[str] = Counter()
         if not by_user:
@@ -221,39 +200,36 @@ class _Users:
         profiles, applied = self.store.read({u: [r.row_id for r in rows] for u, rows in by_user.items()})
         todo: dict[str, list[_Row]] = {}
         for user_id, rows in by_user.items():
-            todo[user_id] = [r for r in rows if (user_id, r.row_id) not in applied]
-            tally["duplicates"] += len(rows) - len(todo[user_id])
-        for group in _groups({u: rows for u, rows in todo.items() if rows}):
-            tally.update(self._apply_group(group, todo, profiles))
+            new = [r for r in rows if (user_id, r.row_id) not in applied]
+            tally["duplicates"] += len(rows) - len(new)
+            if new:
+                todo[user_id] = new
+        users = list(todo)
+        for start in range(0, len(users), USERS_PER_TRANSACTION):
+            tally.update(self._apply_group(users[start : start + USERS_PER_TRANSACTION], todo, profiles))
         return tally
 
     def _apply_group(self, group: list[str], todo: dict[str, list[_Row]], profiles: dict[str, Profile]) -> Counter[str]:
-        if len(group) > 1:  # several users whose items fit one transaction (see _groups)
-            entries = [_pending(profiles.get(u), u, todo[u], self.signal) for u in group]
-            if self.store.commit_all(entries, self.at):
-                return Counter({"applied": sum(len(todo[u]) for u in group)})
+        entries = [_pending(profiles.get(u), u, todo[u], self.signal) for u in group]
+        if self.store.commit_all(entries, self.at):
+            return Counter({"applied": sum(len(todo[u]) for u in group)})
         tally: Counter[str] = Counter()
-        for user_id in group:  # someone changed meanwhile, or one user alone: a user at a time
+        for user_id in group:  # someone changed meanwhile: one user at a time, re-reading on conflict
             tally.update(self._apply_user(profiles.get(user_id), user_id, todo[user_id]))
         return tally
 
     def _apply_user(self, current: Profile | None, user_id: str, rows: list[_Row]) -> Counter[str]:
-        """The user's rows, ROWS_PER_WRITE at a time; after a refused write the profile and the rows'
-        markers are read again, and the rows applied meanwhile are duplicates."""
+        """After a refused write, the profile and the rows it holds are read again: the rows applied
+        meanwhile are duplicates, the others are merged into the profile as it is now."""
         tally: Counter[str] = Counter()
-        pending, refused = rows, 0
-        while pending:
-            chunk = pending[:ROWS_PER_WRITE]
-            entry = _pending(current, user_id, chunk, self.signal)
-            if self.store.commit(entry, self.at) is Commit.APPLIED:
-                tally["applied"] += len(chunk)
-                current, pending = entry.profile, pending[len(chunk) :]
-                continue
-            refused += 1
-            if refused >= MAX_WRITE_ATTEMPTS:
-                raise ProfileContention(f"profile kept changing during {MAX_WRITE_ATTEMPTS} attempts")
-            profiles, applied = self.store.read({user_id: [r.row_id for r in pending]})
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            if not rows:
+                return tally
+            if self.store.commit(_pending(current, user_id, rows, self.signal), self.at) is Commit.APPLIED:
+                tally["applied"] += len(rows)
+                return tally
+            profiles, applied = self.store.read({user_id: [r.row_id for r in rows]})
             current = profiles.get(user_id)
-            tally["duplicates"] += sum((user_id, r.row_id) in applied for r in pending)
-            pending = [r for r in pending if (user_id, r.row_id) not in applied]
-        return tally
+            tally["duplicates"] += sum((user_id, r.row_id) in applied for r in rows)
+            rows = [r for r in rows if (user_id, r.row_id) not in applied]
+        raise ProfileContention(f"profile kept changing during {MAX_WRITE_ATTEMPTS} attempts")
