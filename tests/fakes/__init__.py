@@ -1,2 +1,2 @@
-"""In-memory implementations of the send service's ports (winback.services.send.ports): unit tests
-and `winback simulate` run the real services over them, without moto or a network."""
+"""Test doubles. The send service's in-memory world lives in winback_dev.memory, shared with
+`winback simulate`; send.py re-exports it for the tests."""

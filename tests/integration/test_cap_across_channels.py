@@ -11,9 +11,10 @@ import pytest
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, sent_emails, sent_sms, use_program
-from winback.adapters.messaging_store import MessagingStore, send_key
+from winback.adapters.messaging_store import MessagingStore
 from winback.config.settings import get_settings
 from winback.models.jobs import SendJob
+from winback.models.send_state import send_key
 from winback.runtime.deps import deps
 from winback.services.send import send_job
 

@@ -21,9 +21,10 @@ from tests.integration.stub_ses import Answer, StubSes
 from winback.adapters import clients
 from winback.adapters.channel_pause import ChannelPauses
 from winback.adapters.deferral_store import DeferralStore
-from winback.adapters.messaging_store import MessagingStore, send_key
+from winback.adapters.messaging_store import MessagingStore
 from winback.config.settings import get_settings
 from winback.domain.clock import SystemClock
+from winback.models.send_state import send_key
 from winback_dev.cli import main as winback
 from winback_dev.lambda_events import sqs_event, sqs_record
 

@@ -21,7 +21,7 @@ from winback.domain.audience.hashing import audience_row
 from winback.domain.clock import SystemClock
 from winback.domain.links.reason_links import sign_reason_token
 from winback.models.outbound import Outbound
-from winback.services.send_content import Message, unsubscribe_url
+from winback.services.send.content import Message, unsubscribe_url
 from winback_dev.lambda_events import sms_reply, sns_event
 
 NOW = datetime.now(UTC)

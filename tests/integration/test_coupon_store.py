@@ -20,13 +20,13 @@ from winback.adapters import clients
 from winback.adapters.coupon_store import (
     CouponStore,
     CurrencyMismatch,
-    IssuedCoupon,
     RedemptionStatus,
     coupon_key,
     pointer_key,
 )
 from winback.config.incentives import Budget
 from winback.domain.journey.coupons import new_code, normalize_code
+from winback.models.coupons import IssuedCoupon
 from winback.runtime.deps import reset
 
 TABLE = "messaging"

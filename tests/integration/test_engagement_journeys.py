@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, sent_emails, sent_sms, use_program
-from tests.integration.test_journeys import LAST_ORDER, T0, Clock, _cells, _job, _release_and_send, _send
+from tests.integration.test_journeys import LAST_ORDER, T0, PatchedSystemClock, _cells, _job, _release_and_send, _send
 from winback.domain.journey.engagement import user_tag
 from winback.models.profile import Engagement
 from winback_dev.lambda_events import ses_open
@@ -22,8 +22,8 @@ IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605
 
 
 @pytest.fixture
-def clock(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    yield Clock(monkeypatch, T0)
+def clock(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[PatchedSystemClock]:
+    yield PatchedSystemClock(monkeypatch, T0)
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +37,7 @@ def _opened(stack: Stack, user_id: str, proxy: bool = False) -> None:
     stack.runner.publish_feedback([ses_open(f"{user_id}@mail.example.com", f"mid-{user_id}", tags, agent, ip)])
 
 
-def test_not_opened_step_goes_only_to_those_who_did_not_open(stack: Stack, clock: Clock) -> None:
+def test_not_opened_step_goes_only_to_those_who_did_not_open(stack: Stack, clock: PatchedSystemClock) -> None:
     """Guard: the branch reads opens since the previous step went out; a proxy open is not an open;
     a user the branch skips still goes on to the step after it."""
     for user in ("u-open", "u-quiet", "u-proxy"):
@@ -60,7 +60,9 @@ def test_not_opened_step_goes_only_to_those_who_did_not_open(stack: Stack, clock
     assert _cells(CAMPAIGN)[2]["sent"] == 3  # the skipped opener is still in the journey
 
 
-def test_unengaged_address_gets_no_campaign_email_but_other_channels_still_work(stack: Stack, clock: Clock) -> None:
+def test_unengaged_address_gets_no_campaign_email_but_other_channels_still_work(
+    stack: Stack, clock: PatchedSystemClock
+) -> None:
     """Guard: N emails without an open or click stop campaign email (counted `email_unengaged`);
     the journey falls back to SMS where the user has it; a later open lifts it."""
     unengaged = Engagement(emails_since=5, unengaged_since=T0 - timedelta(days=20))

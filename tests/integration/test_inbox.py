@@ -19,9 +19,9 @@ from moto import mock_aws
 
 from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
-from winback.adapters.channels import Rejected, Throttled, Uncertain
 from winback.adapters.inbox_store import InboxChannel, InboxStore
 from winback.content.rendering import Rendered
+from winback.models.delivery import Rejected, Throttled, Uncertain
 from winback.models.outbound import Outbound
 from winback.runtime.deps import reset
 from winback.services.recipient.inbox import read_inbox

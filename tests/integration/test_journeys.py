@@ -30,7 +30,7 @@ LAST_ORDER = T0 - timedelta(days=100)
 SEND_ARN = "arn:aws:sqs:us-east-1:123456789012:send"
 
 
-class Clock:
+class PatchedSystemClock:
     """Moves the functions' "now" (SystemClock) without sleeping."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, at: datetime) -> None:
@@ -43,8 +43,8 @@ class Clock:
 
 
 @pytest.fixture
-def clock(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    yield Clock(monkeypatch, T0)
+def clock(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[PatchedSystemClock]:
+    yield PatchedSystemClock(monkeypatch, T0)
 
 
 def _job(*users: str, campaign: str = "dormant-offer", step: int = 0, arm: str = "coupon", **extra: Any) -> str:
@@ -82,7 +82,7 @@ def _deferred(until: datetime) -> list[Any]:
 
 
 def test_a_three_step_journey_goes_out_on_its_days_and_reminds_of_the_same_coupon(
-    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_program(tmp_path, monkeypatch, quiet_hours={})
     dormant_profile("u1", LAST_ORDER)
@@ -103,7 +103,7 @@ def test_a_three_step_journey_goes_out_on_its_days_and_reminds_of_the_same_coupo
 
 
 def test_a_user_who_comes_back_between_steps_leaves_the_journey(
-    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_program(tmp_path, monkeypatch, quiet_hours={})
     dormant_profile("u1", LAST_ORDER)
@@ -122,7 +122,7 @@ def test_a_user_who_comes_back_between_steps_leaves_the_journey(
 
 
 def test_sms_in_quiet_hours_waits_until_morning_in_the_users_zone_on_a_dst_day(
-    stack: Stack, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 2026-03-08 is the US spring-forward day: 01:30 EST now, quiet until 08:00 EDT (12:00 UTC).
     clock.at = datetime(2026, 3, 8, 6, 30, tzinfo=UTC)
@@ -145,7 +145,7 @@ def test_sms_in_quiet_hours_waits_until_morning_in_the_users_zone_on_a_dst_day(
     assert [phone for phone, _ in sent_sms()] == ["+14155550123"]
 
 
-def test_the_same_instant_is_quiet_in_shanghai_and_fine_in_new_york(stack: Stack, clock: Clock) -> None:
+def test_the_same_instant_is_quiet_in_shanghai_and_fine_in_new_york(stack: Stack, clock: PatchedSystemClock) -> None:
     for user, zone in (("ny", "America/New_York"), ("sh", "Asia/Shanghai")):
         dormant_profile(user, LAST_ORDER, email=None, phone="+14155550123", consent={"sms": True}, time_zone=zone)
     _send(stack, _job("ny", "sh"))
@@ -154,7 +154,7 @@ def test_the_same_instant_is_quiet_in_shanghai_and_fine_in_new_york(stack: Stack
 
 
 def test_a_full_cap_defers_the_message_instead_of_dropping_it(
-    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_program(tmp_path, monkeypatch, quiet_hours={})
     dormant_profile("u1", LAST_ORDER)
@@ -170,7 +170,7 @@ def test_a_full_cap_defers_the_message_instead_of_dropping_it(
     assert len(sent_emails()) == 3
 
 
-def test_a_step_held_back_past_its_deadline_is_dropped_and_counted(stack: Stack, clock: Clock) -> None:
+def test_a_step_held_back_past_its_deadline_is_dropped_and_counted(stack: Stack, clock: PatchedSystemClock) -> None:
     dormant_profile("u1", LAST_ORDER)
     _send(stack, _job("u1", not_after=(T0 - timedelta(minutes=1)).isoformat()))
     assert sent_emails() == []
@@ -178,7 +178,7 @@ def test_a_step_held_back_past_its_deadline_is_dropped_and_counted(stack: Stack,
 
 
 def test_a_paused_campaign_holds_its_jobs_until_it_is_resumed(
-    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_program(tmp_path, monkeypatch, quiet_hours={})
     dormant_profile("u1", LAST_ORDER)
@@ -194,7 +194,7 @@ def test_a_paused_campaign_holds_its_jobs_until_it_is_resumed(
 
 
 def test_a_spent_budget_sends_the_step_without_its_offer(
-    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import yaml
 
@@ -215,7 +215,7 @@ def test_a_spent_budget_sends_the_step_without_its_offer(
 
 
 def test_the_no_coupon_arm_gets_the_step_without_an_offer(
-    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_program(tmp_path, monkeypatch, quiet_hours={})
     dormant_profile("u1", LAST_ORDER)
@@ -225,7 +225,7 @@ def test_the_no_coupon_arm_gets_the_step_without_an_offer(
 
 
 def test_a_privacy_answer_stops_the_journey_and_too_many_messages_allows_one_more(
-    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_program(tmp_path, monkeypatch, quiet_hours={})
     dormant_profile("u1", LAST_ORDER)
@@ -242,7 +242,7 @@ def test_a_privacy_answer_stops_the_journey_and_too_many_messages_allows_one_mor
 
 
 def test_the_inbox_reaches_an_app_user_and_reading_marks_it_read(
-    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_program(tmp_path, monkeypatch, quiet_hours={})
     dormant_profile("u1", LAST_ORDER, email=None, consent={}, event_counts={"login": 4})
@@ -255,7 +255,7 @@ def test_the_inbox_reaches_an_app_user_and_reading_marks_it_read(
 
 
 def test_a_points_offer_is_granted_once_on_the_offers_bus(
-    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_program(tmp_path, monkeypatch, quiet_hours={})
     sqs = boto3.client("sqs")
@@ -276,7 +276,7 @@ def test_a_points_offer_is_granted_once_on_the_offers_bus(
 
 
 def test_the_question_email_carries_signed_reason_links_and_its_sms_does_not(
-    stack: Stack, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, clock: PatchedSystemClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_program(tmp_path, monkeypatch, quiet_hours={})
     dormant_profile("u1", LAST_ORDER)

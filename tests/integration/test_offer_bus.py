@@ -16,8 +16,9 @@ from moto import mock_aws
 
 from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
-from winback.adapters.offer_bus import OfferBus, OfferNotPublished, grant_id, grant_key
+from winback.adapters.offer_bus import OfferBus, grant_id, grant_key
 from winback.config.incentives import OfferIncentive
+from winback.models.delivery import OfferNotPublished
 from winback.runtime.deps import reset
 
 TABLE = "messaging"

@@ -15,9 +15,10 @@ from botocore.compat import HTTPHeaders
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, sent_emails, sent_sms, use_program
 from winback.adapters import clients
-from winback.adapters.messaging_store import MessagingStore, send_key, state_key
+from winback.adapters.messaging_store import MessagingStore, state_key
 from winback.adapters.suppression_store import SuppressionStore
 from winback.config.settings import get_settings
+from winback.models.send_state import send_key
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 NOW = datetime.now(UTC)

@@ -21,11 +21,12 @@ from tests.integration.helpers import dormant_profile, sent_emails, use_program
 from tests.integration.stub_ses import Answer, StubSes
 from winback.adapters import clients
 from winback.adapters.channels import EmailChannel
-from winback.adapters.messaging_store import MessagingStore, send_key
+from winback.adapters.messaging_store import MessagingStore
 from winback.config.settings import get_settings
 from winback.content.rendering import Rendered, render
 from winback.models.jobs import SendJob
 from winback.models.outbound import Outbound
+from winback.models.send_state import send_key
 from winback.runtime.deps import deps
 from winback.services import send as send_service
 from winback.services.send import record as send_record
@@ -130,7 +131,7 @@ def test_render_error_after_the_claim_releases_it_and_redelivery_sends(
             raise RuntimeError("template store unavailable")
         return render(*args, **kwargs)
 
-    monkeypatch.setattr("winback.services.send.deliver.render", flaky_render)
+    monkeypatch.setattr("winback.services.send.compose.render", flaky_render)
     assert _send(stack, _job("u1"), "m-1") == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert sent_emails() == []
     assert _send(stack, _job("u1"), "m-2") == {"batchItemFailures": []}

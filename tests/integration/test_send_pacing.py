@@ -105,7 +105,7 @@ def _recipients() -> list[str]:
 def test_a_run_larger_than_the_daily_quota_goes_out_over_the_following_days(
     stack: Stack, account: _Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Guards: the quota check of the pacer (services/send_pacing.Pacer reading GetAccount, booking its
+    """Guards: the quota check of the pacer (services/send/pacing.WorkerPacer reading GetAccount, booking its
     own sends) and send/run.py `_paced`, which defers the rest of the job unclaimed (kind `quota`). Without
     them all 8 go to SES at once: SES refuses the 4th with its quota error (the channel pauses for an
     hour and the release retries hourly), or, counted as a throttle, the job cycles into the DLQ."""
@@ -139,7 +139,7 @@ def test_a_run_larger_than_the_daily_quota_goes_out_over_the_following_days(
 def test_quota_past_the_steps_deadline_drops_and_counts(
     stack: Stack, account: _Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Guard: the deadline in the quota deferral (next_send_at's drop, send/record.py `Plan.hold`): a message whose
+    """Guard: the deadline in the quota deferral (next_send_at's drop, send/job_run.py `JobRun.hold`): a message whose
     next window opens after the step's deadline is dropped and counted, not deferred past it."""
     _Clock(monkeypatch)
     assert _send(stack, _job(not_after=T0 + timedelta(hours=12))) == {"batchItemFailures": []}

@@ -22,8 +22,9 @@ import pytest
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, sent_sms, use_program
 from winback.adapters.channel_pause import ChannelPauses
-from winback.adapters.messaging_store import MessagingStore, send_key
+from winback.adapters.messaging_store import MessagingStore
 from winback.config.settings import get_settings
+from winback.models.send_state import send_key
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 LAST_ORDER = datetime.now(UTC) - timedelta(days=100)

@@ -1,9 +1,12 @@
-"""Import boundaries of the house layout (DESIGN.md, "Target layout inside the layer"):
+"""Import boundaries of the house layout (docs/design.md, "Target layout inside the layer"):
 
 - config (program.yaml's schema) imports nothing from domain, adapters, services or runtime;
 - domain is pure: no AWS SDK, no jinja2, no html, no adapters or services;
+- the send service (services/send/) speaks the models' vocabulary: it imports nothing from adapters;
+- no service calls DynamoDB or a boto3 client itself (adapters.clients, adapters.dynamo): a store does;
 - no import cycle between modules of the layer or the tooling, counting every import
-  (function-local and TYPE_CHECKING ones too: they hide a cycle, they do not remove it);
+  (function-local and TYPE_CHECKING ones too: they hide a cycle, they do not remove it; and an import
+  of a module's own package, whose `__init__` runs like any other module);
 - Lambda code never imports dev tooling.
 """
 
@@ -19,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers/core"
 DOMAIN = LAYER / "winback/domain"
 CONFIG = LAYER / "winback/config"
+SERVICES = LAYER / "winback/services"
+SEND = SERVICES / "send"
 TOOLING = ROOT / "tooling"
 LAMBDA_CODE = (ROOT / "functions", ROOT / "layers")
 AWS_SDK = {"boto3", "botocore", "aioboto3", "aiobotocore"}
@@ -59,6 +64,8 @@ def python_files(*roots: Path) -> list[Path]:
 
 DOMAIN_FILES = python_files(DOMAIN)
 CONFIG_FILES = python_files(CONFIG)
+SEND_FILES = python_files(SEND)
+SERVICE_FILES = python_files(SERVICES)
 LAMBDA_FILES = python_files(*LAMBDA_CODE)
 
 
@@ -92,13 +99,29 @@ def test_config_imports_no_domain_adapters_services_or_runtime(path: Path) -> No
     assert offending == [], f"{path.relative_to(ROOT)} imports {offending}"
 
 
+@pytest.mark.parametrize("path", SEND_FILES, ids=lambda p: p.name)
+def test_send_service_imports_no_adapter(path: Path) -> None:
+    """Its ports and their values are the models' (send_state, coupons, delivery, outbound)."""
+    offending = sorted({m for m in imported_modules(path) if m.startswith("winback.adapters")})
+    assert offending == [], f"{path.relative_to(ROOT)} imports {offending}"
+
+
+@pytest.mark.parametrize("path", SERVICE_FILES, ids=lambda p: str(p.relative_to(SERVICES)))
+def test_no_service_calls_dynamodb_or_a_client_itself(path: Path) -> None:
+    low_level = ("winback.adapters.clients", "winback.adapters.dynamo")
+    offending = sorted({m for m in imported_modules(path) if m.startswith(low_level)})
+    assert offending == [], f"{path.relative_to(ROOT)} imports {offending}: a store's method belongs in adapters/"
+
+
 def module_name(path: Path, root: Path) -> str:
     parts = path.relative_to(root).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def import_graph(*roots: Path) -> dict[str, set[str]]:
-    """Module -> the project modules it imports (a `from package import module` names the module)."""
+    """Module -> the project modules it imports (a `from package import module` names the package,
+    whose `__init__` runs, and the module). A module's own package counts like any other: a module
+    that imports it while that `__init__` imports the module is a cycle."""
     files = {module_name(p, root): p for root in roots for p in python_files(root)}
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
@@ -108,43 +131,53 @@ def import_graph(*roots: Path) -> dict[str, set[str]]:
                 targets.add(imported)
             elif imported.rpartition(".")[0] in files:
                 targets.add(imported.rpartition(".")[0])
-        graph[name] = targets - {name} - {p for p in targets if name.startswith(p + ".")}
+        graph[name] = targets - {name}
     return graph
 
 
+class _Tarjan:
+    """Tarjan's strongly connected components, over a graph of module names."""
+
+    def __init__(self, graph: dict[str, set[str]]) -> None:
+        self.graph = graph
+        self.index: dict[str, int] = {}
+        self.low: dict[str, int] = {}
+        self.stack: list[str] = []
+        self.on_stack: set[str] = set()
+        self.found: list[list[str]] = []
+
+    def components(self) -> list[list[str]]:
+        for node in sorted(self.graph):
+            if node not in self.index:
+                self._visit(node)
+        return self.found
+
+    def _visit(self, node: str) -> None:
+        self.index[node] = self.low[node] = len(self.index)
+        self.stack.append(node)
+        self.on_stack.add(node)
+        for nxt in sorted(self.graph.get(node, ())):
+            if nxt not in self.index:
+                self._visit(nxt)
+                self.low[node] = min(self.low[node], self.low[nxt])
+            elif nxt in self.on_stack:
+                self.low[node] = min(self.low[node], self.index[nxt])
+        if self.low[node] == self.index[node]:
+            self.found.append(self._pop_component(node))
+
+    def _pop_component(self, root: str) -> list[str]:
+        component = []
+        while True:
+            member = self.stack.pop()
+            self.on_stack.discard(member)
+            component.append(member)
+            if member == root:
+                return sorted(component)
+
+
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components of more than one module (Tarjan's algorithm)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in sorted(graph.get(node, ())):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
+    """The strongly connected components of more than one module."""
+    return [c for c in _Tarjan(graph).components() if len(c) > 1]
 
 
 def test_no_import_cycle_in_the_layer_or_the_tooling() -> None:
@@ -161,6 +194,16 @@ def test_cycle_finder_sees_a_cycle_hidden_in_a_function(tmp_path: Path) -> None:
     (pkg / "b.py").write_text("def thing() -> None:\n    from pkg import a\n")
     (pkg / "c.py").write_text("import pkg.a\n")
     assert cycles(import_graph(tmp_path)) == [["pkg.a", "pkg.b"]]
+
+
+def test_cycle_finder_sees_a_cycle_through_a_package_init(tmp_path: Path) -> None:
+    """services/send/run.py once imported its own package, whose `__init__` imports run."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from pkg.run import go\n")
+    (pkg / "run.py").write_text("from pkg import step\n")
+    (pkg / "step.py").write_text("")
+    assert cycles(import_graph(tmp_path)) == [["pkg", "pkg.run"]]
 
 
 @pytest.mark.parametrize("path", LAMBDA_FILES, ids=lambda p: str(p.relative_to(ROOT)))

@@ -20,37 +20,44 @@ What is modelled, and how:
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import json
 import math
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from winback.adapters.activity_store import ScanPage
-from winback.adapters.channels import Throttled, Uncertain
-from winback.adapters.coupon_store import IssuedCoupon
-from winback.adapters.messaging_store import Claim, MessagingStore, OpenClaim, SendState
-from winback.config.incentives import Budget, OfferIncentive
+from winback.adapters.messaging_store import MessagingStore
 from winback.config.loader import load_program
 from winback.config.program import Program
 from winback.config.settings import Settings
-from winback.domain.audience.recommendations import Recommendation
 from winback.domain.audience.segmentation import RfmSegmenter
 from winback.domain.journey.pacing import SEND_NOW, Pace, next_send_at
+from winback.models.delivery import Throttled, Uncertain
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.outbound import Outbound
 from winback.models.profile import Assignment, Journeys, Profile
-from winback.models.send_context import ParkedJob, SendContext
+from winback.models.send_context import ParkedJob
+from winback.models.send_state import Outcome, SendState
 from winback.runtime.observability import logger
 from winback.services.scan.job import ScanPorts, scan_segment
 from winback.services.send import SendDeps, SendThrottled, send_job
 from winback.services.sweep import GRACE, sweep_claims
+from winback_dev.memory.channels import NoRecommendations
+from winback_dev.memory.clock import ManualClock
+from winback_dev.memory.messaging import InMemoryMessaging
+from winback_dev.memory.stores import (
+    InMemoryContext,
+    InMemoryCoupons,
+    InMemoryDeferrals,
+    InMemoryOffers,
+    InMemorySuppressions,
+)
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 MAX_RECEIVES = 5
@@ -108,24 +115,33 @@ class Figures:
     wall_s: float = 0.0
 
 
+CHANNELS = ("email", "sms", "push", "inbox")
+
+
 def _index(user_id: str) -> int:
     return int(user_id[1:])
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-
-class Population:
-    """Users generated from the seed: `u<i>` is the same user whenever it is read."""
+class Population(Mapping[str, Profile]):
+    """Users generated from the seed: `u<i>` is the same user whenever it is read (none is kept)."""
 
     def __init__(self, users: int, seed: int) -> None:
         self.users = users
         self.seed = seed
+
+    def __getitem__(self, user_id: str) -> Profile:
+        if user_id not in self:
+            raise KeyError(user_id)
+        return self.profile(_index(user_id))
+
+    def __contains__(self, user_id: object) -> bool:
+        return isinstance(user_id, str) and user_id[1:].isdigit() and 0 <= _index(user_id) < self.users
+
+    def __iter__(self) -> Iterator[str]:
+        return (f"u{i}" for i in range(self.users))
+
+    def __len__(self) -> int:
+        return self.users
 
     def profile(self, i: int) -> Profile:
         rng = random.Random(self.seed * 1_000_003 + i)
@@ -175,165 +191,47 @@ class Activity:
         return True
 
 
-class Messaging:
-    """MessagingTable in a few bytes per user: compact send states, an outcome status per user (the
-    first step only runs), claims in time order for the sweeper, counters."""
+class CompactMessaging(InMemoryMessaging):
+    """The in-memory MessagingTable in a few bytes per user: send states packed into tuples, one
+    outcome status per user (the first step only runs)."""
 
     def __init__(self, users: int) -> None:
-        self.states: dict[int, tuple[Any, ...]] = {}
+        super().__init__()
+        self.packed: dict[int, tuple[Any, ...]] = {}
         self.outcome = bytearray(users)
-        self.claim_log: list[tuple[float, int, str]] = []
-        self.cells: Counter[str] = Counter()
 
-    def _state(self, i: int) -> SendState:
-        packed = self.states.get(i)
+    def read_state(self, user_id: str) -> SendState:
+        packed = self.packed.get(_index(user_id))
         if packed is None:
             return SendState()
         version, ledger, caps, cells = packed
         return SendState(version, dict(ledger), {s: dict(v) for s, v in caps}, dict(cells))
 
-    def claim(
-        self,
-        user_id: str,
-        key: str,
-        channel: str,
-        state: SendState,
-        live_slots: Mapping[str, int],
-        now: datetime,
-        cell: tuple[str, str] = ("-", "-"),
-        also: Mapping[str, Mapping[str, int]] | None = None,
-    ) -> Claim:
-        i = _index(user_id)
-        if self._state(i).version != state.version:
-            return Claim.STATE_CHANGED
-        at = int(now.timestamp())
-        caps = {**state.caps, channel: {**live_slots, key: at}} | {s: {**v, key: at} for s, v in (also or {}).items()}
-        self.states[i] = (
-            state.version + 1,
-            tuple({**state.ledger, key: at}.items()),
-            tuple((s, tuple(v.items())) for s, v in caps.items()),
-            tuple({**state.cells, key: "|".join(cell)}.items()),
-        )
-        self.claim_log.append((now.timestamp(), i, key))
-        return Claim.CLAIMED
-
-    def read_state(self, user_id: str) -> SendState:
-        return self._state(_index(user_id))
-
-    def release(self, user_id: str, key: str, channel: str, also: Sequence[str] = ()) -> None:
-        i = _index(user_id)
-        state = self._state(i)
-        state.ledger.pop(key, None)
-        for scope in (channel, *also):
-            state.caps.get(scope, {}).pop(key, None)
-        state.cells.pop(key, None)
-        self.states[i] = (
-            state.version + 1,
+    def _write_state(self, user_id: str, state: SendState) -> None:
+        self.packed[_index(user_id)] = (
+            state.version,
             tuple(state.ledger.items()),
             tuple((s, tuple(v.items())) for s, v in state.caps.items()),
             tuple(state.cells.items()),
         )
 
-    def record(self, outcomes: Iterable[Mapping[str, Any]]) -> None:
-        for item in outcomes:
-            if not str(item["sk"]).startswith("msg#"):
-                continue  # not an outcome: a sent text's `smsid#` lookup, written in the same batch
-            self.outcome[_index(str(item["pk"]).removeprefix("user#"))] = STATUS[str(item["status"])]
+    def record(self, outcome: Outcome) -> None:
+        self.outcome[_index(outcome.user_id)] = STATUS[outcome.status]
 
-    def add_cell(self, campaign_id: str, step: int | None, arm: str, segment: str, counts: Mapping[str, int]) -> None:
-        self.cells.update(counts)
-
-    def add_totals(self, campaign_id: str, counts: Mapping[str, int]) -> dict[str, int]:
-        return dict(counts)
+    def has_outcome(self, user_id: str, key: str) -> bool:
+        return bool(self.outcome[_index(user_id)])
 
     def put_scan_figures(self, run_id: str, segment: int, first_page: int, counts: Mapping[str, int]) -> None:
-        pass
-
-    # --- the sweeper's part ----------------------------------------------------------------------
-    def claims_between(self, since: datetime, until: datetime) -> Iterator[OpenClaim]:
-        lo = bisect.bisect_left(self.claim_log, (since.timestamp(), -1, ""))
-        hi = bisect.bisect_right(self.claim_log, (until.timestamp(), len(self.outcome), "~"))
-        for at, i, key in self.claim_log[lo:hi]:
-            if key in self._state(i).ledger:
-                yield OpenClaim(f"u{i}", key, int(at), "-", "-")
-
-    def outcomes_known(self, claims: Iterable[OpenClaim]) -> set[tuple[str, str]]:
-        return {(c.user_id, c.key) for c in claims if self.outcome[_index(c.user_id)]}
-
-    def record_uncertain(self, claim: OpenClaim, now: datetime) -> bool:
-        i = _index(claim.user_id)
-        if self.outcome[i]:
-            return False
-        self.outcome[i] = STATUS["uncertain"]
-        return True
-
-
-class NoSuppressions:
-    def suppressed(self, addresses: Iterable[str]) -> set[str]:
-        return set()
-
-    def suppress(self, address: str, reason: str, source: str, at: datetime) -> bool:
-        return True
-
-
-class Coupons:
-    def __init__(self) -> None:
-        self.issued_coupons: dict[tuple[str, str, int, str], IssuedCoupon] = {}
-        self.count: Counter[str] = Counter()
-
-    def issue(
-        self,
-        user_id: str,
-        campaign_id: str,
-        step: int,
-        episode: str,
-        value_minor: int,
-        currency: str,
-        expires_at: datetime,
-        budget: Budget | None,
-        now: datetime,
-        pointer_absent: bool = False,
-    ) -> IssuedCoupon | None:
-        key = (user_id, campaign_id, step, episode)
-        if key in self.issued_coupons:
-            return self.issued_coupons[key]
-        if budget is not None and self.count[campaign_id] >= budget.max_count:
-            return None
-        self.count[campaign_id] += 1
-        coupon = IssuedCoupon(f"WB{len(self.issued_coupons):010d}", *key, value_minor, currency, expires_at)
-        self.issued_coupons[key] = coupon
-        return coupon
-
-    def issued(self, user_id: str, campaign_id: str, step: int, episode: str) -> IssuedCoupon | None:
-        return self.issued_coupons.get((user_id, campaign_id, step, episode))
-
-    def mark_announced(self, coupons: Sequence[IssuedCoupon]) -> None:
-        for c in coupons:
-            key = (c.user_id, c.campaign_id, c.step, c.episode)
-            self.issued_coupons[key] = replace(self.issued_coupons[key], announced=True)
-
-
-class Offers:
-    def grant(
-        self, user_id: str, campaign_id: str, step: int, episode: str, incentive: OfferIncentive, now: datetime
-    ) -> bool:
-        return True
-
-    def announce_coupons(self, coupons: Sequence[IssuedCoupon], now: datetime) -> list[IssuedCoupon]:
-        return list(coupons)
-
-
-class NoRecommendations:
-    def recommend(self, profile: Profile, count: int) -> list[Recommendation]:
-        return []
+        """The scan's own figures are not the simulation's."""
 
 
 class Killed(BaseException):
     """The process dies (a Lambda timeout, out of memory): no handler in the service runs."""
 
 
-class AccountPaused(Throttled):
-    pass
+class SimulatedPause(Throttled):
+    """The provider's account paused, as the simulation answers it: a throttle that sends the job
+    back to the queue, after which the simulation pauses every channel (as the channel pause would)."""
 
 
 @dataclass
@@ -345,7 +243,7 @@ class Provider:
     quota: int
     faults: Faults
     rng: random.Random
-    clock: Clock
+    clock: ManualClock
     latency: timedelta
     delivered: bytearray = field(init=False)
     this_second: int = 0
@@ -395,20 +293,11 @@ class Provider:
             self.quota_used = 0
 
     def send(self, message: Outbound) -> str:
-        if self.kill_in is not None:
-            self.kill_in -= 1
-            if self.kill_in < 0:
-                self.kill_in = None
-                raise Killed
+        """The channel: the provider's message id, or a fault (a kill, the account paused, a
+        throttle, or an uncertain answer after the message was accepted)."""
+        self._die_when_due()
         now = self.clock.now()
-        if self.pause_at is not None and self.pause_at <= now:
-            self.pause_until, self.pause_at = now + PAUSE_FOR, None
-        if self.pause_until is not None and now < self.pause_until:
-            raise AccountPaused("SendingPausedException")
-        self._roll(now)
-        if self.this_second >= self.max_rate or self.quota_used >= self.quota:
-            self.throttles += 1
-            raise Throttled("TooManyRequestsException")  # a sender that did not pace itself
+        self._check_account(now)
         roll = self.rng.random()
         if roll < self.faults.throttle:
             self.throttles += 1
@@ -420,6 +309,24 @@ class Provider:
         if roll < self.faults.throttle + self.faults.accepted_5xx + self.faults.timeout:
             raise Uncertain("ReadTimeoutError")
         return f"m-{message.user_id}"
+
+    def _die_when_due(self) -> None:
+        if self.kill_in is not None:
+            self.kill_in -= 1
+            if self.kill_in < 0:
+                self.kill_in = None
+                raise Killed
+
+    def _check_account(self, now: datetime) -> None:
+        """The account's pause (once, at `pause_at`, for PAUSE_FOR), its rate and its quota."""
+        if self.pause_at is not None and self.pause_at <= now:
+            self.pause_until, self.pause_at = now + PAUSE_FOR, None
+        if self.pause_until is not None and now < self.pause_until:
+            raise SimulatedPause("SendingPausedException")
+        self._roll(now)
+        if self.this_second >= self.max_rate or self.quota_used >= self.quota:
+            self.throttles += 1
+            raise Throttled("TooManyRequestsException")  # a sender that did not pace itself
 
     def _accept(self, message: Outbound) -> None:
         i = _index(message.user_id)
@@ -441,7 +348,7 @@ class _Message:
 class Queue:
     """SendQueue: messages become visible at a time; the earliest visible is received first."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.heap: list[_Message] = []
         self.seq = 0
@@ -461,24 +368,21 @@ class Queue:
         return heapq.heappop(self.heap)
 
 
-class Parking:
-    """DeferralTable and the Records port: outcomes to `messaging`; parked jobs released when due;
-    next steps counted, not run."""
+class Parking(InMemoryDeferrals):
+    """DeferralTable and the Records port, with parked jobs released when due; next steps counted,
+    not run."""
 
-    def __init__(self, messaging: Messaging) -> None:
-        self.messaging = messaging
-        self.jobs: dict[str, ParkedJob] = {}
+    def __init__(self, messaging: CompactMessaging) -> None:
+        super().__init__(messaging)
         self.due: list[tuple[float, str]] = []
         self.next_steps = 0
 
-    def write(self, outcomes: Sequence[Mapping[str, Any]], parked: Sequence[ParkedJob]) -> None:
-        self.messaging.record(outcomes)
-        for job in parked:
-            if job.kind == "next_step":
-                self.next_steps += job.body.count('"user_id"')
-                continue
-            self.jobs[job.key] = job
-            heapq.heappush(self.due, (job.due.timestamp(), job.key))
+    def park(self, job: ParkedJob) -> None:
+        if job.kind == "next_step":
+            self.next_steps += job.body.count('"user_id"')
+            return
+        super().park(job)
+        heapq.heappush(self.due, (job.due.timestamp(), job.key))
 
     def next_due(self) -> float | None:
         while self.due and (
@@ -495,34 +399,165 @@ class Parking:
         return bodies
 
 
-class Context:
-    """The job's context from the generated population and the compact stores."""
-
-    def __init__(self, population: Population, messaging: Messaging, coupons: Coupons, paused: set[str]) -> None:
-        self.population, self.messaging, self.coupons, self.paused = population, messaging, coupons, paused
-
-    def load(self, job: SendJob, coupon_steps: Collection[int] = (), channels: Collection[str] = ()) -> SendContext:
-        coupons: dict[str, dict[int, IssuedCoupon]] = {}
-        for r in job.recipients:
-            for step in coupon_steps:
-                if (found := self.coupons.issued(r.user_id, job.campaign_id, step, r.episode)) is not None:
-                    coupons.setdefault(r.user_id, {})[step] = found
-        return SendContext(
-            profiles={r.user_id: self.population.profile(_index(r.user_id)) for r in job.recipients},
-            states={r.user_id: self.messaging.read_state(r.user_id) for r in job.recipients},
-            paused_channels=frozenset(self.paused),
-            coupons=coupons,
-            coupon_steps_read=frozenset(coupon_steps),
-        )
-
-
 @dataclass
 class _ScanPorts:
     settings: Settings
     program: Program
     activity: Activity
-    messaging: Messaging
-    suppression: NoSuppressions
+    messaging: CompactMessaging
+    suppression: InMemorySuppressions
+
+
+class Simulation:
+    """One run: the users generated from the seed, the in-memory stores, the provider, the send queue
+    and the release schedule on one simulated clock; the send service over them."""
+
+    def __init__(self, users: int, seed: int, max_rate: int, quota: int, faults: Faults, program: Program) -> None:
+        self.program, self.faults = program, faults
+        self.rng = random.Random(seed)
+        self.clock = ManualClock(START)
+        self.population = Population(users, seed)
+        self.messaging = CompactMessaging(users)
+        self.parking = Parking(self.messaging)
+        self.paused: set[str] = set()
+        self.provider = Provider(
+            users, max_rate, quota, faults, self.rng, self.clock, timedelta(seconds=1 / (2 * max_rate))
+        )
+        if faults.pause:
+            self.provider.pause_at = START + timedelta(hours=self.rng.uniform(1, 6))
+        self.queue = Queue(self.clock)
+        self.status = bytearray(users)  # the last terminal status the sender gave each user
+        self.counts: Counter[str] = Counter()
+        self.figures = Figures(users=users, max_send_rate=max_rate, quota=quota)
+        coupons = InMemoryCoupons()
+        self.deps = SendDeps(
+            context=InMemoryContext(self.population, self.messaging, self.paused, coupons),
+            messaging=self.messaging,
+            suppression=InMemorySuppressions(),
+            records=self.parking,
+            coupons=coupons,
+            offers=InMemoryOffers(),
+            channels=dict.fromkeys(CHANNELS, self.provider),
+            recommender=NoRecommendations(),
+            unsubscribe_key=b"s" * 32,
+            public_base_url="https://api.example.com",
+            clock=self.clock,
+            pacer=self.provider,
+            observe=self.observe,
+        )
+
+    def observe(self, recipient: Recipient, name: str) -> None:
+        if name in STATUS:
+            self.status[_index(recipient.user_id)] = STATUS[name]
+        elif name in ("deferred_by_rate", "deferred_by_quota", "channel_paused"):
+            self.counts[name] += 1
+
+    def scan(self) -> None:
+        """Plan and scan: every segment at the start, as the plan's scan jobs would."""
+        settings = Settings.model_validate(
+            {"ACTIVITY_TABLE": "a", "SUPPRESSION_TABLE": "s", "MESSAGING_TABLE": "m", "SEND_QUEUE_URL": "send"}
+        )
+        ports = _ScanPorts(settings, self.program, Activity(self.population), self.messaging, InMemorySuppressions())
+        users = self.population.users
+        segments = max(1, math.ceil(users / ITEMS_PER_SEGMENT))
+        segmenter = RfmSegmenter(self.program, None)
+        for segment in range(segments):
+            job = ScanJob(run_id="sim", as_of=START, segment=segment, total_segments=segments)
+            result = scan_segment(job, cast("ScanPorts", ports), segmenter, lambda: 900_000, self.queue.enqueue)
+            self.figures.eligible += result.tally["targeted"]
+
+    def drain(self, progress: Callable[[str], None] | None = None) -> None:
+        """The send queue, the release schedule and the sweeper, on the simulated clock, until no
+        message is queued or parked."""
+        next_sweep = START + SWEEP_EVERY
+        while True:
+            due, head = self.parking.next_due(), self.queue.head()
+            if head is None and due is None:
+                return
+            if due is not None and (head is None or due <= head):
+                self.clock.at = max(self.clock.at, datetime.fromtimestamp(due, UTC))
+                self.queue.enqueue("send", self.parking.take(self.clock.now()))
+                continue
+            message = self.queue.pop()
+            self.clock.at = max(self.clock.at, datetime.fromtimestamp(message.visible_at, UTC))
+            while self.clock.at >= next_sweep:
+                sweep_claims(cast("MessagingStore", self.messaging), next_sweep)
+                next_sweep += SWEEP_EVERY
+            self._resume_when_the_account_is_back()
+            message.receives += 1
+            self._process(message)
+            if progress is not None and self.queue.seq % 10_000 == 0:
+                progress(f"{self.clock.at.isoformat()} queue={len(self.queue.heap)} parked={len(self.parking.jobs)}")
+
+    def _resume_when_the_account_is_back(self) -> None:
+        """The operator's `winback resume --channel` once the account is back."""
+        provider = self.provider
+        if provider.pause_until is not None and self.clock.at >= provider.pause_until:
+            self.paused.difference_update(CHANNELS)
+            provider.pause_until = None
+
+    def _process(self, message: _Message) -> None:
+        """One receive of a send job, with the per-job faults: a duplicate, a kill, a redelivery."""
+        rng, faults, figures, queue = self.rng, self.faults, self.figures, self.queue
+        job = SendJob.model_validate_json(message.body)
+        now = queue.clock.now()
+        if rng.random() < faults.duplicate:
+            figures.duplicated_messages += 1  # SQS's at-least-once: the same message twice
+            queue.push(message.body, now + timedelta(seconds=rng.uniform(0, 30)))
+        if rng.random() < faults.kill:
+            self.provider.kill_in = rng.randrange(len(job.recipients))
+        try:
+            send_job(job, self.program, self.deps)
+        except SendThrottled as error:
+            if isinstance(error.__cause__, SimulatedPause):
+                self.paused.update(CHANNELS)  # an account-level error pauses the channels
+            self._failed("throttled", message)
+        except Killed:
+            figures.kills += 1
+            self._retry(message)
+        except Exception as error:
+            self._failed(type(error).__name__, message)
+        else:
+            if rng.random() < faults.redelivery:
+                figures.redelivered_messages += 1  # deleted too late: SQS delivers it again
+                queue.push(message.body, queue.clock.now() + VISIBILITY)
+        finally:
+            self.provider.kill_in = None
+
+    def _failed(self, error: str, message: _Message) -> None:
+        self.figures.job_errors[error] = self.figures.job_errors.get(error, 0) + 1
+        self._retry(message)
+
+    def _retry(self, message: _Message) -> None:
+        """Received again after the visibility timeout; the DLQ after MAX_RECEIVES receives."""
+        if message.receives >= MAX_RECEIVES:
+            self.figures.dlq += 1
+            return
+        self.queue.push(message.body, self.queue.clock.now() + VISIBILITY, message.receives)
+
+    def finish(self, debug: dict[str, Any] | None = None) -> Figures:
+        """The last sweep, then what became of every claim and every eligible user."""
+        m, figures, status = self.messaging, self.figures, self.status
+        sweep_claims(cast("MessagingStore", m), self.clock.now() + GRACE + timedelta(minutes=1))
+        claimed = {_index(u) for _, u, key in m.claim_log if key in m.read_state(u).ledger}
+        outcomes = Counter(m.outcome[i] for i in claimed)
+        figures.sent, figures.uncertain = outcomes[STATUS["sent"]], outcomes[STATUS["uncertain"]]
+        figures.failed, figures.lost = outcomes[STATUS["failed"]], outcomes[0]
+        figures.duplicates = sum(d - 1 for d in self.provider.delivered if d > 1)
+        figures.dropped = status.count(STATUS["dropped"])
+        terminal = {STATUS[n] for n in TERMINAL}
+        open_users = [i for i in range(len(status)) if not m.outcome[i] and status[i] not in terminal]
+        figures.unaccounted = figures.eligible - (len(status) - len(open_users))
+        if debug is not None:
+            debug["open_statuses"] = Counter(status[i] for i in open_users)
+        figures.deferred_by_rate = self.counts["deferred_by_rate"] + self.counts["deferred_by_quota"]
+        figures.channel_paused = self.counts["channel_paused"]
+        figures.peak_send_rate = self.provider.peak
+        figures.days_to_drain = round((self.provider.last_send - START).total_seconds() / 86_400, 3)
+        figures.throttles = self.provider.throttles
+        figures.rate_waits = self.provider.rate_waits
+        figures.next_steps_parked = self.parking.next_steps
+        return figures
 
 
 def simulate(
@@ -537,156 +572,12 @@ def simulate(
 ) -> Figures:
     started = time.perf_counter()
     logger.setLevel("ERROR")  # a million users' INFO lines would be the run
-    faults = Faults() if faults is None else faults
-    program = program or load_program()
-    rng = random.Random(seed)
-    clock = Clock(START)
-    population = Population(users, seed)
-    messaging = Messaging(users)
-    coupons = Coupons()
-    parking = Parking(messaging)
-    paused: set[str] = set()
-    provider = Provider(users, max_rate, quota, faults, rng, clock, timedelta(seconds=1 / (2 * max_rate)))
-    if faults.pause:
-        provider.pause_at = START + timedelta(hours=rng.uniform(1, 6))
-    status = bytearray(users)
-    counts: Counter[str] = Counter()
-
-    def observe(recipient: Recipient, name: str) -> None:
-        if name in STATUS:
-            status[_index(recipient.user_id)] = STATUS[name]
-        elif name in ("deferred_by_rate", "deferred_by_quota", "channel_paused"):
-            counts[name] += 1
-
-    deps = SendDeps(
-        context=Context(population, messaging, coupons, paused),
-        messaging=messaging,
-        suppression=NoSuppressions(),
-        records=parking,
-        coupons=coupons,
-        offers=Offers(),
-        channels=dict.fromkeys(("email", "sms", "push", "inbox"), provider),
-        recommender=NoRecommendations(),
-        unsubscribe_key=b"s" * 32,
-        public_base_url="https://api.example.com",
-        clock=clock,
-        pacer=provider,
-        observe=observe,
-    )
-
-    # --- plan and scan: every segment at the start, as the plan's scan jobs would -----------------
-    queue = Queue(clock)
-
-    settings = Settings.model_validate(
-        {"ACTIVITY_TABLE": "a", "SUPPRESSION_TABLE": "s", "MESSAGING_TABLE": "m", "SEND_QUEUE_URL": "send"}
-    )
-    ports = _ScanPorts(settings, program, Activity(population), messaging, NoSuppressions())
-    segments = max(1, math.ceil(users / ITEMS_PER_SEGMENT))
-    segmenter = RfmSegmenter(program, None)
-    eligible = 0
-    for segment in range(segments):
-        job = ScanJob(run_id="sim", as_of=START, segment=segment, total_segments=segments)
-        result = scan_segment(job, cast("ScanPorts", ports), segmenter, lambda: 900_000, queue.enqueue)
-        eligible += result.tally["targeted"]
-
-    # --- the send queue, the release schedule and the sweeper, on the simulated clock --------------
-    figures = Figures(users=users, eligible=eligible, max_send_rate=max_rate, quota=quota)
-    next_sweep = START + SWEEP_EVERY
-    while True:
-        due = parking.next_due()
-        head = queue.head()
-        if head is None and due is None:
-            break
-        if due is not None and (head is None or due <= head):
-            clock.at = max(clock.at, datetime.fromtimestamp(due, UTC))
-            queue.enqueue("send", parking.take(clock.now()))
-            continue
-        message = queue.pop()
-        clock.at = max(clock.at, datetime.fromtimestamp(message.visible_at, UTC))
-        while clock.at >= next_sweep:
-            sweep_claims(cast("MessagingStore", messaging), next_sweep)
-            next_sweep += SWEEP_EVERY
-        if provider.pause_until is not None and clock.at >= provider.pause_until:
-            paused.discard("email")  # the operator's `winback resume --channel` once the account is back
-            for channel in ("sms", "push", "inbox"):
-                paused.discard(channel)
-            provider.pause_until = None
-        message.receives += 1
-        _process(message, program, deps, provider, rng, faults, figures, paused, queue)
-        if progress is not None and queue.seq % 10_000 == 0:
-            progress(f"{clock.at.isoformat()} queue={len(queue.heap)} parked={len(parking.jobs)}")
-
-    sweep_claims(cast("MessagingStore", messaging), clock.now() + GRACE + timedelta(minutes=1))
-    claimed = {i for _, i, key in messaging.claim_log if key in messaging._state(i).ledger}
-    figures.sent = sum(1 for i in claimed if messaging.outcome[i] == STATUS["sent"])
-    figures.uncertain = sum(1 for i in claimed if messaging.outcome[i] == STATUS["uncertain"])
-    figures.failed = sum(1 for i in claimed if messaging.outcome[i] == STATUS["failed"])
-    figures.lost = sum(1 for i in claimed if not messaging.outcome[i])
-    figures.duplicates = sum(d - 1 for d in provider.delivered if d > 1)
-    figures.dropped = status.count(STATUS["dropped"])
-    terminal = {STATUS[n] for n in TERMINAL}
-    accounted = sum(1 for i in range(users) if messaging.outcome[i] or status[i] in terminal)
-    figures.unaccounted = eligible - accounted
-    if debug is not None:
-        debug["open_statuses"] = Counter(
-            status[i] for i in range(users) if not messaging.outcome[i] and status[i] not in terminal
-        )
-    figures.deferred_by_rate = counts["deferred_by_rate"] + counts["deferred_by_quota"]
-    figures.channel_paused = counts["channel_paused"]
-    figures.peak_send_rate = provider.peak
-    figures.days_to_drain = round((provider.last_send - START).total_seconds() / 86_400, 3)
-    figures.throttles = provider.throttles
-    figures.rate_waits = provider.rate_waits
-    figures.next_steps_parked = parking.next_steps
+    sim = Simulation(users, seed, max_rate, quota, Faults() if faults is None else faults, program or load_program())
+    sim.scan()
+    sim.drain(progress)
+    figures = sim.finish(debug)
     figures.wall_s = round(time.perf_counter() - started, 1)
     return figures
-
-
-def _process(
-    message: _Message,
-    program: Program,
-    deps: SendDeps,
-    provider: Provider,
-    rng: random.Random,
-    faults: Faults,
-    figures: Figures,
-    paused: set[str],
-    queue: Queue,
-) -> None:
-    job = SendJob.model_validate_json(message.body)
-    now = queue.clock.now()
-    if rng.random() < faults.duplicate:
-        figures.duplicated_messages += 1  # SQS's at-least-once: the same message twice
-        queue.push(message.body, now + timedelta(seconds=rng.uniform(0, 30)))
-    if rng.random() < faults.kill:
-        provider.kill_in = rng.randrange(len(job.recipients))
-    try:
-        send_job(job, program, deps)
-    except SendThrottled as error:
-        if isinstance(error.__cause__, AccountPaused):
-            paused.update(("email", "sms", "push", "inbox"))  # an account-level error pauses the channels
-        figures.job_errors["throttled"] = figures.job_errors.get("throttled", 0) + 1
-        _retry(message, figures, queue)
-    except Killed:
-        figures.kills += 1
-        _retry(message, figures, queue)
-    except Exception as error:
-        figures.job_errors[type(error).__name__] = figures.job_errors.get(type(error).__name__, 0) + 1
-        _retry(message, figures, queue)
-    else:
-        if rng.random() < faults.redelivery:
-            figures.redelivered_messages += 1  # deleted too late: SQS delivers it again
-            queue.push(message.body, queue.clock.now() + VISIBILITY)
-    finally:
-        provider.kill_in = None
-
-
-def _retry(message: _Message, figures: Figures, queue: Queue) -> None:
-    """Received again after the visibility timeout; the DLQ after MAX_RECEIVES receives."""
-    if message.receives >= MAX_RECEIVES:
-        figures.dlq += 1
-        return
-    queue.push(message.body, queue.clock.now() + VISIBILITY, message.receives)
 
 
 def to_json(figures: Figures) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from winback.adapters.channels import AccountPaused, Rejected, Throttled, _classify
+from winback.adapters.channels import _classify
+from winback.models.delivery import AccountPaused, Rejected, Throttled
 
 
 def _error(code: str, message: str = "", status: int = 400) -> ClientError:

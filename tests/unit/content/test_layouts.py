@@ -16,7 +16,7 @@ from winback.content.rendering import TemplateProblem, check_templates, render, 
 EMAIL_FILES = ("email.html", "email.txt")
 SHIPPED = [(t, loc) for t in sorted(shipped_templates()) for loc in available_locales()]
 URLS = {item: f"https://shop.example.com/p/{item}?utm_source=winback" for item in ("sku-12", "sku-7")}
-# Items the catalog does not know: only their id and category to show (services/send_content.py).
+# Items the catalog does not know: only their id and category to show (services/send/content.py).
 UNKNOWN = {"name": None, "image_url": None, "price": None}
 TWO_PICKS = [
     {"item_id": "sku-12", "category": "shoes", "url": URLS["sku-12"], **UNKNOWN},

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 import yaml
 
-from winback.config.campaigns import Channel
+from winback.config.campaigns import ChannelName
 from winback.config.loader import load_program, parse_program, validate_templates
 from winback.content.locales import available_locales, sms_opt_out
 from winback.content.rendering import Rendered, render
 
 TEMPLATES = ("nostalgic", "offer", "question", "lastchance", "apology")
-CHANNELS: tuple[Channel, ...] = ("email", "sms", "push", "inbox")
+CHANNELS: tuple[ChannelName, ...] = ("email", "sms", "push", "inbox")
 REASONS = ("need_changed", "bad_experience", "competitor", "forgot", "too_many_messages", "privacy")
 
 CODE = "WB-7KQ2-M9XD-4TPR-A3CJ"
@@ -80,7 +80,7 @@ def sms_body(out: Rendered, locale: str) -> str:
 
 @pytest.mark.parametrize("full", [True, False], ids=["all-set", "optional-none"])
 @pytest.mark.parametrize(("template", "locale", "channel"), ALL)
-def test_renders_without_none_or_template_syntax(template: str, locale: str, channel: Channel, full: bool) -> None:
+def test_renders_without_none_or_template_syntax(template: str, locale: str, channel: ChannelName, full: bool) -> None:
     out = render(template, channel, locale, variables(locale, full=full))
     assert out.text
     for part in (out.subject, out.html, out.text):
@@ -91,7 +91,7 @@ def test_renders_without_none_or_template_syntax(template: str, locale: str, cha
 
 
 @pytest.mark.parametrize(("template", "locale", "channel"), ALL)
-def test_coupon_code_amount_and_expiry_appear_when_set(template: str, locale: str, channel: Channel) -> None:
+def test_coupon_code_amount_and_expiry_appear_when_set(template: str, locale: str, channel: ChannelName) -> None:
     out = render(template, channel, locale, variables(locale, full=True))
     bodies = [out.html, out.text] if channel == "email" else [out.text]
     for body in bodies:
@@ -101,7 +101,7 @@ def test_coupon_code_amount_and_expiry_appear_when_set(template: str, locale: st
 
 
 @pytest.mark.parametrize(("template", "locale", "channel"), ALL)
-def test_no_coupon_wording_without_a_coupon(template: str, locale: str, channel: Channel) -> None:
+def test_no_coupon_wording_without_a_coupon(template: str, locale: str, channel: ChannelName) -> None:
     out = render(template, channel, locale, variables(locale, full=False))
     for part in visible(out):
         assert not COUPON_WORDING[locale].search(part), part
@@ -124,7 +124,7 @@ def test_question_email_offers_every_reason_as_a_link(locale: str) -> None:
 
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("channel", ["sms", "push", "inbox"])
-def test_question_short_channels_link_to_the_cta_only(locale: str, channel: Channel) -> None:
+def test_question_short_channels_link_to_the_cta_only(locale: str, channel: ChannelName) -> None:
     out = render("question", channel, locale, variables(locale, full=True))
     assert not any(url in out.text for url in REASON_URLS.values())
 
@@ -205,7 +205,7 @@ def test_en_sms_stays_in_the_gsm7_alphabet(template: str, full: bool) -> None:
 @pytest.mark.parametrize("full", [True, False], ids=["all-set", "optional-none"])
 @pytest.mark.parametrize("channel", ["push", "inbox"])
 @pytest.mark.parametrize(("template", "locale"), PER_LOCALE)
-def test_push_and_inbox_bodies_stay_short(template: str, locale: str, channel: Channel, full: bool) -> None:
+def test_push_and_inbox_bodies_stay_short(template: str, locale: str, channel: ChannelName, full: bool) -> None:
     out = render(template, channel, locale, variables(locale, full=full))
     assert "\n" not in out.text
     assert len(out.text) < PUSH_LIMIT, out.text

@@ -1,17 +1,10 @@
 """Delivery channels: email through SES v2, SMS and mobile push through SNS.
 
-Every channel has one method, `send(message: Outbound) -> str`: it returns the provider's
-message id or raises one of:
-  Throttled  - the provider refused for rate or quota: certainly not sent, try again later
-  Rejected   - the provider refused this message for good: certainly not sent, do not retry
-  AddressGone - (a Rejected) the address itself is dead: a push endpoint SNS disabled or deleted;
-               suppress it, or every later step would try it again
-  Uncertain  - the request may or may not have been delivered (timeout, 5xx): never resend blindly
-  AccountPaused - the account cannot send on this channel now (suspended, sending paused, MAIL FROM
-               not verified, daily quota or SMS spend limit reached): certainly not sent; the
-               channel pauses instead of the message failing
-The provider clients make one attempt (adapters/clients.py), so an error describes the only request
-sent. Only an answer that proves non-acceptance (a throttle, a refused connection) is Throttled.
+Every channel has one method, `send(message: Outbound) -> str`: it returns the provider's message id
+or raises one of the delivery errors (winback.models.delivery says what each means); `_classify`
+tells which provider answer is which. The provider clients make one attempt (adapters/clients.py),
+so an error describes the only request sent. Only an answer that proves non-acceptance (a throttle,
+a refused connection) is Throttled.
 """
 
 from __future__ import annotations
@@ -22,6 +15,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from winback.adapters import clients
+from winback.models.delivery import AccountPaused, AddressGone, Rejected, SendError, Throttled, Uncertain
 
 if TYPE_CHECKING:
     from winback.models.outbound import Outbound
@@ -54,36 +48,8 @@ SPEND_MESSAGES = ("spend limit", "no quota left")
 UNCERTAIN_CODES = frozenset({"InternalFailure", "InternalError", "ServiceUnavailable", "InternalServerError"})
 
 
-class SendError(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class Throttled(SendError):
-    pass
-
-
-class Rejected(SendError):
-    pass
-
-
-class Uncertain(SendError):
-    pass
-
-
-class AccountPaused(SendError):
-    def __init__(self, code: str, *, lifts: bool) -> None:
-        super().__init__(code)
-        self.lifts = lifts  # the condition clears by itself (a daily quota); else an operator resumes
-
-
 # Raised before a byte of the request left: the provider certainly never saw it.
 _NEVER_CONNECTED = (ConnectTimeoutError, EndpointConnectionError)
-
-
-class AddressGone(Rejected):
-    pass
 
 
 # SNS Publish to a platform endpoint: EndpointDisabled once the push service (APNs, FCM) reported its

@@ -1,6 +1,6 @@
 """Coupons on the IncentiveTable: issue within a budget, redeem exactly once, report the spend.
 
-Key design (also in the README):
+Key design (also in docs/data.md):
   coupon#<code>            coupon                              the coupon: user, campaign, step,
                                                                episode, value (minor units),
                                                                currency, valid_until, status
@@ -34,6 +34,7 @@ from winback.adapters import clients
 from winback.adapters.dynamo import batch_put, error_code, from_av, to_av
 from winback.domain.journey.coupons import SYSTEM_RANDOM, RandomBits, new_code, normalize_code
 from winback.domain.money import minor_units
+from winback.models.coupons import IssuedCoupon
 from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
@@ -59,20 +60,6 @@ class RedemptionStatus(enum.StrEnum):
     EXPIRED = "expired"
     ALREADY_USED = "already_used"
     WRONG_USER = "wrong_user"
-
-
-@dataclass(frozen=True)
-class IssuedCoupon:
-    code: str
-    user_id: str
-    campaign_id: str
-    step: int
-    episode: str
-    value_minor: int
-    currency: str
-    expires_at: datetime
-    # Whether the CouponIssued event reached the offers bus (kept on the user's pointer).
-    announced: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """MessagingTable (pk, sk): send state per user, outcomes, feedback counters, campaign stats.
 
-Key design (also in the README):
+Key design (also in docs/data.md):
   user#<user_id>     sendstate              the ledger {send key: claimed at} and cap slots
                                             {channel or "all": {send key: sent at}}, version
                                             `v`; one conditional write claims a send and its
@@ -10,6 +10,8 @@ Key design (also in the README):
   user#<user_id>     msg#<send key>         what happened: sent (provider message id), failed, or
                                             uncertain (the provider's answer was lost; the sweeper
                                             writes it for a claim left without an outcome)
+  smsid#<message id> sms                    a sent text's experiment cell, found by the message id
+                                            SNS's delivery-status log names (adapters/sms_lookup.py)
   address#<address>  softbounce             transient bounces seen (feedback ids)
   stats#<campaign>   cell#<step|->#<arm>#<segment>  counters per experiment cell, added as things
                                             happen: assigned, reactivated, revenue (step -); sent,
@@ -18,14 +20,14 @@ Key design (also in the README):
   pause#<campaign>   state                  present while the campaign's sending is paused
   once#<kind>#<id>   seen                   a fact already counted (a feedback id), with TTL
   run#<run_id>       scan#<segment>#<page>  what each scan job of a run found (scanned, per tier...)
-A send key is `<campaign>#<step>#<episode>`: one message per campaign step and dormancy episode.
+A send key is `<campaign>#<step>#<episode>` (winback.models.send_state.send_key): one message per
+campaign step and dormancy episode.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,44 +36,63 @@ from botocore.exceptions import ClientError
 from winback.adapters import clients
 from winback.adapters.dynamo import batch_get, conditional_failed, from_av, put_new, to_av
 from winback.adapters.sms_lookup import SmsCell, sms_cell_from_item, sms_lookup_key
+from winback.models.send_state import (
+    LEDGER_TTL,
+    SWEEP_LOOKBACK,
+    Claim,
+    OpenClaim,
+    Outcome,
+    SendState,
+    SendStatus,
+    parse_send_key,
+)
 
-LEDGER_TTL = timedelta(days=400)
 STATE_SK = "sendstate"
-SENT = "sent"
-FAILED = "failed"
-UNCERTAIN = "uncertain"
-# How long a claim's experiment cell is kept in the send state: the sweeper looks no further back.
-SWEEP_LOOKBACK = timedelta(days=2)
 
 
-class Claim(enum.Enum):
-    CLAIMED = "claimed"
-    STATE_CHANGED = "state_changed"
-
-
-@dataclass
-class SendState:
-    """A user's send ledger and frequency-cap slots, as read (version 0: nothing stored yet)."""
-
-    version: int = 0
-    ledger: dict[str, int] = field(default_factory=dict)
-    caps: dict[str, dict[str, int]] = field(default_factory=dict)
-    cells: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any] | None) -> SendState:
-        if not item:
-            return cls()
-        return cls(
-            version=int(item.get("v", 0)),
-            ledger={k: int(v) for k, v in item.get("ledger", {}).items()},
-            caps={ch: {k: int(v) for k, v in slots.items()} for ch, slots in item.get("caps", {}).items()},
-            cells={k: str(v) for k, v in item.get("cells", {}).items()},
-        )
+def send_state_from_item(item: Mapping[str, Any] | None) -> SendState:
+    """The send state a stored `sendstate` item holds (None: nothing stored yet)."""
+    if not item:
+        return SendState()
+    return SendState(
+        version=int(item.get("v", 0)),
+        ledger={k: int(v) for k, v in item.get("ledger", {}).items()},
+        caps={ch: {k: int(v) for k, v in slots.items()} for ch, slots in item.get("caps", {}).items()},
+        cells={k: str(v) for k, v in item.get("cells", {}).items()},
+    )
 
 
 def state_key(user_id: str) -> dict[str, str]:
     return {"pk": f"user#{user_id}", "sk": STATE_SK}
+
+
+def outcome_key(user_id: str, key: str) -> dict[str, str]:
+    return {"pk": f"user#{user_id}", "sk": f"msg#{key}"}
+
+
+def outcome_item(outcome: Outcome) -> dict[str, Any]:
+    """The `user#<id>` / `msg#<send key>` item of an outcome (kept LEDGER_TTL, like the ledger entry)."""
+    optional = {
+        "run_id": outcome.run_id,
+        "channel": outcome.channel,
+        "template": outcome.template,
+    }
+    item: dict[str, Any] = {
+        **outcome_key(outcome.user_id, outcome.key),
+        "campaign_id": outcome.campaign_id,
+        "step": outcome.step,
+        "arm": outcome.arm,
+        "segment": outcome.segment,
+        **{k: v for k, v in optional.items() if v is not None},
+        "at": outcome.at.isoformat(),
+        "expires_at": _epoch(outcome.at + LEDGER_TTL),
+        "status": str(outcome.status),
+    }
+    if outcome.message_id is not None:
+        item["message_id"] = outcome.message_id
+    if outcome.error is not None:
+        item["error"] = outcome.error
+    return item
 
 
 @dataclass(frozen=True)
@@ -90,27 +111,6 @@ def pause_key(campaign_id: str) -> dict[str, str]:
     return {"pk": f"pause#{campaign_id}", "sk": "state"}
 
 
-def send_key(campaign_id: str, step: int, episode: str) -> str:
-    return f"{campaign_id}#{step}#{episode}"
-
-
-def parse_send_key(key: str) -> tuple[str, int, str]:
-    """(campaign, step, episode) of a send key (the episode, an ISO instant, holds no '#')."""
-    campaign_id, step, episode = key.rsplit("#", 2)
-    return campaign_id, int(step), episode
-
-
-@dataclass(frozen=True)
-class OpenClaim:
-    """A claim in a user's ledger, with the experiment cell it was made for."""
-
-    user_id: str
-    key: str
-    claimed_at: int
-    arm: str
-    segment: str
-
-
 def _epoch(at: datetime) -> int:
     return int(at.timestamp())
 
@@ -121,7 +121,7 @@ class MessagingStore:
 
     def read_state(self, user_id: str) -> SendState:
         reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av(state_key(user_id)), ConsistentRead=True)
-        return SendState.from_item(from_av(reply["Item"]) if "Item" in reply else None)
+        return send_state_from_item(from_av(reply["Item"]) if "Item" in reply else None)
 
     def claim(
         self,
@@ -193,7 +193,7 @@ class MessagingStore:
             for raw in page.get("Items", []):
                 item = from_av(raw)
                 user_id = str(item["pk"]).removeprefix("user#")
-                state = SendState.from_item(item)
+                state = send_state_from_item(item)
                 for key, at in state.ledger.items():
                     if lo <= at <= hi:
                         arm, _, segment = state.cells.get(key, "-|-").partition("|")
@@ -201,25 +201,25 @@ class MessagingStore:
 
     def outcomes_known(self, claims: Iterable[OpenClaim]) -> set[tuple[str, str]]:
         """(user_id, send key) of the claims that have an outcome record."""
-        keys = [{"pk": f"user#{c.user_id}", "sk": f"msg#{c.key}"} for c in claims]
+        keys = [outcome_key(c.user_id, c.key) for c in claims]
         found = batch_get({self.table: keys})[self.table] if keys else []
         return {(str(i["pk"]).removeprefix("user#"), str(i["sk"]).removeprefix("msg#")) for i in found}
 
     def record_uncertain(self, claim: OpenClaim, now: datetime) -> bool:
         """Record a claim left without an outcome as uncertain; False if an outcome arrived meanwhile."""
         campaign_id, step, _ = parse_send_key(claim.key)
-        item = {
-            "pk": f"user#{claim.user_id}",
-            "sk": f"msg#{claim.key}",
-            "campaign_id": campaign_id,
-            "step": step,
-            "arm": claim.arm,
-            "segment": claim.segment,
-            "status": UNCERTAIN,
-            "error": "no outcome recorded (swept)",
-            "at": now.isoformat(),
-            "expires_at": _epoch(now + LEDGER_TTL),
-        }
+        outcome = Outcome(
+            user_id=claim.user_id,
+            key=claim.key,
+            status=SendStatus.UNCERTAIN,
+            campaign_id=campaign_id,
+            step=step,
+            arm=claim.arm,
+            segment=claim.segment,
+            at=now,
+            error="no outcome recorded (swept)",
+        )
+        item = outcome_item(outcome)
         return put_new(self.table, item)
 
     def put_scan_figures(self, run_id: str, segment: int, first_page: int, counts: Mapping[str, int]) -> None:

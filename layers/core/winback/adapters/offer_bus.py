@@ -22,13 +22,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import from_av, put_new, to_av
+from winback.models.delivery import OfferNotPublished
 from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
-    from winback.adapters.coupon_store import IssuedCoupon
     from winback.config.incentives import OfferIncentive
+    from winback.models.coupons import IssuedCoupon
 
 SOURCE = "winback"
 DETAIL_TYPE = "OfferGranted"
@@ -41,10 +42,6 @@ GRANT_NAMESPACE = uuid.UUID("5b0c5d3e-8f0e-4a53-9a43-1f8f0e6c2a71")
 
 def _utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-class OfferNotPublished(RuntimeError):
-    """EventBridge did not accept the grant's event; the grant stays recorded as unpublished."""
 
 
 def grant_key(user_id: str, campaign_id: str, step: int, episode: str) -> dict[str, str]:

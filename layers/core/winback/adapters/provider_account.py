@@ -10,24 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from winback.adapters import clients
+from winback.models.delivery import SendLimits
 from winback.runtime.observability import logger
 
 TTL_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class SendLimits:
-    max_send_rate: float  # messages per second, for the whole account
-    max_24h_send: int | None  # None: unlimited (SES answers -1)
-    sent_last_24h: int
-    read_at: float  # the account's monotonic clock: sends booked since then count against the quota
-
-    @property
-    def quota_left(self) -> int | None:
-        return None if self.max_24h_send is None else self.max_24h_send - self.sent_last_24h
 
 
 def read_limits(now: float) -> SendLimits:

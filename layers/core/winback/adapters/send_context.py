@@ -8,16 +8,18 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from winback.adapters.channel_pause import channel_pause_key, parse_channel_pause
-from winback.adapters.coupon_store import IssuedCoupon, issued_from_pointer, pointer_key
+from winback.adapters.coupon_store import issued_from_pointer, pointer_key
 from winback.adapters.dynamo import batch_get
-from winback.adapters.messaging_store import STATE_SK, SendState, pause_key, state_key
+from winback.adapters.messaging_store import STATE_SK, pause_key, send_state_from_item, state_key
 from winback.adapters.reason_store import answer_key
 from winback.models.profile import Profile
 from winback.models.send_context import SendContext
 
 if TYPE_CHECKING:
     from winback.domain.clock import Clock
+    from winback.models.coupons import IssuedCoupon
     from winback.models.jobs import SendJob
+    from winback.models.send_state import SendState
 
 
 class SendContextLoader:
@@ -66,7 +68,7 @@ class SendContextLoader:
             elif row["pk"].startswith("pause#"):
                 paused = True
             elif row["sk"] == STATE_SK:
-                states[row["pk"].removeprefix("user#")] = SendState.from_item(row)
+                states[row["pk"].removeprefix("user#")] = send_state_from_item(row)
             else:
                 answers[row["pk"].removeprefix("user#")] = row
         return SendContext(

@@ -10,9 +10,9 @@ from pydantic import Field, field_validator, model_validator
 from winback.config.incentives import Budget, CouponIncentive, Incentive
 from winback.models.strict import Strict
 
-Channel = Literal["email", "sms", "push", "inbox"]
+ChannelName = Literal["email", "sms", "push", "inbox"]
 
-CHANNELS: tuple[Channel, ...] = ("email", "sms", "push", "inbox")
+CHANNELS: tuple[ChannelName, ...] = ("email", "sms", "push", "inbox")
 
 TEMPLATE_NAME = r"^[a-z][a-z0-9_-]{0,63}$"
 
@@ -27,7 +27,7 @@ class Step(Strict):
     template: str = Field(pattern=TEMPLATE_NAME)
     delay_days: float = Field(0, ge=0, le=365, description="after the previous step (the first: at assignment)")
     deadline_days: float = Field(3, gt=0, le=365, description="held back longer than this, the step is dropped")
-    channels: tuple[Channel, ...] | None = Field(
+    channels: tuple[ChannelName, ...] | None = Field(
         None, min_length=1, description="preference order; default: campaign's"
     )
     incentive: Incentive | None = None
@@ -68,7 +68,7 @@ class Campaign(Strict):
     activity_levels: tuple[Literal["heavy", "regular", "light", "one_time"], ...] | None = Field(
         None, min_length=1, description="engagement before going quiet; default: any"
     )
-    channels: tuple[Channel, ...] = Field(min_length=1)
+    channels: tuple[ChannelName, ...] = Field(min_length=1)
     steps: tuple[Step, ...] = Field(min_length=1)
     coupon_budget: Budget | None = None
     holdout_percent: float | None = Field(None, ge=0, lt=100, description="default: experiments.holdout_percent")
@@ -103,7 +103,7 @@ class Campaign(Strict):
     def variant(self, arm: str) -> Variant | None:
         return next((v for v in self.variants if v.id == arm), None)
 
-    def step_channels(self, step: int) -> tuple[Channel, ...]:
+    def step_channels(self, step: int) -> tuple[ChannelName, ...]:
         return self.steps[step].channels or self.channels
 
     def template_for(self, step: int, arm: str) -> str:

@@ -10,13 +10,13 @@ from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from winback.config.campaigns import Channel
+from winback.config.campaigns import ChannelName
 from winback.models.strict import Strict
 
 # `frequency_caps.all`: the program-level cap, over every channel at once (claimed with the
 # channel's own cap in the same conditional write of the user's send state).
 ALL_CHANNELS: Literal["all"] = "all"
-CapScope = Literal[Channel, "all"]
+CapScope = Literal[ChannelName, "all"]
 
 
 class FrequencyCap(Strict):

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from winback.config.campaigns import Campaign, Channel
+from winback.config.campaigns import Campaign, ChannelName
 from winback.config.dormancy import Dormancy, Signal
 from winback.config.experiments import Experiments
 from winback.config.guards import CapScope, Feedback, FrequencyCap, QuietHours, Sunset, check_frequency_caps
@@ -20,6 +20,7 @@ from winback.config.pacing import Pacing
 from winback.config.reasons import ReasonsConfig
 from winback.config.scan import ScanLimits
 from winback.config.segments import RecommendationsConfig, SegmentsConfig
+from winback.config.test_recipients import RecipientAddress
 from winback.models.strict import Strict
 
 
@@ -37,7 +38,7 @@ class Program(Strict):
     # Per channel, and `all` over every channel (config/guards.py).
     frequency_caps: dict[CapScope, FrequencyCap]
     # Per channel, in the user's own time zone; a message due inside the window waits for its end.
-    quiet_hours: dict[Channel, QuietHours] = Field(default_factory=dict)
+    quiet_hours: dict[ChannelName, QuietHours] = Field(default_factory=dict)
     campaigns: tuple[Campaign, ...] = Field(min_length=1)
     scan: ScanLimits = ScanLimits()
     feedback: Feedback = Feedback()
@@ -49,6 +50,8 @@ class Program(Strict):
     inbox: InboxConfig = InboxConfig()
     pacing: Pacing = Pacing()
     unsubscribe_token_days: int = Field(365, ge=1)
+    # Where `winback test-send` may send (config/test_recipients.py); the functions never read it.
+    test_recipients: tuple[RecipientAddress, ...] = ()
 
     @field_validator("frequency_caps")
     @classmethod

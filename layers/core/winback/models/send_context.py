@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from winback.adapters.coupon_store import IssuedCoupon
-    from winback.adapters.messaging_store import SendState
+    from winback.models.coupons import IssuedCoupon
     from winback.models.profile import Profile
+    from winback.models.send_state import SendState
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from winback.domain.clock import Clock
     from winback.runtime.idempotency import ApplyWebhook
     from winback.services.scan.job import Segmenter
-    from winback.services.send.ports import Channel, SendDeps
-    from winback.services.send_pacing import Pacer
+    from winback.services.send.pacing import WorkerPacer
+    from winback.services.send.ports import ChannelSender, SendDeps
 
 AUDIENCE_PREFIX = "audiences"
 
@@ -194,15 +194,15 @@ class Deps:
         return InboxChannel(self.inbox, self.clock, self.program.inbox.ttl_days)
 
     @cached_property
-    def pacer(self) -> Pacer:
+    def pacer(self) -> WorkerPacer:
         """The container's pacer: it remembers this worker's last sends and the SES account's limits."""
         from winback.adapters.provider_account import EmailAccount
-        from winback.services.send_pacing import Pacer
+        from winback.services.send.pacing import WorkerPacer
 
-        return Pacer(EmailAccount(), self.program.pacing, self.settings.send_max_concurrency)
+        return WorkerPacer(EmailAccount(), self.program.pacing, self.settings.send_max_concurrency)
 
     @cached_property
-    def channels(self) -> dict[str, Channel]:
+    def channels(self) -> dict[str, ChannelSender]:
         """Channel name → channel: every one has the same `send(message)`."""
         return {
             "email": self.email_channel,

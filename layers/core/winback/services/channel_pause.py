@@ -15,7 +15,7 @@ from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
     from winback.adapters.channel_pause import ChannelPauses
-    from winback.services.send.ports import ChannelPauses as ChannelPauseWriter
+    from winback.services.send.ports import ChannelPauseWriter
 
 CHANNELS = ("email", "sms", "push", "inbox")
 # A daily quota frees up as its 24-hour window rolls: try again after this long.

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from itertools import islice
 
-from winback.adapters.messaging_store import SWEEP_LOOKBACK, MessagingStore, OpenClaim, parse_send_key
+from winback.adapters.messaging_store import MessagingStore
+from winback.models.send_state import SWEEP_LOOKBACK, OpenClaim, parse_send_key
 
 # Far longer than a send job can run (60 s), so a claim still in flight is never swept.
 GRACE = timedelta(minutes=15)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from winback.config.campaigns import Channel
+from winback.config.campaigns import ChannelName
 from winback.domain.journey.addresses import address_key, contact_address, has_consent
 from winback.models.profile import Profile
 
@@ -22,7 +22,7 @@ ARN = "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/App/AbC-123"
         ("push", f"  {ARN} ", f"push#{ARN}"),
     ],
 )
-def test_address_key_normalizes_per_channel(channel: Channel, address: str, key: str) -> None:
+def test_address_key_normalizes_per_channel(channel: ChannelName, address: str, key: str) -> None:
     assert address_key(channel, address) == key
 
 
@@ -38,7 +38,7 @@ def test_push_endpoint_case_is_preserved() -> None:
     ("channel", "expected"),
     [("email", "a@x.com"), ("sms", "+14155552671"), ("push", ARN)],
 )
-def test_contact_address_picks_the_channel_address(channel: Channel, expected: str) -> None:
+def test_contact_address_picks_the_channel_address(channel: ChannelName, expected: str) -> None:
     profile = Profile(user_id="u1", email="a@x.com", phone="+14155552671", push_endpoint=ARN)
     assert contact_address(channel, profile) == expected
 

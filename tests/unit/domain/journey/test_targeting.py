@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
-from winback.config.campaigns import Campaign, Channel, Step
+from winback.config.campaigns import Campaign, ChannelName, Step
 from winback.config.loader import parse_program
 from winback.config.program import Program
 from winback.domain.journey.targeting import campaign_for, choose_channel
@@ -16,7 +16,7 @@ from winback.models.profile import Profile
 ARN = "arn:aws:sns:us-east-1:123456789012:endpoint/APNS/App/abc"
 
 
-def campaign(*channels: Channel) -> Campaign:
+def campaign(*channels: ChannelName) -> Campaign:
     return Campaign(id="c", tiers=("lapsing",), channels=channels, steps=(Step(template="offer"),))
 
 
@@ -67,7 +67,7 @@ def test_tier_without_campaign_is_none(program_data: dict[str, Any]) -> None:
     ("channels", "expected"),
     [(("email", "sms", "push"), "email"), (("push", "email"), "push"), (("sms", "email"), "sms")],
 )
-def test_choose_channel_honours_campaign_order(channels: tuple[Channel, ...], expected: Channel) -> None:
+def test_choose_channel_honours_campaign_order(channels: tuple[ChannelName, ...], expected: ChannelName) -> None:
     assert choose_channel(campaign(*channels), reachable()) == expected
 
 

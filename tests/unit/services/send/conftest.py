@@ -1,4 +1,5 @@
-"""The send service over in-memory fakes (tests/fakes): guards without moto, in milliseconds."""
+"""The send service over the in-memory world (winback_dev.memory, through tests/fakes): guards without
+moto, in milliseconds."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.send import FakeClock, FakeWorld
+from tests.fakes.send import ManualClock, MemoryWorld
 from winback.config.loader import load_program
 from winback.config.program import Program
 from winback.models.jobs import SendJob
@@ -25,8 +26,8 @@ def program() -> Program:
 
 
 @pytest.fixture
-def world() -> FakeWorld:
-    return FakeWorld(FakeClock(NOW))
+def world() -> MemoryWorld:
+    return MemoryWorld(ManualClock(NOW))
 
 
 def profile(user_id: str, **fields: Any) -> Profile:

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from tests.fakes.send import FakeWorld
+from tests.fakes.send import MemoryWorld
 from tests.unit.services.send.conftest import EPISODE, NOW, job, profile
-from winback.adapters.channels import Throttled
-from winback.adapters.messaging_store import SendState, send_key
 from winback.config.guards import FrequencyCap
 from winback.config.program import Program
+from winback.models.delivery import Throttled
+from winback.models.send_state import SendState, send_key
 from winback.services.send import SendThrottled, send_job
 
 KEY = send_key("dormant-offer", 0, EPISODE)
@@ -23,7 +23,7 @@ def _with_total_cap(program: Program, max_messages: int) -> Program:
     return program.model_copy(update={"frequency_caps": caps})
 
 
-def test_a_message_on_another_channel_fills_the_program_cap(world: FakeWorld, program: Program) -> None:
+def test_a_message_on_another_channel_fills_the_program_cap(world: MemoryWorld, program: Program) -> None:
     """Guard: claim.py checks the `all` cap besides the channel's; the email cap alone has room."""
     world.profiles["u1"] = profile("u1")
     sms_at = int((NOW - timedelta(days=2)).timestamp())
@@ -38,7 +38,7 @@ def test_a_message_on_another_channel_fills_the_program_cap(world: FakeWorld, pr
     assert send_job(job("u1"), program, world.deps())["sent"] == 1
 
 
-def test_the_program_slot_is_taken_with_the_claim_and_given_back_with_it(world: FakeWorld, program: Program) -> None:
+def test_the_program_slot_is_taken_with_the_claim_and_given_back_with_it(world: MemoryWorld, program: Program) -> None:
     """Guard: the `all` slot is part of the claim's write (MessagingStore.claim `also`) and of its release."""
     world.profiles["u1"] = profile("u1")
     capped = _with_total_cap(program, 3)

@@ -6,23 +6,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.fakes.send import FakeWorld
+from tests.fakes.send import MemoryWorld
 from tests.unit.services.send.conftest import EPISODE, LAST_ORDER, NOW, job, profile
-from winback.adapters.messaging_store import SendState, send_key
 from winback.config.program import Program
+from winback.models.send_state import SendState, send_key
 from winback.services.send import send_job
 
 KEY = send_key("dormant-offer", 0, EPISODE)
 
 
-def test_a_dormant_user_is_sent_once_with_outcome_coupon_and_next_step(world: FakeWorld, program: Program) -> None:
+def test_a_dormant_user_is_sent_once_with_outcome_coupon_and_next_step(world: MemoryWorld, program: Program) -> None:
     world.profiles["u1"] = profile("u1")
     tally = send_job(job("u1"), program, world.deps())
     assert tally["sent"] == 1 and world.sent() == ["u1"]
     message = world.channels["email"].sent[0]
     assert message.unsubscribe_url.startswith("https://api.example.com/unsubscribe?token=")
     assert message.tags["campaign"] == "dormant-offer" and message.tags["arm"] == "coupon"
-    assert world.messaging.outcomes[("u1", KEY)]["status"] == "sent"
+    assert world.messaging.outcomes[("u1", KEY)].status == "sent"
     assert world.coupons.issued("u1", "dormant-offer", 0, EPISODE) is not None
     [follow] = world.deferrals.of_kind("next_step")
     assert follow.step == 1 and [r.user_id for r in follow.recipients] == ["u1"]
@@ -31,7 +31,7 @@ def test_a_dormant_user_is_sent_once_with_outcome_coupon_and_next_step(world: Fa
     assert world.sent() == ["u1"]
 
 
-def test_paused_campaign_defers_the_whole_job(world: FakeWorld, program: Program) -> None:
+def test_paused_campaign_defers_the_whole_job(world: MemoryWorld, program: Program) -> None:
     """Guard: run.py's `campaign_paused` gate; without it the job would send."""
     world.profiles["u1"] = profile("u1")
     world.messaging.paused_campaigns.add("dormant-offer")
@@ -41,14 +41,14 @@ def test_paused_campaign_defers_the_whole_job(world: FakeWorld, program: Program
     assert parked.kind == "paused" and parked.due == NOW + timedelta(hours=1)
 
 
-def test_past_the_steps_deadline_the_job_is_dropped(world: FakeWorld, program: Program) -> None:
+def test_past_the_steps_deadline_the_job_is_dropped(world: MemoryWorld, program: Program) -> None:
     """Guard: run.py's `not_after` gate."""
     world.profiles["u1"] = profile("u1")
     tally = send_job(job("u1", not_after=NOW - timedelta(minutes=1)), program, world.deps())
     assert tally["dropped"] == 1 and world.sent() == []
 
 
-def test_a_user_who_came_back_leaves_the_journey(world: FakeWorld, program: Program) -> None:
+def test_a_user_who_came_back_leaves_the_journey(world: MemoryWorld, program: Program) -> None:
     """Guard: guards.py's episode check (an order after the episode began)."""
     back = NOW - timedelta(days=2)
     world.profiles["u1"] = profile("u1", last_event_at={"order": back}, last_seen_at=back)
@@ -56,7 +56,7 @@ def test_a_user_who_came_back_leaves_the_journey(world: FakeWorld, program: Prog
     assert world.sent() == []
 
 
-def test_already_sent_in_the_ledger_is_not_sent_again(world: FakeWorld, program: Program) -> None:
+def test_already_sent_in_the_ledger_is_not_sent_again(world: MemoryWorld, program: Program) -> None:
     """Guard: guards.py's ledger check, before anything is claimed."""
     world.profiles["u1"] = profile("u1")
     world.messaging.states["u1"] = SendState(version=1, ledger={KEY: int(NOW.timestamp()) - 60})
@@ -65,7 +65,7 @@ def test_already_sent_in_the_ledger_is_not_sent_again(world: FakeWorld, program:
 
 
 def test_answer_privacy_stops_the_journey_and_bad_experience_gets_the_apology(
-    world: FakeWorld, program: Program
+    world: MemoryWorld, program: Program
 ) -> None:
     """Guard: guards.py's answer routing (domain/journey/reasons.route)."""
     world.profiles["u1"] = profile("u1")
@@ -75,10 +75,10 @@ def test_answer_privacy_stops_the_journey_and_bad_experience_gets_the_apology(
     world.messaging.answers[("u2", "dormant-offer", EPISODE)] = {"reason": "bad_experience", "answered_at": answered}
     tally = send_job(job("u1", "u2"), program, world.deps())
     assert tally["journey_stopped"] == 1 and world.sent() == ["u2"]
-    assert world.messaging.outcomes[("u2", KEY)]["template"] == "apology"
+    assert world.messaging.outcomes[("u2", KEY)].template == "apology"
 
 
-def test_a_suppressed_email_falls_back_to_the_next_channel(world: FakeWorld, program: Program) -> None:
+def test_a_suppressed_email_falls_back_to_the_next_channel(world: MemoryWorld, program: Program) -> None:
     """Guard: guards.py's suppression fallback: the next reachable channel, not the suppressed one."""
     world.profiles["u1"] = profile("u1", phone="+14155550100", consent={"email": True, "sms": True})
     world.suppression.addresses.add("email#u1@mail.example.com")
@@ -90,7 +90,7 @@ def test_a_suppressed_email_falls_back_to_the_next_channel(world: FakeWorld, pro
     assert send_job(job("u2"), program, world.deps())["suppressed"] == 1
 
 
-def test_quiet_hours_in_the_users_zone_defer_to_the_morning(world: FakeWorld, program: Program) -> None:
+def test_quiet_hours_in_the_users_zone_defer_to_the_morning(world: MemoryWorld, program: Program) -> None:
     """Guard: guards.py's quiet hours (SMS 21:00-08:00): 15:00 UTC is midnight in Tokyo."""
     world.profiles["u1"] = profile(
         "u1", email=None, phone="+81312345678", consent={"sms": True}, time_zone="Asia/Tokyo"
@@ -101,7 +101,7 @@ def test_quiet_hours_in_the_users_zone_defer_to_the_morning(world: FakeWorld, pr
     assert parked.kind == "quiet_hours" and parked.due == NOW + timedelta(hours=8)
 
 
-def test_a_full_cap_defers_until_the_oldest_slot_leaves_the_window(world: FakeWorld, program: Program) -> None:
+def test_a_full_cap_defers_until_the_oldest_slot_leaves_the_window(world: MemoryWorld, program: Program) -> None:
     """Guard: claim.py's frequency cap (email: 2 per 7 days), read before the conditional claim."""
     world.profiles["u1"] = profile("u1")
     first, second = int((NOW - timedelta(days=3)).timestamp()), int((NOW - timedelta(days=1)).timestamp())
@@ -112,7 +112,7 @@ def test_a_full_cap_defers_until_the_oldest_slot_leaves_the_window(world: FakeWo
     assert parked.kind == "capped" and parked.due.timestamp() == first + 7 * 86_400 + 1
 
 
-def test_engagement_branch_skips_a_user_who_opened_and_moves_them_on(world: FakeWorld, program: Program) -> None:
+def test_engagement_branch_skips_a_user_who_opened_and_moves_them_on(world: MemoryWorld, program: Program) -> None:
     """Guard: guards.py's `when` branch (lost-question step 1 goes to those who did not open step 0)."""
     step0 = send_key("lost-question", 0, EPISODE)
     sent_at = NOW - timedelta(days=2)
@@ -128,7 +128,7 @@ def test_engagement_branch_skips_a_user_who_opened_and_moves_them_on(world: Fake
     assert sorted(r.user_id for j in follows for r in j.recipients) == ["opened", "silent"]
 
 
-def test_email_sunset_stops_campaign_email_to_the_unengaged(world: FakeWorld, program: Program) -> None:
+def test_email_sunset_stops_campaign_email_to_the_unengaged(world: MemoryWorld, program: Program) -> None:
     """Guard: guards.py's email sunset (5 campaign emails without an open or click)."""
     unengaged = {"emails_since": 5, "unengaged_since": LAST_ORDER + timedelta(days=1)}
     world.profiles["u1"] = profile("u1", engagement=unengaged)

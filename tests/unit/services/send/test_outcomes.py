@@ -7,38 +7,38 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.fakes.send import FakeWorld
+from tests.fakes.send import MemoryWorld
 from tests.unit.services.send.conftest import EPISODE, NOW, job, profile
-from winback.adapters.channels import Rejected, Throttled, Uncertain
-from winback.adapters.messaging_store import send_key
 from winback.config.program import Program
 from winback.domain.journey.pacing import Pace
+from winback.models.delivery import Rejected, Throttled, Uncertain
 from winback.models.outbound import Outbound
+from winback.models.send_state import send_key
 from winback.services.send import SendThrottled, send_job
 
 KEY = send_key("dormant-offer", 0, EPISODE)
 
 
-def test_uncertain_stays_claimed_and_is_never_resent(world: FakeWorld, program: Program) -> None:
+def test_uncertain_stays_claimed_and_is_never_resent(world: MemoryWorld, program: Program) -> None:
     """Guard: deliver.py keeps the claim on Uncertain (a 5xx, a timeout): the redelivery counts it sent."""
     world.profiles["u1"] = profile("u1")
     world.channels["email"].fail = lambda _: Uncertain("InternalFailure")
     assert send_job(job("u1"), program, world.deps())["uncertain"] == 1
-    assert world.messaging.outcomes[("u1", KEY)]["status"] == "uncertain"
+    assert world.messaging.outcomes[("u1", KEY)].status == "uncertain"
     world.channels["email"].fail = None
     assert send_job(job("u1"), program, world.deps())["already_sent"] == 1
     assert world.sent() == []
 
 
-def test_rejected_is_failed_for_good(world: FakeWorld, program: Program) -> None:
+def test_rejected_is_failed_for_good(world: MemoryWorld, program: Program) -> None:
     world.profiles["u1"] = profile("u1")
     world.channels["email"].fail = lambda _: Rejected("MessageRejected")
     assert send_job(job("u1"), program, world.deps())["failed"] == 1
-    assert world.messaging.outcomes[("u1", KEY)]["status"] == "failed"
+    assert world.messaging.outcomes[("u1", KEY)].status == "failed"
     assert world.deferrals.of_kind("next_step") == []
 
 
-def test_throttled_releases_the_claim_and_the_redelivery_sends(world: FakeWorld, program: Program) -> None:
+def test_throttled_releases_the_claim_and_the_redelivery_sends(world: MemoryWorld, program: Program) -> None:
     """Guard: deliver.py releases the claim on Throttled (certainly not sent) before the job goes back."""
     world.profiles["u1"] = profile("u1")
     world.channels["email"].fail = lambda _: Throttled("TooManyRequestsException")
@@ -50,7 +50,7 @@ def test_throttled_releases_the_claim_and_the_redelivery_sends(world: FakeWorld,
 
 
 def test_a_render_failure_releases_the_claim(
-    world: FakeWorld, program: Program, monkeypatch: pytest.MonkeyPatch
+    world: MemoryWorld, program: Program, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Guard: run.py's release when `prepare` fails after the claim (else: already_sent, never sent)."""
     world.profiles["u1"] = profile("u1")
@@ -58,7 +58,7 @@ def test_a_render_failure_releases_the_claim(
     def broken(*_: object) -> None:
         raise RuntimeError("template store unavailable")
 
-    monkeypatch.setattr("winback.services.send.deliver.render", broken)
+    monkeypatch.setattr("winback.services.send.compose.render", broken)
     with pytest.raises(RuntimeError):
         send_job(job("u1"), program, world.deps())
     assert KEY not in world.messaging.states["u1"].ledger
@@ -66,7 +66,7 @@ def test_a_render_failure_releases_the_claim(
     assert send_job(job("u1"), program, world.deps())["sent"] == 1
 
 
-def test_a_paused_channel_defers_without_claiming(world: FakeWorld, program: Program) -> None:
+def test_a_paused_channel_defers_without_claiming(world: MemoryWorld, program: Program) -> None:
     """Guard: guards.py's "is this channel paused?" (SendContext.paused_channels): nothing burned."""
     world.profiles["u1"] = profile("u1")
     world.paused_channels.add("email")
@@ -81,7 +81,7 @@ class _Full:
         return Pace("defer", until=now + timedelta(seconds=30), kind="rate")
 
 
-def test_the_pacer_defers_before_anything_is_claimed(world: FakeWorld, program: Program) -> None:
+def test_the_pacer_defers_before_anything_is_claimed(world: MemoryWorld, program: Program) -> None:
     """Guard: run.py's "may I send now?" (ports.Pacer) before the claim."""
     world.profiles["u1"] = profile("u1")
     world.pacer = _Full()
@@ -91,7 +91,7 @@ def test_the_pacer_defers_before_anything_is_claimed(world: FakeWorld, program: 
     assert parked.kind == "rate" and parked.due == NOW + timedelta(seconds=30)
 
 
-def test_every_channel_gets_one_message_shape(world: FakeWorld, program: Program) -> None:
+def test_every_channel_gets_one_message_shape(world: MemoryWorld, program: Program) -> None:
     """The one channel interface: the inbox gets the send key (its idempotency key) and the CTA."""
     world.profiles["u1"] = profile("u1", email=None, event_counts={"login": 1})
     send_job(job("u1"), program, world.deps())
@@ -99,7 +99,7 @@ def test_every_channel_gets_one_message_shape(world: FakeWorld, program: Program
     assert isinstance(message, Outbound) and message.key == KEY and message.cta_url.startswith("http")
 
 
-def test_the_reminder_shows_the_coupon_read_with_the_context(world: FakeWorld, program: Program) -> None:
+def test_the_reminder_shows_the_coupon_read_with_the_context(world: MemoryWorld, program: Program) -> None:
     """The coupon a later step repeats comes from the job's batch read (SendContext.coupons)."""
     world.profiles["u1"] = profile("u1")
     send_job(job("u1"), program, world.deps())

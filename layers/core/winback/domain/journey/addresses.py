@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import hashlib
 
-from winback.config.campaigns import Channel
+from winback.config.campaigns import ChannelName
 from winback.models.profile import Profile
 
 
-def address_key(channel: Channel, address: str) -> str:
+def address_key(channel: ChannelName, address: str) -> str:
     value = address.strip()
     if channel == "email":
         value = value.lower()
@@ -27,7 +27,7 @@ def hashed_key(key: str) -> str:
     return HASHED_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def contact_address(channel: Channel, profile: Profile) -> str | None:
+def contact_address(channel: ChannelName, profile: Profile) -> str | None:
     """Where `profile` can be reached on `channel`. The in-app inbox reaches users of the app (anyone
     who has logged in); its address is the user id."""
     if channel == "inbox":
@@ -35,7 +35,7 @@ def contact_address(channel: Channel, profile: Profile) -> str | None:
     return {"email": profile.email, "sms": profile.phone, "push": profile.push_endpoint}[channel]
 
 
-def has_consent(channel: Channel, profile: Profile) -> bool:
+def has_consent(channel: ChannelName, profile: Profile) -> bool:
     """Outreach needs an explicit yes; the inbox, shown inside the app, only needs no explicit no."""
     default = channel == "inbox"
     return profile.consent.get(channel, default)

@@ -1,6 +1,6 @@
 """Pacing one send to the provider's limits: send now, wait a moment, or defer to a later window.
 
-`next_send_at` is the whole rule: the sender's pacer (services/send_pacing.py, the send service's
+`next_send_at` is the whole rule: the sender's pacer (services/send/pacing.py, the send service's
 `ports.Pacer`) and `winback simulate`'s provider both ask it. The rate is the worker's share of the
 provider's maximum send rate (the account's rate divided by the send queue's maximum concurrency);
 sends are spaced at least 1 / rate apart, so no second ever holds more than the rate. A short gap

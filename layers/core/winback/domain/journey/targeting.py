@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from winback.config.campaigns import Campaign, Channel
+from winback.config.campaigns import Campaign, ChannelName
 from winback.config.program import Program
 from winback.domain.journey.addresses import contact_address, has_consent
 from winback.models.profile import Profile
@@ -25,12 +25,12 @@ def campaign_for(
     return None
 
 
-def reachable_channels(channels: Sequence[Channel], profile: Profile) -> list[tuple[Channel, str]]:
+def reachable_channels(channels: Sequence[ChannelName], profile: Profile) -> list[tuple[ChannelName, str]]:
     """(channel, address) the user consented to and has an address for, in preference order."""
     return [(ch, address) for ch in channels if has_consent(ch, profile) and (address := contact_address(ch, profile))]
 
 
-def choose_channel(campaign: Campaign, profile: Profile) -> Channel | None:
+def choose_channel(campaign: Campaign, profile: Profile) -> ChannelName | None:
     """The campaign's most preferred channel the user consented to and has an address for."""
     reachable = reachable_channels(campaign.channels, profile)
     return reachable[0][0] if reachable else None

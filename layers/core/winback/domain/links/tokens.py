@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 
-from winback.config.campaigns import Channel
+from winback.config.campaigns import ChannelName
 from winback.domain.links.claims import Claim, InvalidToken, sign_claim, verify_claim
 from winback.domain.links.signing import UNSUBSCRIBE_PURPOSE
 
@@ -16,12 +16,12 @@ __all__ = ["InvalidToken", "UnsubscribeClaim", "sign_token", "verify_token"]  # 
 
 class UnsubscribeClaim(Claim):
     user_id: str = Field(alias="u")
-    channel: Channel = Field(alias="c")
+    channel: ChannelName = Field(alias="c")
     campaign_id: str = Field(alias="k")
 
 
 def sign_token(
-    key: bytes, user_id: str, channel: Channel, campaign_id: str, now: datetime, valid_for: timedelta
+    key: bytes, user_id: str, channel: ChannelName, campaign_id: str, now: datetime, valid_for: timedelta
 ) -> str:
     return sign_claim(key, UNSUBSCRIBE_PURPOSE, {"u": user_id, "c": channel, "k": campaign_id}, now + valid_for)
 

@@ -1,10 +1,14 @@
 """Send: one step of a campaign's journey for each user of a packed job, guarded, delivered once.
 
-The job goes through small steps, each reading the SendContext its users' rows were parsed into:
+The job goes through small steps (run.py), each taking the job's JobRun (job_run.py: the job, its
+campaign, the program, the ports, the context read for its users, the tally and the log of what is
+not yet written) and the one candidate it works on:
   load context (ports.ContextLoader: one batch read) → guards (guards.py; run.py holds the
-  campaign-level ones: paused, deadline) → pace ("may I send now?", ports.Pacer) → claim (claim.py)
-  → deliver (deliver.py, through `deps.channels[channel].send(message)`) → record (record.py) →
-  next step (next_step.py).
+  campaign-level ones: paused, deadline) → pace ("may I send now?", ports.Pacer; pacing.py) → claim
+  (claim.py) → deliver (deliver.py: the message's content from content.py, then
+  `deps.channels[channel].send(message)`) → record (record.py) → next step (next_step.py).
+The package speaks the models' vocabulary (winback.models: send_state, coupons, delivery, outbound)
+and reaches stores and channels only through its ports (ports.py).
 
 Quiet hours, a full cap, a paused campaign or channel and pacing DEFER the message (DynamoDB,
 released by the hourly schedule) rather than drop it, unless the step's deadline passes first.

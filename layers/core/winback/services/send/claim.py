@@ -9,28 +9,25 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from winback.adapters.messaging_store import Claim, SendState
 from winback.config.guards import ALL_CHANNELS
 from winback.domain.journey.caps import has_room, live_sends
+from winback.models.send_state import Claim
 
 if TYPE_CHECKING:
     from winback.config.guards import CapScope, FrequencyCap
-    from winback.config.program import Program
-    from winback.models.jobs import SendJob
+    from winback.models.send_state import SendState
     from winback.services.send.guards import Candidate
-    from winback.services.send.ports import SendDeps
-    from winback.services.send.record import Plan, Tally
+    from winback.services.send.job_run import JobRun
 
 CLAIM_ATTEMPTS = 3
 
 
-def claim(
-    item: Candidate, job: SendJob, program: Program, deps: SendDeps, plan: Plan, tally: Tally
-) -> tuple[str, ...] | None:
+def claim(run: JobRun, item: Candidate) -> tuple[str, ...] | None:
     """Claim the send and its cap slots; re-read and retry when another writer changed the state.
     None when not claimed; else the caps other than the channel's that a release must give back."""
+    deps, tally = run.deps, run.tally
     caps: dict[CapScope, FrequencyCap] = {
-        scope: cap for scope in (item.channel, ALL_CHANNELS) if (cap := program.frequency_caps.get(scope))
+        scope: cap for scope in (item.channel, ALL_CHANNELS) if (cap := run.program.frequency_caps.get(scope))
     }
     user_id = item.recipient.user_id
     state = item.state
@@ -42,7 +39,7 @@ def claim(
         room_at = _room_at(state, caps, now)
         if room_at is not None:
             tally.add(item.recipient, "capped")
-            plan.hold(job, item.recipient, room_at, "capped", tally)
+            run.hold(item.recipient, room_at, "capped")
             return None
         live: dict[str, dict[str, int]] = {s: live_sends(state.caps.get(s, {}), cap, now) for s, cap in caps.items()}
         slots = live.pop(item.channel, state.caps.get(item.channel, {}))

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from winback.adapters.messaging_store import SendState, send_key
 from winback.content.rendering import shipped_templates
 from winback.domain.journey.addresses import address_key
 from winback.domain.journey.dormancy import dormant_since
@@ -22,16 +21,14 @@ from winback.domain.journey.engagement import branch_holds, email_unengaged, pre
 from winback.domain.journey.quiet_hours import next_allowed
 from winback.domain.journey.reasons import ANSWERS, Route, route
 from winback.domain.journey.targeting import reachable_channels
+from winback.models.send_state import SendState, send_key
 
 if TYPE_CHECKING:
-    from winback.adapters.coupon_store import IssuedCoupon
-    from winback.config.campaigns import Campaign, Channel
-    from winback.config.program import Program
-    from winback.models.jobs import Recipient, SendJob
+    from winback.config.campaigns import ChannelName
+    from winback.models.coupons import IssuedCoupon
+    from winback.models.jobs import Recipient
     from winback.models.profile import Profile
-    from winback.models.send_context import SendContext
-    from winback.services.send.ports import SendDeps
-    from winback.services.send.record import Plan, Tally
+    from winback.services.send.job_run import JobRun
 
 # A paused campaign or channel is looked at again this often.
 PAUSE_RECHECK = timedelta(hours=1)
@@ -43,7 +40,7 @@ class Candidate:
 
     recipient: Recipient
     profile: Profile
-    channel: Channel
+    channel: ChannelName
     address: str
     key: str
     state: SendState
@@ -58,99 +55,110 @@ class _Eligible:
     key: str
     state: SendState
     template: str
-    options: list[tuple[Channel, str]]
+    options: list[tuple[ChannelName, str]]
 
 
-def screen(
-    job: SendJob,
-    campaign: Campaign,
-    program: Program,
-    ctx: SendContext,
-    deps: SendDeps,
-    plan: Plan,
-    tally: Tally,
-    now: datetime,
-    branch_skipped: list[Recipient],
-) -> list[Candidate]:
-    """The recipients to send now; the others are counted, held in `plan` or listed in `branch_skipped`."""
-    eligible = [
-        e for r in job.recipients if (e := _eligible(r, job, campaign, program, ctx, tally, now, branch_skipped))
-    ]
+def screen(run: JobRun) -> list[Candidate]:
+    """The recipients to send now; the others are counted, held, or listed in `run.branch_skipped`."""
+    eligible = [e for r in run.job.recipients if (e := _eligible(run, r))]
     # Fallback: a suppressed address (a bounce, a STOP) moves the user to their next channel.
-    suppressed = deps.suppression.suppressed(address_key(ch, a) for e in eligible for ch, a in e.options)
-    ready: list[Candidate] = []
-    for e in eligible:
-        usable = [(ch, a) for ch, a in e.options if address_key(ch, a) not in suppressed]
-        if not usable:
-            tally.add(e.recipient, "suppressed")
-            continue
-        channel, address = usable[0]
-        if channel in ctx.paused_channels:
-            # The provider's account cannot send on this channel now: wait, nothing is burned.
-            tally.add(e.recipient, "channel_paused")
-            plan.hold(job, e.recipient, now + PAUSE_RECHECK, "channel_paused", tally)
-            continue
-        allowed = next_allowed(now, program.quiet_hours.get(channel), e.profile.time_zone, program.default_time_zone)
-        if allowed > now:
-            tally.add(e.recipient, "quiet_hours")
-            plan.hold(job, e.recipient, allowed, "quiet_hours", tally)
-            continue
-        coupons = ctx.coupons.get(e.recipient.user_id, {})
-        ready.append(Candidate(e.recipient, e.profile, channel, address, e.key, e.state, e.template, coupons))
-    return ready
+    suppressed = run.deps.suppression.suppressed(address_key(ch, a) for e in eligible for ch, a in e.options)
+    return [c for e in eligible if (c := _candidate(run, e, suppressed))]
 
 
-def _eligible(
-    recipient: Recipient,
-    job: SendJob,
-    campaign: Campaign,
-    program: Program,
-    ctx: SendContext,
-    tally: Tally,
-    now: datetime,
-    branch_skipped: list[Recipient],
-) -> _Eligible | None:
-    profile = ctx.profiles.get(recipient.user_id)
+def _candidate(run: JobRun, e: _Eligible, suppressed: set[str]) -> Candidate | None:
+    """The eligible recipient's first usable channel, when it may be sent now; else counted or held."""
+    usable = [(ch, a) for ch, a in e.options if address_key(ch, a) not in suppressed]
+    if not usable:
+        run.tally.add(e.recipient, "suppressed")
+        return None
+    channel, address = usable[0]
+    if channel in run.context.paused_channels:
+        # The provider's account cannot send on this channel now: wait, nothing is burned.
+        run.tally.add(e.recipient, "channel_paused")
+        run.hold(e.recipient, run.now + PAUSE_RECHECK, "channel_paused")
+        return None
+    program = run.program
+    allowed = next_allowed(run.now, program.quiet_hours.get(channel), e.profile.time_zone, program.default_time_zone)
+    if allowed > run.now:
+        run.tally.add(e.recipient, "quiet_hours")
+        run.hold(e.recipient, allowed, "quiet_hours")
+        return None
+    coupons = run.context.coupons.get(e.recipient.user_id, {})
+    return Candidate(e.recipient, e.profile, channel, address, e.key, e.state, e.template, coupons)
+
+
+def _eligible(run: JobRun, recipient: Recipient) -> _Eligible | None:
+    """The recipient with the step's template and the channels that may reach them, or None (counted)."""
+    profile = _still_dormant(run, recipient)
     if profile is None:
-        tally.add(recipient, "missing_profile")
         return None
-    since = dormant_since(profile, program.dormancy)
-    if since is None or since.isoformat() != recipient.episode:
-        tally.add(recipient, "active_again")  # left the journey by coming back
-        return None
-    key = send_key(job.campaign_id, job.step, recipient.episode)
-    state = ctx.states.get(recipient.user_id, SendState())
+    key = send_key(run.job.campaign_id, run.job.step, recipient.episode)
+    state = run.context.states.get(recipient.user_id, SendState())
     if key in state.ledger:
-        tally.add(recipient, "already_sent")
+        run.tally.add(recipient, "already_sent")
         return None
-    answer_route, answered_at = _route(ctx.answers.get(recipient.user_id))
+    template = _template(run, recipient, state)
+    if template is None or not _on_branch(run, recipient, profile, state):
+        return None
+    options = _channels(run, recipient, profile)
+    return _Eligible(recipient, profile, key, state, template, options) if options else None
+
+
+def _still_dormant(run: JobRun, recipient: Recipient) -> Profile | None:
+    """The recipient's profile while they are dormant in the job's episode (one who came back left)."""
+    profile = run.context.profiles.get(recipient.user_id)
+    if profile is None:
+        run.tally.add(recipient, "missing_profile")
+        return None
+    since = dormant_since(profile, run.program.dormancy)
+    if since is None or since.isoformat() != recipient.episode:
+        run.tally.add(recipient, "active_again")  # left the journey by coming back
+        return None
+    return profile
+
+
+def _template(run: JobRun, recipient: Recipient, state: SendState) -> str | None:
+    """The step's template, as their answer to "why did you leave" routes it; None when that answer
+    allows no more messages."""
+    job = run.job
+    answer_route, answered_at = _route(run.context.answers.get(recipient.user_id))
     if answered_at is not None and not answer_route.allows_another(
         _sent_since(state, job.campaign_id, recipient.episode, answered_at)
     ):
-        tally.add(recipient, "journey_stopped")
+        run.tally.add(recipient, "journey_stopped")
         return None
-    template = answer_route.template_for(shipped_templates(), campaign.template_for(job.step, recipient.arm))
-    when = campaign.steps[job.step].when
-    if when != "any":
-        previous = previous_send_at(state.ledger, job.campaign_id, job.step, recipient.episode)
-        if not branch_holds(when, profile.engagement, previous):
-            tally.add(recipient, "branch_skipped")  # not theirs; the journey goes on to the next step
-            branch_skipped.append(recipient)
-            return None
-        tally.add(recipient, when)
-    options = reachable_channels(campaign.step_channels(job.step), profile)
-    sunset = program.sunset
+    return answer_route.template_for(shipped_templates(), run.campaign.template_for(job.step, recipient.arm))
+
+
+def _on_branch(run: JobRun, recipient: Recipient, profile: Profile, state: SendState) -> bool:
+    """Whether the step's engagement branch (`when`) holds for the recipient; one it skips goes on to
+    the next step."""
+    job = run.job
+    when = run.campaign.steps[job.step].when
+    if when == "any":
+        return True
+    previous = previous_send_at(state.ledger, job.campaign_id, job.step, recipient.episode)
+    if not branch_holds(when, profile.engagement, previous):
+        run.tally.add(recipient, "branch_skipped")  # not theirs; the journey goes on to the next step
+        run.branch_skipped.append(recipient)
+        return False
+    run.tally.add(recipient, when)
+    return True
+
+
+def _channels(run: JobRun, recipient: Recipient, profile: Profile) -> list[tuple[ChannelName, str]]:
+    """The step's channels with consent and an address, email only while the user still engages."""
+    options = reachable_channels(run.campaign.step_channels(run.job.step), profile)
+    sunset = run.program.sunset
     if any(ch == "email" for ch, _ in options) and email_unengaged(
-        profile.engagement, profile.last_seen_at, now, sunset.email_unengaged_emails, sunset.email_unengaged_days
+        profile.engagement, profile.last_seen_at, run.now, sunset.email_unengaged_emails, sunset.email_unengaged_days
     ):
-        tally.add(recipient, "email_unengaged")  # no more campaign email; other channels still may
-        options = [(ch, a) for ch, a in options if ch != "email"]
-        if not options:
-            return None
+        run.tally.add(recipient, "email_unengaged")  # no more campaign email; other channels still may
+        return [(ch, a) for ch, a in options if ch != "email"]
     if not options:
-        tally.add(recipient, "no_channel")
-        return None
-    return _Eligible(recipient, profile, key, state, template, options)
+        run.tally.add(recipient, "no_channel")
+    return options
 
 
 def _sent_since(state: SendState, campaign_id: str, episode: str, since: datetime) -> int:

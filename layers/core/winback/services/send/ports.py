@@ -1,26 +1,28 @@
 """The send service's ports: what it needs from stores and channels (adapters implement them in
-production, tests/fakes in memory), and SendDeps, the set `runtime/deps.py` builds."""
+production, winback_dev.memory in memory for the tests and the simulator), and SendDeps, the set
+`runtime/deps.py` builds. Every port speaks the models' vocabulary (winback.models)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from winback.domain.journey.pacing import SEND_NOW
 
 if TYPE_CHECKING:
-    from winback.adapters.coupon_store import IssuedCoupon
-    from winback.adapters.messaging_store import Claim, SendState
     from winback.config.incentives import Budget, OfferIncentive
     from winback.domain.audience.recommendations import Recommender
     from winback.domain.clock import Clock
     from winback.domain.journey.pacing import Pace
     from winback.models.catalog import CatalogItem
+    from winback.models.coupons import IssuedCoupon
+    from winback.models.delivery import SendLimits
     from winback.models.jobs import Recipient, SendJob
     from winback.models.outbound import Outbound
     from winback.models.send_context import ParkedJob, SendContext
+    from winback.models.send_state import Claim, Outcome, SendState
 
 
 class ContextLoader(Protocol):
@@ -63,10 +65,10 @@ class Suppressions(Protocol):
 
 
 class Records(Protocol):
-    """Outcome records and parked jobs (next steps, held recipients), written together in as few
-    calls as the store allows; a parked job replaces an earlier one with the same key."""
+    """Outcomes and parked jobs (next steps, held recipients), written together in as few calls as
+    the store allows; a parked job replaces an earlier one with the same key."""
 
-    def write(self, outcomes: Sequence[Mapping[str, Any]], parked: Sequence[ParkedJob]) -> None: ...
+    def write(self, outcomes: Sequence[Outcome], parked: Sequence[ParkedJob]) -> None: ...
 
 
 class Coupons(Protocol):
@@ -101,7 +103,7 @@ class Offers(Protocol):
         ...
 
 
-class ChannelPauses(Protocol):
+class ChannelPauseWriter(Protocol):
     """Account-wide pauses per channel (adapters/channel_pause.py): set on an account-level answer."""
 
     def pause(self, channel: str, reason: str, now: datetime, until: datetime | None = None) -> None: ...
@@ -113,19 +115,25 @@ class Catalog(Protocol):
     def get_many(self, item_ids: Iterable[str]) -> Mapping[str, CatalogItem]: ...
 
 
-class Channel(Protocol):
+class ChannelSender(Protocol):
     """Every channel: the provider's message id, or Throttled / Rejected (AddressGone) / Uncertain /
-    AccountPaused (adapters/channels.py says what each means)."""
+    AccountPaused (winback.models.delivery says what each means)."""
 
     def send(self, message: Outbound) -> str: ...
 
 
 class Pacer(Protocol):
-    """ "May I send now?" (services/send_pacing.py, after domain/journey/pacing.next_send_at): SEND_NOW
+    """ "May I send now?" (services/send/pacing.py's WorkerPacer, after domain/journey/pacing.next_send_at): SEND_NOW
     (after any short wait), or why ("rate", "quota") and until when the message waits ("defer"), or
     that it cannot go before the step's deadline `not_after` ("drop")."""
 
     def admit(self, channel: str, now: datetime, not_after: datetime | None) -> Pace: ...
+
+
+class AccountLimits(Protocol):
+    """The email provider account's limits, as last read (None: unknown, email goes unpaced)."""
+
+    def limits(self) -> SendLimits | None: ...
 
 
 class Unpaced:
@@ -143,13 +151,13 @@ class SendDeps:
     records: Records
     coupons: Coupons
     offers: Offers | None
-    channels: Mapping[str, Channel]
+    channels: Mapping[str, ChannelSender]
     recommender: Recommender
     unsubscribe_key: bytes
     public_base_url: str
     clock: Clock
     pacer: Pacer = Unpaced()  # noqa: RUF009 - stateless and frozen in use
-    pauses: ChannelPauses | None = None  # None: an account-level answer pauses nothing (it holds the message)
+    pauses: ChannelPauseWriter | None = None  # None: an account-level answer pauses nothing (it holds the message)
     catalog: Catalog | None = None  # None: recommendations show item ids only
     # What happened to each recipient, as it happens (a simulation follows every user with it).
     observe: Callable[[Recipient, str], None] | None = None

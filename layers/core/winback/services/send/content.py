@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from winback.adapters.coupon_store import IssuedCoupon
-from winback.config.campaigns import Channel
+from winback.config.campaigns import ChannelName
 from winback.config.program import Program
 from winback.content.locales import default_name, resolve_locale
 from winback.content.rendering import used_variables
@@ -19,11 +18,9 @@ from winback.domain.journey.quiet_hours import zone_for
 from winback.domain.links.reason_links import reason_urls
 from winback.domain.links.tokens import sign_token
 from winback.domain.money import format_amount
+from winback.models.coupons import IssuedCoupon
 
 if TYPE_CHECKING:
-    from winback.adapters.coupon_store import IssuedCoupon
-    from winback.config.campaigns import Channel
-    from winback.config.program import Program
     from winback.domain.audience.recommendations import Recommender
     from winback.models.catalog import CatalogItem
     from winback.models.profile import Profile
@@ -35,7 +32,7 @@ class Message:
     """One send: who, on which channel, in which arm, for which campaign step."""
 
     profile: Profile
-    channel: Channel
+    channel: ChannelName
     campaign_id: str
     step: int
     arm: str
@@ -90,7 +87,7 @@ class JobRecommendations:
 
 
 def recommend_for_job(
-    messages: Iterable[tuple[Profile, str, Channel]],
+    messages: Iterable[tuple[Profile, str, ChannelName]],
     program: Program,
     recommender: Recommender,
     catalog: Catalog | None,

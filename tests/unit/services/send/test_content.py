@@ -1,4 +1,4 @@
-"""services/send_content.py: the variables of one send, computed only where the template (or its layout)
+"""services/send/content.py: the variables of one send, computed only where the template (or its layout)
 shows them."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from winback.config.campaigns import Channel
+from winback.config.campaigns import ChannelName
 from winback.config.program import Program
 from winback.content.rendering import render
 from winback.domain.audience.recommendations import Recommendation
 from winback.models.profile import Profile
-from winback.services.send_content import Message, variables
+from winback.services.send.content import Message, variables
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 PICKS = [Recommendation("sku-12", "shoes", "popular"), Recommendation("sku-7", None, "popular")]
@@ -27,7 +27,7 @@ class CountingRecommender:
         return PICKS[:count]
 
 
-def message(channel: Channel, locale: str, name: str | None = "Ada") -> Message:
+def message(channel: ChannelName, locale: str, name: str | None = "Ada") -> Message:
     profile = Profile(user_id="u1", name=name, locale=locale)
     return Message(profile, channel, "dormant-offer", 0, "a", "e1", locale)
 
@@ -63,7 +63,7 @@ def test_catalog_items_show_name_price_and_their_own_page(program: Program) -> N
     """Guard: the job's catalog items reach the email with the price formatted by domain/money.py;
     an out-of-stock pick is skipped; the recommender is not asked again (picks made once per job)."""
     from winback.models.catalog import CatalogItem
-    from winback.services.send_content import JobRecommendations
+    from winback.services.send.content import JobRecommendations
 
     recommender = CountingRecommender()
     catalog = {

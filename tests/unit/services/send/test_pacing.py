@@ -1,13 +1,14 @@
-"""services/send_pacing.py and adapters/provider_account.py: each worker's share, the quota booked
+"""services/send/pacing.py and adapters/provider_account.py: each worker's share, the quota booked
 locally between account reads, short waits slept through an injected sleeper, one read per TTL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from winback.adapters.provider_account import EmailAccount, SendLimits
+from winback.adapters.provider_account import EmailAccount
 from winback.config.pacing import Pacing
-from winback.services.send_pacing import QUOTA_WINDOW, Pacer
+from winback.models.delivery import SendLimits
+from winback.services.send.pacing import QUOTA_WINDOW, WorkerPacer
 
 NOW = datetime(2026, 6, 10, 15, 0, tzinfo=UTC)
 
@@ -37,8 +38,8 @@ def _account(clock: _Time, rate: float = 14, max_24h: int = 50_000, sent: int = 
     return EmailAccount(ttl=60, timer=clock.timer, read=read), reads
 
 
-def _pacer(clock: _Time, account: EmailAccount, concurrency: int = 2) -> Pacer:
-    return Pacer(account, Pacing(sms_per_second=20, max_wait_ms=2000), concurrency, clock.sleep, clock.timer)
+def _pacer(clock: _Time, account: EmailAccount, concurrency: int = 2) -> WorkerPacer:
+    return WorkerPacer(account, Pacing(sms_per_second=20, max_wait_ms=2000), concurrency, clock.sleep, clock.timer)
 
 
 def test_email_goes_at_the_workers_share_of_the_account_rate() -> None:

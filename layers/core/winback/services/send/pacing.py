@@ -20,17 +20,19 @@ from typing import TYPE_CHECKING
 from winback.domain.journey.pacing import SEND_NOW, Pace, next_send_at
 
 if TYPE_CHECKING:
-    from winback.adapters.provider_account import EmailAccount
     from winback.config.pacing import Pacing
+    from winback.services.send.ports import AccountLimits
 
 # SES's quota is a rolling 24 hours: by then every send it counts now has left the window.
 QUOTA_WINDOW = timedelta(hours=24)
 
 
-class Pacer:
+class WorkerPacer:
+    """The Pacer port for one send worker (its share of the account's rate and quota)."""
+
     def __init__(
         self,
-        account: EmailAccount,
+        account: AccountLimits,
         pacing: Pacing,
         concurrency: int,
         sleep: Callable[[float], None] = time.sleep,

@@ -1,0 +1,14 @@
+"""The one in-memory world of the send service's ports (winback.services.send.ports): the unit tests
+(through tests/fakes) and `winback simulate` run the real services over it, without moto or a
+network. The simulator extends it for compact storage (a few bytes per user) and faults.
+
+It keeps the adapters' contracts that the guarantees rest on: a claim is a conditional write on the
+send state's version; a parked job with the same key replaces the earlier one; a coupon is issued
+once per send and within the budget.
+
+  clock.py      ManualClock: a clock that moves only when told
+  messaging.py  InMemoryMessaging: send states, outcomes, counters, answers, pauses; the sweeper's part
+  stores.py     the job's context, suppressions, deferrals (the Records port), coupons, offers
+  channels.py   RecordingChannel, and no recommendations
+  world.py      MemoryWorld: every port in memory, and the SendDeps over them
+"""
