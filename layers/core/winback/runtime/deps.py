@@ -288,12 +288,14 @@ class Deps:
         return tuple(k.encode() for k in parse_secret(get_secret_text(self.settings.unsubscribe_secret_name)).all)
 
     @property
-    def segment_secret(self) -> str:
-        """The shared secret of POST /events/segment (empty where none is configured: all rejected)."""
+    def segment_secrets(self) -> tuple[str, ...]:
+        """The shared secret of POST /events/segment, current then previous values (none where none
+        is configured: everything is rejected)."""
         from winback.adapters.secrets import get_secret_text
+        from winback.domain.links.keyring import parse_secret
 
         name = self.settings.segment_secret_name
-        return get_secret_text(name).strip() if name else ""
+        return tuple(s.strip() for s in parse_secret(get_secret_text(name)).all) if name else ()
 
     @property
     def unsubscribe_key(self) -> bytes:
