@@ -101,7 +101,7 @@ def endpoint_gone(error: Exception) -> bool:
 
 def _classify(error: Exception) -> SendError:
     if isinstance(error, ClientError):
-        return _classify_answer(error.response)  # type: ignore[arg-type]
+        return _classify_answer(error.response)
     if isinstance(error, _NEVER_CONNECTED):
         return Throttled(type(error).__name__)
     # A read timeout, a dropped connection, anything else mid-request: maybe delivered.
