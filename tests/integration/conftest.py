@@ -13,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from tests.integration.helpers import fake_aws_env
+from tests.integration.stub_account import aws_account  # noqa: F401 (a fixture the tests share)
 from tests.integration.stub_ses import ses_endpoint  # noqa: F401 (a fixture the tests share)
 from winback.adapters.sending_switch import SendingSwitch
 from winback.runtime.deps import reset

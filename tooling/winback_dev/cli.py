@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from winback_dev import prediction_cli
+from winback_dev.doctor import commands as doctor_commands
 
 if TYPE_CHECKING:
     from winback.models.report import CampaignReport
@@ -241,9 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--fault-rate", type=float, default=1.0, help="multiplies every fault rate (0: none)")
     sim.add_argument("--json", type=Path, nargs="?", const=Path("simulate.json"), help="also write the figures")
     prediction_cli.register(sub)
+    doctor_commands.register(sub)
     args = parser.parse_args(argv)
     if args.command in prediction_cli.COMMANDS:
         return prediction_cli.run(args)
+    if args.command in doctor_commands.COMMANDS:
+        return doctor_commands.run(args)
     if args.command == "simulate":
         return _simulate(args)
     if args.command in ("erase", "export-user", "migrate-suppression"):
@@ -259,13 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         print_summary(summary, args.out)
         failed = sum(run["failed_jobs"] for run in summary["runs"]) + sum(summary["dlq_depth"].values())
         return 0 if summary["duplicates"] == 0 and failed == 0 else 1
-    if args.command == "report":
-        return _report(args)
-    if args.command == "pause":
-        return _pause(args)
-    if args.command == "import":
-        return _import(args)
-    return _resume(args)
+    handlers = {"report": _report, "pause": _pause, "import": _import}
+    return handlers.get(args.command, _resume)(args)
 
 
 if __name__ == "__main__":
