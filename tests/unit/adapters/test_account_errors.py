@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from winback.adapters.channels import _classify
 from winback.models.delivery import AccountPaused, Rejected, Throttled
@@ -78,6 +80,22 @@ def test_a_refusal_of_the_sender_account_or_sandbox_pauses_the_channel(code: str
     # The pause reason is stored and logged: it names the condition, never the provider's message,
     # whose identities may be a recipient's address.
     assert "@" not in classified.code and "u1" not in classified.code
+
+
+@given(
+    identities=st.lists(st.emails(), min_size=1, max_size=5),
+    region=st.sampled_from(["US-EAST-1", "eu-west-1", "AP-SOUTHEAST-2"]),
+)
+def test_an_unverified_answer_pauses_whatever_identities_it_lists_and_never_keeps_them(
+    identities: list[str], region: str
+) -> None:
+    """Guard: UNVERIFIED_MESSAGES and a pause reason built from the condition alone. SES lists the
+    identities that failed the check, the sender's or (in the sandbox) recipients': whichever they
+    are, email pauses, and none of them reaches the stored and logged reason."""
+    message = f"Email address is not verified. The following identities failed the check in region {region}: "
+    classified = _classify(_error("MessageRejected", message + ", ".join(identities)))
+    assert isinstance(classified, AccountPaused) and not classified.lifts
+    assert all(identity.lower() not in classified.code.lower() for identity in identities)
 
 
 @pytest.mark.parametrize(
