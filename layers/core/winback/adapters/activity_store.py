@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import batch_get, conditional_failed, error_code, from_av, to_av
+from winback.models.erasure import is_profile_item, tombstone_key
 from winback.models.profile import Assignment, Engagement, Journeys, Profile
 
 
@@ -25,6 +26,31 @@ class Applied(enum.Enum):
     WRITTEN = "written"
     CONFLICT = "conflict"  # the profile changed since it was read
     ALREADY = "already"  # the webhook id's marker exists: this request was applied to this user before
+    ERASED = "erased"  # the user was erased (a tombstone): their events are dropped
+
+
+def tombstone_guard(user_id: str, expected_version: int, table: str) -> list[dict[str, Any]]:
+    """The ConditionCheck that keeps an erased user's profile from being created again: only a write
+    that creates a profile needs it (an existing profile is proof the user was not erased since: the
+    erasure replaces it with a stand-in no write can succeed on, then deletes it). It rides in the
+    transaction that already writes the profile; a check costs write units only when a profile is
+    created, once per user."""
+    if expected_version != 0:
+        return []
+    return [
+        {
+            "ConditionCheck": {
+                "TableName": table,
+                "Key": to_av(tombstone_key(user_id)),
+                "ConditionExpression": "attribute_not_exists(user_id)",
+            }
+        }
+    ]
+
+
+def profiles_of(items: Iterable[dict[str, Any]]) -> dict[str, Profile]:
+    """The profiles among ActivityTable items (an erasure's stand-in is none: the user is gone)."""
+    return {item["user_id"]: Profile.from_item(item) for item in items if is_profile_item(item)}
 
 
 # Standard Webhooks senders retry for days (e.g. Svix: 8 attempts over about 28 hours, then manual
@@ -49,11 +75,10 @@ class ActivityStore:
     def get(self, user_id: str) -> Profile | None:
         reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av({"user_id": user_id}), ConsistentRead=True)
         item = reply.get("Item")
-        return Profile.from_item(from_av(item)) if item else None
+        return profiles_of([from_av(item)]).get(user_id) if item else None
 
     def get_many(self, user_ids: Iterable[str]) -> dict[str, Profile]:
-        found = batch_get({self.table: [{"user_id": uid} for uid in user_ids]})[self.table]
-        return {item["user_id"]: Profile.from_item(item) for item in found}
+        return profiles_of(batch_get({self.table: [{"user_id": uid} for uid in user_ids]})[self.table])
 
     def put(self, profile: Profile, expected_version: int) -> bool:
         """Write `profile` if the stored version is still `expected_version` (0: no item yet)."""
@@ -77,7 +102,8 @@ class ActivityStore:
     def put_applying(self, profile: Profile, expected_version: int, webhook_id: str, now: datetime) -> Applied:
         """Write `profile` and the (user, webhook id) marker in one transaction: the write fails as a
         whole if the marker exists, so a request retried days later (after a partial failure) is never
-        applied to a user twice. Without a marker table this is `put`."""
+        applied to a user twice; one that would create the profile fails as ERASED if the user was
+        erased (`tombstone_guard`). Without a marker table this is `put`."""
         if not self.marker_table:
             return Applied.WRITTEN if self.put(profile, expected_version) else Applied.CONFLICT
         if expected_version == 0:
@@ -104,12 +130,15 @@ class ActivityStore:
                         }
                     },
                     {"Put": put_profile},  # type: ignore[typeddict-item]
+                    *tombstone_guard(profile.user_id, expected_version, self.table),  # type: ignore[list-item]
                 ]
             )
         except ClientError as error:
             if error_code(error) != "TransactionCanceledException":
                 raise
             reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if reasons[2:3] == ["ConditionalCheckFailed"]:
+                return Applied.ERASED
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 return Applied.ALREADY
             if reasons[1:2] == ["ConditionalCheckFailed"]:
@@ -183,7 +212,8 @@ class ActivityStore:
         if start_key:
             kwargs["ExclusiveStartKey"] = start_key
         reply = clients.dynamodb().scan(**kwargs)
-        profiles = [Profile.from_item(from_av(item)) for item in reply.get("Items", [])]
+        # Tombstones and erasures' stand-ins share the table: they are no profiles.
+        profiles = list(profiles_of(from_av(item) for item in reply.get("Items", [])).values())
         return ScanPage(profiles=profiles, next_key=reply.get("LastEvaluatedKey"))
 
     def item_count(self) -> int:

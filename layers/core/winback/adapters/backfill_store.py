@@ -16,7 +16,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
+from winback.adapters.activity_store import profiles_of
 from winback.adapters.dynamo import batch_get, error_code, to_av
+from winback.models.erasure import ProfilesRead, erased_among, tombstone_key
 from winback.models.profile import Profile
 
 
@@ -49,15 +51,17 @@ class BackfillStore:
         self.messaging_table = messaging_table
 
     def read(self, user_ids: Iterable[str], batch_id: str) -> tuple[dict[str, Profile], set[str]]:
-        """The users' profiles and which of them already carry this batch, in one BatchGetItem per 100 keys."""
+        """The users' profiles and which of them already carry this batch (or were erased: their rows
+        are dropped, services/privacy/tombstone.py), in one BatchGetItem per 100 keys."""
         users = list(user_ids)
         found = batch_get(
             {
-                self.activity_table: [{"user_id": u} for u in users],
+                self.activity_table: [key for u in users for key in ({"user_id": u}, tombstone_key(u))],
                 self.messaging_table: [marker_key(u, batch_id) for u in users],
             }
         )
-        profiles = {item["user_id"]: Profile.from_item(item) for item in found[self.activity_table]}
+        profiles = ProfilesRead(profiles_of(found[self.activity_table]))
+        profiles.erased = erased_among(users, found[self.activity_table])
         marked = {str(item["pk"]).removeprefix("user#") for item in found[self.messaging_table]}
         return profiles, marked
 

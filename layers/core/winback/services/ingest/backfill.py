@@ -34,6 +34,7 @@ from winback.models.catalog import CatalogItem, Product
 from winback.models.events import ActivityEvent
 from winback.models.profile import Profile
 from winback.services.ingest.apply import MAX_WRITE_ATTEMPTS, ProfileContention
+from winback.services.privacy.tombstone import drop_erased
 
 if TYPE_CHECKING:
     from winback.adapters.backfill_store import BackfillStore
@@ -56,9 +57,11 @@ class BackfillResult:
     users: int
     items: int = 0
     errors_key: str | None = None
+    erased: int = 0  # rows of erased users, dropped (services/privacy/tombstone.py)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # `erased` only when an erased user's events were dropped (services/privacy/tombstone.py)
+        return {k: v for k, v in asdict(self).items() if k != "erased" or v}
 
 
 def _rejection(key: str, line: int, exc: ValidationError) -> dict[str, Any]:
@@ -128,6 +131,7 @@ def apply_batch(
         users=len(rows.by_user),
         items=len(rows.products),
         errors_key=errors_key,
+        erased=tally["erased"],
     )
     files.write_progress(source.run_id, batch_id, result.as_dict())
     return result
@@ -142,6 +146,7 @@ def _apply_users(
     if not by_user:
         return tally
     profiles, marked = store.read(by_user, batch_id)
+    tally["erased"] += drop_erased(by_user, getattr(profiles, "erased", frozenset()))
     todo = []
     for user_id, events in by_user.items():
         if user_id in marked:
