@@ -28,7 +28,7 @@ from winback.models.erasure import ErasureTask
 from winback.models.ids import USER_ID_PATTERN
 from winback.runtime.deps import deps
 from winback.runtime.http import json_reply, require_iam
-from winback.runtime.observability import emit_counts, logger, metrics, tracer
+from winback.runtime.observability import logger, metrics, tracer
 from winback.services.privacy.erasure import begin_erasure, erasure_pass, erasure_status
 from winback.services.privacy.export import export_user
 
@@ -78,16 +78,14 @@ def export(user_id: str) -> Response[str]:
 
 
 def _pass(raw: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """One pass of ErasureStateMachine, from where the last invocation stopped."""
+    """One pass of ErasureStateMachine, from where the last invocation stopped; where it stopped."""
     d = deps()
     task = ErasureTask.model_validate(raw)
-    before = task.model_copy()
+    began = task.stage
     task = erasure_pass(task, d.user_records, d.suppression, d.clock.now(), context.get_remaining_time_in_millis)
-    if task.stage == "done":
-        metrics.add_metric(name="ErasurePassDone", unit=MetricUnit.Count, value=1)
-        if task.pass_ == 2:
-            emit_counts({"completed": 1}, "Erasure")
-    logger.info("erasure pass worked", extra={"request_id": task.request_id, "from": before.stage, "to": task.stage})
+    if task.stage == "done" and task.pass_ == 2:
+        metrics.add_metric(name="ErasureCompleted", unit=MetricUnit.Count, value=1)
+    logger.info("erasure pass worked", extra={"request_id": task.request_id, "from": began, "to": task.stage})
     return task.model_dump(by_alias=True)
 
 

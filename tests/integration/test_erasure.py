@@ -28,7 +28,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, get_profile, sent_emails, suppression_item
+from tests.integration.helpers import dormant_profile, get_profile, sample_event, sent_emails, suppression_item
 from winback.adapters.coupon_store import CouponStore
 from winback.adapters.deferral_store import DeferralStore
 from winback.adapters.messaging_store import MessagingStore
@@ -225,12 +225,13 @@ def _failed_child_result(stack: Stack, users: list[str]) -> str:
 
 
 def _versioned_exports(stack: Stack) -> None:
-    """A stack deployed before versioning was suspended: the export written twice, as two versions."""
+    """A bucket still versioned (deployed before versioning was suspended, or turned on by hand): the
+    export written twice more, as two more versions. (moto drops a key's other versions when a
+    suspended bucket writes its "null" version, which S3 does not, so the bucket stays versioned here.)"""
     s3, bucket = boto3.client("s3"), stack.table("AudienceBucket")
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     stack.runner.fire_schedule(NOW, "export")
     stack.runner.fire_schedule(NOW, "export")
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
 
 
 def _queue_job(stack: Stack, logical: str, users: list[str]) -> None:
@@ -365,7 +366,12 @@ def test_an_erasure_is_accepted_at_once_and_followed_by_its_request(
     assert status["statusCode"] == 200 and json.loads(status["body"])["status"] == "accepted"
     assert stack.runner.http("GET", f"/erasures/{request_id}", {})["statusCode"] == 403
     assert stack.runner.http("GET", f"/erasures/{'0' * 32}", {}, iam=True)["statusCode"] == 404
-    stack.runner.play_erasure(request_id)  # what the state machine does on AWS
+    first = sample_event("privacy_erasure_pass.json")  # the state machine's first Task, as it invokes us
+    first["erasure"]["request_id"] = request_id
+    assert stack.invoke("privacy", first) == {"request_id": request_id, "pass": 1, "stage": "done", "after": ""}
+    status = stack.runner.http("GET", f"/erasures/{request_id}", {}, iam=True)
+    assert json.loads(status["body"])["status"] == "first_pass_done"
+    stack.runner.play_erasure(request_id)  # the whole state machine, as it runs on AWS
     found = json.loads(stack.runner.http("GET", f"/erasures/{request_id}", {}, iam=True)["body"])
     assert found["status"] == "erased" and found["subject"] == hashlib.sha256(target.encode()).hexdigest()
     assert found["removed"]["profile"] == 1 and found["first_pass_at"] <= found["erased_at"]
@@ -462,6 +468,67 @@ def test_what_a_send_claimed_before_the_erasure_writes_is_gone_after_the_second_
     assert {w for w, _ in written} >= {"MessagingTable", "DeferralTable"}, written
     _passes(stack, accepted[0], 2)
     assert _leftovers(_everything(stack), target, 0) == []
+
+
+def test_a_release_after_the_erasure_gives_nothing_back_and_fails_nothing(stack: Stack) -> None:
+    """A claim made before the erasure, released after it (the render failed, the provider throttled):
+    the erased send state stays erased, and the release does not fail the job. Guard: the release's
+    condition (MessagingStore.release)."""
+    from winback.models.send_state import SendState
+
+    messaging = MessagingStore(deps().settings.messaging_table)
+    key = f"dormant-offer#0#{EPISODE}"
+    messaging.claim("u-released", key, "email", SendState(), {}, NOW, ("coupon", "all"), {"all": {}})
+    stack.runner.play_erasures = False
+    _erase(stack, "u-released")
+    messaging.release("u-released", key, "email", ("all",))
+    assert messaging.read_state("u-released").erased
+
+
+def test_a_job_redriven_after_an_erasure_carries_the_user_no_further(stack: Stack) -> None:
+    """A job on the DLQ (SQS keeps it 14 days) redriven after the erasure, for a paused campaign: the
+    job is parked for later, without the erased user. Guard: services/send/gone.py."""
+    target, other = "u-redriven", "u-parked"
+    for user in (target, other):
+        dormant_profile(user, LAST_ORDER)
+    _erase(stack, target)
+    MessagingStore(deps().settings.messaging_table).pause("dormant-offer", "operator", NOW)
+    assert _send(stack, _send_job(target, other))["batchItemFailures"] == []
+    parked = [json.loads(text.split("\n", 1)[0]) for where, text in _table_items(stack) if where == "DeferralTable"]
+    assert [[r["user_id"] for r in p["body"]["recipients"]] for p in parked] == [[other]]
+    assert _leftovers(_everything(stack), target, 0) == []
+
+
+def test_an_ingest_that_read_before_the_erasure_cannot_write_after_it(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request reads the profile, the erasure runs to its end, then the request writes: its write,
+    conditioned on the version it read, fails; the re-read finds no profile and the write that would
+    create one finds the tombstone. Guards: the stand-in and ActivityStore.tombstone_guard."""
+    from winback.adapters.activity_store import ActivityStore
+
+    target = "u-racing"
+    event = {
+        "user_id": target,
+        "type": "profile",
+        "occurred_at": (NOW - timedelta(days=1)).isoformat(),
+        "properties": {"email": _email(target)},
+    }
+    assert stack.runner.post_events([event])["statusCode"] == 200
+    get_many = ActivityStore.get_many
+    erased: list[str | None] = []
+
+    def read_then_erase(self: ActivityStore, user_ids: Any) -> Any:
+        found = get_many(self, user_ids)
+        if not erased:
+            erased.append(_erase(stack, target))
+        return found
+
+    monkeypatch.setattr(ActivityStore, "get_many", read_then_erase)
+    login = {"user_id": target, "type": "login", "occurred_at": NOW.isoformat()}
+    reply = stack.runner.post_events([login])
+    assert reply["statusCode"] == 200 and get_profile(target) is None
+    assert json.loads(reply["body"]).get("erased") == 1
 
 
 # --- data that arrives after the erasure ------------------------------------------------------------
