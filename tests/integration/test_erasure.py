@@ -224,6 +224,21 @@ def _failed_child_result(stack: Stack, users: list[str]) -> str:
     return key
 
 
+def _failed_batch_record(stack: Stack, user: str) -> str:
+    """What the row map's Catch records for a batch that failed after its retries (failed/<run>/): no
+    rows, but the error it carries may quote one (here, the user id)."""
+    record = {
+        "run_id": "import-1",
+        "key": "imports/history.jsonl",
+        "first_index": 0,
+        "rows": 2,
+        "error": {"Error": "ValueError", "Cause": f"bad row for user_id {user}"},
+    }
+    key = "failed/import-1/imports/history.jsonl@0.json"
+    boto3.client("s3").put_object(Bucket=stack.table("BackfillBucket"), Key=key, Body=json.dumps(record).encode())
+    return key
+
+
 def _versioned_exports(stack: Stack) -> None:
     """A bucket still versioned (deployed before versioning was suspended, or turned on by hand): the
     export written twice more, as two more versions. (moto drops a key's other versions when a
@@ -283,6 +298,7 @@ def test_erasure_reaches_every_store_and_leaves_the_others(stack: Stack) -> None
     jsonl, csv_file = _history([target, other, "u-05"])
     assert _import(stack, {"imports/history.jsonl": jsonl, "imports/history.csv": csv_file}, "import-1")["rejected"]
     failed = _failed_child_result(stack, [target, other])
+    failed_batch = _failed_batch_record(stack, target)
     _queue_job(stack, "SendQueue", [target, other])
     _queue_job(stack, "SendDLQ", [target, "u-05"])
 
@@ -309,8 +325,9 @@ def test_erasure_reaches_every_store_and_leaves_the_others(stack: Stack) -> None
     leftovers = _leftovers(after, target, n)
     assert leftovers == [], leftovers
     s3 = boto3.client("s3")
-    with pytest.raises(s3.exceptions.ClientError):
-        s3.head_object(Bucket=stack.table("BackfillBucket"), Key=failed)
+    for key in (failed, failed_batch):
+        with pytest.raises(s3.exceptions.ClientError):
+            s3.head_object(Bucket=stack.table("BackfillBucket"), Key=key)
 
     # Others keep everything: their profile, their place in the deferred job, their audience rows and
     # history rows.

@@ -12,11 +12,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from winback.adapters import clients
 from winback.adapters.user_records import UserRecords
@@ -169,3 +172,53 @@ def test_a_json_lines_history_file_loses_only_the_users_rows(fake_s3: list[FakeS
     records = UserRecords("a", "m", "i", "d", backfill_bucket="backfill")
     assert records.remove_history_rows("imports/h.jsonl", "u-1") == 2
     assert fake.put == lines[1]
+
+
+# --- finding a user in bookkeeping (names_any): a whole token, at any chunk boundary ----------------
+
+NAMED = [
+    b'{"user_id": "u-03"}',  # a JSON value
+    b'{"Input": "{\\"user_id\\": \\"u-03\\"}"}',  # inside a JSON string (a Step Functions result)
+    b'{"Cause": "bad row for user_id u-03"}',  # a word of an error message
+    b"u-03,login,2026-01-01\n",  # a CSV cell
+    b'{"email": "u-03@mail.example.com"}',  # the address
+]
+NOT_NAMED = [b'{"user_id": "u-030"}', b'{"user_id": "xu-03"}', b'{"user_id": "u-03.b"}', b'{"e": "a@u-03"}']
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 1024])
+def test_bookkeeping_names_the_user_only_as_a_whole_token(
+    fake_s3: list[FakeS3], monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Guard: names_any's token edges, kept across chunk boundaries (a needle split between two
+    chunks, a longer id whose tail is in the next chunk)."""
+    from winback.adapters import object_rewrite
+
+    monkeypatch.setattr(object_rewrite, "READ_CHUNK", chunk)
+    needles = [b"u-03", b"u-03@mail.example.com"]
+    for body in NAMED + NOT_NAMED:
+        fake_s3.append(FakeS3(lambda body=body: iter([body])))
+        assert object_rewrite.names_any("b", "k", needles) is (body in NAMED), (body, chunk)
+
+
+PIECES = [b"u-03", b"u-0", b"3", b"x", b'"', b" ", b",", b"@", b"\\"]  # ids, their parts, edges
+
+
+@given(
+    body=st.lists(st.sampled_from(PIECES), max_size=12).map(b"".join),
+    chunk=st.integers(min_value=1, max_value=9),
+)
+@settings(max_examples=300, deadline=None)
+def test_chunked_search_agrees_with_one_search_of_the_whole_object(body: bytes, chunk: int) -> None:
+    """The chunked search finds exactly what one regex over the whole object finds."""
+    from winback.adapters import object_rewrite
+
+    whole = re.compile(rb"(?<![A-Za-z0-9_.:@+-])u-03(?![A-Za-z0-9_.:@+-])").search(body) is not None
+    fake = FakeS3(lambda: iter([body]))
+    original, object_rewrite.READ_CHUNK = object_rewrite.READ_CHUNK, chunk
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(clients, "s3", lambda: fake)
+            assert object_rewrite.names_any("b", "k", [b"u-03"]) is whole
+    finally:
+        object_rewrite.READ_CHUNK = original

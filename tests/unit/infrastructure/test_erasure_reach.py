@@ -1,7 +1,8 @@
 """template.yaml lets an erasure reach every store and finish (docs/privacy.md, "Erasure"):
 
 - AudienceBucket keeps no old versions (an old version would still hold the rows an erasure removed);
-- every BackfillBucket prefix expires: history files, the Distributed Map's results, errors, counts;
+- every BackfillBucket prefix expires: history files, the Distributed Map's results, errors, counts,
+  failed batches;
 - every Distributed Map ResultWriter writes its children's outputs only (COMPACT), never their inputs:
   a batch's input is its raw history rows;
 - ErasureStateMachine waits, between its passes, longer than any function that can read a user's data
@@ -57,7 +58,7 @@ def test_the_audience_bucket_keeps_no_old_versions() -> None:
 def test_every_backfill_prefix_expires() -> None:
     rules = RESOURCES["BackfillBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
     days = {r["Prefix"]: r["ExpirationInDays"] for r in rules if r["Status"] == "Enabled" and "ExpirationInDays" in r}
-    assert set(days) >= {"imports/", "errors/", "progress/", "results/"}
+    assert set(days) >= {"imports/", "errors/", "progress/", "results/", "failed/"}
     # Rows (history files; a failed child's result entry holds its input rows) go within a week.
     assert days["imports/"] <= 7 and days["results/"] <= 7
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
 MIB = 1024 * 1024
 PART_SIZE = 8 * MIB
 READ_CHUNK = 1 * MIB
+# USER_ID_PATTERN's characters: a needle is named only where none of them borders it.
+_ID_CHARS = rb"A-Za-z0-9_.:@+\-"
+_ID_CHAR = re.compile(rb"[" + _ID_CHARS + rb"]")
+_ID_EDGE_BEFORE = rb"(?<![" + _ID_CHARS + rb"])"
+_ID_EDGE_AFTER = rb"(?![" + _ID_CHARS + rb"])"
 
 
 class _Upload:
@@ -169,19 +175,32 @@ def rewrite_csv(bucket: str, key: str, drop: Callable[[dict[str, str]], bool], p
 
 
 def names_any(bucket: str, key: str, needles: list[bytes]) -> bool:
-    """Whether the object's bytes contain any of `needles`, read a chunk at a time (a needle across
-    two chunks is found too)."""
+    """Whether the object names any of `needles` as a whole token (no USER_ID_PATTERN character right
+    before or after it): as a JSON value, a key, a CSV cell or a word of a message. Read a chunk at a
+    time; a needle across two chunks is found too."""
     needles = [n for n in needles if n]
     if not needles:
         return False
-    overlap = max(len(n) for n in needles) - 1
-    tail = b""
-    for chunk in _chunks(clients.s3().get_object(Bucket=bucket, Key=key)["Body"]):
-        window = tail + chunk
-        if any(n in window for n in needles):
+    found = re.compile(b"|".join(_ID_EDGE_BEFORE + re.escape(n) + _ID_EDGE_AFTER for n in needles))
+    keep = max(len(n) for n in needles) + 1  # a needle not yet whole, and the character before it
+    chunks = _chunks(clients.s3().get_object(Bucket=bucket, Key=key)["Body"])
+    tail, chunk = b"", next(chunks, b"")
+    while chunk:
+        window, chunk = tail + chunk, next(chunks, b"")
+        if any(_whole(m, window, len(tail) == keep, chunk[:1]) for m in found.finditer(window)):
             return True
-        tail = window[-overlap:] if overlap else b""
+        tail = window[-keep:]
     return False
+
+
+def _whole(match: re.Match[bytes], window: bytes, cut: bool, ahead: bytes) -> bool:
+    """Whether a match in `window` is a whole token. When the window's first byte is not the object's
+    (`cut`), a match there was judged in the previous window, where the byte before it was seen; a
+    match at the window's end is whole only if the next chunk, `ahead`, does not go on with an id
+    character."""
+    if cut and match.start() == 0:
+        return False
+    return match.end() < len(window) or not _ID_CHAR.match(ahead)
 
 
 def _forget_older_versions(bucket: str, key: str, keep: str | None) -> None:

@@ -7,8 +7,8 @@ Where a user's data lives (docs/data.md): ActivityTable `user_id`; MessagingTabl
 `address#<address>` soft-bounce counts; IncentiveTable partition `user#<id>` (coupon pointers,
 grants) and the `coupon#<code>` records those point to; DeferralTable jobs that carry the user; the
 rows of the user's hashes in the audience CSVs (AudienceBucket `audiences/`); the user's rows in the
-history files of BackfillBucket, and the bookkeeping (`errors/`, `progress/`, `results/`) that names
-them.
+history files of BackfillBucket, and the bookkeeping (`errors/`, `progress/`, `results/`, `failed/`)
+that names them.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from winback.models.erasure import (
 )
 
 # BackfillBucket folders of the import's own bookkeeping; every other object there is a history file.
-BOOKKEEPING = ("errors/", "progress/", "results/")
+BOOKKEEPING = ("errors/", "progress/", "results/", "failed/")
 
 
 def _query(table: str, pk: str) -> list[dict[str, Any]]:

@@ -32,10 +32,10 @@ class UserData:
 
     @property
     def needles(self) -> list[str]:
-        """What names the user in a JSON document: the id as a JSON string (also inside another JSON
-        string, as a Step Functions result holds its input), the email address and the phone number."""
-        found = [f'"{self.user_id}"', f'\\"{self.user_id}\\"']
-        return found + [a for a in (self._address("email"), self._address("sms")) if a]
+        """What names the user in a bookkeeping document, each as a whole token (adapters/object_rewrite
+        `names_any`): the id (a JSON value, also inside another JSON string, as a Step Functions result
+        holds its input, or a word of an error message), the email address and the phone number."""
+        return [self.user_id, *(a for a in (self._address("email"), self._address("sms")) if a)]
 
 
 def user_data(user_id: str, records: UserRecords) -> UserData:
