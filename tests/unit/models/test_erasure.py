@@ -5,6 +5,7 @@ Guards: `#` outside USER_ID_PATTERN (TOMBSTONE_PREFIX, ERASED_OWNER), `is_profil
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -43,7 +44,7 @@ def test_tombstones_and_stand_ins_are_no_profiles() -> None:
 
 
 def test_a_batch_read_tells_the_erased_apart() -> None:
-    items = [
+    items: list[dict[str, Any]] = [
         {"user_id": "live", "version": 1},
         tombstone_key("gone"),
         {"user_id": "erasing", "erasing": "r" * 32},
