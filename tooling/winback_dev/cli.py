@@ -39,12 +39,12 @@ TABLES = {
 }
 
 
-def _use_stack(stack_name: str) -> None:
-    """Point the code at a deployed stack's tables."""
+def _use_stack(stack_name: str, more: dict[str, str] | None = None) -> None:
+    """Point the code at a deployed stack's tables (and the `more` resources, by variable)."""
     import boto3
 
     cfn = boto3.client("cloudformation")
-    for variable, logical_id in TABLES.items():
+    for variable, logical_id in {**TABLES, **(more or {})}.items():
         found = cfn.describe_stack_resource(StackName=stack_name, LogicalResourceId=logical_id)
         os.environ[variable] = found["StackResourceDetail"]["PhysicalResourceId"]
 
@@ -138,13 +138,17 @@ def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
+# What the erasure reaches besides the tables (`--stack-name`).
+ERASURE_RESOURCES = {"BACKFILL_BUCKET": "BackfillBucket", "ERASURE_STATE_MACHINE_ARN": "ErasureStateMachine"}
+
+
 def _data_rights(args: argparse.Namespace) -> int:
     from winback_dev import data_rights
 
     if args.stack_name:
-        _use_stack(args.stack_name)
+        _use_stack(args.stack_name, ERASURE_RESOURCES if args.command == "erase" else {})
     if args.command == "erase":
-        print(json.dumps({"erased": args.user_id, "removed": data_rights.erase(args.user_id)}))
+        print(json.dumps(data_rights.erase(args.user_id, wait=not args.no_wait)))
     elif args.command == "export-user":
         print(data_rights.export(args.user_id))
     else:
@@ -259,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         rights = sub.add_parser(name, help=text)
         rights.add_argument("user_id")
         rights.add_argument("--stack-name", help="a deployed stack")
+    sub.choices["erase"].add_argument(
+        "--no-wait", action="store_true", help="print the accepted request and return (the passes run on)"
+    )
     migrate = sub.add_parser("migrate-suppression", help="one-off: hash the plain SuppressionTable entries")
     migrate.add_argument("--stack-name", help="a deployed stack")
     imp = sub.add_parser("import", help="load history (JSON Lines or CSV files) from S3 into the profiles")

@@ -72,8 +72,10 @@ class InMemoryMessaging:
         cell: tuple[str, str] = ("-", "-"),
         also: Mapping[str, Mapping[str, int]] | None = None,
     ) -> Claim:
-        """MessagingStore.claim: written only if the stored state is still the version read."""
-        if self.read_state(user_id).version != state.version:
+        """MessagingStore.claim: written only if the stored state is still the version read (an erased
+        state has no version: no claim holds on it)."""
+        stored = self.read_state(user_id)
+        if stored.erased or stored.version != state.version:
             return Claim.STATE_CHANGED
         cutoff, recent, at = _epoch(now - LEDGER_TTL), _epoch(now - SWEEP_LOOKBACK), _epoch(now)
         ledger = {k: t for k, t in state.ledger.items() if t > cutoff} | {key: at}
@@ -87,6 +89,8 @@ class InMemoryMessaging:
 
     def release(self, user_id: str, key: str, channel: str, also: Sequence[str] = ()) -> None:
         state = self.read_state(user_id)
+        if state.erased:  # MessagingStore.release's condition: nothing to give back
+            return
         state.ledger.pop(key, None)
         for scope in (channel, *also):
             state.caps.get(scope, {}).pop(key, None)

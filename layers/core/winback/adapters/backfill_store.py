@@ -23,7 +23,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
+from winback.adapters.activity_store import profiles_of
 from winback.adapters.dynamo import batch_get, error_code, from_av, to_av
+from winback.models.erasure import ProfilesRead, erased_among, tombstone_key
 from winback.models.profile import Profile
 
 
@@ -60,18 +62,20 @@ class BackfillStore:
         self.activity_table = activity_table
         self.messaging_table = messaging_table
 
-    def read(self, rows: Mapping[str, Collection[str]]) -> tuple[dict[str, Profile], set[tuple[str, str]]]:
-        """The users' profiles and which of the given rows (user, row id) each already holds: one
-        BatchGetItem per 100 keys, and a Query for each user with a profile whose rows are not
+    def read(self, rows: Mapping[str, Collection[str]]) -> tuple[ProfilesRead, set[tuple[str, str]]]:
+        """The users' profiles (and which of them were erased: their rows are dropped,
+        services/privacy/tombstone.py) and which of the given rows (user, row id) each already holds:
+        one BatchGetItem per 100 keys, and a Query for each user with a profile whose rows are not
         exactly the ones of a marker."""
         users = list(rows)
         found = batch_get(
             {
-                self.activity_table: [{"user_id": u} for u in users],
+                self.activity_table: [key for u in users for key in ({"user_id": u}, tombstone_key(u))],
                 self.messaging_table: [marker_key(u, rows[u]) for u in users],
             }
         )
-        profiles = {item["user_id"]: Profile.from_item(item) for item in found[self.activity_table]}
+        profiles = ProfilesRead(profiles_of(found[self.activity_table]))
+        profiles.erased = erased_among(users, found[self.activity_table])
         whole = {str(item["pk"]).removeprefix("user#") for item in found[self.messaging_table]}
         applied = {(u, r) for u in whole for r in rows[u]}
         for user_id in users:

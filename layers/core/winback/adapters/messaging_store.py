@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError
 from winback.adapters import clients
 from winback.adapters.dynamo import batch_get, conditional_failed, from_av, put_new, to_av
 from winback.adapters.sms_lookup import SmsCell, sms_cell_from_item, sms_lookup_key
+from winback.models.erasure import ERASED_STATE
 from winback.models.send_state import (
     LEDGER_TTL,
     SWEEP_LOOKBACK,
@@ -54,6 +55,8 @@ def send_state_from_item(item: Mapping[str, Any] | None) -> SendState:
     """The send state a stored `sendstate` item holds (None: nothing stored yet)."""
     if not item:
         return SendState()
+    if ERASED_STATE in item:
+        return SendState(erased=True)
     return SendState(
         version=int(item.get("v", 0)),
         ledger={k: int(v) for k, v in item.get("ledger", {}).items()},
@@ -173,13 +176,20 @@ class MessagingStore:
         """A send that certainly did not happen: forget its ledger entry and give the cap slots back
         (the channel's and those of `also`, the other caps the claim took a slot of)."""
         extra = "".join(f", caps.#also{i}.#key" for i in range(len(also)))
-        clients.dynamodb().update_item(
-            TableName=self.table,
-            Key=to_av(state_key(user_id)),
-            UpdateExpression=f"REMOVE ledger.#key, caps.#channel.#key{extra}, cells.#key SET v = v + :one",
-            ExpressionAttributeNames={"#key": key, "#channel": channel} | {f"#also{i}": s for i, s in enumerate(also)},
-            ExpressionAttributeValues=to_av({":one": 1}),
-        )
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table,
+                Key=to_av(state_key(user_id)),
+                UpdateExpression=f"REMOVE ledger.#key, caps.#channel.#key{extra}, cells.#key SET v = v + :one",
+                # An erased send state has nothing to give back (and must not become a claimable one).
+                ConditionExpression="attribute_not_exists(#erased)",
+                ExpressionAttributeNames={"#key": key, "#channel": channel, "#erased": ERASED_STATE}
+                | {f"#also{i}": s for i, s in enumerate(also)},
+                ExpressionAttributeValues=to_av({":one": 1}),
+            )
+        except ClientError as error:
+            if not conditional_failed(error):
+                raise
 
     def claims_between(self, since: datetime, until: datetime) -> Iterator[OpenClaim]:
         """Claims made in [since, until], from send states claimed in that span (a streamed Scan:

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
+from winback.adapters.activity_store import profiles_of
 from winback.adapters.channel_pause import channel_pause_key, parse_channel_pause
 from winback.adapters.coupon_store import issued_from_pointer, pointer_key
 from winback.adapters.dynamo import batch_get
 from winback.adapters.messaging_store import STATE_SK, pause_key, send_state_from_item, state_key
 from winback.adapters.reason_store import answer_key
 from winback.adapters.sending_switch import parse_sending_switch, sending_switch_key
-from winback.models.profile import Profile
 from winback.models.send_context import SendContext
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class SendContextLoader:
             if episode == episodes.get(user_id):
                 coupon = issued_from_pointer(row, user_id, campaign_id, int(step), episode)
                 coupons.setdefault(user_id, {})[int(step)] = coupon
-        profiles = {i["user_id"]: Profile.from_item(i) for i in found[self.activity_table]}
+        profiles = profiles_of(found[self.activity_table])  # an erasure's stand-in is no profile
         states: dict[str, SendState] = {}
         answers: dict[str, dict[str, Any]] = {}
         paused = sending_on = False  # no switch item: a new stack, sending never turned on

@@ -42,6 +42,8 @@ class SendState:
     ledger: dict[str, int] = field(default_factory=dict)  # send key -> claimed at (epoch seconds)
     caps: dict[str, dict[str, int]] = field(default_factory=dict)  # channel or "all" -> {send key: sent at}
     cells: dict[str, str] = field(default_factory=dict)  # send key -> "arm|segment" of recent claims
+    # The user is being erased (models/erasure.py): no claim can succeed, the sender drops them.
+    erased: bool = False
 
 
 def send_key(campaign_id: str, step: int, episode: str) -> str:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.deferral_store import DeferralStore
+    from winback.adapters.erasure_runs import ErasureRuns
     from winback.adapters.inbox_store import InboxChannel, InboxStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.offer_bus import OfferBus
@@ -179,8 +180,20 @@ class Deps:
 
         s = self.settings
         return UserRecords(
-            s.activity_table, s.messaging_table, s.incentive_table, s.deferral_table, s.audience_bucket, AUDIENCE_PREFIX
+            s.activity_table,
+            s.messaging_table,
+            s.incentive_table,
+            s.deferral_table,
+            s.audience_bucket,
+            AUDIENCE_PREFIX,
+            s.backfill_bucket,
         )
+
+    @cached_property
+    def erasure_runs(self) -> ErasureRuns:
+        from winback.adapters.erasure_runs import ErasureRuns
+
+        return ErasureRuns(self.settings.erasure_state_machine_arn)
 
     @cached_property
     def catalog(self) -> CatalogStore:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from winback.adapters.backfill_store import BackfillStore, Commit, Pending
+from winback.models.erasure import ProfilesRead
 from winback.models.profile import Profile
 from winback.services.ingest.backfill import apply_batch
 
@@ -25,9 +26,9 @@ class MemoryBackfill(BackfillStore):
         self.profiles: dict[str, Profile] = {}
         self.markers: dict[str, set[frozenset[str]]] = {}
 
-    def read(self, rows: Mapping[str, Collection[str]]) -> tuple[dict[str, Profile], set[tuple[str, str]]]:
+    def read(self, rows: Mapping[str, Collection[str]]) -> tuple[ProfilesRead, set[tuple[str, str]]]:
         held = {u: set().union(*self.markers.get(u, set())) for u in rows}
-        return {u: p for u in rows if (p := self.profiles.get(u))}, {
+        return ProfilesRead({u: p for u in rows if (p := self.profiles.get(u))}), {
             (u, r) for u, ids in rows.items() for r in ids if r in held[u]
         }
 

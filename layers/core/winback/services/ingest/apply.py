@@ -24,6 +24,7 @@ from winback.domain.journey.merge import merge_events
 from winback.domain.measurement.attribution import Attribution, attribute
 from winback.models.profile import Profile
 from winback.services.ingest.coupons import CouponRedeemer, coupon_counts, redeem_coupons
+from winback.services.privacy.tombstone import count_dropped
 
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
@@ -48,9 +49,11 @@ class IngestResult:
     reactivated: int = 0
     coupons_redeemed: int = 0
     coupons_rejected: int = 0
+    erased: int = 0  # events of erased users, dropped (services/privacy/tombstone.py)
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        # `erased` only when an erased user's events were dropped (services/privacy/tombstone.py)
+        return {k: v for k, v in asdict(self).items() if k != "erased" or v}
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,9 @@ class LiveRequest:
             if outcome is Applied.ALREADY:
                 tally["already_applied"] += 1
                 return
+            if outcome is Applied.ERASED:
+                tally["erased"] += len(events)
+                return
             if outcome is Applied.WRITTEN:
                 tally["applied"] += 1
                 self.written(write, tally)
@@ -168,4 +174,5 @@ def apply_events(
         already_applied=tally["already_applied"],
         reactivated=tally["reactivated"],
         **coupon_counts(redemptions),
+        erased=count_dropped(tally["erased"]),
     )

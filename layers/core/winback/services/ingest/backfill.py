@@ -40,6 +40,7 @@ from winback.models.events import ActivityEvent
 from winback.models.profile import Profile
 from winback.services.ingest.apply import MAX_WRITE_ATTEMPTS, ProfileContention
 from winback.services.ingest.validation import CLOCK_SKEW
+from winback.services.privacy.tombstone import drop_erased
 
 if TYPE_CHECKING:
     from winback.adapters.backfill_store import BackfillStore
@@ -62,9 +63,11 @@ class BackfillResult:
     users: int
     items: int = 0
     errors_key: str | None = None
+    erased: int = 0  # rows of erased users, dropped (services/privacy/tombstone.py)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # `erased` only when an erased user's events were dropped (services/privacy/tombstone.py)
+        return {k: v for k, v in asdict(self).items() if k != "erased" or v}
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ def apply_batch(
         users=len(rows.by_user),
         items=len(rows.products),
         errors_key=errors_key,
+        erased=tally["erased"],
     )
     files.write_progress(source.run_id, batch_id, result.as_dict())
     return result
@@ -198,6 +202,7 @@ class _Users:
         if not by_user:
             return tally
         profiles, applied = self.store.read({u: [r.row_id for r in rows] for u, rows in by_user.items()})
+        tally["erased"] += drop_erased(by_user, profiles.erased)
         todo: dict[str, list[_Row]] = {}
         for user_id, rows in by_user.items():
             new = [r for r in rows if (user_id, r.row_id) not in applied]

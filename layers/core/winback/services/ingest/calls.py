@@ -31,6 +31,7 @@ from winback.services.ingest.apply import (
     ProfileWrite,
 )
 from winback.services.ingest.coupons import CouponRedeemer, coupon_counts, redeem_coupons
+from winback.services.privacy.tombstone import count_dropped
 
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
@@ -76,9 +77,11 @@ class CallsResult:
     coupons_redeemed: int = 0
     coupons_rejected: int = 0
     reused_at: tuple[int, ...] = ()  # the request positions of the calls that reused a messageId
+    erased: int = 0  # calls of erased users, dropped (services/privacy/tombstone.py)
 
     def counts(self) -> dict[str, int]:
-        return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
+        # `erased` only when an erased user's calls were dropped, as POST /events replies
+        return {k: v for k, v in asdict(self).items() if isinstance(v, int) and (k != "erased" or v)}
 
 
 @dataclass
@@ -143,6 +146,9 @@ class _UserCalls:
                 self.base, self.pending, self.written = write.profile, self.pending[len(chunk) :], True
             elif outcome is Applied.ALREADY:
                 self._drop(seen)
+            elif outcome is Applied.ERASED:
+                self.tally.counts["erased"] += len(self.pending)
+                return
             else:
                 conflicts += 1
                 if conflicts >= MAX_WRITE_ATTEMPTS:
@@ -187,5 +193,6 @@ def apply_calls(
         message_id_reused=c["message_id_reused"],
         reactivated=c["reactivated"],
         reused_at=tuple(sorted(tally.reused_at)),
+        erased=count_dropped(c["erased"]),
         **coupon_counts(redemptions),
     )

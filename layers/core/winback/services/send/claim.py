@@ -33,6 +33,9 @@ def claim(run: JobRun, item: Candidate) -> tuple[str, ...] | None:
     state = item.state
     for _ in range(CLAIM_ATTEMPTS):
         now = deps.clock.now()
+        if state.erased:  # erased since the job read the state: the claim's condition failed on it
+            tally.add(item.recipient, "erased")
+            return None
         if item.key in state.ledger:
             tally.add(item.recipient, "already_sent")
             return None

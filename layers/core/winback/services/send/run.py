@@ -9,6 +9,7 @@ from winback.config.incentives import CouponIncentive
 from winback.services.send.claim import claim
 from winback.services.send.content import recommend_for_job
 from winback.services.send.deliver import SendThrottled, deliver, prepare
+from winback.services.send.gone import without_gone
 from winback.services.send.guards import PAUSE_RECHECK, Candidate, screen
 from winback.services.send.job_run import JobRun, Tally
 from winback.services.send.next_step import next_step, park
@@ -34,8 +35,10 @@ def send_job(
     now = deps.clock.now()
     tally = Tally(deps.observe)
     context = deps.context.load(job, _coupon_steps(campaign, job.step), campaign.step_channels(job.step))
+    job = without_gone(job, context, tally)
     run = JobRun(job, campaign, program, deps, now, context, tally)
-    if not _campaign_may_send(run):
+    if not job.recipients or not _campaign_may_send(run):
+        count(run)
         return tally.total
     ready = screen(run)
     # Recommendations picked once per user, their catalog items in one batch read for the whole job.
