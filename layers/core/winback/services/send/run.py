@@ -6,13 +6,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from winback.config.incentives import CouponIncentive
-from winback.services.send.claim import claim
+from winback.runtime.observability import logger
+from winback.services.send.claim import claim, release
 from winback.services.send.content import recommend_for_job
 from winback.services.send.deliver import SendThrottled, deliver, prepare
 from winback.services.send.guards import PAUSE_RECHECK, Candidate, screen
 from winback.services.send.job_run import JobRun, Tally
 from winback.services.send.next_step import next_step, park
-from winback.services.send.record import count, flush, flush_when_full
+from winback.services.send.record import flush, flush_when_full
 
 if TYPE_CHECKING:
     from collections import Counter
@@ -49,8 +50,7 @@ def send_job(
         throttled = exc
     except Exception:
         # What is known, before the job is redelivered (the held recipients are decided again then).
-        flush(run)
-        count(run)
+        _salvage(run)
         raise
     _finish(run)
     if throttled is not None:
@@ -71,13 +71,14 @@ def _campaign_may_send(run: JobRun) -> bool:
     at again hourly); past the step's deadline every recipient is dropped."""
     job, now = run.job, run.now
     if run.context.campaign_paused:
-        run.deps.records.write([], [park(job, job.recipients, now + PAUSE_RECHECK, "paused")])
+        run.log.parked.append(park(job, job.recipients, now + PAUSE_RECHECK, "paused"))
+        flush(run)
         run.tally.total["paused"] += len(job.recipients)
         return False
     if job.not_after is not None and now > job.not_after:
         for recipient in job.recipients:
             run.tally.add(recipient, "dropped")
-        count(run)
+        flush(run)
         return False
     return True
 
@@ -100,13 +101,22 @@ def _send_all(run: JobRun, ready: list[Candidate], time_left_ms: Callable[[], in
 
 
 def _finish(run: JobRun) -> None:
-    """Park what waits (the skipped users' next step, the held recipients), write it, count the job."""
+    """Park what waits (the skipped users' next step, the held recipients) and write it with the
+    last outcomes and counters."""
     job, log = run.job, run.log
     # Users the step's `when` skipped were never claimed: a redelivery decides for them again.
     log.parked += next_step(job, run.campaign, run.branch_skipped, run.now)
     log.parked += [park(job, recipients, due, kind) for (due, kind), recipients in log.held.items()]
     flush(run)
-    count(run)
+
+
+def _salvage(run: JobRun) -> None:
+    """Before an error sends the job back: write what is known, unless the store is what failed
+    (then the sweeper finishes the claims from their notes)."""
+    try:
+        flush(run)
+    except Exception:  # the job's own error is the one raised
+        logger.warning("the job's last outcomes are left to the sweeper", extra={"campaign_id": run.job.campaign_id})
 
 
 def _send_one(run: JobRun, item: Candidate) -> None:
@@ -120,7 +130,7 @@ def _send_one(run: JobRun, item: Candidate) -> None:
         message = prepare(run, item, now)
     except Exception:
         # Nothing went out: give the claim back so the redelivered job sends it (not `already_sent`).
-        run.deps.messaging.release(item.recipient.user_id, item.key, item.channel, also)
+        release(run, item, now, also)
         raise
     deliver(run, item, now, message, also)
 
