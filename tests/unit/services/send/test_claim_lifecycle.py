@@ -6,7 +6,9 @@ same promises over moto are in tests/integration/test_claims_end_once.py."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -244,3 +246,30 @@ def test_a_job_parked_by_the_sweeper_is_one_job_of_the_claim(world: MemoryWorld,
     [follow] = world.deferrals.of_kind("next_step")
     assert isinstance(follow, SendJob) and follow.step == 1 and follow.run_id == original.run_id
     assert follow.tier == original.tier and follow.recipients == original.recipients
+
+
+def test_a_claim_given_back_since_the_index_was_read_is_left_alone(world: MemoryWorld, program: Program) -> None:
+    """Guard: the sweeper's consistent check that the claim is still in the ledger (ClaimRecord.claimed):
+    DynamoDB's index is read eventually consistent and may still show a claim given back since."""
+    world.profiles["u1"] = profile("u1")
+    world.channels["email"].fail = lambda _: Throttled("TooManyRequestsException")
+    stale = []
+    real_release = world.messaging.release
+
+    def release_after_reading_the_index(user_id: str, key: str, channel: str, also: Sequence[str] = ()) -> None:
+        [[(_, claims)]] = list(world.claim_index.claimed(0, 0, world.clock.now().timestamp()))
+        stale.extend(claims)  # what a lagging index still shows after the release
+        real_release(user_id, key, channel, also)
+
+    world.messaging.release = release_after_reading_the_index  # type: ignore[method-assign]
+    with pytest.raises(SendThrottled):
+        send_job(job("u1"), program, world.deps())
+
+    class LaggingIndex(type(world.claim_index)):  # type: ignore[misc]
+        def claimed(self, shard: int, since: float, until: float) -> Any:
+            yield [(stale[0].claimed_at, stale)]
+
+    index = LaggingIndex(world.messaging, world.deferrals)
+    world.clock.advance(LATER)
+    swept = sweep_claims(dataclasses.replace(world.sweep_deps(program), index=index), world.clock.now())
+    assert swept["given_back"] == 1 and world.messaging.outcomes == {}
