@@ -277,3 +277,22 @@ def test_the_documented_send_record_of_someone_elses_mail_is_ignored(stack: Stac
     assert stack.runner.publish_feedback([record]) == {"send": 1}
     items = boto3.client("dynamodb").scan(TableName=get_settings().messaging_table)["Items"]
     assert not [i for i in items if i["sk"]["S"].startswith("accepted#")]
+
+
+def test_a_counter_that_meets_a_transaction_is_added_once(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guard: MessagingStore's retry of an ADD refused with TransactionConflictException (a send job's
+    bookkeeping was writing the same counter; the SDK does not retry it). The feedback's counts
+    (delivered, bounced, opened) would otherwise fail the notification."""
+    client = clients.dynamodb()
+    real_update = client.update_item
+    conflicts = [1, 1]
+
+    def conflicting(**request: Any) -> Any:
+        if conflicts:
+            conflicts.pop()
+            raise ClientError({"Error": {"Code": "TransactionConflictException"}}, "UpdateItem")
+        return real_update(**request)
+
+    monkeypatch.setattr(client, "update_item", conflicting)
+    MessagingStore(get_settings().messaging_table).add_cell(CAMPAIGN, 0, "a", "all", {"delivered": 1})
+    assert _counters() == {"delivered": 1}

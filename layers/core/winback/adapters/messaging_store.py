@@ -32,6 +32,8 @@ campaign step and dormancy episode.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,7 +43,7 @@ from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 from winback.adapters.deferral_store import shard_of
-from winback.adapters.dynamo import conditional_failed, from_av, put_new, to_av
+from winback.adapters.dynamo import conditional_failed, error_code, from_av, put_new, to_av
 from winback.adapters.sms_lookup import SmsCell, sms_cell_from_item, sms_lookup_key
 from winback.models.send_state import LEDGER_TTL, SWEEP_LOOKBACK, Claim, ClaimNote, Outcome, SendState
 
@@ -50,6 +52,8 @@ CLAIMS_INDEX = "claims"
 # Shards of the `claims` index: its writes and the sweeper's reads spread over this many partition
 # keys. May grow, never shrink, while send states exist (a shard beyond the count is not read).
 CLAIM_SHARDS = 8
+# Tries of a counter's ADD that met a transaction writing the same counter (a send job's bookkeeping).
+CONFLICT_ATTEMPTS = 5
 # How long SES's `Send` event for a message is kept: long enough for the sweeper to read it.
 ACCEPTED_KEEP = SWEEP_LOOKBACK + timedelta(days=1)
 
@@ -256,15 +260,25 @@ class MessagingStore:
             return {}
         names = {f"#c{i}": k for i, k in enumerate(nonzero)}
         values = {f":c{i}": v for i, v in enumerate(nonzero.values())}
-        reply = clients.dynamodb().update_item(
-            TableName=self.table,
-            Key=to_av(key),
-            UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(nonzero))),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_av(values),
-            ReturnValues="ALL_NEW" if return_all else "NONE",
-        )
-        return from_av(reply.get("Attributes", {}))
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                reply = clients.dynamodb().update_item(
+                    TableName=self.table,
+                    Key=to_av(key),
+                    UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(nonzero))),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=to_av(values),
+                    ReturnValues="ALL_NEW" if return_all else "NONE",
+                )
+            except ClientError as error:
+                # A send job's or the sweeper's transaction was writing this counter: nothing was
+                # added, so adding again is safe (the SDK does not retry this one).
+                if error_code(error) != "TransactionConflictException" or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
+            else:
+                return from_av(reply.get("Attributes", {}))
+        return {}
 
     def counters(self, campaign_id: str) -> dict[int, dict[str, int]]:
         """What the sender counted per step of a campaign, summed over arms and segments."""
