@@ -16,14 +16,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from winback.models.bookkeeping import ATOMIC_WRITE_ITEMS, Bookkeeping
-from winback.models.send_state import CellKey, Outcome, SendStatus
+from winback.models.send_state import Outcome, SendStatus
 from winback.runtime.observability import logger
 from winback.services.send.next_step import next_step
 from winback.services.send.retry import with_backoff
 
 if TYPE_CHECKING:
     from winback.models.jobs import Recipient
-    from winback.models.send_context import ParkedJob
     from winback.services.send.guards import Candidate
     from winback.services.send.job_run import JobRun
 
@@ -79,58 +78,47 @@ def flush_when_full(run: JobRun) -> None:
 
 
 def flush(run: JobRun) -> None:
-    """Write the outcomes since the last flush with their counters and the sent users' next step,
-    the job's other counters and what is parked; announce the coupons they issued."""
+    """Announce the coupons the sends since the last flush issued; write their outcomes with their
+    counters and the sent users' next step, the job's other counters and what is parked."""
+    announce_coupons(run)
+    run.log.coupons = []
     log, job = run.log, run.job
     records, parked, loose = log.records, log.parked, run.tally.take()
     log.records, log.parked = [], []
-    cells: dict[CellKey, Counter[str]] = {
-        (job.campaign_id, job.step, arm, segment): counts for (arm, segment), counts in loose.items()
-    }
-    for records_part, rest in _parts(run, records, cells, parked):
-        _write(run, records_part, rest)
-    announce_coupons(run)
-    log.coupons = []
+    rest = Bookkeeping(parked=list(parked))
+    for (arm, segment), counts in loose.items():
+        rest.count((job.campaign_id, job.step, arm, segment), counts)
+    for records_part, rest_part in _parts(run, records, rest):
+        _write(run, records_part, rest_part)
 
 
-def _parts(
-    run: JobRun, records: Logged, cells: dict[CellKey, Counter[str]], parked: list[ParkedJob]
-) -> list[tuple[Logged, Bookkeeping]]:
+def _parts(run: JobRun, records: Logged, rest: Bookkeeping) -> list[tuple[Logged, Bookkeeping]]:
     """The flush as writes that fit ATOMIC_WRITE_ITEMS: the outcomes in groups (each with its counts
-    and its sent users' next step), and the job's other counters and parked jobs with the last group
-    when they fit, else in writes of their own."""
+    and its sent users' next step), `rest` (the job's other counters, parked jobs) with the last
+    group when it fits, else in writes of its own."""
     groups: list[Logged] = [[]]
     for record in records:
         if _bookkeeping(run, [*groups[-1], record]).items > ATOMIC_WRITE_ITEMS:
             groups.append([])
         groups[-1].append(record)
-    rest = Bookkeeping()
-    for cell, counts in cells.items():
-        rest.count(cell, counts)
-    parts = [(group, Bookkeeping()) for group in groups]
-    for job in parked:
-        if rest.items + 1 > ATOMIC_WRITE_ITEMS:
-            parts.append(([], rest))
-            rest = Bookkeeping()
-        rest.parked.append(job)
-    if _bookkeeping(run, parts[-1][0], parts[-1][1]).items + rest.items <= ATOMIC_WRITE_ITEMS:
-        parts[-1] = (parts[-1][0], _merged(parts[-1][1], rest))
-    else:
-        parts.append(([], rest))
-    return parts
-
-
-def _merged(first: Bookkeeping, second: Bookkeeping) -> Bookkeeping:
-    merged = Bookkeeping(parked=[*first.parked, *second.parked])
-    for cells in (first.cells, second.cells):
-        for cell, counts in cells.items():
-            merged.count(cell, counts)
-    return merged
+    if _bookkeeping(run, groups[-1], rest).items <= ATOMIC_WRITE_ITEMS:
+        return [*((group, Bookkeeping()) for group in groups[:-1]), (groups[-1], rest)]
+    pieces = [Bookkeeping(cells=rest.cells, totals=rest.totals)]
+    for job in rest.parked:
+        if pieces[-1].items >= ATOMIC_WRITE_ITEMS:
+            pieces.append(Bookkeeping())
+        pieces[-1].parked.append(job)
+    return [*((group, Bookkeeping()) for group in groups), *(([], piece) for piece in pieces)]
 
 
 def _bookkeeping(run: JobRun, records: Logged, rest: Bookkeeping | None = None) -> Bookkeeping:
     """One write: the outcomes with their counts, the next step of the sent ones, and `rest`."""
-    entry = Bookkeeping() if rest is None else _merged(Bookkeeping(), rest)
+    entry = Bookkeeping(parked=[] if rest is None else list(rest.parked))
+    if rest is not None:
+        for cell, counts in rest.cells.items():
+            entry.count(cell, counts)
+        for campaign_id, counts in rest.totals.items():
+            entry.totals.setdefault(campaign_id, Counter()).update(counts)
     for _, record in records:
         entry.add_outcome(record)
     sent = [r for r, record in records if record.status == SendStatus.SENT]
