@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.runtime.deps import deps
-from winback.runtime.observability import emit_counts, logger, metrics, tracer
+from winback.runtime.observability import emit_counts, heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
 from winback.services.send.sweep import SweepDeps, sweep_claims
 
@@ -27,6 +27,7 @@ def _campaign(campaign_id: str) -> Campaign | None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@heartbeat
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     d = deps()
     as_of = scheduled_time(event, d.clock)

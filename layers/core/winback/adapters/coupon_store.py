@@ -1,6 +1,6 @@
 """Coupons on the IncentiveTable: issue within a budget, redeem exactly once, report the spend.
 
-Key design (also in the README):
+Key design (also in docs/data.md):
   coupon#<code>            coupon                              the coupon: user, campaign, step,
                                                                episode, value (minor units),
                                                                currency, valid_until, status

@@ -1,6 +1,6 @@
 """The in-app inbox on the MessagingTable, and the inbox as a delivery channel for the sender.
 
-Key design (also for the README's MessagingTable row):
+Key design (also in docs/data.md, MessagingTable):
   inbox#<user_id>   msg#<message id>   title, body, cta_url, opt_out_url, campaign_id, step, message_key,
                                        created_at (ISO UTC), read_at (absent while unread), expires_at
 The message id is derived from the user and the sender's message key (its send key), so the same

@@ -1,6 +1,6 @@
 """MessagingTable (pk, sk): send state per user, outcomes, feedback counters, campaign stats.
 
-Key design (also in the README):
+Key design (also in docs/data.md):
   user#<user_id>     sendstate              the ledger {send key: claimed at} and cap slots
                                             {channel or "all": {send key: sent at}}, version
                                             `v`; one conditional write claims a send and its

@@ -1,7 +1,7 @@
 """Everything stored about one user, table by table and in the audience bucket: found, exported,
 deleted, anonymized or rewritten for a data subject's export or erasure (services/privacy/).
 
-Where a user's data lives (README, "Tables"): ActivityTable `user_id`; MessagingTable partitions
+Where a user's data lives (docs/data.md): ActivityTable `user_id`; MessagingTable partitions
 `user#<id>` (send state, outcomes, answers, webhook markers) and `inbox#<id>`, and
 `address#<address>` soft-bounce counts; IncentiveTable partition `user#<id>` (coupon pointers,
 grants) and the `coupon#<code>` records those point to; DeferralTable jobs that carry the user;

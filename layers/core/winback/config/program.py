@@ -20,6 +20,7 @@ from winback.config.pacing import Pacing
 from winback.config.reasons import ReasonsConfig
 from winback.config.scan import ScanLimits
 from winback.config.segments import RecommendationsConfig, SegmentsConfig
+from winback.config.test_recipients import RecipientAddress
 from winback.models.strict import Strict
 
 
@@ -49,6 +50,8 @@ class Program(Strict):
     inbox: InboxConfig = InboxConfig()
     pacing: Pacing = Pacing()
     unsubscribe_token_days: int = Field(365, ge=1)
+    # Where `winback test-send` may send (config/test_recipients.py); the functions never read it.
+    test_recipients: tuple[RecipientAddress, ...] = ()
 
     @field_validator("frequency_caps")
     @classmethod

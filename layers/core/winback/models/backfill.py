@@ -2,7 +2,7 @@
 
 The state machine's ItemSelector gives each item `{"row": <the parsed line>, "index": <its 0-based
 position in the file>}` and the ItemBatcher's BatchInput says which file the batch came from. A
-JSON Lines row is a webhook event object as written (README); a CSV row has the columns
+JSON Lines row is a webhook event object as written (docs/integrations.md); a CSV row has the columns
 `user_id,type,occurred_at` and one column per property (`amount`, `item_id`, `consent.email`...,
 a `properties.` prefix is optional); empty cells are left out.
 

@@ -1,5 +1,5 @@
 """Segment's tracking spec (identify, track, page, screen; one call, `{"batch": [...]}` or an array)
-and how each call maps onto winback's activity events. README's "Segment and RudderStack" table is
+and how each call maps onto winback's activity events. docs/integrations.md's Segment mapping table is
 this module in prose: a change here changes that table.
 
 Only the fields the mapping reads are modelled; everything else a call carries (integrations,

@@ -14,14 +14,14 @@ from winback.models.catalog import CatalogItem
 from winback.models.population import PopularItem, PopulationStats
 from winback.models.profile import Profile
 
-Reason = Literal["recently_viewed", "popular_in_category", "popular", "personalized"]
+PickReason = Literal["recently_viewed", "popular_in_category", "popular", "personalized"]
 
 
 @dataclass(frozen=True)
 class Recommendation:
     item_id: str
     category: str | None
-    reason: Reason
+    reason: PickReason
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class PopularityRecommender:
         chosen: list[Recommendation] = []
         taken: set[str] = set()
 
-        def offer(item_id: str, category: str | None, reason: Reason) -> bool:
+        def offer(item_id: str, category: str | None, reason: PickReason) -> bool:
             """Add the item unless bought or already chosen; True once `count` are chosen."""
             if item_id not in bought and item_id not in taken:
                 taken.add(item_id)
