@@ -36,7 +36,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         as_of,
         keep_going=lambda: context.get_remaining_time_in_millis() > TIME_MARGIN_MS,
     )
-    emit_counts({name: totals[name] for name in ("uncertain", "sent", "released")}, "Sweep")
+    emit_counts({name: totals[name] for name in ("uncertain", "sent", "sent_email", "released")}, "Sweep")
     summary = {"as_of": as_of.isoformat(), **totals}
     logger.info("claims swept", extra=summary)
     return summary

@@ -104,7 +104,7 @@ def test_a_release_the_store_refuses_is_finished_by_the_sweeper_and_sent_later(
         with pytest.raises(SendThrottled):
             send_job(job("u1"), program, world.deps())
     else:
-        monkeypatch.setattr("winback.services.send.deliver.render", lambda *_: (_ for _ in ()).throw(RuntimeError()))
+        monkeypatch.setattr("winback.services.send.compose.render", lambda *_: (_ for _ in ()).throw(RuntimeError()))
         with pytest.raises(RuntimeError):
             send_job(job("u1"), program, world.deps())
     assert len(refused) == 4  # claim.RELEASE_ATTEMPTS, each with the store's own retries
@@ -147,6 +147,7 @@ def test_bookkeeping_the_store_keeps_refusing_is_finished_by_the_sweeper(
     world.clock.advance(LATER)
     swept = sweep_claims(world.sweep_deps(program), world.clock.now())
     assert swept["sent"] == send_record.OUTCOME_CHUNK and swept["uncertain"] == 0
+    assert swept["sent_email"] == send_record.OUTCOME_CHUNK  # the sweep's SentEmail metric
     assert _next_step_users(world) == sorted(world.sent())
     assert world.messaging.counters("dormant-offer", 0)["sent"] == send_record.OUTCOME_CHUNK
     assert world.messaging.totals["dormant-offer"]["sent_email"] == send_record.OUTCOME_CHUNK

@@ -97,7 +97,10 @@ def _sweep_shard(
             if not keep_going():
                 return False
             totals["checked"] += 1
-            totals[_finish(deps, claim, records.get((claim.user_id, claim.key), ClaimRecord()), now)] += 1
+            done = _finish(deps, claim, records.get((claim.user_id, claim.key), ClaimRecord()), now)
+            totals[done] += 1
+            if done == SendStatus.SENT and claim.note.channel == "email":
+                totals["sent_email"] += 1  # the bounce and complaint rates' denominator (SentEmail)
         if page:
             deps.index.save_cursor(shard, page[-1][0])
     return True
