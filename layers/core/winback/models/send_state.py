@@ -140,8 +140,10 @@ class ClaimRecord:
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one claimed send: its status, the experiment cell it counts in, what the
-    provider said (its message id when sent, its error code otherwise), and the counters the record
-    adds to its cell when it is written (`counts`), in the same write."""
+    provider said (its message id when sent, its error code otherwise), the program version the send
+    ran (config/bundle.py), and the counters the record adds to its cell when it is written
+    (`counts`), in the same write. The sweeper's outcome for a claim left without one knows no
+    version."""
 
     user_id: str
     key: str
@@ -157,6 +159,7 @@ class Outcome:
     message_id: str | None = None
     error: str | None = None
     counts: tuple[str, ...] = ()
+    program_version: str | None = None
 
     @property
     def status_by_message_id(self) -> bool:

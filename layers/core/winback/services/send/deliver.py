@@ -14,6 +14,7 @@ from winback.domain.journey.addresses import address_key
 from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
 from winback.models.delivery import AccountPaused, AddressGone, OfferNotPublished, Rejected, Throttled, Uncertain
 from winback.models.outbound import Outbound
+from winback.models.report import program_counter
 from winback.models.send_state import SendStatus
 from winback.runtime.observability import logger
 from winback.services.channel_pause import pause_for_account
@@ -98,7 +99,10 @@ def _record(
     message_id: str | None = None,
     error: str | None = None,
 ) -> None:
-    """The outcome into the job's log, with the counters its record adds to its cell."""
+    """The outcome into the job's log, with the counters its record adds to its cell (and the send
+    counted under the program version the job ran)."""
+    if run.program.version:
+        counts = (*counts, program_counter(run.program.version))
     for name in counts:
         run.tally.add(item.recipient, name, in_cell=False)
     record = outcome(run, item, now, status, message_id=message_id, error=error, counts=counts)

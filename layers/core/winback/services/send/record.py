@@ -7,6 +7,8 @@ An outcome is written only if its claim has no terminal record yet (the sweeper 
 first): the store refuses the write and says which, and the chunk is written again without them, so
 the counts follow the record that won. A write the store keeps refusing is tried again with backoff,
 then given up: the job fails back to the queue and the sweeper finishes its claims from their notes.
+Each outcome names the program version the job ran, and counts its send under that version
+(`program_<version>`), so the report shows which versions a campaign used.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def outcome(
         message_id=message_id,
         error=error,
         counts=counts,
+        program_version=run.program.version or None,
     )
 
 
