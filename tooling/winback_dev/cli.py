@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback_dev import prediction_cli, program_cli, workbench_cli
+from winback_dev import admission_cli, prediction_cli, program_cli, workbench_cli
 
 if TYPE_CHECKING:
     from winback.models.report import CampaignReport
@@ -225,7 +225,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
 # Commands whose arguments and runs live in a module of their own.
 COMMAND_MODULES: dict[str, Callable[[argparse.Namespace], int]] = {
-    command: module.run for module in (prediction_cli, workbench_cli, program_cli) for command in module.COMMANDS
+    command: module.run
+    for module in (prediction_cli, workbench_cli, program_cli, admission_cli)
+    for command in module.COMMANDS
 }
 
 
@@ -272,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     prediction_cli.register(sub)
     workbench_cli.register(sub)
     program_cli.register(sub)
+    admission_cli.register(sub)
     args = parser.parse_args(argv)
     with _logs_on_stderr():
         return _run(args)

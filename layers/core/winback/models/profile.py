@@ -63,6 +63,7 @@ class Profile(BaseModel):
     last_event_at: dict[str, AwareDatetime] = Field(default_factory=dict)
     event_counts: dict[str, int] = Field(default_factory=dict)
     orders: int = 0
+    first_order_at: AwareDatetime | None = Field(None, description="the first order's time (BG/NBD's age starts there)")
     spend_minor: dict[str, int] = Field(default_factory=dict)
     recent_items: list[str] = Field(default_factory=list, description="items viewed or bought, newest first")
     item_category: dict[str, str] = Field(default_factory=dict, description="category of each of recent_items")

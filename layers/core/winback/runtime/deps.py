@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from winback.config.program import Program
     from winback.config.settings import Settings
     from winback.domain.audience.recommendations import Recommender
+    from winback.domain.audience.scoring import Scorer
     from winback.domain.clock import Clock
     from winback.runtime.idempotency import ApplyWebhook
     from winback.runtime.program_source import ProgramSource
@@ -356,6 +357,15 @@ class Deps:
         from winback.domain.audience.segmentation import RfmSegmenter
 
         return RfmSegmenter(self.program, self.population_stats.load())
+
+    def scan_models(self) -> tuple[Segmenter, Scorer | None]:
+        """The segmenter and, when the stats step stored a usable fit, the P(alive) and value scorer:
+        from one read of the day's stats (for each job, as scan_segmenter)."""
+        from winback.domain.audience.scoring import scorer_for
+        from winback.domain.audience.segmentation import RfmSegmenter
+
+        stats = self.population_stats.load()
+        return RfmSegmenter(self.program, stats), scorer_for(stats, self.program.segments)
 
 
 @cache
