@@ -497,11 +497,12 @@ def test_a_release_after_the_erasure_gives_nothing_back_and_fails_nothing(stack:
     """A claim made before the erasure, released after it (the render failed, the provider throttled):
     the erased send state stays erased, and the release does not fail the job. Guard: the release's
     condition (MessagingStore.release)."""
-    from winback.models.send_state import SendState
+    from winback.models.send_state import ClaimNote, SendState
 
     messaging = MessagingStore(deps().settings.messaging_table)
     key = f"dormant-offer#0#{EPISODE}"
-    messaging.claim("u-released", key, "email", SendState(), {}, NOW, ("coupon", "all"), {"all": {}})
+    note = ClaimNote(at=int(NOW.timestamp()), arm="coupon", segment="all", channel="email")
+    messaging.claim("u-released", key, "email", SendState(), {}, NOW, note, {"all": {}})
     stack.runner.play_erasures = False
     _erase(stack, "u-released")
     messaging.release("u-released", key, "email", ("all",))

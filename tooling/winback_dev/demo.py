@@ -50,6 +50,9 @@ CATALOG_SHOWN = re.compile(r"No\. \d+(</a> · |, )\$\d")
 def _start_moto() -> Any:
     from moto.server import ThreadedMotoServer
 
+    from winback_dev import moto_transactions
+
+    moto_transactions.install()  # a transaction copies its items, not its tables
     logging.getLogger("werkzeug").disabled = True  # its access log prints a line per AWS call
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -15,11 +15,14 @@ What is modelled, and how:
   timeout (accepted or not), a throttle (not accepted); per job: the process killed before one of
   its provider calls, the message delivered twice (a duplicate) or again later (a redelivery);
   once: the account paused for a simulated hour (the channel pause holds every job meanwhile);
-- the sweeper runs every simulated 15 minutes and records claims left without an outcome uncertain.
+- the sweeper runs every simulated 15 minutes and finishes the claims a job left without an outcome
+  (sent when the email provider reported the message accepted, as SES's `Send` event does, else
+  uncertain).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import json
 import math
@@ -32,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from winback.adapters.activity_store import ScanPage
-from winback.adapters.messaging_store import MessagingStore
+from winback.config.campaigns import Campaign
 from winback.config.loader import load_program
 from winback.config.program import Program
 from winback.config.settings import Settings
@@ -44,12 +47,13 @@ from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.outbound import Outbound
 from winback.models.profile import Assignment, Journeys, Profile
 from winback.models.send_context import ParkedJob
-from winback.models.send_state import Outcome, SendState
+from winback.models.send_state import ClaimNote, Outcome, SendState, SendStatus
 from winback.runtime.observability import logger
 from winback.services.scan.job import ScanPorts, scan_segment
 from winback.services.send import SendDeps, SendThrottled, send_job
-from winback.services.sweep import GRACE, sweep_claims
+from winback.services.send.sweep import GRACE, SweepDeps, sweep_claims
 from winback_dev.memory.channels import NoRecommendations
+from winback_dev.memory.claim_index import InMemoryClaimIndex
 from winback_dev.memory.clock import ManualClock
 from winback_dev.memory.messaging import InMemoryMessaging
 from winback_dev.memory.stores import (
@@ -72,6 +76,8 @@ ZONES = ("America/New_York", "Europe/Berlin", "Asia/Shanghai", "America/Los_Ange
 TERMINAL = ("sent", "failed", "uncertain", "dropped", "suppressed", "no_channel", "journey_stopped", "active_again")
 STATUS = {name: i + 1 for i, name in enumerate(TERMINAL)}
 RESOLVED = {STATUS["sent"], STATUS["failed"], STATUS["uncertain"]}
+RELEASED = len(TERMINAL) + 1  # a `released` record: the claim is to be given back by the sweeper
+RECORDS = {STATUS[s]: SendStatus(s) for s in ("sent", "failed", "uncertain")} | {RELEASED: SendStatus.RELEASED}
 
 
 @dataclass(frozen=True)
@@ -214,22 +220,27 @@ class CompactMessaging(InMemoryMessaging):
         packed = self.packed.get(_index(user_id))
         if packed is None:
             return SendState()
-        version, ledger, caps, cells = packed
-        return SendState(version, dict(ledger), {s: dict(v) for s, v in caps}, dict(cells))
+        version, ledger, caps, notes = packed
+        unpacked = {k: ClaimNote(*note) for k, note in notes}
+        return SendState(version, dict(ledger), {s: dict(v) for s, v in caps}, unpacked)
 
     def _write_state(self, user_id: str, state: SendState) -> None:
         self.packed[_index(user_id)] = (
             state.version,
             tuple(state.ledger.items()),
             tuple((s, tuple(v.items())) for s, v in state.caps.items()),
-            tuple(state.cells.items()),
+            tuple((k, dataclasses.astuple(note)) for k, note in state.notes.items()),
         )
 
     def record(self, outcome: Outcome) -> None:
-        self.outcome[_index(outcome.user_id)] = STATUS[outcome.status]
+        code = RELEASED if outcome.status == SendStatus.RELEASED else STATUS[outcome.status]
+        self.outcome[_index(outcome.user_id)] = code
 
-    def has_outcome(self, user_id: str, key: str) -> bool:
-        return bool(self.outcome[_index(user_id)])
+    def record_status(self, user_id: str, key: str) -> SendStatus | None:
+        return RECORDS.get(self.outcome[_index(user_id)])
+
+    def drop_record(self, user_id: str, key: str) -> None:
+        self.outcome[_index(user_id)] = 0
 
     def put_scan_figures(self, run_id: str, segment: int, first_page: int, counts: Mapping[str, int]) -> None:
         """The scan's own figures are not the simulation's."""
@@ -264,6 +275,8 @@ class Provider:
     last_send: datetime = START
     last_admit: datetime | None = None  # when the pacer last let a send go
     kill_in: int | None = None  # provider calls until the process dies (per job)
+    # SES's `Send` event for an accepted email (the feedback function records it for the sweeper).
+    on_email_accepted: Callable[[Outbound, str], None] | None = None
     pause_at: datetime | None = None
     pause_until: datetime | None = None
     throttles: int = 0
@@ -314,11 +327,14 @@ class Provider:
             raise Throttled("TooManyRequestsException")
         self.clock.at += self.latency
         self._accept(message)
+        message_id = f"m-{message.user_id}"
+        if message.channel == "email" and self.on_email_accepted is not None:
+            self.on_email_accepted(message, message_id)
         if roll < self.faults.throttle + self.faults.accepted_5xx:
             raise Uncertain("InternalFailure")  # accepted, then the answer was a 5xx
         if roll < self.faults.throttle + self.faults.accepted_5xx + self.faults.timeout:
             raise Uncertain("ReadTimeoutError")
-        return f"m-{message.user_id}"
+        return message_id
 
     def _die_when_due(self) -> None:
         if self.kill_in is not None:
@@ -435,6 +451,10 @@ class Simulation:
         )
         if faults.pause:
             self.provider.pause_at = START + timedelta(hours=self.rng.uniform(1, 6))
+        self.provider.on_email_accepted = lambda m, message_id: self.messaging.record_accepted(
+            m.user_id, m.key, message_id, self.clock.now()
+        )
+        self.sweep_deps = SweepDeps(InMemoryClaimIndex(self.messaging, self.parking), self.parking, self._campaign)
         self.queue = Queue(self.clock)
         self.status = bytearray(users)  # the last terminal status the sender gave each user
         self.counts: Counter[str] = Counter()
@@ -457,6 +477,9 @@ class Simulation:
             pacer=self.provider,
             observe=self.observe,
         )
+
+    def _campaign(self, campaign_id: str) -> Campaign | None:
+        return next((c for c in self.program.campaigns if c.id == campaign_id), None)
 
     def observe(self, recipient: Recipient, name: str) -> None:
         if name in STATUS:
@@ -522,7 +545,7 @@ class Simulation:
             message = self.queue.pop()
             self.clock.at = max(self.clock.at, datetime.fromtimestamp(message.visible_at, UTC))
             while self.clock.at >= self.next_sweep:
-                sweep_claims(cast("MessagingStore", self.messaging), self.next_sweep)
+                sweep_claims(self.sweep_deps, self.next_sweep)
                 self.next_sweep += SWEEP_EVERY
             self._resume_when_the_account_is_back()
             message.receives += 1
@@ -579,7 +602,7 @@ class Simulation:
     def finish(self, debug: dict[str, Any] | None = None) -> Figures:
         """The last sweep, then what became of every claim and every eligible user."""
         m, figures, status = self.messaging, self.figures, self.status
-        sweep_claims(cast("MessagingStore", m), self.clock.now() + GRACE + timedelta(minutes=1))
+        sweep_claims(self.sweep_deps, self.clock.now() + GRACE + timedelta(minutes=1))
         claimed = {_index(u) for _, u, key in m.claim_log if key in m.read_state(u).ledger}
         outcomes = Counter(m.outcome[i] for i in claimed)
         figures.sent, figures.uncertain = outcomes[STATUS["sent"]], outcomes[STATUS["uncertain"]]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from winback.adapters.catalog_store import CatalogStore
     from winback.adapters.channel_pause import ChannelPauses
     from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
+    from winback.adapters.claim_index import ClaimIndexStore
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.deferral_store import DeferralStore
     from winback.adapters.erasure_runs import ErasureRuns
@@ -270,6 +271,12 @@ class Deps:
         from winback.adapters.send_records import SendRecords
 
         return SendRecords(self.settings.messaging_table, self.deferrals)
+
+    @cached_property
+    def claim_index(self) -> ClaimIndexStore:
+        from winback.adapters.claim_index import ClaimIndexStore
+
+        return ClaimIndexStore(self.settings.messaging_table, self.deferrals)
 
     @cached_property
     def channel_pauses(self) -> ChannelPauses:
