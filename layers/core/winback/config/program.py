@@ -17,6 +17,7 @@ from winback.config.dormancy import Dormancy, Signal
 from winback.config.experiments import Experiments
 from winback.config.guards import CapScope, Feedback, FrequencyCap, QuietHours, Sunset, check_frequency_caps
 from winback.config.pacing import Pacing
+from winback.config.preferences import PreferencesConfig, check_fewer
 from winback.config.reasons import ReasonsConfig
 from winback.config.scan import ScanLimits
 from winback.config.segments import RecommendationsConfig, SegmentsConfig
@@ -49,12 +50,18 @@ class Program(Strict):
     inbox: InboxConfig = InboxConfig()
     pacing: Pacing = Pacing()
     unsubscribe_token_days: int = Field(365, ge=1)
+    preferences: PreferencesConfig = PreferencesConfig()
 
     @field_validator("frequency_caps")
     @classmethod
     def _caps(cls, caps: dict[CapScope, FrequencyCap]) -> dict[CapScope, FrequencyCap]:
         check_frequency_caps(caps)
         return caps
+
+    @model_validator(mode="after")
+    def _fewer_is_fewer(self) -> Program:
+        check_fewer(self.preferences.fewer, self.frequency_caps)
+        return self
 
     @field_validator("default_time_zone")
     @classmethod
