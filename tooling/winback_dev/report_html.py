@@ -14,11 +14,13 @@ from html import escape
 from winback.models.report import ArmRow, CampaignReport, Comparison
 from winback_dev.report_table import (
     ARM_HEADERS,
+    CHOICE_HEADERS,
     COMPARISON_HEADERS,
     ENGAGEMENT_HEADERS,
     ENGAGEMENT_NOTE,
     STEP_HEADERS,
     arm_cells,
+    choice_rows,
     comparison_cells,
     comparison_label,
     engagement_rows,
@@ -259,6 +261,9 @@ def _reasons_and_spend(report: CampaignReport) -> list[str]:
             [segment, reason, format_count(n)] for segment, rs in report.reasons.items() for reason, n in rs.items()
         ]
         parts.append(_table(("segment", "reason", "answers"), rows))
+    if report.choices:
+        parts.append("<h3>Preference choices (instead of leaving)</h3>")
+        parts.append(_table(CHOICE_HEADERS, choice_rows(report)))
     if report.spend:
         parts.append(f'<p class="meta">Incentive spend: {_e(format_money(report.spend))}</p>')
     return parts
