@@ -8,9 +8,16 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from winback.domain.links.claims import InvalidToken
-from winback.domain.links.preference_links import preferences_url, sign_preference_token, verify_preference_token
+from winback.domain.links.claims import InvalidToken, sign_claim
+from winback.domain.links.preference_links import (
+    PURPOSE,
+    preferences_url,
+    sign_preference_token,
+    verify_preference_token,
+)
+from winback.domain.links.reason_links import PURPOSE as REASON_PURPOSE
 from winback.domain.links.reason_links import sign_reason_token, verify_reason_token
+from winback.domain.links.signing import UNSUBSCRIBE_PURPOSE
 from winback.domain.links.tokens import sign_token, verify_token
 
 KEY = b"unit-test-key-not-a-secret"
@@ -44,8 +51,21 @@ def test_expired_tampered_or_foreign_tokens_are_rejected() -> None:
         verify_preference_token(KEY, f"{payload}.{'A' if mac[0] != 'A' else 'B'}{mac[1:]}.{kid}", NOW)
 
 
+def test_the_purpose_alone_keeps_a_preference_claim_from_passing_for_an_unsubscribe_one() -> None:
+    """Guard: the purpose `prefs.` in the MAC (signing.py). A claim with exactly the fields of the other
+    kind, signed under the other purpose with the same key, is refused: the schemas alone would pass it."""
+    expires = NOW + VALID
+    unsubscribe_shaped = sign_claim(KEY, PURPOSE, {"u": "user-1", "c": "email", "k": "dormant-offer"}, expires)
+    with pytest.raises(InvalidToken, match="signature"):
+        verify_token(KEY, unsubscribe_shaped, NOW)
+    fields = {"u": "user-1", "k": "dormant-offer", "c": "email", "n": EPISODE, "a": "coupon"}
+    for purpose in (UNSUBSCRIBE_PURPOSE, REASON_PURPOSE):
+        with pytest.raises(InvalidToken, match="signature"):
+            verify_preference_token(KEY, sign_claim(KEY, purpose, fields, expires), NOW)
+    assert verify_preference_token(KEY, sign_claim(KEY, PURPOSE, fields, expires), NOW).arm == "coupon"
+
+
 def test_a_preference_token_is_no_unsubscribe_or_reason_token_and_neither_is_one() -> None:
-    """Guard: the purpose `prefs.` in the MAC (signing.py); the page's link must not unsubscribe."""
     with pytest.raises(InvalidToken):
         verify_token(KEY, token(), NOW)
     with pytest.raises(InvalidToken):
