@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.runtime.deps import deps
-from winback.runtime.observability import logger, metrics, tracer
+from winback.runtime.observability import heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
 from winback.services.scan.plan import plan_run
 
@@ -16,6 +16,7 @@ from winback.services.scan.plan import plan_run
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@heartbeat
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     d = deps()
     result = plan_run(scheduled_time(event, d.clock), d.activity, d.settings.scan_queue_url, d.program.scan)

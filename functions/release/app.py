@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.runtime.deps import deps
-from winback.runtime.observability import logger, metrics, tracer
+from winback.runtime.observability import heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
 from winback.services.release import release_due
 
@@ -22,6 +22,7 @@ TIME_MARGIN_MS = 15_000
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@heartbeat
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     d = deps()
     as_of = scheduled_time(event, d.clock)

@@ -45,7 +45,7 @@ def post_segment() -> Response[str]:
         method = authenticate(d.segment_secret, body, headers)
     except SegmentRejected as exc:
         logger.warning("segment request rejected", extra={"reason": str(exc)})
-        metrics.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="SegmentRejected", unit=MetricUnit.Count, value=1)
         return json_reply(401, {"message": "authentication failed"})
     try:
         raw = json.loads(body, parse_float=Decimal)

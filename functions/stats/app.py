@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.runtime.deps import deps
-from winback.runtime.observability import logger, metrics, tracer
+from winback.runtime.observability import heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
 from winback.services.scan.population_stats import run_population_stats
 
@@ -17,6 +17,7 @@ from winback.services.scan.population_stats import run_population_stats
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@heartbeat
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     d = deps()
     program = d.program

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from winback.runtime.deps import deps
-from winback.runtime.observability import emit_counts, logger, metrics, tracer
+from winback.runtime.observability import emit_counts, heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
 from winback.services.sweep import sweep_claims
 
@@ -18,6 +18,7 @@ TIME_MARGIN_MS = 15_000
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@heartbeat
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     d = deps()
     as_of = scheduled_time(event, d.clock)

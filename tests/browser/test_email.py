@@ -3,9 +3,9 @@ in-memory world, with the stack's signing key and this server's address, so the 
 to the real pages. Then the whole loop: open the email, follow its preference link, pause, and the
 next send (the real send handler, on moto) holds the message.
 
-Hook: EMAIL_SOURCES maps a name to a function that renders one email (HTML) for a user. `winback
-preview` (tooling/winback_dev, being built) renders exactly what the sender would send; add it here
-as EMAIL_SOURCES["preview"] and every test below runs on its HTML too.
+EMAIL_SOURCES maps a name to a function that renders one email (HTML) for a user: "sender" (the
+send stage itself) and "preview" (`winback preview --user ID`, over the stack, with the same
+composition); every test below runs on both. A new way of rendering an email is one more entry.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from winback_dev.handlers import handler
 from winback_dev.lambda_events import FakeContext, sqs_event, sqs_record
 from winback_dev.memory.clock import ManualClock
 from winback_dev.memory.world import MemoryWorld
+from winback_dev.preview import PreviewRequest, build_preview, live_sources
 
 NOW = datetime.now(UTC)
 LAST_ORDER = NOW - timedelta(days=100)
@@ -52,7 +53,16 @@ def sender_rendering(site: Site, profile: Profile) -> str:
     return message.content.html
 
 
-EMAIL_SOURCES: dict[str, Callable[[Site, Profile], str]] = {"sender": sender_rendering}
+def preview_rendering(site: Site, profile: Profile) -> str:
+    """The HTML `winback preview dormant-offer --step 0 --variant coupon --user ID` writes, read from
+    the stack (the profile is stored there), its links signed with the stack's key for this server."""
+    request = PreviewRequest(CAMPAIGN, 0, variant="coupon", user_id=profile.user_id, channels=("email",))
+    email = build_preview(request, live_sources()).rendering("email")
+    assert email is not None and email.outbound.content.html is not None
+    return email.outbound.content.html
+
+
+EMAIL_SOURCES: dict[str, Callable[[Site, Profile], str]] = {"sender": sender_rendering, "preview": preview_rendering}
 
 
 @pytest.mark.parametrize("locale", ["en", "zh-CN"])

@@ -103,6 +103,8 @@ def test_a_file_through_the_map_builds_the_profiles_the_webhook_builds(stack: St
         "duplicates": 0,
         "rejected": 0,
         "users": 2,
+        "batches_failed": 0,
+        "rows_failed": 0,
     }
     assert _profiles() == expected
     xiaoming = get_profile("u-1001")
@@ -250,3 +252,69 @@ def test_winback_import_plays_the_map_and_prints_the_counts(stack: Stack, capsys
     assert (printed["run_id"], printed["status"], printed["rows"], printed["applied"]) == ("cli-1", "SUCCEEDED", 5, 5)
     assert backfill.progress(_bucket(stack), "cli-1")["applied"] == 5
     assert main(["import", "https://example.com/x"]) == 2
+
+
+def _logins(count: int) -> list[dict[str, Any]]:
+    return [{"user_id": f"u-{i:05d}", "type": "login", "occurred_at": "2026-05-01T10:00:00Z"} for i in range(count)]
+
+
+def _failing_on(*first_indexes: int) -> backfill.Invoke:
+    """A child invocation that fails (after its retries, as far as the map knows) for these batches."""
+
+    def invoke(child_input: dict[str, Any]) -> dict[str, Any]:
+        if child_input["Items"][0]["index"] in first_indexes:
+            raise RuntimeError("Task timed out after 300.00 seconds")
+        return {k: len(child_input["Items"]) if k in ("rows", "applied") else 0 for k in backfill.COUNTS}
+
+    return invoke
+
+
+def test_a_failed_batch_within_the_tolerance_is_recorded_and_counted_not_fatal(stack: Stack) -> None:
+    """Guard: the row map's ToleratedFailurePercentage (5) with its Catch: one poison batch of 21 no
+    longer fails a whole import, and its rows are accounted (failed/<run>/, batches_failed and
+    rows_failed in the counts, `winback import` exits 1), never silently lost."""
+    reader = next(r for r in backfill.row_readers() if r.file_format == "jsonl")
+    assert reader.tolerated_failure_percent == 5
+    _put(stack, "imports/big.jsonl", _jsonl(_logins(20 * reader.max_items + 1)))
+    failed_at = 7 * reader.max_items
+
+    counts = backfill.play_import(_bucket(stack), "imports/", "run-tolerated", _failing_on(failed_at))
+
+    assert (counts["batches"], counts["batches_failed"], counts["rows_failed"]) == (20, 1, reader.max_items)
+    assert counts["applied"] == 20 * reader.max_items + 1 - reader.max_items
+    key = f"failed/run-tolerated/imports/big.jsonl@{failed_at}.json"
+    record = json.loads(boto3.client("s3").get_object(Bucket=_bucket(stack), Key=key)["Body"].read())
+    assert record == {
+        "run_id": "run-tolerated",
+        "key": "imports/big.jsonl",
+        "first_index": failed_at,
+        "rows": reader.max_items,
+        "error": {"Error": "RuntimeError", "Cause": "Task timed out after 300.00 seconds"},
+    }
+    # How a deployed run is read back: its failed batches from failed/<run>/ (the stub wrote no progress).
+    read_back = backfill.progress(_bucket(stack), "run-tolerated")
+    assert (read_back["batches_failed"], read_back["rows_failed"]) == (1, reader.max_items)
+
+
+def test_failed_batches_beyond_the_tolerance_fail_the_import(stack: Stack) -> None:
+    reader = next(r for r in backfill.row_readers() if r.file_format == "jsonl")
+    _put(stack, "imports/small.jsonl", _jsonl(_logins(3 * reader.max_items)))
+
+    with pytest.raises(backfill.ImportFailed, match=r"imports/small.jsonl: 1 of 3 batches failed, more than the 5%"):
+        backfill.play_import(_bucket(stack), "imports/", "run-intolerable", _failing_on(0))
+
+    assert backfill.progress(_bucket(stack), "run-intolerable")["rows_failed"] == reader.max_items
+
+
+def test_winback_import_exits_1_when_a_batch_failed(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from winback_dev.cli import main
+
+    reader = next(r for r in backfill.row_readers() if r.file_format == "jsonl")
+    _put(stack, "imports/cli/big.jsonl", _jsonl(_logins(20 * reader.max_items + 1)))
+    monkeypatch.setattr(backfill, "_invoke_handler", _failing_on(0))
+
+    assert main(["import", f"s3://{_bucket(stack)}/imports/cli/", "--run-id", "cli-failed"]) == 1
+    captured = capsys.readouterr()
+    assert f"1 batches ({reader.max_items} rows) failed: see failed/cli-failed/" in captured.err

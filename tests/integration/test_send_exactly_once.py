@@ -131,7 +131,7 @@ def test_render_error_after_the_claim_releases_it_and_redelivery_sends(
             raise RuntimeError("template store unavailable")
         return render(*args, **kwargs)
 
-    monkeypatch.setattr("winback.services.send.deliver.render", flaky_render)
+    monkeypatch.setattr("winback.services.send.compose.render", flaky_render)
     assert _send(stack, _job("u1"), "m-1") == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert sent_emails() == []
     assert _send(stack, _job("u1"), "m-2") == {"batchItemFailures": []}

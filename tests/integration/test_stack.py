@@ -42,6 +42,13 @@ def test_every_queue_has_a_dlq_with_an_alarm() -> None:
         for v in resources.values()
         if v["Type"] == "AWS::Lambda::Function" and "DeadLetterConfig" in v["Properties"]
     }
+    # Where asynchronous invocations that failed go (the scheduled functions' on-failure destination).
+    destination_dlqs = {
+        v["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+        for v in resources.values()
+        if v["Type"] == "AWS::Lambda::EventInvokeConfig" and "OnFailure" in v["Properties"].get("DestinationConfig", {})
+    }
+    function_dlqs |= destination_dlqs
     assert queues == {"ScanQueue", "SendQueue"} | dlqs | function_dlqs
     alarmed = {
         d["Value"]["Fn::GetAtt"][0]

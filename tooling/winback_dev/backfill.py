@@ -5,10 +5,14 @@ moto's Step Functions cannot run a Distributed Map, so this lists the objects un
 lines (the inner map's ItemReader: JSON Lines, or CSV with a header row), shapes every line as the
 ItemSelector does (`{"row", "index"}`), cuts batches exactly as the ItemBatcher says
 (MaxItemsPerBatch, MaxInputBytesPerBatch, read from template.yaml) and invokes the real
-`backfill` handler with the child-execution input `{"Items": [...], "BatchInput": {...}}`.
+`backfill` handler with the child-execution input `{"Items": [...], "BatchInput": {...}}`. A batch
+whose invocation fails is recorded under `failed/<run>/` as the row map's Catch records it, and a
+file whose failed batches pass the row map's ToleratedFailurePercentage fails the import, as the
+map run fails on AWS.
 
 Against a deployed stack, `start_execution` starts the state machine and `wait_for` polls it;
-either way the counts come from the batches' progress files in BackfillBucket.
+either way the counts come from the batches' progress files in BackfillBucket, and the failed
+batches from `failed/<run>/`.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from winback_dev.template import TEMPLATE_PATH
 
 STATE_MACHINE = "BackfillStateMachine"
 COUNTS = ("rows", "applied", "duplicates", "rejected", "users")
+FAILED = ("batches_failed", "rows_failed")
+FAILED_PREFIX = "failed"
 
 
 class ImportFailed(RuntimeError):
@@ -48,6 +54,7 @@ class RowReader:
     file_format: str  # BatchInput.format
     max_items: int
     max_bytes: int
+    tolerated_failure_percent: float  # ToleratedFailurePercentage: more failed batches fail the file
 
 
 @cache
@@ -75,6 +82,7 @@ def row_readers(template_path: Path = TEMPLATE_PATH) -> list[RowReader]:
                 file_format=batcher["BatchInput"]["format"],
                 max_items=int(batcher["MaxItemsPerBatch"]),
                 max_bytes=int(batcher["MaxInputBytesPerBatch"]),
+                tolerated_failure_percent=float(rows.get("ToleratedFailurePercentage", 0)),
             )
         )
     return readers
@@ -137,8 +145,11 @@ def _invoke_handler(child_input: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
-def play_import(bucket: str, prefix: str, run_id: str, invoke: Invoke = _invoke_handler) -> dict[str, int]:
-    """Run the map locally over every file under the prefix; the summed counts of its batches."""
+def play_import(bucket: str, prefix: str, run_id: str, invoke: Invoke | None = None) -> dict[str, int]:
+    """Run the map locally over every file under the prefix; the summed counts of its batches.
+
+    Raises ImportFailed for a file the map cannot read, or whose failed batches pass its tolerance.
+    """
     readers = row_readers()
     totals: Counter[str] = Counter()
     for key in _keys(bucket, prefix):
@@ -147,22 +158,64 @@ def play_import(bucket: str, prefix: str, run_id: str, invoke: Invoke = _invoke_
             totals["files_skipped"] += 1
             continue
         totals["files"] += 1
-        for child_input in batches(bucket, key, reader, run_id):
+        totals.update(_play_file(bucket, key, reader, run_id, invoke or _invoke_handler))
+    return {k: totals[k] for k in ("files", "files_skipped", "batches", *COUNTS, *FAILED)}
+
+
+def _play_file(bucket: str, key: str, reader: RowReader, run_id: str, invoke: Invoke) -> Counter[str]:
+    """One file's row map: each batch invoked once; a failure recorded and counted, not raised.
+    `batches` counts the batches applied, as the progress files do; `batches_failed` the others."""
+    counts: Counter[str] = Counter()
+    for child_input in batches(bucket, key, reader, run_id):
+        try:
             result = invoke(child_input)
-            totals["batches"] += 1
-            totals.update({k: int(result[k]) for k in COUNTS})
-    return {k: totals[k] for k in ("files", "files_skipped", "batches", *COUNTS)}
+        except Exception as exc:  # the row map's Catch: States.ALL
+            record_failed_batch(bucket, child_input, {"Error": type(exc).__name__, "Cause": str(exc)})
+            counts.update(batches_failed=1, rows_failed=len(child_input["Items"]))
+            continue
+        counts["batches"] += 1
+        counts.update({k: int(result[k]) for k in COUNTS})
+    failed, total = counts["batches_failed"], counts["batches"] + counts["batches_failed"]
+    if failed * 100 > reader.tolerated_failure_percent * total:
+        raise ImportFailed(
+            f"{key}: {failed} of {total} batches failed, more than the {reader.tolerated_failure_percent:g}% "
+            f"the map tolerates (see {FAILED_PREFIX}/{run_id}/)"
+        )
+    return counts
+
+
+def record_failed_batch(bucket: str, child_input: dict[str, Any], error: dict[str, str]) -> str:
+    """What the row map's Describe/Record states write for a batch that failed after its retries:
+    where its rows are (file, first index, count) and why; the rows stay in the file."""
+    where = child_input["BatchInput"]
+    first_index = child_input["Items"][0]["index"]
+    record = {
+        "run_id": where["run_id"],
+        "key": where["key"],
+        "first_index": first_index,
+        "rows": len(child_input["Items"]),
+        "error": error,
+    }
+    key = f"{FAILED_PREFIX}/{where['run_id']}/{where['key']}@{first_index}.json"
+    boto3.client("s3").put_object(
+        Bucket=bucket, Key=key, Body=json.dumps(record).encode(), ContentType="application/json"
+    )
+    return key
 
 
 def progress(backfill_bucket: str, run_id: str) -> dict[str, int]:
-    """The counts of a run, summed from its batches' progress files (how a deployed run is read)."""
+    """The counts of a run, summed from its batches' progress files, and its failed batches from
+    `failed/<run>/` (how a deployed run is read)."""
     s3 = boto3.client("s3")
     totals: Counter[str] = Counter()
     for key in _keys(backfill_bucket, f"progress/{run_id}/"):
         found = json.loads(s3.get_object(Bucket=backfill_bucket, Key=key)["Body"].read())
         totals["batches"] += 1
         totals.update({k: int(found[k]) for k in COUNTS})
-    return {k: totals[k] for k in ("batches", *COUNTS)}
+    for key in _keys(backfill_bucket, f"{FAILED_PREFIX}/{run_id}/"):
+        failed = json.loads(s3.get_object(Bucket=backfill_bucket, Key=key)["Body"].read())
+        totals.update(batches_failed=1, rows_failed=int(failed["rows"]))
+    return {k: totals[k] for k in ("batches", *COUNTS, *FAILED)}
 
 
 def start_execution(state_machine_arn: str, bucket: str, prefix: str, run_id: str) -> str:

@@ -14,10 +14,11 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback_dev import prediction_cli
+from winback_dev import prediction_cli, workbench_cli
 
 if TYPE_CHECKING:
     from winback.models.report import CampaignReport
@@ -69,6 +70,12 @@ def _report(args: argparse.Namespace) -> int:
     except KeyError:
         print(f"winback: no campaign {args.campaign!r}", file=sys.stderr)
         return 2
+    if args.html is not None:
+        from winback_dev.report_html import render_html
+
+        title = f"winback: {report.campaign_id} against its holdout"
+        args.html.write_text(render_html([report], title), encoding="utf-8")
+        print(f"report: {args.html}", file=sys.stderr)
     print(report.model_dump_json(indent=2) if args.json else render_table(report))
     return 0
 
@@ -165,15 +172,27 @@ def _import(args: argparse.Namespace) -> int:
         print(f"started {execution}", file=sys.stderr)
         status = backfill.wait_for(execution, on_poll=lambda s: print(f"  {s}", file=sys.stderr))
         counts: dict[str, int] = backfill.progress(physical("BackfillBucket"), run_id)
-        print(json.dumps({"run_id": run_id, "status": status, **counts}, indent=2))
-        return 0 if status == "SUCCEEDED" else 1
+        return _import_result(run_id, status, counts)
     try:
         counts = backfill.play_import(bucket, prefix, run_id)
     except backfill.ImportFailed as exc:
         print(f"winback: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps({"run_id": run_id, "status": "SUCCEEDED", **counts}, indent=2))
-    return 0
+    return _import_result(run_id, "SUCCEEDED", counts)
+
+
+def _import_result(run_id: str, status: str, counts: dict[str, int]) -> int:
+    """Print the run's counts; 1 unless it succeeded with every batch applied. A batch the map
+    tolerated as failed is still a batch whose rows are missing."""
+    print(json.dumps({"run_id": run_id, "status": status, **counts}, indent=2))
+    if counts.get("batches_failed"):
+        print(
+            f"winback: {counts['batches_failed']} batches ({counts['rows_failed']} rows) failed: see failed/{run_id}/ "
+            "in BackfillBucket, fix the cause and import again (rows already applied are not applied twice)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0 if status == "SUCCEEDED" else 1
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -199,6 +218,12 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0 if ok and figures.peak_send_rate <= figures.max_send_rate else 1
 
 
+# Commands whose arguments and runs live in a module of their own.
+COMMAND_MODULES: dict[str, Callable[[argparse.Namespace], int]] = {
+    command: module.run for module in (prediction_cli, workbench_cli) for command in module.COMMANDS
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="winback", description="winback operator commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -210,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--json", action="store_true", help="the report as JSON instead of a table")
     report.add_argument("--stack-name", help="read a deployed stack's tables")
     report.add_argument("--from", dest="source", type=Path, help="read reports a demo saved (reports.json)")
+    report.add_argument("--html", type=Path, help="also write the self-contained HTML report the demo writes")
     resume = sub.add_parser("resume", help="resume a campaign that paused itself, or a paused channel")
     resume.add_argument("campaign", nargs="?")
     resume.add_argument("--channel", help="resume sending on this channel (email, sms, push, inbox)")
@@ -241,9 +267,10 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--fault-rate", type=float, default=1.0, help="multiplies every fault rate (0: none)")
     sim.add_argument("--json", type=Path, nargs="?", const=Path("simulate.json"), help="also write the figures")
     prediction_cli.register(sub)
+    workbench_cli.register(sub)
     args = parser.parse_args(argv)
-    if args.command in prediction_cli.COMMANDS:
-        return prediction_cli.run(args)
+    if args.command in COMMAND_MODULES:
+        return COMMAND_MODULES[args.command](args)
     if args.command == "simulate":
         return _simulate(args)
     if args.command in ("erase", "export-user", "migrate-suppression"):
@@ -254,8 +281,11 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.path)
     if args.command == "demo":
         from winback_dev.demo import print_summary, run_demo
+        from winback_dev.progress import Progress
 
-        summary = run_demo(users=args.users, out_dir=args.out)
+        progress = Progress("demo")
+        summary = run_demo(users=args.users, out_dir=args.out, progress=progress)
+        progress.close(f"done in {summary['wall_s']}s")
         print_summary(summary, args.out)
         failed = sum(run["failed_jobs"] for run in summary["runs"]) + sum(summary["dlq_depth"].values())
         return 0 if summary["duplicates"] == 0 and failed == 0 else 1

@@ -31,6 +31,7 @@ from winback_dev.demo_world import World
 from winback_dev.devices import register_devices
 from winback_dev.lambda_events import ses_bounce, ses_complaint, sms_reply
 from winback_dev.population import DemoUser, generate
+from winback_dev.progress import Progress, counts_text
 from winback_dev.runner import LocalRunner
 from winback_dev.segment_feed import feed
 from winback_dev.stack import provision
@@ -295,8 +296,37 @@ def _lift(reports: list[Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, Any]:
+def _running_counts(world: World | None) -> dict[str, int]:
+    """What the providers got so far and what the people did: cheap reads of the in-process moto."""
+    from moto.backends import get_backend
+
+    ses = get_backend("ses")["123456789012"][REGION]
+    sns = get_backend("sns")["123456789012"][REGION]
+    counts = {"email": len(ses.sent_messages), "sms": len(sns.sms_messages)}
+    if world is not None:
+        counts["assigned"] = world.arms_total.total()
+        counts["came back"] = world.reactivated.total()
+    return counts
+
+
+class _Stages:
+    """The demo's progress: the simulated day, the stage, and the running counts."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.world: World | None = None
+        self.day = ""
+
+    def __call__(self, stage: str) -> None:
+        if self.progress is not None:
+            where = f"{self.day} · {stage}" if self.day else stage
+            self.progress.update(where, counts_text(_running_counts(self.world)))
+
+
+def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Progress | None = None) -> dict[str, Any]:
+    """The demo; `progress` (if given) is told the simulated day, the stage and the running counts."""
     started = time.perf_counter()
+    stage = _Stages(progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     server = _start_moto()
     rng = random.Random(7)
@@ -308,6 +338,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
         phases[name] = time.perf_counter() - started - sum(phases.values())
 
     try:
+        stage("provisioning template.yaml on moto")
         resources = provision()
         _configure_functions({**resources.env()}, out_dir / "lambda.log")
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
@@ -319,13 +350,16 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
         devices = register_devices(population, start - timedelta(days=1))
         world = World(runner, population, unsubscribe_key.encode(), rng)
         world.listen_to_sends()
+        stage.world = world
         lap("provision")
         with (
             (out_dir / "metrics.log").open("w", encoding="utf-8") as metrics_log,
             redirect_stdout(metrics_log),
             _simulated_time(start) as clock,
         ):
+            stage("importing history from S3")
             ingest, backfill = _load_history(runner, population)
+            stage("product views via Segment, earlier feedback")
             segment_secret = secrets.get_secret_value(SecretId=resources.physical["SegmentSecret"])["SecretString"]
             segment = feed(runner, segment_secret, population, start)
             earlier = _earlier_feedback(runner, population, unsubscribe_key.encode(), start)
@@ -333,20 +367,27 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out")) -> dict[str, A
             runs = []
             for day in range(DAYS):
                 today = start + timedelta(days=day)
+                stage.day = f"day {day + 1}/{DAYS} ({today:%Y-%m-%d})"
                 if day in SCAN_DAYS:
+                    stage("stats, scan and send")
                     clock[0] = today - timedelta(hours=2)
                     runner.fire_schedule(clock[0], "stats")
                     clock[0] = today
                     runs.append(world.scheduled_run(today))
+                stage("releasing deferred messages")
                 for hours in RELEASE_HOURS[1:] if day in SCAN_DAYS else RELEASE_HOURS:
                     clock[0] = today + timedelta(hours=hours)
                     world.release(clock[0])
+                stage("delivery feedback")
                 clock[0] = today + timedelta(hours=20)
                 world.feedback(storm=day == STORM_DAY)
                 if day == RESUME_DAY:
                     world.resume_paused()
+                stage("the users' day")
                 world.live_a_day(clock[0])
             lap("three_weeks")
+            stage.day = ""
+            stage("audience export and reports")
             clock[0] = start + timedelta(days=DAYS)
             export = runner.fire_schedule(clock[0], "export")
             reports, html = _write_reports(out_dir, clock[0])

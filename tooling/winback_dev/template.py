@@ -13,8 +13,8 @@ Dev tooling only: no handler imports this module.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,102 @@ def translate_template(path: Path = TEMPLATE_PATH, *, region: str = "us-east-1")
     metrics.publish()  # to the dummy publisher; otherwise Metrics.__del__ logs a warning
     result: dict[str, Any] = undo_mark_unicode_str_in_template(cfn)
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# What a deploy creates: conditions evaluated with parameter values
+# --------------------------------------------------------------------------------------------
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+class MissingParameter(TemplateError):
+    """A condition needs a parameter that has neither a value given nor a default."""
+
+
+def parameter_values(template: dict[str, Any], given: Mapping[str, str | int] | None = None) -> dict[str, str]:
+    """The value of each parameter at deploy: the one given, else its default (as text, as
+    CloudFormation compares them). A parameter with neither is left out (a deploy would refuse it)."""
+    values = {name: str(spec["Default"]) for name, spec in template.get("Parameters", {}).items() if "Default" in spec}
+    values.update({name: str(value) for name, value in (given or {}).items()})
+    return values
+
+
+def evaluate_conditions(template: dict[str, Any], given: Mapping[str, str | int] | None = None) -> dict[str, bool]:
+    """Every condition of ``template`` as CloudFormation evaluates it with these parameter values.
+
+    Knows Fn::Equals (over literals and parameter references), Fn::Not, Fn::And, Fn::Or and Condition,
+    which is all a condition may use besides Fn::FindInMap and pseudo parameters; those raise
+    TemplateError rather than guess.
+    """
+    evaluator = _ConditionEvaluator(template.get("Conditions", {}), parameter_values(template, given))
+    return {name: evaluator.condition(name) for name in evaluator.conditions}
+
+
+@dataclass
+class _ConditionEvaluator:
+    conditions: dict[str, Any]
+    values: dict[str, str]
+    done: dict[str, bool] = field(default_factory=dict)
+
+    def condition(self, name: str) -> bool:
+        if name not in self.done:
+            self.done[name] = self.truth(self.conditions[name])
+        return self.done[name]
+
+    def truth(self, node: Any) -> bool:
+        (function, args), *rest = node.items()
+        if rest:
+            raise TemplateError(f"a condition is one function, not {sorted(node)}")
+        if function == "Condition":
+            return self.condition(args)
+        if function == "Fn::Equals":
+            return self.scalar(args[0]) == self.scalar(args[1])
+        if function == "Fn::Not":
+            return not self.truth(args[0])
+        if function == "Fn::And":
+            return all(self.truth(arg) for arg in args)
+        if function == "Fn::Or":
+            return any(self.truth(arg) for arg in args)
+        raise TemplateError(f"cannot evaluate {function} in a condition offline")
+
+    def scalar(self, node: Any) -> str:
+        if isinstance(node, dict) and set(node) == {"Ref"}:
+            if node["Ref"] not in self.values:
+                raise MissingParameter(f"condition needs a value for parameter {node['Ref']}")
+            return self.values[node["Ref"]]
+        if isinstance(node, bool):
+            return str(node).lower()
+        if isinstance(node, (str, int, float)):
+            return str(node)
+        raise TemplateError(f"cannot evaluate {node!r} in a condition offline")
+
+
+def deployed(template: dict[str, Any], given: Mapping[str, str | int] | None = None) -> dict[str, Any]:
+    """The template as a deploy with these parameter values creates it: resources and outputs whose
+    condition is false left out, every Fn::If replaced by its chosen branch, AWS::NoValue removed."""
+    conditions = evaluate_conditions(template, given)
+    out = dict(template)
+    for section in ("Resources", "Outputs"):
+        kept = {
+            name: body
+            for name, body in template.get(section, {}).items()
+            if conditions.get(body.get("Condition", ""), True)
+        }
+        out[section] = {name: _choose(body, conditions) for name, body in kept.items()}
+    return out
+
+
+def _choose(node: Any, conditions: dict[str, bool]) -> Any:
+    if isinstance(node, list):
+        return [item for item in (_choose(each, conditions) for each in node) if item != NO_VALUE]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Fn::If"}:
+        name, when_true, when_false = node["Fn::If"]
+        return _choose(when_true if conditions[name] else when_false, conditions)
+    chosen = {key: _choose(value, conditions) for key, value in node.items()}
+    return {key: value for key, value in chosen.items() if value != NO_VALUE}
 
 
 def _transforms(template: dict[str, Any]) -> list[str]:

@@ -1,6 +1,6 @@
 """template.yaml's flow control, read from the translated template (what CloudFormation deploys):
 the SendQueue mapping's maximum concurrency (which the sender's pacing divides by), reserved
-concurrency for the webhook and unsubscribe, and throttles on the public routes."""
+concurrency for the webhook and unsubscribe when asked, and throttles on the public routes."""
 
 from __future__ import annotations
 
@@ -52,12 +52,18 @@ def test_sender_may_read_its_send_quota() -> None:
     assert any(s["Action"] == "ses:GetAccount" for s in statements)
 
 
-def test_webhook_and_unsubscribe_have_reserved_concurrency() -> None:
-    """Guard: ReservedConcurrentExecutions; without it a big send run can take the account's whole
-    concurrency and one-click unsubscribe (which must work within two days, by law) is throttled."""
+def test_webhook_and_unsubscribe_reserve_concurrency_only_when_asked() -> None:
+    """Guard: ReservedConcurrentExecutions under a condition (0 = no reservation). A reservation keeps
+    a big send run from taking the concurrency one-click unsubscribe needs, but Lambda refuses one
+    that leaves the account fewer than 100 unreserved executions: the default must reserve nothing
+    (tests/unit/infrastructure/test_template_deploy.py checks what a deploy creates)."""
     functions = _of_type("AWS::Lambda::Function")
-    assert functions["IngestFunction"]["ReservedConcurrentExecutions"] == {"Ref": "IngestReservedConcurrency"}
-    assert functions["UnsubscribeFunction"]["ReservedConcurrentExecutions"] == {"Ref": "UnsubscribeReservedConcurrency"}
+    for function, parameter, condition in (
+        ("IngestFunction", "IngestReservedConcurrency", "ReserveIngestConcurrency"),
+        ("UnsubscribeFunction", "UnsubscribeReservedConcurrency", "ReserveUnsubscribeConcurrency"),
+    ):
+        reserved = functions[function]["ReservedConcurrentExecutions"]
+        assert reserved == {"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
 
 
 def test_public_routes_are_throttled_tighter_than_the_default() -> None:

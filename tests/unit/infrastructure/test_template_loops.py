@@ -84,6 +84,10 @@ DLQ_DESCRIPTIONS_WRITTEN_OUT = {
     "ScanDLQ": "Scan jobs failed 5 times and landed on the scan DLQ.",
     "SendDLQ": "Send jobs failed 5 times and landed on the send DLQ.",
     "FeedbackDLQ": "Feedback notifications (bounces, complaints, STOP) failed after retries.",
+    "ScheduleDLQ": (
+        "A scheduled run (plan, stats, release, sweep, export) failed after Lambda's retries, or "
+        "EventBridge Scheduler could not invoke it; the message names the function and the error."
+    ),
 }
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -100,6 +104,15 @@ def _of_type(kind: str) -> list[str]:
 
 FUNCTIONS = _of_type("AWS::Serverless::Function")
 DLQS = [lid for lid in _of_type("AWS::SQS::Queue") if lid.endswith("DLQ")]
+# Scheduled functions changed their error-rate alarm on purpose (issue 16): a daily run is one
+# datapoint a day, so "2 of 3 five-minute periods" could never fire for it. Their alarm is checked
+# in test_template_observability.py; the others keep the alarm they had written out.
+SCHEDULED = sorted(
+    lid
+    for lid in FUNCTIONS
+    if any(e["Type"] == "ScheduleV2" for e in _resources()[lid]["Properties"].get("Events", {}).values())
+)
+EVENT_DRIVEN = [lid for lid in FUNCTIONS if lid not in SCHEDULED]
 
 
 def _name_of(function: str) -> str:
@@ -118,8 +131,12 @@ def test_the_template_is_checked_against_every_function_and_dlq() -> None:
     assert set(DLQ_DESCRIPTIONS_WRITTEN_OUT) == set(DLQS)
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_every_function_has_the_error_rate_alarm_it_had_written_out(function: str) -> None:
+def test_the_scheduled_functions_are_those_the_template_schedules() -> None:
+    assert SCHEDULED == ["ExportFunction", "PlanFunction", "ReleaseFunction", "StatsFunction", "SweepFunction"]
+
+
+@pytest.mark.parametrize("function", EVENT_DRIVEN)
+def test_every_event_driven_function_has_the_error_rate_alarm_it_had_written_out(function: str) -> None:
     name = _name_of(function)
     alarm = _resources().get(f"{name}ErrorRateAlarm")
     assert alarm is not None, f"{function} is not in the Fn::ForEach::Function loop of template.yaml"

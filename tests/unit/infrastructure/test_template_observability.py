@@ -15,10 +15,11 @@ import pytest
 
 from winback_dev.template import sam_template
 
-FUNNEL = ("Targeted", "Assigned", "HeldOut", "Sent", "Delivered", "Reactivated")
+FUNNEL = ("Targeted", "Assigned", "HeldOut", "Sent", "SentEmail", "Delivered", "Reactivated")
 GUARDS = ("Suppressed", "Capped", "Deferred", "Dropped", "Failed")
 FEEDBACK = ("Bounced", "Complained", "Unsubscribed")
-EMITTED_METRICS = (*FUNNEL, *GUARDS, *FEEDBACK, "CampaignPaused")
+REJECTED = ("WebhookRejected", "SegmentRejected")  # the 401s of POST /events and POST /events/segment
+EMITTED_METRICS = (*FUNNEL, *GUARDS, *FEEDBACK, *REJECTED, "CampaignPaused")
 OUR_NAMESPACE = "Winback"
 ALARM_TOPIC = {"Ref": "AlarmTopic"}
 _SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -33,6 +34,14 @@ def _of_type(resource_type: str) -> list[str]:
 
 
 FUNCTIONS = _of_type("AWS::Serverless::Function")
+SCHEDULED = sorted(
+    lid
+    for lid in FUNCTIONS
+    if any(e["Type"] == "ScheduleV2" for e in RESOURCES[lid]["Properties"].get("Events", {}).values())
+)
+# A schedule's period in seconds, from its default expression (template.yaml's mapping must agree).
+SCHEDULE_PERIODS = {"rate(1 hour)": 3600, "cron(0 3 * * ? *)": 86400, "cron(0 1 * * ? *)": 86400}
+SCHEDULE_PERIODS["cron(0 4 ? * MON *)"] = 7 * 86400
 QUEUES = _of_type("AWS::SQS::Queue")
 TABLES = _of_type("AWS::DynamoDB::Table")
 ALARMS: dict[str, dict[str, Any]] = {lid: RESOURCES[lid]["Properties"] for lid in _of_type("AWS::CloudWatch::Alarm")}
@@ -73,15 +82,24 @@ def _error_rate_alarms(function: str) -> list[dict[str, Any]]:
     return found
 
 
-def _our_rate_alarm(numerator: str) -> dict[str, Any]:
-    """The alarm computing <numerator> / Sent from our own EMF metrics."""
+def _our_rate_alarm(numerator: str, denominator: str = "SentEmail") -> dict[str, Any]:
+    """The alarm computing <numerator> / <denominator> from our own EMF metrics."""
     matches = [
         alarm
         for alarm in ALARMS.values()
-        if {s["Metric"]["MetricName"] for s in _metric_stats(alarm).values()} == {numerator, "Sent"}
+        if {s["Metric"]["MetricName"] for s in _metric_stats(alarm).values()} == {numerator, denominator}
     ]
-    assert len(matches) == 1, f"expected one {numerator} / Sent alarm, found {len(matches)}"
+    assert len(matches) == 1, f"expected one {numerator} / {denominator} alarm, found {len(matches)}"
     return matches[0]
+
+
+def schedule_period(function: str) -> int:
+    """The period of the function's schedule, in seconds (its expression's default)."""
+    (event,) = [e for e in RESOURCES[function]["Properties"]["Events"].values() if e["Type"] == "ScheduleV2"]
+    expression = event["Properties"]["ScheduleExpression"]
+    if isinstance(expression, dict):
+        expression = TEMPLATE_DATA["Parameters"][expression["Ref"]]["Default"]
+    return SCHEDULE_PERIODS[expression]
 
 
 def _alarm_on(namespace: str, metric_name: str) -> dict[str, Any]:
@@ -121,12 +139,47 @@ def test_every_function_has_an_error_rate_alarm(function: str) -> None:
     alarms = _error_rate_alarms(function)
     assert len(alarms) == 1, f"{function} needs exactly one Errors / Invocations alarm"
     alarm = alarms[0]
-    assert {stat["Period"] for stat in _metric_stats(alarm).values()} == {300}
     assert {stat["Stat"] for stat in _metric_stats(alarm).values()} == {"Sum"}
     assert alarm["Threshold"] == 0.05
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-    assert (alarm["DatapointsToAlarm"], alarm["EvaluationPeriods"]) == (2, 3)
     assert alarm["TreatMissingData"] == "notBreaching"
+    if function not in SCHEDULED:
+        assert {stat["Period"] for stat in _metric_stats(alarm).values()} == {300}
+        assert (alarm["DatapointsToAlarm"], alarm["EvaluationPeriods"]) == (2, 3)
+
+
+@pytest.mark.parametrize("function", SCHEDULED)
+def test_a_scheduled_function_alarms_on_errors_over_its_schedule_period(function: str) -> None:
+    """Guard: the Schedules mapping's ErrorPeriod. A scheduled run (with its retries) is one datapoint
+    per schedule period; "2 of 3 five-minute periods" can never see two of them, so it never fired."""
+    (alarm,) = _error_rate_alarms(function)
+    assert {stat["Period"] for stat in _metric_stats(alarm).values()} == {schedule_period(function)}
+    assert (alarm["DatapointsToAlarm"], alarm["EvaluationPeriods"]) == (1, 1)
+
+
+@pytest.mark.parametrize("function", SCHEDULED)
+def test_every_scheduled_function_has_a_heartbeat_alarm_over_its_schedule_period(function: str) -> None:
+    """Guard: the Fn::ForEach::ScheduledFunction loop's HeartbeatAlarm. A schedule that stops invoking
+    (a broken role, a deleted function) makes no error at all; only missing heartbeats show it."""
+    (alarm,) = [
+        a
+        for a in ALARMS.values()
+        if a.get("MetricName") == "Heartbeat"
+        and {"Name": "Function", "Value": {"Ref": function}} in a.get("Dimensions", [])
+    ]
+    assert alarm["Namespace"] == OUR_NAMESPACE
+    assert alarm["Dimensions"] == [
+        {"Name": "service", "Value": "winback"},
+        {"Name": "Function", "Value": {"Ref": function}},
+    ]
+    assert alarm["TreatMissingData"] == "breaching"
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == ("Sum", 1, "LessThanThreshold")
+    # Every period of the window must miss its heartbeat, and the window covers the schedule's period.
+    assert alarm["DatapointsToAlarm"] == alarm["EvaluationPeriods"]
+    window = alarm["Period"] * alarm["EvaluationPeriods"]
+    assert schedule_period(function) <= window <= 7 * 86400  # CloudWatch evaluates at most 7 days
+    if schedule_period(function) < 7 * 86400:
+        assert window > schedule_period(function)  # slack for a run that ends late
 
 
 @pytest.mark.parametrize("alarm", sorted(ALARMS))
@@ -135,13 +188,16 @@ def test_every_alarm_notifies_the_alarm_topic(alarm: str) -> None:
 
 
 @pytest.mark.parametrize(("numerator", "threshold"), [("Bounced", 0.05), ("Complained", 0.001)])
-def test_our_bounce_and_complaint_rates_alarm_over_an_hour_of_at_least_100_sends(
+def test_our_bounce_and_complaint_rates_alarm_over_an_hour_of_at_least_100_emails(
     numerator: str, threshold: float
 ) -> None:
+    """Guard: the rates divide by SentEmail (emitted for email sends only), not Sent: bounces and
+    complaints are email's, and texts and pushes in the same hour diluted the rate below SES's."""
     alarm = _our_rate_alarm(numerator)
     stats = _metric_stats(alarm)
     ids = {stat["Metric"]["MetricName"]: metric_id for metric_id, stat in stats.items()}
-    assert _returned_expression(alarm) == f"IF({ids['Sent']} >= 100, FILL({ids[numerator]}, 0) / {ids['Sent']}, 0)"
+    sent = ids["SentEmail"]
+    assert _returned_expression(alarm) == f"IF({sent} >= 100, FILL({ids[numerator]}, 0) / {sent}, 0)"
     for stat in stats.values():
         assert stat["Metric"]["Namespace"] == OUR_NAMESPACE
         assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": "winback"}]
@@ -234,3 +290,58 @@ def test_outputs_link_to_the_dashboard() -> None:
     url = TEMPLATE_DATA["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
     assert url.startswith("https://${AWS::Region}.console.aws.amazon.com/cloudwatch/")
     assert url.endswith("#dashboards:name=${Dashboard}")
+
+
+@pytest.mark.parametrize(
+    ("function", "metric_name"), [("IngestFunction", "WebhookRejected"), ("SegmentFunction", "SegmentRejected")]
+)
+def test_each_signed_route_alarms_on_its_401_rate(function: str, metric_name: str) -> None:
+    """Guard: the Fn::ForEach::SignedRoute alarms. A wrong or rotated key answers every event 401 and
+    drops it; nothing watched that."""
+    (alarm,) = [
+        a for a in ALARMS.values() if metric_name in {s["Metric"]["MetricName"] for s in _metric_stats(a).values()}
+    ]
+    stats = _metric_stats(alarm)
+    ids = {stat["Metric"]["MetricName"]: metric_id for metric_id, stat in stats.items()}
+    assert stats[ids["Invocations"]]["Metric"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+    assert stats[ids[metric_name]]["Metric"]["Dimensions"] == [{"Name": "service", "Value": "winback"}]
+    rejected, requests = ids[metric_name], ids["Invocations"]
+    assert _returned_expression(alarm) == f"IF({requests} >= 5, FILL({rejected}, 0) / {requests}, 0)"
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0.5, "GreaterThanThreshold")
+    assert ("AWS/Lambda", "Invocations", f"<{function}>") in _dashboard_metrics()
+
+
+def test_failed_sends_alarm_on_their_share_of_provider_answers() -> None:
+    """Guard: FailedSendsAlarm. A sender, account or sandbox refusal marked every targeted message
+    failed (never retried) and no alarm watched Failed."""
+    alarm = ALARMS["FailedSendsAlarm"]
+    stats = _metric_stats(alarm)
+    assert {s["Metric"]["MetricName"] for s in stats.values()} == {"Sent", "Failed"}
+    assert {(s["Metric"]["Namespace"], s["Period"], s["Stat"]) for s in stats.values()} == {
+        (OUR_NAMESPACE, 3600, "Sum")
+    }
+    assert "FILL(failed, 0) / (FILL(sent, 0) + FILL(failed, 0))" in _returned_expression(alarm)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0.05, "GreaterThanThreshold")
+
+
+def test_dashboard_rates_divide_by_email_sends() -> None:
+    rate_widgets = [
+        rows
+        for rows in (widget["properties"].get("metrics", []) for widget in _dashboard_body()["widgets"])
+        if any(isinstance(row[0], dict) and "/ sent" in row[0].get("expression", "") for row in rows)
+    ]
+    assert len(rate_widgets) == 2  # bounces and complaints
+    for rows in rate_widgets:
+        sent = [row[:2] for row in rows if isinstance(row[-1], dict) and row[-1].get("id") == "sent"]
+        assert sent == [[OUR_NAMESPACE, "SentEmail"]]
+
+
+@pytest.mark.parametrize("function", SCHEDULED)
+def test_dashboard_shows_the_heartbeat_of_every_scheduled_function(function: str) -> None:
+    plotted = [
+        row
+        for widget in _dashboard_body()["widgets"]
+        for row in widget["properties"].get("metrics", [])
+        if row[:2] == [OUR_NAMESPACE, "Heartbeat"]
+    ]
+    assert [OUR_NAMESPACE, "Heartbeat", "service", "winback", "Function", f"<{function}>"] in [r[:6] for r in plotted]

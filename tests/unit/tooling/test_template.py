@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from winback_dev.template import TemplateError, expand_language_extensions, load_yaml
+from winback_dev.template import (
+    MissingParameter,
+    TemplateError,
+    deployed,
+    evaluate_conditions,
+    expand_language_extensions,
+    load_yaml,
+)
 
 _LOOPS = """
 Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]
@@ -103,3 +110,68 @@ Resources:
 """
     with pytest.raises(TemplateError, match="IngestQueue"):
         _expanded(text)
+
+
+_CONDITIONS = """
+Parameters:
+  Reserved: {Type: Number, Default: 0}
+  Logs: {Type: String, Default: none, AllowedValues: [none, create, existing]}
+  Email: {Type: String}
+Conditions:
+  Reserve: !Not [!Equals [!Ref Reserved, 0]]
+  LogsOn: !Not [!Equals [!Ref Logs, none]]
+  CreateLogs: !And [!Condition LogsOn, !Equals [!Ref Logs, create]]
+  Either: !Or [!Condition Reserve, !Condition CreateLogs]
+  HasEmail: !Not [!Equals [!Ref Email, none]]
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      ReservedConcurrentExecutions: !If [Reserve, !Ref Reserved, !Ref AWS::NoValue]
+      Layers: [!If [Reserve, layer-a, !Ref AWS::NoValue], layer-b]
+  Group:
+    Type: AWS::Logs::LogGroup
+    Condition: CreateLogs
+Outputs:
+  GroupName:
+    Condition: CreateLogs
+    Value: !Ref Group
+"""
+
+
+def test_conditions_are_evaluated_with_the_defaults_and_the_values_given() -> None:
+    template = load_yaml(_CONDITIONS)
+    assert evaluate_conditions(template, {"Email": "none"}) == {
+        "Reserve": False,
+        "LogsOn": False,
+        "CreateLogs": False,
+        "Either": False,
+        "HasEmail": False,
+    }
+    given = evaluate_conditions(template, {"Email": "ops@acmeshop.com", "Reserved": 20, "Logs": "create"})
+    assert all(given.values())
+
+
+def test_a_condition_on_a_parameter_without_a_value_is_an_error() -> None:
+    with pytest.raises(MissingParameter, match="Email"):
+        evaluate_conditions(load_yaml(_CONDITIONS))
+
+
+def test_a_deploy_leaves_out_what_its_conditions_exclude_and_picks_each_branch() -> None:
+    template = load_yaml(_CONDITIONS)
+    by_default = deployed(template, {"Email": "none"})
+    assert by_default["Resources"] == {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Layers": ["layer-b"]}}}
+    assert by_default["Outputs"] == {}
+    asked = deployed(template, {"Email": "none", "Reserved": "20", "Logs": "create"})
+    assert asked["Resources"]["Fn"]["Properties"] == {
+        "ReservedConcurrentExecutions": {"Ref": "Reserved"},
+        "Layers": ["layer-a", "layer-b"],
+    }
+    assert set(asked["Resources"]) == {"Fn", "Group"}
+    assert set(asked["Outputs"]) == {"GroupName"}
+
+
+def test_a_condition_it_cannot_evaluate_offline_is_an_error() -> None:
+    template = {"Conditions": {"InUsEast1": {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}}}
+    with pytest.raises(TemplateError, match="AWS::Region"):
+        evaluate_conditions(template)

@@ -21,6 +21,7 @@ from winback.config.preferences import PreferencesConfig, check_fewer
 from winback.config.reasons import ReasonsConfig
 from winback.config.scan import ScanLimits
 from winback.config.segments import RecommendationsConfig, SegmentsConfig
+from winback.config.test_recipients import RecipientAddress
 from winback.models.strict import Strict
 
 
@@ -50,6 +51,8 @@ class Program(Strict):
     inbox: InboxConfig = InboxConfig()
     pacing: Pacing = Pacing()
     unsubscribe_token_days: int = Field(365, ge=1)
+    # Where `winback test-send` may send (config/test_recipients.py); the functions never read it.
+    test_recipients: tuple[RecipientAddress, ...] = ()
     preferences: PreferencesConfig = PreferencesConfig()
 
     @field_validator("frequency_caps")

@@ -58,7 +58,7 @@ def test_a_render_failure_releases_the_claim(
     def broken(*_: object) -> None:
         raise RuntimeError("template store unavailable")
 
-    monkeypatch.setattr("winback.services.send.deliver.render", broken)
+    monkeypatch.setattr("winback.services.send.compose.render", broken)
     with pytest.raises(RuntimeError):
         send_job(job("u1"), program, world.deps())
     assert KEY not in world.messaging.states["u1"].ledger

@@ -54,7 +54,9 @@ class ScanResult:
 
 
 @dataclass(frozen=True)
-class _Target:
+class Target:
+    """A user the scan acts on: their tier, their journey record, and their assignment."""
+
     profile: Profile
     tier: str
     journeys: Journeys
@@ -71,9 +73,11 @@ def _journeys_after(previous: Assignment | None, journeys: Journeys) -> tuple[Jo
     return Journeys(failed=journeys.failed + 1, last_ended_at=previous.assigned_at), True
 
 
-def _decide(
+def decide(
     profile: Profile, job: ScanJob, program: Program, segment_of: Segmenter, tally: Counter[str]
-) -> _Target | None:
+) -> Target | None:
+    """The scan's rules for one profile, deciding without writing: its tier, campaign and arm (None:
+    nothing to do, counted in `tally`). `winback plan` runs the same rules over a changed program."""
     tier = dormancy_tier(profile, program.dormancy, job.as_of)
     if tier is None:
         tally["active"] += 1
@@ -102,7 +106,7 @@ def _decide(
         tally["cooling_off"] += 1
         return None
     if journeys.failed >= program.sunset.max_failed_journeys:
-        return _Target(profile=profile, tier=tier.name, journeys=journeys, assignment=None)
+        return Target(profile=profile, tier=tier.name, journeys=journeys, assignment=None)
     arm = assign(campaign, profile.user_id, program.holdout_percent(campaign))
     assignment = Assignment(
         campaign_id=campaign.id,
@@ -124,10 +128,10 @@ def _decide(
             "activity": segment.activity,
         },
     )
-    return _Target(profile=profile, tier=tier.name, journeys=journeys, assignment=assignment)
+    return Target(profile=profile, tier=tier.name, journeys=journeys, assignment=assignment)
 
 
-def _pack(job: ScanJob, targets: list[_Target], program: Program) -> list[str]:
+def _pack(job: ScanJob, targets: list[Target], program: Program) -> list[str]:
     per_job = program.scan.recipients_per_job
     groups: dict[tuple[str, str], list[Recipient]] = {}
     for t in targets:
@@ -177,7 +181,7 @@ def scan_segment(
         page = store.scan_page(job.segment, job.total_segments, key, program.scan.page_size)
         pages += 1
         tally["scanned"] += len(page.profiles)
-        targets = [t for p in page.profiles if (t := _decide(p, job, program, segment_of, tally)) is not None]
+        targets = [t for p in page.profiles if (t := decide(p, job, program, segment_of, tally)) is not None]
         if targets:
             # Enqueue before marking: a crash in between re-targets the users next time, and the
             # send ledger turns that into no second message; the reverse order could lose them.
@@ -196,7 +200,7 @@ def scan_segment(
     return result
 
 
-def _mark(targets: list[_Target], job: ScanJob, ports: ScanPorts, tally: Counter[str]) -> None:
+def _mark(targets: list[Target], job: ScanJob, ports: ScanPorts, tally: Counter[str]) -> None:
     """Mark each target's tier (and assignment) on their profile; sunset users are suppressed. An
     assignment is counted in its cell once: only by the scan whose conditional write recorded it."""
     store, stats = ports.activity, ports.messaging

@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING
 
 from winback.config.incentives import CouponIncentive, OfferIncentive
 from winback.content.locales import resolve_locale
-from winback.content.rendering import render
 from winback.domain.journey.addresses import address_key
 from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
-from winback.domain.journey.engagement import user_tag
 from winback.models.delivery import AccountPaused, AddressGone, OfferNotPublished, Rejected, Throttled, Uncertain
 from winback.models.outbound import Outbound
 from winback.models.send_state import SendStatus
 from winback.runtime.observability import logger
 from winback.services.channel_pause import pause_for_account
-from winback.services.send.content import Message, variables
+from winback.services.send.compose import Draft, Signer, compose
+from winback.services.send.content import Message
 from winback.services.send.guards import PAUSE_RECHECK
 from winback.services.send.record import outcome
 
@@ -39,7 +38,7 @@ def prepare(run: JobRun, item: Candidate, now: datetime) -> Outbound:
     """The offer and the rendered message: everything that can fail before the provider is called.
     The coupons of the steps the context read (`item.coupons`) are not read again; the job's
     recommendations and their catalog items (`run.recommended`) were picked once per job."""
-    job, program, r = run.job, run.program, item.recipient
+    job, program, r, deps = run.job, run.program, item.recipient, run.deps
     coupon = _incentive(run, item, now)
     message = Message(
         profile=item.profile,
@@ -50,38 +49,9 @@ def prepare(run: JobRun, item: Candidate, now: datetime) -> Outbound:
         episode=r.episode,
         locale=resolve_locale(item.profile.locale, program.default_locale),
     )
-    deps = run.deps
-    values = variables(
-        message,
-        item.template,
-        program,
-        deps.recommender,
-        coupon,
-        deps.unsubscribe_key,
-        deps.public_base_url,
-        now,
-        run.recommended,
-    )
-    return Outbound(
-        channel=item.channel,
-        user_id=r.user_id,
-        address=item.address,
-        key=item.key,
-        content=render(item.template, item.channel, message.locale, values),
-        campaign_id=job.campaign_id,
-        step=job.step,
-        cta_url=str(values["cta_url"]),
-        unsubscribe_url=str(values["unsubscribe_url"]),
-        tags={
-            "campaign": job.campaign_id,
-            "step": str(job.step),
-            "arm": r.arm,
-            "segment": r.segment,
-            "user": user_tag(r.user_id),  # feedback finds the profile an open or click belongs to
-        }
-        if item.channel == "email"
-        else {},
-    )
+    draft = Draft(message, item.template, item.address, item.key, r.segment)
+    signer = Signer(deps.unsubscribe_key, deps.public_base_url)
+    return compose(draft, program, deps.recommender, signer, coupon, now, run.recommended).outbound
 
 
 def deliver(run: JobRun, item: Candidate, now: datetime, message: Outbound, also: tuple[str, ...] = ()) -> None:
