@@ -181,6 +181,19 @@ def choice_rows(report: CampaignReport) -> list[list[str]]:
     return [*rows, ["stayed, on their terms", format_count(stayed)], ["left (unsubscribed)", format_count(left)]]
 
 
+VERSION_HEADERS = ("arm / step", "program version", "sends")
+VERSION_NOTE = "Program versions the sends ran (winback program history)"
+
+
+def version_rows(report: CampaignReport) -> list[list[str]]:
+    """Per arm and step, the sends each program version ran."""
+    return [
+        [f"{row.arm} / step {row.step}", version, format_count(sends)]
+        for row in report.by_step
+        for version, sends in row.program_versions.items()
+    ]
+
+
 def render_table(report: CampaignReport) -> str:
     """The report's figures as text: arms, segments, steps, comparisons vs holdout, reasons,
     preference choices, spend."""
@@ -194,6 +207,8 @@ def render_table(report: CampaignReport) -> str:
         out += ["", "By arm and segment", grid(ARM_HEADERS, [arm_cells(r) for r in report.by_segment])]
     if report.by_step:
         out += ["", "By arm and step (messages)", grid(STEP_HEADERS, [step_cells(r) for r in report.by_step])]
+    if versions := version_rows(report):
+        out += ["", VERSION_NOTE, grid(VERSION_HEADERS, versions)]
     engagement = engagement_rows(report)
     if engagement:
         out += ["", ENGAGEMENT_NOTE, grid(ENGAGEMENT_HEADERS, engagement)]
@@ -204,6 +219,13 @@ def render_table(report: CampaignReport) -> str:
             f"Vs holdout (lift in percentage points, {confidence} Newcombe interval; * = interval excludes 0)",
             grid(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]),
         ]
+    out += _answers_and_spend(report)
+    return "\n".join(out) + "\n"
+
+
+def _answers_and_spend(report: CampaignReport) -> list[str]:
+    """The report's last parts as text: why they left, the preference page's choices, the spend."""
+    out: list[str] = []
     if report.reasons:
         rows = [
             [segment, reason, format_count(n)] for segment, rs in report.reasons.items() for reason, n in rs.items()
@@ -213,4 +235,4 @@ def render_table(report: CampaignReport) -> str:
         out += ["", "Preference choices (instead of leaving)", grid(CHOICE_HEADERS, choice_rows(report))]
     if report.spend:
         out += ["", f"Incentive spend: {format_money(report.spend)}"]
-    return "\n".join(out) + "\n"
+    return out
