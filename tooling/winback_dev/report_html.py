@@ -267,7 +267,7 @@ def _reasons_and_spend(report: CampaignReport) -> list[str]:
     parts: list[str] = []
     if versions := version_rows(report):
         parts.append(f"<h3>{_e(VERSION_NOTE)}</h3>")
-        parts.append(_table(VERSION_HEADERS, versions))
+        parts.append(_table(VERSION_HEADERS, versions, "Program versions"))
     if report.reasons:
         parts.append("<h3>Why they left</h3>")
         rows = [
