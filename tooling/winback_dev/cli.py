@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback_dev import prediction_cli, program_cli, workbench_cli
+from winback_dev import admission_cli, prediction_cli, program_cli, workbench_cli
+from winback_dev.doctor import commands as doctor_commands
 
 if TYPE_CHECKING:
     from winback.models.report import CampaignReport
@@ -225,7 +226,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
 # Commands whose arguments and runs live in a module of their own.
 COMMAND_MODULES: dict[str, Callable[[argparse.Namespace], int]] = {
-    command: module.run for module in (prediction_cli, workbench_cli, program_cli) for command in module.COMMANDS
+    command: module.run
+    for module in (prediction_cli, workbench_cli, program_cli, admission_cli, doctor_commands)
+    for command in module.COMMANDS
 }
 
 
@@ -272,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     prediction_cli.register(sub)
     workbench_cli.register(sub)
     program_cli.register(sub)
+    admission_cli.register(sub)
+    doctor_commands.register(sub)
     args = parser.parse_args(argv)
     with _logs_on_stderr():
         return _run(args)
@@ -313,13 +318,8 @@ def _run(args: argparse.Namespace) -> int:
         print_summary(summary, args.out)
         failed = sum(run["failed_jobs"] for run in summary["runs"]) + sum(summary["dlq_depth"].values())
         return 0 if summary["duplicates"] == 0 and failed == 0 else 1
-    if args.command == "report":
-        return _report(args)
-    if args.command == "pause":
-        return _pause(args)
-    if args.command == "import":
-        return _import(args)
-    return _resume(args)
+    handlers = {"report": _report, "pause": _pause, "import": _import}
+    return handlers.get(args.command, _resume)(args)
 
 
 if __name__ == "__main__":

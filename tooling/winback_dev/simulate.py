@@ -36,6 +36,7 @@ from winback.adapters.messaging_store import MessagingStore
 from winback.config.loader import load_program
 from winback.config.program import Program
 from winback.config.settings import Settings
+from winback.domain.audience.admission import ANY_CHANNEL, ChannelLimits, day_capacity, segment_share
 from winback.domain.audience.segmentation import RfmSegmenter
 from winback.domain.journey.pacing import SEND_NOW, Pace, next_send_at
 from winback.models.delivery import Throttled, Uncertain
@@ -66,6 +67,7 @@ SWEEP_EVERY = timedelta(minutes=15)
 PAUSE_FOR = timedelta(hours=1)
 MAX_WAIT = timedelta(seconds=1)  # the longest gap the sender waits out in place
 ITEMS_PER_SEGMENT = 20_000
+MAX_SCAN_DAYS = timedelta(days=365)  # a capacity of 0 (a warm-up not begun) must not scan forever
 ZONES = ("America/New_York", "Europe/Berlin", "Asia/Shanghai", "America/Los_Angeles", "UTC")
 TERMINAL = ("sent", "failed", "uncertain", "dropped", "suppressed", "no_channel", "journey_stopped", "active_again")
 STATUS = {name: i + 1 for i, name in enumerate(TERMINAL)}
@@ -111,6 +113,8 @@ class Figures:
     duplicated_messages: int = 0
     redelivered_messages: int = 0
     next_steps_parked: int = 0
+    scan_days: int = 0  # daily scans until every eligible user was admitted
+    admitted_by_day: list[int] = field(default_factory=list)  # users admitted (both arms) by each day's scan
     job_errors: dict[str, int] = field(default_factory=dict)
     wall_s: float = 0.0
 
@@ -166,17 +170,22 @@ class Population(Mapping[str, Profile]):
 
 
 class Activity:
-    """ActivityTable for the scan: pages generated on the fly; tier marks always succeed (one run)."""
+    """ActivityTable for the scan: pages generated on the fly; tier marks always succeed and are kept
+    as one byte per user, so a later day's scan finds who is handled and who still waits. A marked
+    user is left out of the pages (nobody comes back within the simulation: they would be
+    `already_handled`), which saves generating them again each day."""
 
     def __init__(self, population: Population) -> None:
         self.population = population
+        self.marked = bytearray(population.users)
 
     def scan_page(self, segment: int, total_segments: int, start_key: dict[str, Any] | None, limit: int) -> ScanPage:
         size = math.ceil(self.population.users / total_segments)
         first = segment * size if start_key is None else int(start_key["i"])
         end = min((segment + 1) * size, self.population.users)
         last = min(first + limit, end)
-        profiles = [self.population.profile(i) for i in range(first, last)]
+        marked = self.marked
+        profiles = [self.population.profile(i) for i in range(first, last) if not marked[i]]
         return ScanPage(profiles=profiles, next_key={"i": last} if last < end else None)
 
     def mark_tier(
@@ -188,6 +197,7 @@ class Activity:
         assignment: Assignment | None,
         journeys: Journeys,
     ) -> bool:
+        self.marked[_index(user_id)] = 1
         return True
 
 
@@ -429,6 +439,8 @@ class Simulation:
         self.status = bytearray(users)  # the last terminal status the sender gave each user
         self.counts: Counter[str] = Counter()
         self.figures = Figures(users=users, max_send_rate=max_rate, quota=quota)
+        self.activity = Activity(self.population)
+        self.next_sweep = START + SWEEP_EVERY
         coupons = InMemoryCoupons()
         self.deps = SendDeps(
             context=InMemoryContext(self.population, self.messaging, self.paused, coupons),
@@ -452,27 +464,56 @@ class Simulation:
         elif name in ("deferred_by_rate", "deferred_by_quota", "channel_paused"):
             self.counts[name] += 1
 
-    def scan(self) -> None:
-        """Plan and scan: every segment at the start, as the plan's scan jobs would."""
+    def capacity(self, day: datetime) -> dict[str, int] | None:
+        """One account for every channel: the day's capacity is the provider's quota and rate (and a
+        warm-up ramp, when the program has one), as one budget every channel shares."""
+        if not self.program.admission.enabled:
+            return None
+        limits = ChannelLimits(self.provider.quota, self.provider.max_rate, self.program.pacing.sms_per_second)
+        return {ANY_CHANNEL: day_capacity(self.program.admission, limits, day.date())["email"]}
+
+    def scan(self, as_of: datetime = START) -> int:
+        """Plan and scan one day: every segment at once, as the plan's scan jobs would, each with its
+        share of the day's capacity. Returns how many users still wait for a later day."""
         settings = Settings.model_validate(
             {"ACTIVITY_TABLE": "a", "SUPPRESSION_TABLE": "s", "MESSAGING_TABLE": "m", "SEND_QUEUE_URL": "send"}
         )
-        ports = _ScanPorts(settings, self.program, Activity(self.population), self.messaging, InMemorySuppressions())
+        ports = _ScanPorts(settings, self.program, self.activity, self.messaging, InMemorySuppressions())
         users = self.population.users
         segments = max(1, math.ceil(users / ITEMS_PER_SEGMENT))
         segmenter = RfmSegmenter(self.program, None)
+        capacity = self.capacity(as_of)
+        self.clock.at = max(self.clock.at, as_of)
+        tally: Counter[str] = Counter()
         for segment in range(segments):
-            job = ScanJob(run_id="sim", as_of=START, segment=segment, total_segments=segments)
+            admit = None if capacity is None else segment_share(capacity, segments, segment)
+            job = ScanJob(
+                run_id=f"sim-{as_of:%Y%m%d}", as_of=as_of, segment=segment, total_segments=segments, admit=admit
+            )
             result = scan_segment(job, cast("ScanPorts", ports), segmenter, lambda: 900_000, self.queue.enqueue)
-            self.figures.eligible += result.tally["targeted"]
+            tally.update(result.tally)
+        self.figures.eligible += tally["targeted"]
+        self.figures.scan_days += 1
+        self.figures.admitted_by_day.append(tally["admitted"])
+        return tally["waiting"]
 
-    def drain(self, progress: Callable[[str], None] | None = None) -> None:
+    def run(self, progress: Callable[[str], None] | None = None) -> None:
+        """A scan each day and the sends in between, until no one waits; then the rest is sent."""
+        day = START
+        while self.scan(day) > 0 and day < START + MAX_SCAN_DAYS:
+            day += timedelta(days=1)
+            self.drain(progress, until=day)
+        self.drain(progress)
+
+    def drain(self, progress: Callable[[str], None] | None = None, until: datetime | None = None) -> None:
         """The send queue, the release schedule and the sweeper, on the simulated clock, until no
-        message is queued or parked."""
-        next_sweep = START + SWEEP_EVERY
+        message is queued or parked (or the next one is due after `until`)."""
+        end = None if until is None else until.timestamp()
         while True:
             due, head = self.parking.next_due(), self.queue.head()
             if head is None and due is None:
+                return
+            if end is not None and min(t for t in (due, head) if t is not None) >= end:
                 return
             if due is not None and (head is None or due <= head):
                 self.clock.at = max(self.clock.at, datetime.fromtimestamp(due, UTC))
@@ -480,9 +521,9 @@ class Simulation:
                 continue
             message = self.queue.pop()
             self.clock.at = max(self.clock.at, datetime.fromtimestamp(message.visible_at, UTC))
-            while self.clock.at >= next_sweep:
-                sweep_claims(cast("MessagingStore", self.messaging), next_sweep)
-                next_sweep += SWEEP_EVERY
+            while self.clock.at >= self.next_sweep:
+                sweep_claims(cast("MessagingStore", self.messaging), self.next_sweep)
+                self.next_sweep += SWEEP_EVERY
             self._resume_when_the_account_is_back()
             message.receives += 1
             self._process(message)
@@ -573,8 +614,7 @@ def simulate(
     started = time.perf_counter()
     logger.setLevel("ERROR")  # a million users' INFO lines would be the run
     sim = Simulation(users, seed, max_rate, quota, Faults() if faults is None else faults, program or load_program())
-    sim.scan()
-    sim.drain(progress)
+    sim.run(progress)
     figures = sim.finish(debug)
     figures.wall_s = round(time.perf_counter() - started, 1)
     return figures

@@ -42,6 +42,8 @@ class InMemoryMessaging:
     totals: dict[str, Counter[str]] = field(default_factory=dict)
     answers: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     paused_campaigns: set[str] = field(default_factory=set)
+    # The stack's sending switch: on here (a deployed stack starts with it off; tests turn it off).
+    sending_on: bool = True
     claims: int = 0  # successful claims, for the tests
     claim_log: list[tuple[float, str, str]] = field(default_factory=list)  # (claimed at, user, send key)
 

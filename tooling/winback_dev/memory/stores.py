@@ -95,6 +95,7 @@ class InMemoryContext:
                 for r in job.recipients
                 if (r.user_id, job.campaign_id, r.episode) in m.answers
             },
+            sending_on=m.sending_on,
             campaign_paused=job.campaign_id in m.paused_campaigns,
             paused_channels=frozenset(self.paused_channels),
             coupons=self._coupons(job, coupon_steps),

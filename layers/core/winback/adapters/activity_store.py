@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +30,43 @@ class Applied(enum.Enum):
 # Standard Webhooks senders retry for days (e.g. Svix: 8 attempts over about 28 hours, then manual
 # replays); a marker outlives that horizon with room to spare.
 WEBHOOK_MARKER_TTL = timedelta(days=7)
+# A Segment or RudderStack call's marker: their retries end within a day, but an operator may replay a
+# destination's failed events later; a month covers that, and an expired marker only costs its storage.
+CALL_MARKER_TTL = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class CallMark:
+    """A call's marker name (hashed type and messageId) and the digest of what the call stated."""
+
+    marker: str
+    digest: str
+
+
+def _version_condition(expected_version: int) -> dict[str, Any]:
+    """The profile put's condition: no item yet (version 0), or the version it was read at."""
+    if expected_version == 0:
+        return {"ConditionExpression": "attribute_not_exists(user_id)"}
+    return {
+        "ConditionExpression": "version = :expected",
+        "ExpressionAttributeValues": to_av({":expected": expected_version}),
+    }
+
+
+def _cancelled(reasons: Sequence[Any], marks: Sequence[CallMark]) -> tuple[Applied, dict[str, str]]:
+    """Why a profile-and-markers transaction was cancelled: markers already there (with the digests
+    they hold), else a profile that changed; anything else is raised."""
+    codes = [r.get("Code") for r in reasons]
+    seen = {
+        mark.marker: str(from_av(reason.get("Item") or {}).get("digest", ""))
+        for mark, reason, code in zip(marks, reasons, codes, strict=False)
+        if code == "ConditionalCheckFailed"
+    }
+    if seen:
+        return Applied.ALREADY, seen
+    if codes[len(marks) : len(marks) + 1] == ["ConditionalCheckFailed"]:
+        return Applied.CONFLICT, {}
+    raise RuntimeError(f"profile transaction cancelled: {codes}")
 
 
 class ActivityStore:
@@ -80,19 +117,16 @@ class ActivityStore:
         applied to a user twice. Without a marker table this is `put`."""
         if not self.marker_table:
             return Applied.WRITTEN if self.put(profile, expected_version) else Applied.CONFLICT
-        if expected_version == 0:
-            condition, values = "attribute_not_exists(user_id)", {}
-        else:
-            condition, values = "version = :expected", {":expected": expected_version}
         marker = {
             "pk": f"user#{profile.user_id}",
             "sk": f"webhook#{webhook_id}",
             "expires_at": int((now + WEBHOOK_MARKER_TTL).timestamp()),
         }
-        put_profile: dict[str, Any] = {"TableName": self.table, "Item": to_av(self._item(profile))}
-        put_profile["ConditionExpression"] = condition
-        if values:
-            put_profile["ExpressionAttributeValues"] = to_av(values)
+        put_profile = {
+            "TableName": self.table,
+            "Item": to_av(self._item(profile)),
+            **_version_condition(expected_version),
+        }
         try:
             clients.dynamodb().transact_write_items(
                 TransactItems=[
@@ -116,6 +150,48 @@ class ActivityStore:
                 return Applied.CONFLICT
             raise
         return Applied.WRITTEN
+
+    def put_marking_calls(
+        self, profile: Profile, expected_version: int, marks: Sequence[CallMark], now: datetime
+    ) -> tuple[Applied, dict[str, str]]:
+        """Write `profile` and one marker per call (user, `call#<marker>`) in one transaction. WRITTEN;
+        ALREADY with the markers found there and the digests they hold (none of this was written);
+        or CONFLICT when the profile changed since it was read."""
+        expires = int((now + CALL_MARKER_TTL).timestamp())
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.marker_table,
+                    "Item": to_av(
+                        {
+                            "pk": f"user#{profile.user_id}",
+                            "sk": f"call#{m.marker}",
+                            "digest": m.digest,
+                            "expires_at": expires,
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            }
+            for m in marks
+        ]
+        items.append(
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_av(self._item(profile)),
+                    **_version_condition(expected_version),
+                }
+            }
+        )
+        try:
+            clients.dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error_code(error) != "TransactionCanceledException":
+                raise
+            return _cancelled(error.response.get("CancellationReasons", []), marks)
+        return Applied.WRITTEN, {}
 
     def mark_tier(
         self,

@@ -1,6 +1,6 @@
 """The send job's context in one batch read: profiles (ActivityTable), send states, answers, the
-campaign's pause and the step's channel pauses (MessagingTable), coupon pointers (IncentiveTable),
-parsed into a SendContext."""
+stack's sending switch, the campaign's pause and the step's channel pauses (MessagingTable), coupon
+pointers (IncentiveTable), parsed into a SendContext."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from winback.adapters.coupon_store import issued_from_pointer, pointer_key
 from winback.adapters.dynamo import batch_get
 from winback.adapters.messaging_store import STATE_SK, pause_key, send_state_from_item, state_key
 from winback.adapters.reason_store import answer_key
+from winback.adapters.sending_switch import parse_sending_switch, sending_switch_key
 from winback.models.profile import Profile
 from winback.models.send_context import SendContext
 
@@ -39,6 +40,7 @@ class SendContextLoader:
             self.activity_table: [{"user_id": r.user_id} for r in job.recipients],
             self.messaging_table: [
                 *messaging_keys,
+                sending_switch_key(),
                 pause_key(job.campaign_id),
                 *(channel_pause_key(ch) for ch in dict.fromkeys(channels)),
             ],
@@ -57,12 +59,15 @@ class SendContextLoader:
         profiles = {i["user_id"]: Profile.from_item(i) for i in found[self.activity_table]}
         states: dict[str, SendState] = {}
         answers: dict[str, dict[str, Any]] = {}
-        paused = False
+        paused = sending_on = False  # no switch item: a new stack, sending never turned on
         now = self.clock.now()
         paused_channels: set[str] = set()
         for row in found[self.messaging_table]:
             channel_pause = parse_channel_pause(row)
-            if channel_pause is not None:
+            switch = parse_sending_switch(row)
+            if switch is not None:
+                sending_on = switch.on
+            elif channel_pause is not None:
                 if channel_pause.active(now):
                     paused_channels.add(channel_pause.channel)
             elif row["pk"].startswith("pause#"):
@@ -75,6 +80,7 @@ class SendContextLoader:
             profiles=profiles,
             states=states,
             answers=answers,
+            sending_on=sending_on,
             campaign_paused=paused,
             paused_channels=frozenset(paused_channels),
             coupons=coupons,

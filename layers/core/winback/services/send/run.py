@@ -67,9 +67,12 @@ def _coupon_steps(campaign: Campaign, step: int) -> set[int]:
 
 
 def _campaign_may_send(run: JobRun) -> bool:
-    """The campaign-level gates: a paused campaign parks the whole job (nothing is lost, it is looked
-    at again hourly); past the step's deadline every recipient is dropped."""
+    """The job-level gates: sending off on the stack or a paused campaign parks the whole job (nothing
+    is lost, it is looked at again hourly); past the step's deadline every recipient is dropped."""
     job, now = run.job, run.now
+    if not run.context.sending_on and (job.not_after is None or now <= job.not_after):
+        _hold_while_sending_off(run)
+        return False
     if run.context.campaign_paused:
         run.deps.records.write([], [park(job, job.recipients, now + PAUSE_RECHECK, "paused")])
         run.tally.total["paused"] += len(job.recipients)
@@ -80,6 +83,16 @@ def _campaign_may_send(run: JobRun) -> bool:
         count(run)
         return False
     return True
+
+
+def _hold_while_sending_off(run: JobRun) -> None:
+    """Sending is off (a new stack until `winback enable-sending`, or turned off by the operator): the
+    job waits whole, unclaimed, and is looked at again in an hour. The wait does not count against
+    the step's deadline (its `not_after` moves with it), so turning sending on late drops nobody."""
+    job = run.job
+    held = job if job.not_after is None else job.model_copy(update={"not_after": job.not_after + PAUSE_RECHECK})
+    run.deps.records.write([], [park(held, job.recipients, run.now + PAUSE_RECHECK, "sending_off")])
+    run.tally.total["sending_off"] += len(job.recipients)
 
 
 def _send_all(run: JobRun, ready: list[Candidate], time_left_ms: Callable[[], int] | None) -> None:
