@@ -17,6 +17,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,9 @@ import pytest
 from moto import mock_aws
 
 from tests.integration.helpers import fake_aws_env
+from winback.adapters.sending_switch import SendingSwitch
 from winback.runtime.deps import reset
+from winback.services.sending_switch import turn_sending_on
 from winback_dev.local_http import serve_http_api
 from winback_dev.runner import LocalRunner
 from winback_dev.stack import StackResources, provision
@@ -97,6 +100,8 @@ def site(browser_ready: None) -> Iterator[Site]:
             webhook = secrets.get_secret_value(SecretId=resources.physical["WebhookSecret"])["SecretString"]
             key = secrets.get_secret_value(SecretId=resources.physical["UnsubscribeSecret"])["SecretString"]
             runner = LocalRunner(resources, webhook)
+            # A new stack starts with sending off; the tests turn it on as `winback enable-sending` does.
+            turn_sending_on(SendingSwitch(resources.physical["MessagingTable"]), datetime.now(UTC), "tests")
             with serve_http_api(runner) as base_url:
                 mp.setenv("PUBLIC_BASE_URL", base_url)
                 reset()
