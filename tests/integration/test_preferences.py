@@ -23,7 +23,7 @@ from winback.domain.links.reason_links import sign_reason_token
 from winback.domain.links.tokens import sign_token
 from winback.models.jobs import SendJob
 from winback.models.profile import Assignment
-from winback.models.send_state import SendState
+from winback.models.send_state import ClaimNote, SendState
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 NOW = datetime.now(UTC)
@@ -126,7 +126,8 @@ def test_fewer_holds_the_next_message_the_programs_cap_would_send(stack: Stack) 
     for user_id in ("u1", "u2"):
         _user(user_id)
         key = f"lapsing-nudge#0#{LAST_ORDER.isoformat()}"
-        messaging.claim(user_id, key, "sms", SendState(), {}, NOW - timedelta(days=3))
+        at = NOW - timedelta(days=3)
+        messaging.claim(user_id, key, "sms", SendState(), {}, at, ClaimNote(at=int(at.timestamp()), channel="sms"))
     assert _post(stack, _token(stack), choice="fewer")["statusCode"] == 200
     profile = get_profile("u1")
     assert profile is not None and profile.preferences is not None and profile.preferences.cap is not None
