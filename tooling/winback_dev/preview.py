@@ -350,8 +350,8 @@ class _Composing:
 def _render(c: _Composing, channel: ChannelName) -> tuple[Rendering, Mapping[str, Any]]:
     program, now = c.sources.program, c.sources.clock.now()
     arm = c.recipient.arm if c.recipient.arm != HOLDOUT else c.campaign.variants[0].id
-    message = Message(c.profile, channel, c.campaign.id, c.step, arm, c.recipient.episode, c.locale)
     address = c.address if c.address is not None else contact_address(channel, c.profile) or ""
+    message = Message(c.profile, channel, c.campaign.id, c.step, arm, c.recipient.episode, c.locale, address)
     draft = Draft(
         message, c.template, address, send_key(c.campaign.id, c.step, c.recipient.episode), c.recipient.segment
     )

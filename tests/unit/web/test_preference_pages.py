@@ -11,7 +11,13 @@ import pytest
 
 from winback.models.preferences import OwnCap, Preferences
 from winback.models.profile import Profile
-from winback.web.pages import REASON_LABELS, REASON_TEXT, UNSUBSCRIBE_TEXT, unsubscribe_invalid_page
+from winback.web.pages import (
+    REASON_LABELS,
+    REASON_TEXT,
+    UNSUBSCRIBE_TEXT,
+    reason_invalid_page,
+    unsubscribe_invalid_page,
+)
 from winback.web.preferences import (
     PREFERENCE_TEXT,
     PageContext,
@@ -139,6 +145,16 @@ def test_an_invalid_link_never_asks_for_a_reply(locale: str) -> None:
         text = " ".join(parse(html).text).lower()
         assert "reply" not in text and "回复" not in text
         assert "nothing was changed" in text or "未做任何更改" in text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_link_page_text_asks_for_a_reply_not_even_the_reason_links(locale: str) -> None:
+    """Every text of the link pages (unsubscribe, reason, preferences), in every locale, and the reason
+    link's invalid page: the sender's address reads no replies, so none asks for one."""
+    texts = [str(v) for table in (UNSUBSCRIBE_TEXT, REASON_TEXT, PREFERENCE_TEXT) for v in table[locale].values()]
+    texts.append(" ".join(parse(reason_invalid_page(locale)).text))
+    for text in texts:
+        assert "reply" not in text.lower() and "回复" not in text, text
 
 
 def test_the_saved_page_says_what_changed_and_offers_the_question() -> None:

@@ -17,7 +17,9 @@ Key design (also in docs/data.md):
                                             the sweeper books such a claim sent, not uncertain
   smsid#<message id> sms                    a sent text's experiment cell, found by the message id
                                             SNS's delivery-status log names (adapters/sms_lookup.py)
-  address#<address>  softbounce             transient bounces seen (feedback ids)
+  address#sha256#<h> softbounce             transient bounces seen (feedback ids), keyed by the
+                                            address's hash as SuppressionTable keys it (no plain
+                                            address in a key; before 2026-12-07: address#<address>)
   stats#<campaign>   cell#<step|->#<arm>#<segment>  counters per experiment cell, added as things
                                             happen: assigned, reactivated, revenue (step -); sent,
                                             suppressed, capped, delivered, bounced... (per step)
@@ -45,6 +47,7 @@ from winback.adapters import clients
 from winback.adapters.deferral_store import shard_of
 from winback.adapters.dynamo import conditional_failed, error_code, from_av, put_new, to_av
 from winback.adapters.sms_lookup import SmsCell, sms_cell_from_item, sms_lookup_key
+from winback.domain.journey.addresses import hashed_key
 from winback.models.erasure import ERASED_STATE
 from winback.models.send_state import LEDGER_TTL, SWEEP_LOOKBACK, Claim, ClaimNote, Outcome, SendState
 
@@ -165,6 +168,12 @@ class CellCounts:
 
 def cell_key(step: int | None, arm: str, segment: str) -> str:
     return f"cell#{'-' if step is None else step}#{arm}#{segment}"
+
+
+def soft_bounce_pk(address: str) -> str:
+    """Guard: the soft-bounce counter's partition names the address by its hash (the suppression
+    key's), never in plain text."""
+    return f"address#{hashed_key(address)}"
 
 
 def pause_key(campaign_id: str) -> dict[str, str]:
@@ -362,11 +371,12 @@ class MessagingStore:
         return items
 
     def count_soft_bounce(self, address: str, feedback_id: str, now: datetime, window: timedelta) -> int | None:
-        """Count one transient bounce for `address`; None when this feedback id was counted before."""
+        """Count one transient bounce for `address` (a suppression key, plain or hashed); None when this
+        feedback id was counted before."""
         try:
             reply = clients.dynamodb().update_item(
                 TableName=self.table,
-                Key=to_av({"pk": f"address#{address}", "sk": "softbounce"}),
+                Key=to_av({"pk": soft_bounce_pk(address), "sk": "softbounce"}),
                 UpdateExpression="ADD bounces :one, seen :fid SET expires_at = :exp",
                 ConditionExpression="attribute_not_exists(seen) OR NOT contains(seen, :fid_s)",
                 ExpressionAttributeValues=to_av(

@@ -4,11 +4,11 @@ own records (models/erasure.py: the tombstone, the stand-in, the erased send sta
 
 Where a user's data lives (docs/data.md): ActivityTable `user_id`; MessagingTable partitions
 `user#<id>` (send state, outcomes, answers, webhook and import markers) and `inbox#<id>`, and
-`address#<address>` soft-bounce counts; IncentiveTable partition `user#<id>` (coupon pointers,
-grants) and the `coupon#<code>` records those point to; DeferralTable jobs that carry the user; the
-rows of the user's hashes in the audience CSVs (AudienceBucket `audiences/`); the user's rows in the
-history files of BackfillBucket, and the bookkeeping (`errors/`, `progress/`, `results/`, `failed/`)
-that names them.
+`address#sha256#<hash>` soft-bounce counts (`address#<address>` before 2026-12-07); IncentiveTable
+partition `user#<id>` (coupon pointers, grants) and the `coupon#<code>` records those point to;
+DeferralTable jobs that carry the user; the rows of the user's hashes in the audience CSVs
+(AudienceBucket `audiences/`); the user's rows in the history files of BackfillBucket, and the
+bookkeeping (`errors/`, `progress/`, `results/`, `failed/`) that names them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import BATCH_WRITE_LIMIT, batch_get, conditional_failed, from_av, to_av
-from winback.adapters.messaging_store import state_key
+from winback.adapters.messaging_store import soft_bounce_pk, state_key
 from winback.adapters.object_rewrite import names_any, rewrite_csv, rewrite_lines
 from winback.models.erasure import (
     ERASED_OWNER,
@@ -109,8 +109,9 @@ class UserRecords:
 
     def messaging_items(self, user_id: str, addresses: Iterable[str] = ()) -> list[dict[str, Any]]:
         items = _query(self.messaging, f"user#{user_id}") + _query(self.messaging, f"inbox#{user_id}")
-        for address in addresses:
-            items += _query(self.messaging, f"address#{address}")
+        for address in addresses:  # the soft-bounce count, hashed, and one kept in plain before
+            for pk in dict.fromkeys((soft_bounce_pk(address), f"address#{address}")):
+                items += _query(self.messaging, pk)
         return items
 
     def incentive_items(self, user_id: str) -> list[dict[str, Any]]:

@@ -39,6 +39,7 @@ class Message:
     arm: str
     episode: str
     locale: str
+    address: str | None = None  # where it goes: its unsubscribe link carries the address's hash
 
 
 def with_query(url: str, params: dict[str, str]) -> str:
@@ -63,6 +64,7 @@ def unsubscribe_url(message: Message, program: Program, key: bytes, base_url: st
         message.campaign_id,
         now,
         timedelta(days=program.unsubscribe_token_days),
+        message.address,
     )
     return f"{base_url.rstrip('/')}/unsubscribe?token={token}"
 

@@ -51,6 +51,7 @@ def prepare(run: JobRun, item: Candidate, now: datetime) -> Outbound:
         arm=r.arm,
         episode=r.episode,
         locale=resolve_locale(item.profile.locale, program.default_locale),
+        address=item.address,
     )
     draft = Draft(message, item.template, item.address, item.key, r.segment)
     signer = Signer(deps.unsubscribe_key, deps.public_base_url)
