@@ -19,6 +19,7 @@ from tests.fakes.claim_machine import CAMPAIGN, ClaimMachine, Faults
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile
 from winback.adapters.messaging_store import MessagingStore
+from winback.adapters.sending_switch import SendingSwitch
 from winback.config.settings import get_settings
 from winback.models.bookkeeping import Bookkeeping
 from winback.models.jobs import SendJob
@@ -27,6 +28,7 @@ from winback.models.send_state import Claim, ClaimNote, SendState, SendStatus
 from winback.runtime.deps import deps
 from winback.services.send.ports import SendDeps, Unpaced
 from winback.services.send.sweep import SweepDeps
+from winback.services.sending_switch import turn_sending_on
 from winback_dev.memory.clock import ManualClock
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -92,6 +94,8 @@ class MotoClaimWorld:
     def __init__(self) -> None:
         s = get_settings()
         _empty(s.activity_table, s.messaging_table, s.deferral_table, s.incentive_table)
+        # Emptying MessagingTable took the stack's sending switch with it: on again, as the stack has it.
+        turn_sending_on(SendingSwitch(s.messaging_table), NOW, "tests")
         self.clock = ManualClock(NOW)
         self.users = ["u0", "u1"]
         self.episode = EPISODE
