@@ -212,3 +212,17 @@ def test_a_user_who_came_back_last_time_gets_a_new_journey_and_a_clean_record(st
     assert profile.assignment is not None
     assert profile.assignment.assigned_at == AS_OF and profile.assignment.reactivated_at is None
     assert profile.assignment.episode == LAPSING_ORDER.isoformat()
+
+
+def test_inferred_reasons_are_counted_in_the_assigned_cells(stack: Stack) -> None:
+    """Guard: scan's _mark adds `inferred_<reason>` beside `assigned` (the report's side-by-side view)."""
+    for i in range(6):
+        dormant_profile(f"e{i}", LAPSING_ORDER, last_event_at={"order": LAPSING_ORDER, "error": LAPSING_ORDER})
+    for i in range(4):
+        dormant_profile(f"q{i}", LAPSING_ORDER)
+    _scan(stack, run_id="run-inferred")
+    inferred: Counter[str] = Counter()
+    for cell in MessagingStore(get_settings().messaging_table).cells(CAMPAIGN):
+        if cell.step is None:
+            inferred.update({k: v for k, v in cell.counts.items() if k.startswith("inferred_")})
+    assert inferred == Counter({"inferred_bad_experience": 6, "inferred_unknown": 4})

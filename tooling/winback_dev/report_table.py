@@ -170,6 +170,26 @@ def version_rows(report: CampaignReport) -> list[list[str]]:
     ]
 
 
+REASON_HEADERS = ("reason", "answered", "inferred")
+
+
+def reason_rows(report: CampaignReport) -> list[list[str]]:
+    """Each reason as users answered it and as their behaviour suggested it (every arm)."""
+    return [[r, format_count(c.answered), format_count(c.inferred)] for r, c in report.reasons_compared.items()]
+
+
+def _reason_tables(report: CampaignReport) -> list[str]:
+    out: list[str] = []
+    if report.reasons:
+        rows = [
+            [segment, reason, format_count(n)] for segment, rs in report.reasons.items() for reason, n in rs.items()
+        ]
+        out += ["", "Why they left", grid(("segment", "reason", "answers"), rows)]
+    if report.reasons_compared:
+        out += ["", "Why they left: answered vs inferred from behaviour", grid(REASON_HEADERS, reason_rows(report))]
+    return out
+
+
 def render_table(report: CampaignReport) -> str:
     """The report's figures as text: arms, segments, steps, comparisons vs holdout, reasons, spend."""
     out = [f"Campaign {report.campaign_id} (generated {report.generated_at.isoformat()})"]
@@ -194,11 +214,7 @@ def render_table(report: CampaignReport) -> str:
             f"Vs holdout (lift in percentage points, {confidence} Newcombe interval; * = interval excludes 0)",
             grid(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]),
         ]
-    if report.reasons:
-        rows = [
-            [segment, reason, format_count(n)] for segment, rs in report.reasons.items() for reason, n in rs.items()
-        ]
-        out += ["", "Why they left", grid(("segment", "reason", "answers"), rows)]
+    out += _reason_tables(report)
     if report.spend:
         out += ["", f"Incentive spend: {format_money(report.spend)}"]
     return "\n".join(out) + "\n"

@@ -7,7 +7,8 @@ turns them into `CampaignReport`.
 Counter names in `Cell.counts`:
 - campaign-level cells (step None): `assigned`, `reactivated`, `coupons_redeemed`,
   `revenue_minor_<CURRENCY>` (minor units), `react_day_<k>` (reactivations k whole days after
-  assignment), `reason_<name>` (answers to "why did you leave");
+  assignment), `reason_<name>` (answers to "why did you leave"), `inferred_<name>` (users whose
+  behaviour at assignment suggested that reason, every arm);
 - per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `uncertain`
   (the provider's answer was lost: maybe delivered, never resent), `deferred`, `dropped`; `opened`,
   `clicked` (once per message), `machine_opened` (privacy-proxy prefetches); `program_<version>`
@@ -42,10 +43,11 @@ OUTCOME_COUNTERS = ("assigned", "reactivated", "coupons_redeemed")
 REVENUE_PREFIX = "revenue_minor_"
 REACT_DAY_PREFIX = "react_day_"
 REASON_PREFIX = "reason_"
+INFERRED_PREFIX = "inferred_"
 PROGRAM_PREFIX = "program_"
 _COUNTER = re.compile(
     rf"^(?:{'|'.join(DELIVERY_COUNTERS + ENGAGEMENT_COUNTERS + OUTCOME_COUNTERS)}"
-    rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}}"
+    rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}}|{INFERRED_PREFIX}[a-z_]{{1,64}}"
     rf"|{PROGRAM_PREFIX}[0-9a-f]{{{VERSION_LENGTH}}})$"
 )
 ARM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -133,6 +135,13 @@ class Comparison(Lift, _Scope):
     still_needed: Annotated[int | None, Field(description="more users per arm before a decision; 0 once significant")]
 
 
+class ReasonCount(_Model):
+    """One reason, as users answered it and as their behaviour suggested it."""
+
+    answered: int = 0
+    inferred: int = 0
+
+
 class CampaignReport(_Model):
     campaign_id: str
     generated_at: AwareDatetime
@@ -149,6 +158,12 @@ class CampaignReport(_Model):
         default_factory=dict, description="arm -> cumulative reactivation rate on days 0..window_days"
     )
     reasons: dict[str, dict[str, int]] = Field(default_factory=dict, description="segment -> reason -> answers")
+    inferred_reasons: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="segment -> reason -> users whose behaviour suggested it (every arm)"
+    )
+    reasons_compared: dict[str, ReasonCount] = Field(
+        default_factory=dict, description="reason -> answered and inferred, all segments"
+    )
     spend: dict[str, int] = Field(default_factory=dict, description="incentive spend: currency -> minor units")
     program_versions: dict[str, int] = Field(
         default_factory=dict, description="program version -> the campaign's sends that ran it"

@@ -16,10 +16,12 @@ from winback.config.program import Program
 from winback.domain.audience.segmentation import Segment
 from winback.domain.journey.addresses import address_key, contact_address
 from winback.domain.journey.dormancy import dormancy_tier, dormant_since
+from winback.domain.journey.reasons import inferred_reason
 from winback.domain.journey.targeting import campaign_for
 from winback.domain.measurement.arms import assign
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.profile import Assignment, Journeys, Profile
+from winback.models.report import INFERRED_PREFIX
 from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
@@ -116,6 +118,7 @@ def decide(
         tier=tier.name,
         episode=since.isoformat(),
         assigned_at=job.as_of,
+        inferred_reason=inferred_reason(profile, job.as_of, program.reasons),
     )
     logger.debug(
         "matched campaign",
@@ -204,7 +207,7 @@ def _mark(targets: list[Target], job: ScanJob, ports: ScanPorts, tally: Counter[
     """Mark each target's tier (and assignment) on their profile; sunset users are suppressed. An
     assignment is counted in its cell once: only by the scan whose conditional write recorded it."""
     store, stats = ports.activity, ports.messaging
-    assigned: Counter[tuple[str, str, str]] = Counter()
+    assigned: dict[tuple[str, str, str], Counter[str]] = {}
     for t in targets:
         if not store.mark_tier(t.profile.user_id, t.tier, job.as_of, t.profile.version, t.assignment, t.journeys):
             tally["changed_during_scan"] += 1
@@ -213,8 +216,11 @@ def _mark(targets: list[Target], job: ScanJob, ports: ScanPorts, tally: Counter[
             tally["sunset"] += 1
         else:
             a = t.assignment
-            assigned[(a.campaign_id, a.arm, a.segment)] += 1
+            counts = assigned.setdefault((a.campaign_id, a.arm, a.segment), Counter())
+            counts["assigned"] += 1
+            if a.inferred_reason:
+                counts[INFERRED_PREFIX + a.inferred_reason] += 1
             tally["assigned"] += 1
             tally["held_out" if a.arm == HOLDOUT else "targeted"] += 1
-    for (campaign_id, arm, segment), count in assigned.items():
-        stats.add_cell(campaign_id, None, arm, segment, {"assigned": count})
+    for (campaign_id, arm, segment), counts in assigned.items():
+        stats.add_cell(campaign_id, None, arm, segment, counts)

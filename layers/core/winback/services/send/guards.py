@@ -1,7 +1,8 @@
 """Guards: who of the job's recipients may be sent now, on which channel, and who waits.
 
 In order: still dormant in the same episode (a user who came back leaves the journey) · not already
-sent (ledger) · their answer to "why did you leave" allows another message · the step's engagement
+sent (ledger) · their answer to "why did you leave" (or, without one, the reason their behaviour
+suggested when they were assigned) allows another message · the step's engagement
 branch holds · a channel of the step with consent and an address (email only while engaged) ·
 address not suppressed (a suppressed one falls back to the next channel) · the channel not paused
 account-wide · outside the channel's quiet hours in the user's time zone. The campaign-level gates
@@ -11,7 +12,7 @@ account-wide · outside the channel's quiet hours in the user's time zone. The c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from winback.content.rendering import shipped_templates
@@ -19,7 +20,7 @@ from winback.domain.journey.addresses import address_key
 from winback.domain.journey.dormancy import dormant_since
 from winback.domain.journey.engagement import branch_holds, email_unengaged, previous_send_at
 from winback.domain.journey.quiet_hours import next_allowed
-from winback.domain.journey.reasons import ANSWERS, Route, route
+from winback.domain.journey.reasons import ANSWERS, Route, inferred_route, parse_reason, route
 from winback.domain.journey.targeting import reachable_channels
 from winback.models.send_state import SendState, send_key
 
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 # A paused campaign or channel is looked at again this often.
 PAUSE_RECHECK = timedelta(hours=1)
+# "Since the answer" for an inferred reason: the whole journey.
+JOURNEY_START = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def _eligible(run: JobRun, recipient: Recipient) -> _Eligible | None:
     if key in state.ledger:
         run.tally.add(recipient, "already_sent")
         return None
-    template = _template(run, recipient, state)
+    template = _template(run, recipient, profile, state)
     if template is None or not _on_branch(run, recipient, profile, state):
         return None
     options = _channels(run, recipient, profile)
@@ -118,11 +121,13 @@ def _still_dormant(run: JobRun, recipient: Recipient) -> Profile | None:
     return profile
 
 
-def _template(run: JobRun, recipient: Recipient, state: SendState) -> str | None:
+def _template(run: JobRun, recipient: Recipient, profile: Profile, state: SendState) -> str | None:
     """The step's template, as their answer to "why did you leave" routes it; None when that answer
     allows no more messages."""
     job = run.job
     answer_route, answered_at = _route(run.context.answers.get(recipient.user_id))
+    if answered_at is None:
+        answer_route, answered_at = _inferred(run, recipient, profile)
     if answered_at is not None and not answer_route.allows_another(
         _sent_since(state, job.campaign_id, recipient.episode, answered_at)
     ):
@@ -168,6 +173,18 @@ def _sent_since(state: SendState, campaign_id: str, episode: str, since: datetim
         for key, at in state.ledger.items()
         if key.startswith(f"{campaign_id}#") and key.endswith(f"#{episode}") and at > since.timestamp()
     )
+
+
+def _inferred(run: JobRun, recipient: Recipient, profile: Profile) -> tuple[Route, datetime | None]:
+    """The route of the reason inferred at the user's assignment to this journey; every message of the
+    journey counts against its limit (a fatigued user gets one message in the journey)."""
+    a = profile.assignment
+    if a is None or a.campaign_id != run.job.campaign_id or a.episode != recipient.episode:
+        return Route(), None
+    reason = parse_reason(a.inferred_reason)
+    if reason is None:
+        return Route(), None
+    return inferred_route(reason), JOURNEY_START
 
 
 def _route(answer: dict[str, Any] | None) -> tuple[Route, datetime | None]:
