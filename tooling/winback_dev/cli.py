@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback_dev import prediction_cli, program_cli, workbench_cli
+from winback_dev import prediction_cli, program_cli, program_report_cli, workbench_cli
 
 if TYPE_CHECKING:
     from winback.models.report import CampaignReport
@@ -225,7 +225,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
 # Commands whose arguments and runs live in a module of their own.
 COMMAND_MODULES: dict[str, Callable[[argparse.Namespace], int]] = {
-    command: module.run for module in (prediction_cli, workbench_cli, program_cli) for command in module.COMMANDS
+    command: module.run
+    for module in (prediction_cli, workbench_cli, program_cli, program_report_cli)
+    for command in module.COMMANDS
 }
 
 
@@ -270,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--fault-rate", type=float, default=1.0, help="multiplies every fault rate (0: none)")
     sim.add_argument("--json", type=Path, nargs="?", const=Path("simulate.json"), help="also write the figures")
     prediction_cli.register(sub)
+    program_report_cli.register(sub)
     workbench_cli.register(sub)
     program_cli.register(sub)
     args = parser.parse_args(argv)

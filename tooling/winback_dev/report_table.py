@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from winback.domain.money import minor_units
-from winback.models.report import ArmRow, CampaignReport, Comparison
+from winback.models.report import ArmRow, CampaignReport, Comparison, ProgramReport
 
 DASH = "-"
 
@@ -217,4 +217,39 @@ def render_table(report: CampaignReport) -> str:
     out += _reason_tables(report)
     if report.spend:
         out += ["", f"Incentive spend: {format_money(report.spend)}"]
+    return "\n".join(out) + "\n"
+
+
+PROGRAM_HEADERS = ("campaign", "treated", "treated reactivated", "control", "control reactivated")
+
+
+def render_program(report: ProgramReport) -> str:
+    """The program report as text: the stratified lift, the incremental reactivations, each campaign."""
+    confidence = f"{report.confidence * 100:g}%"
+    star = " *" if report.significant else ""
+    lift = format_points(report.abs_lift)
+    interval = format_interval(report.abs_low, report.abs_high)
+    incremental = "-" if report.incremental_reactivations is None else f"{report.incremental_reactivations:,.0f}"
+    low, high = report.incremental_low, report.incremental_high
+    bounds = "-" if low is None or high is None else f"[{low:,.0f}, {high:,.0f}]"
+    rows = [
+        [
+            s.campaign_id,
+            format_count(s.treated_n),
+            format_count(s.treated_x),
+            format_count(s.control_n),
+            format_count(s.control_x),
+        ]
+        for s in report.campaigns
+    ]
+    out = [
+        f"Program vs its control group ({report.control_percent:g}% of users, never messaged; generated "
+        f"{report.generated_at.isoformat()})",
+        f"Reactivation lift {lift} {interval} ({confidence}, stratified by campaign){star}",
+        f"Incremental reactivations {incremental} {bounds}",
+        "",
+        grid(PROGRAM_HEADERS, rows),
+    ]
+    if report.without_control:
+        out.append(f"No control users yet (left out): {', '.join(report.without_control)}")
     return "\n".join(out) + "\n"

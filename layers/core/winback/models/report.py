@@ -168,3 +168,36 @@ class CampaignReport(_Model):
     program_versions: dict[str, int] = Field(
         default_factory=dict, description="program version -> the campaign's sends that ran it"
     )
+
+
+class ProgramStratum(_Model):
+    """One campaign's reactivated of assigned: treated (every variant) and program-wide control."""
+
+    campaign_id: str
+    treated_n: int
+    treated_x: int
+    control_n: int
+    control_x: int
+
+
+class ProgramReport(_Model):
+    """Everyone treated against the program-wide control group, stratified by campaign."""
+
+    generated_at: AwareDatetime
+    control_percent: float
+    confidence: float
+    treated_n: int = Field(description="users assigned to a variant of any campaign")
+    treated_x: int = Field(description="of them reactivated")
+    control_n: int = Field(description="users assigned to the program-wide control group")
+    control_x: int
+    abs_lift: float | None = Field(None, description="reactivation rate treated - control, stratified by campaign")
+    abs_low: float | None = None
+    abs_high: float | None = None
+    incremental_reactivations: float | None = Field(None, description="reactivations the program caused")
+    incremental_low: float | None = None
+    incremental_high: float | None = None
+    significant: bool = False
+    campaigns: list[ProgramStratum] = Field(default_factory=list)
+    without_control: list[str] = Field(
+        default_factory=list, description="campaigns with treated users but none in the control group yet"
+    )

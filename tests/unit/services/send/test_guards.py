@@ -10,6 +10,7 @@ from typing import Any
 from tests.fakes.send import MemoryWorld
 from tests.unit.services.send.conftest import EPISODE, LAST_ORDER, NOW, job, profile
 from winback.config.program import Program
+from winback.domain.measurement.arms import in_program_control
 from winback.models.profile import Profile
 from winback.models.send_state import SendState, send_key
 from winback.services.send import send_job
@@ -185,3 +186,17 @@ def test_email_sunset_stops_campaign_email_to_the_unengaged(world: MemoryWorld, 
     )
     tally = send_job(job("u1", "u2"), program, world.deps())
     assert tally["email_unengaged"] == 2 and world.sent("email") == [] and world.sent("push") == ["u2"]
+
+
+def test_the_program_control_group_is_never_messaged(world: MemoryWorld, program: Program) -> None:
+    """Guard: guards.py's program-control check (a job written before the share grew, or by hand)."""
+    experiments = program.experiments.model_copy(update={"program_control_percent": 50})
+    program = program.model_copy(update={"experiments": experiments})
+    users = [f"u{i}" for i in range(20)]
+    for user_id in users:
+        world.profiles[user_id] = profile(user_id)
+    control = [u for u in users if in_program_control(u, 50)]
+    assert 0 < len(control) < len(users)
+    tally = send_job(job(*users), program, world.deps())
+    assert tally["program_control"] == len(control)
+    assert sorted(world.sent()) == sorted(set(users) - set(control))

@@ -1,12 +1,13 @@
 """Guards: who of the job's recipients may be sent now, on which channel, and who waits.
 
-In order: still dormant in the same episode (a user who came back leaves the journey) · not already
-sent (ledger) · their answer to "why did you leave" (or, without one, the reason their behaviour
-suggested when they were assigned) allows another message · the step's engagement
-branch holds · a channel of the step with consent and an address (email only while engaged) ·
-address not suppressed (a suppressed one falls back to the next channel) · the channel not paused
-account-wide · outside the channel's quiet hours in the user's time zone. The campaign-level gates
-(paused, deadline) are in run.py; the frequency cap is claimed with the ledger entry (claim.py).
+In order: not in the program-wide control group (never messaged by any campaign) · still dormant in
+the same episode (a user who came back leaves the journey) · not already sent (ledger) · their
+answer to "why did you leave" (or, without one, the reason their behaviour suggested when they were
+assigned) allows another message · the step's engagement branch holds · a channel of the step with
+consent and an address (email only while engaged) · address not suppressed (a suppressed one falls
+back to the next channel) · the channel not paused account-wide · outside the channel's quiet hours
+in the user's time zone. The campaign-level gates (paused, deadline) are in run.py; the frequency
+cap is claimed with the ledger entry (claim.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from winback.domain.journey.engagement import branch_holds, email_unengaged, pre
 from winback.domain.journey.quiet_hours import next_allowed
 from winback.domain.journey.reasons import ANSWERS, Route, inferred_route, parse_reason, route
 from winback.domain.journey.targeting import reachable_channels
+from winback.domain.measurement.arms import in_program_control, untreated
 from winback.models.send_state import SendState, send_key
 
 if TYPE_CHECKING:
@@ -93,6 +95,12 @@ def _candidate(run: JobRun, e: _Eligible, suppressed: set[str]) -> Candidate | N
 
 def _eligible(run: JobRun, recipient: Recipient) -> _Eligible | None:
     """The recipient with the step's template and the channels that may reach them, or None (counted)."""
+    if untreated(recipient.arm) or in_program_control(
+        recipient.user_id, run.program.experiments.program_control_percent
+    ):
+        # A job written before the control share grew, or by hand: the scan never packs them.
+        run.tally.add(recipient, "program_control")
+        return None
     profile = _still_dormant(run, recipient)
     if profile is None:
         return None
