@@ -130,11 +130,13 @@ def _still_dormant(run: JobRun, recipient: Recipient) -> Profile | None:
 
 
 def _template(run: JobRun, recipient: Recipient, profile: Profile, state: SendState) -> str | None:
-    """The step's template, as their answer to "why did you leave" routes it; None when that answer
-    allows no more messages."""
+    """The step's template, as their answer to "why did you leave" (or, without one, the reason
+    inferred at assignment) routes it; None when that allows no more messages."""
     job = run.job
-    answer_route, answered_at = _route(run.context.answers.get(recipient.user_id))
-    if answered_at is None:
+    answer = run.context.answers.get(recipient.user_id)
+    if answer is not None and answer.get("reason") in ANSWERS:
+        answer_route, answered_at = _route(answer)
+    else:
         answer_route, answered_at = _inferred(run, recipient, profile)
     if answered_at is not None and not answer_route.allows_another(
         _sent_since(state, job.campaign_id, recipient.episode, answered_at)
