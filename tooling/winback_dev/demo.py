@@ -323,7 +323,7 @@ def _inferred_reasons(reports: list[Any]) -> dict[str, int]:
     """Each reason as the assigned users' behaviour suggested it, over every campaign."""
     total: Counter[str] = Counter()
     for report in reports:
-        total.update({reason: count.inferred for reason, count in report.reasons_compared.items()})
+        total.update({reason: count.inferred for reason, count in report.reasons_compared.items() if count.inferred})
     return dict(total.most_common())
 
 
