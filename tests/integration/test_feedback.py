@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import sample_event, suppression_item
+from winback.config.settings import get_settings
+from winback.domain.journey.addresses import hashed_key
 from winback_dev.lambda_events import ses_bounce, ses_complaint, sms_reply, sns_event
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:winback-FeedbackTopic"
@@ -51,6 +54,16 @@ def test_redelivered_transient_bounce_is_counted_once(stack: Stack) -> None:
     note = ses_bounce(address, "Transient", message_id="m1")
     _feed(stack, note, note, note)
     assert suppression_item(f"email#{address}") is None
+
+
+def test_the_soft_bounce_counter_is_keyed_by_the_hashed_address_never_the_address(stack: Stack) -> None:
+    """Guard: adapters/messaging_store.py `soft_bounce_pk` (no personal data in a key)."""
+    address = "Full.Person@Example.com"
+    _feed(stack, ses_bounce(address, "Transient", message_id="m1"))
+    items = boto3.client("dynamodb").scan(TableName=get_settings().messaging_table)["Items"]
+    counters = [i for i in items if i["sk"]["S"] == "softbounce"]
+    assert [c["pk"]["S"] for c in counters] == [f"address#{hashed_key('email#full.person@example.com')}"]
+    assert "example" not in json.dumps(items).lower()
 
 
 @pytest.mark.parametrize("body", ["STOP", "td", "退订", "UNSUBSCRIBE please", "我要退订"])

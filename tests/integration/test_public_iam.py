@@ -3,24 +3,30 @@
 The real handlers run typical requests on moto while every DynamoDB call is recorded as (action,
 table); each must be allowed by that function's statements in template.yaml. Guard: the per-table
 statements that replaced DynamoDBCrudPolicy (a missing action fails here; so does a Crud policy).
+
+Which functions are public is read from template.yaml (every function with an HttpApi route that
+IAM does not authorize), never from a hand list: a new public route without requests run here fails.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import botocore.client
+import pytest
 from cfnlint.decode.cfn_yaml import loads
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile
+from tests.integration.test_segment import USER, _batch, _signed
 from winback.adapters.coupon_store import CouponStore
 from winback.domain.journey.reasons import Answer
+from winback.domain.links.preference_links import sign_preference_token
 from winback.domain.links.reason_links import sign_reason_token
 from winback.domain.links.tokens import sign_token
 from winback_dev.lambda_events import http_event
@@ -75,39 +81,121 @@ def _call(stack: Stack, function: str, method: str, path: str, query: dict[str, 
     assert reply["statusCode"] == 200, reply
 
 
-def test_ingest_uses_only_what_its_policy_allows(stack: Stack) -> None:
-    dormant_profile("u-7", NOW - timedelta(days=100))
+def _issued_coupon(stack: Stack, user_id: str) -> str:
     coupon = CouponStore(stack.table("IncentiveTable")).issue(
-        "u-7", "dormant-offer", 0, "e1", 500, "USD", NOW + timedelta(days=7), None, NOW
+        user_id, "dormant-offer", 0, "e1", 500, "USD", NOW + timedelta(days=7), None, NOW
     )
     assert coupon is not None
-    order = {"amount": "42.00", "currency": "USD", "coupon_code": coupon.code}
+    return coupon.code
+
+
+Requests = Callable[[], None]
+
+
+def _ingest(stack: Stack) -> Requests:
+    dormant_profile("u-7", NOW - timedelta(days=100))
+    order = {"amount": "42.00", "currency": "USD", "coupon_code": _issued_coupon(stack, "u-7")}
     events: list[dict[str, Any]] = [
         {"user_id": "u-7", "type": "order", "occurred_at": NOW.isoformat(), "properties": order},
         {"user_id": "u-8", "type": "login", "occurred_at": NOW.isoformat()},
     ]
-    with dynamodb_actions() as used:
+
+    def requests() -> None:
         reply = stack.runner.post_events(events)
         assert reply["statusCode"] == 200, reply
         assert json.loads(reply["body"])["coupons_redeemed"] == 1
-    assert used and used <= allowed(stack, "IngestFunction"), used - allowed(stack, "IngestFunction")
+
+    return requests
 
 
-def test_unsubscribe_uses_only_what_its_policy_allows(stack: Stack) -> None:
+def _segment(stack: Stack) -> Requests:
+    """Segment's own examples for a dormant user, and an order that redeems one of their coupons."""
+    dormant_profile(USER, NOW - timedelta(days=100))
+    batch = _batch()
+    order = dict(batch[3])
+    order["messageId"] = "ajs-order-with-winback-coupon"
+    order["properties"] = dict(order["properties"]) | {"coupon": _issued_coupon(stack, USER)}
+
+    def requests() -> None:
+        reply = _signed(stack, {"batch": [*batch, order]})
+        assert reply["statusCode"] == 200, reply
+        assert json.loads(reply["body"])["coupons_redeemed"] == 1
+        assert _signed(stack, {"batch": batch})["statusCode"] == 200  # a resend: markers seen, no change
+
+    return requests
+
+
+def _unsubscribe(stack: Stack) -> Requests:
     dormant_profile("u1", NOW - timedelta(days=100))
     token = sign_token(stack.unsubscribe_key, "u1", "email", "dormant-offer", NOW, timedelta(days=30))
-    with dynamodb_actions() as used:
+
+    def requests() -> None:
         _call(stack, "unsubscribe", "GET", "/unsubscribe", {"token": token})
         _call(stack, "unsubscribe", "POST", "/unsubscribe", {"token": token})
-    assert used and used <= allowed(stack, "UnsubscribeFunction"), used - allowed(stack, "UnsubscribeFunction")
+
+    return requests
 
 
-def test_reasons_uses_only_what_its_policy_allows(stack: Stack) -> None:
+def _reasons(stack: Stack) -> Requests:
     dormant_profile("u1", NOW - timedelta(days=100))
-    with dynamodb_actions() as used:
-        answers: tuple[Answer, ...] = ("competitor", "privacy")
+    answers: tuple[Answer, ...] = ("competitor", "privacy")
+
+    def requests() -> None:
         for answer in answers:
             token = sign_reason_token(stack.unsubscribe_key, "u1", "c1", "e1", answer, NOW, timedelta(days=3))
             _call(stack, "reasons", "GET", "/reasons", {"token": token})
             _call(stack, "reasons", "POST", "/reasons", {"token": token})
-    assert used and used <= allowed(stack, "ReasonsFunction"), used - allowed(stack, "ReasonsFunction")
+
+    return requests
+
+
+def _preferences(stack: Stack) -> Requests:
+    dormant_profile("u1", NOW - timedelta(days=100), phone="+14155550100", consent={"email": True, "sms": True})
+    token = sign_preference_token(stack.unsubscribe_key, "u1", "c1", "email", "e1", "a", NOW, timedelta(days=3))
+    forms = ("choice=fewer", "choice=pause_30&reason=privacy", "choice=channels&channel=sms", "choice=unsubscribe_all")
+
+    def requests() -> None:
+        _call(stack, "preferences", "GET", "/preferences", {"token": token})
+        for form in forms:
+            reply = stack.invoke("preferences", http_event("POST", "/preferences", f"token={token}&{form}", {}))
+            assert reply["statusCode"] == 200, reply
+
+    return requests
+
+
+# Per public function: its data set up (not recorded), then the requests whose calls are recorded.
+REQUESTS: dict[str, Callable[[Stack], Requests]] = {
+    "IngestFunction": _ingest,
+    "SegmentFunction": _segment,
+    "UnsubscribeFunction": _unsubscribe,
+    "ReasonsFunction": _reasons,
+    "PreferencesFunction": _preferences,
+}
+
+
+def public_functions() -> list[str]:
+    """Every function of template.yaml with an HttpApi route that IAM does not authorize."""
+    resources = loads(TEMPLATE.read_text(encoding="utf-8"))["Resources"]
+    found = set()
+    for name, resource in resources.items():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event in (resource["Properties"].get("Events") or {}).values():
+            auth = event["Properties"].get("Auth", {}).get("Authorizer")
+            if event["Type"] in ("HttpApi", "Api") and auth != "AWS_IAM":
+                found.add(name)
+    return sorted(found)
+
+
+def test_the_public_functions_are_read_from_the_template() -> None:
+    assert {"IngestFunction", "UnsubscribeFunction"} <= set(public_functions())
+    assert "PrivacyFunction" not in public_functions()  # IAM-authorized: the operator's, not public
+
+
+@pytest.mark.parametrize("function", public_functions())
+def test_every_public_function_uses_only_what_its_policy_allows(stack: Stack, function: str) -> None:
+    assert function in REQUESTS, f"{function} is public (template.yaml) but no request of it runs here"
+    requests = REQUESTS[function](stack)
+    with dynamodb_actions() as used:
+        requests()
+    assert used and used <= allowed(stack, function), used - allowed(stack, function)

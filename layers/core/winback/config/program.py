@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from winback.config.admission import Admission
 from winback.config.campaigns import Campaign, ChannelName
 from winback.config.dormancy import Dormancy, Signal
 from winback.config.experiments import Experiments
 from winback.config.guards import CapScope, Feedback, FrequencyCap, QuietHours, Sunset, check_frequency_caps
 from winback.config.pacing import Pacing
+from winback.config.preferences import PreferencesConfig, check_fewer
 from winback.config.reasons import ReasonsConfig
 from winback.config.scan import ScanLimits
 from winback.config.segments import RecommendationsConfig, SegmentsConfig
@@ -50,9 +52,11 @@ class Program(Strict):
     reasons: ReasonsConfig = ReasonsConfig()
     inbox: InboxConfig = InboxConfig()
     pacing: Pacing = Pacing()
+    admission: Admission = Admission()
     unsubscribe_token_days: int = Field(365, ge=1)
     # Where `winback test-send` may send (config/test_recipients.py); the functions never read it.
     test_recipients: tuple[RecipientAddress, ...] = ()
+    preferences: PreferencesConfig = PreferencesConfig()
     # The program version (config/bundle.py: the hash of program.yaml and its templates), set by the
     # loader; empty for a program validated from data alone.
     _version: str = PrivateAttr("")
@@ -72,6 +76,11 @@ class Program(Strict):
         check_frequency_caps(caps)
         return caps
 
+    @model_validator(mode="after")
+    def _fewer_is_fewer(self) -> Program:
+        check_fewer(self.preferences.fewer, self.frequency_caps)
+        return self
+
     @field_validator("default_time_zone")
     @classmethod
     def _known_zone(cls, name: str) -> str:
@@ -83,7 +92,7 @@ class Program(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Program:
-        tier_names = {t.name for t in self.dormancy.tiers}
+        tier_names = self.dormancy.tier_names()
         ids = [c.id for c in self.campaigns]
         if len(set(ids)) != len(ids):
             raise ValueError("campaign ids must be unique")

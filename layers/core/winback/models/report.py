@@ -8,7 +8,9 @@ Counter names in `Cell.counts`:
 - campaign-level cells (step None): `assigned`, `reactivated`, `coupons_redeemed`,
   `revenue_minor_<CURRENCY>` (minor units), `react_day_<k>` (reactivations k whole days after
   assignment), `reason_<name>` (answers to "why did you leave"), `inferred_<name>` (users whose
-  behaviour at assignment suggested that reason, every arm);
+  behaviour at assignment suggested that reason, every arm), `choice_<name>` (users who made
+  that choice on the preference page: fewer, usual, pause_30, pause_90, resume, channels,
+  unsubscribe_all);
 - per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `uncertain`
   (the provider's answer was lost: maybe delivered, never resent), `deferred`, `dropped`; `opened`,
   `clicked` (once per message), `machine_opened` (privacy-proxy prefetches); `program_<version>`
@@ -44,11 +46,12 @@ REVENUE_PREFIX = "revenue_minor_"
 REACT_DAY_PREFIX = "react_day_"
 REASON_PREFIX = "reason_"
 INFERRED_PREFIX = "inferred_"
+CHOICE_PREFIX = "choice_"
 PROGRAM_PREFIX = "program_"
 _COUNTER = re.compile(
     rf"^(?:{'|'.join(DELIVERY_COUNTERS + ENGAGEMENT_COUNTERS + OUTCOME_COUNTERS)}"
-    rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}}|{INFERRED_PREFIX}[a-z_]{{1,64}}"
-    rf"|{PROGRAM_PREFIX}[0-9a-f]{{{VERSION_LENGTH}}})$"
+    rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}}"
+    rf"|{INFERRED_PREFIX}[a-z_]{{1,64}}|{CHOICE_PREFIX}[a-z0-9_]{{1,32}}|{PROGRAM_PREFIX}[0-9a-f]{{{VERSION_LENGTH}}})$"
 )
 ARM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -163,6 +166,10 @@ class CampaignReport(_Model):
     )
     reasons_compared: dict[str, ReasonCount] = Field(
         default_factory=dict, description="reason -> answered and inferred, all segments"
+    )
+    choices: dict[str, int] = Field(
+        default_factory=dict,
+        description="preference page choices -> users who made them (fewer, pause_30... instead of leaving)",
     )
     spend: dict[str, int] = Field(default_factory=dict, description="incentive spend: currency -> minor units")
     program_versions: dict[str, int] = Field(

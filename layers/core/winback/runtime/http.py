@@ -15,13 +15,20 @@ from pydantic import BaseModel
 
 from winback.domain.links.tokens import InvalidToken
 from winback.runtime.observability import logger, metrics
+from winback.web.shell import CSP
 
 NO_STORE = {"Cache-Control": "no-store"}
 HTML = content_types.TEXT_HTML + "; charset=utf-8"
+# Our pages load nothing from anywhere, post only to themselves and are framed by no one (web/shell.py).
+PAGE_HEADERS = {
+    "Content-Security-Policy": f"{CSP}; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def html_reply(status: int, body: str) -> Response[str]:
-    return Response(status_code=status, content_type=HTML, body=body, headers=dict(NO_STORE))
+    return Response(status_code=status, content_type=HTML, body=body, headers=NO_STORE | PAGE_HEADERS)
 
 
 def json_reply(status: int, body: Mapping[str, Any] | BaseModel) -> Response[str]:
@@ -36,7 +43,9 @@ def require_iam(router: APIGatewayHttpResolver, next_middleware: NextMiddleware)
     iam = router.current_event.request_context.authorizer.iam
     if not (iam.user_arn or iam.caller_id):
         metrics.add_metric(name="Forbidden", unit=MetricUnit.Count, value=1)
-        logger.warning("request without IAM authorization refused", extra={"path": router.current_event.path})
+        # The route's first segment only: a path holds ids (/users/<user id>/export).
+        resource = "/" + router.current_event.path.lstrip("/").split("/", 1)[0]
+        logger.warning("request without IAM authorization refused", extra={"resource": resource})
         raise ForbiddenError("IAM authorization required")
     return next_middleware(router)
 

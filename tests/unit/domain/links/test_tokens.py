@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from winback.domain.journey.addresses import address_key, hashed_key
 from winback.domain.links.claims import InvalidToken
 from winback.domain.links.keyring import key_id
 from winback.domain.links.tokens import sign_token, verify_token
@@ -148,3 +149,14 @@ def test_a_rotation_keeps_links_already_in_inboxes_working() -> None:
     payload, mac, _ = new_token.split(".")
     with pytest.raises(InvalidToken):
         verify_token(ring, f"{payload}.{mac}.{key_id(b'k3y')}", at)
+
+
+def test_token_carries_the_hash_of_the_address_it_was_sent_to_and_never_the_address() -> None:
+    value = sign_token(KEY, "user-1", "email", "c", NOW, VALID, " User@Mail.Example.COM ")
+    claim = verify_token(KEY, value, NOW)
+    assert claim.suppression_key() == hashed_key(address_key("email", "user@mail.example.com"))
+    assert "example" not in base64.urlsafe_b64decode(value.split(".")[0] + "==").decode().lower()
+
+
+def test_token_without_an_address_carries_no_hash() -> None:
+    assert verify_token(KEY, token(), NOW).suppression_key() is None

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from winback.domain.measurement.lift import compare, still_needed
 from winback.models.report import (
+    CHOICE_PREFIX,
     DELIVERY_COUNTERS,
     ENGAGEMENT_COUNTERS,
     INFERRED_PREFIX,
@@ -127,6 +128,15 @@ def _side_by_side(
     return {reason: ReasonCount(answered=c["answered"], inferred=c["inferred"]) for reason, c in ordered}
 
 
+def _choices(cells: Iterable[Cell]) -> dict[str, int]:
+    """How many users made each choice on the preference page, over every arm and segment."""
+    total: Counter[str] = Counter()
+    for name, value in _sum(cells).items():
+        if name.startswith(CHOICE_PREFIX) and value:
+            total[name.removeprefix(CHOICE_PREFIX)] += value
+    return dict(sorted(total.items()))
+
+
 def build_report(
     campaign_id: str,
     cells: Sequence[Cell],
@@ -192,6 +202,7 @@ def build_report(
         reasons=answered,
         inferred_reasons=inferred,
         reasons_compared=_side_by_side(answered, inferred),
+        choices=_choices(cells),
         spend=dict(spend or {}),
         program_versions=_by_prefix(_sum(cells), PROGRAM_PREFIX),
     )

@@ -1,4 +1,6 @@
-"""Unsubscribe: a verified token suppresses the user's address on that channel and withdraws consent."""
+"""Unsubscribe: a verified token suppresses the address the link was sent to (the hash its token
+carries; the profile's current address for tokens minted before they carried it) and withdraws the
+user's consent on that channel."""
 
 from __future__ import annotations
 
@@ -17,6 +19,16 @@ if TYPE_CHECKING:
 MAX_WRITE_ATTEMPTS = 5
 
 
+def _suppression_key(claim: UnsubscribeClaim, profile: Profile) -> str | None:
+    """Guard: the address the link was sent to, not the one the profile holds now (the user may have
+    changed it since; the new address was never sent this link, and withdrawn consent covers the user)."""
+    sent_to = claim.suppression_key()
+    if sent_to is not None:
+        return sent_to
+    address = contact_address(claim.channel, profile)
+    return address_key(claim.channel, address) if address else None
+
+
 def unsubscribe(
     claim: UnsubscribeClaim,
     activity: ActivityStore,
@@ -29,9 +41,9 @@ def unsubscribe(
     profile = activity.get(claim.user_id)
     if profile is None:
         return None
-    address = contact_address(claim.channel, profile)
-    if address:
-        suppression.suppress(address_key(claim.channel, address), "unsubscribe", f"campaign:{claim.campaign_id}", now)
+    key = _suppression_key(claim, profile)
+    if key:
+        suppression.suppress(key, "unsubscribe", f"campaign:{claim.campaign_id}", now)
     for _ in range(MAX_WRITE_ATTEMPTS):
         if profile.consent.get(claim.channel) is False:
             break
