@@ -41,6 +41,13 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     assert summary["coupons"]["issued"] > 0
     assert summary["coupons"]["announced"] == summary["coupons"]["issued"]  # each on the offers bus, once
     assert sum(summary["reasons"].values()) > 0
+    assert summary["inferred_reasons"].get("bad_experience", 0) > 0
+    # The program-wide control group is assigned, never messaged, and the summary prints its lift.
+    program = summary["program_lift"]
+    assert summary["assigned"]["program_control"] > 0 and program["control_percent"] == 10
+    assert program["messaged"] == 0
+    assert program["ci95"] is not None and "program-wide" in result.stdout
+    assert (out / "program_report.json").exists()
     assert sum(summary["audience_export"].values()) > 0
     assert summary["ingest"]["http_200"] == summary["ingest"]["requests"]
     # Product views as a Segment destination sends them (signed batches), one batch delivered twice.

@@ -7,17 +7,20 @@ import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, get_profile, queue_bodies, suppression_item
+from tests.integration.helpers import dormant_profile, get_profile, queue_bodies, suppression_item, use_program
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.messaging_store import MessagingStore
-from winback.config.campaigns import HOLDOUT
+from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL
 from winback.config.loader import load_program
 from winback.config.program import Program
 from winback.config.settings import get_settings
-from winback.domain.measurement.arms import assign
+from winback.domain.measurement.arms import assign, in_program_control
 from winback.models.profile import Profile
 from winback_dev.lambda_events import sqs_event, sqs_record
 
@@ -212,3 +215,36 @@ def test_a_user_who_came_back_last_time_gets_a_new_journey_and_a_clean_record(st
     assert profile.assignment is not None
     assert profile.assignment.assigned_at == AS_OF and profile.assignment.reactivated_at is None
     assert profile.assignment.episode == LAPSING_ORDER.isoformat()
+
+
+def test_inferred_reasons_are_counted_in_the_assigned_cells(stack: Stack) -> None:
+    """Guard: scan's _mark adds `inferred_<reason>` beside `assigned` (the report's side-by-side view)."""
+    for i in range(6):
+        dormant_profile(f"e{i}", LAPSING_ORDER, last_event_at={"order": LAPSING_ORDER, "error": LAPSING_ORDER})
+    for i in range(4):
+        dormant_profile(f"q{i}", LAPSING_ORDER)
+    _scan(stack, run_id="run-inferred")
+    inferred: Counter[str] = Counter()
+    for cell in MessagingStore(get_settings().messaging_table).cells(CAMPAIGN):
+        if cell.step is None:
+            inferred.update({k: v for k, v in cell.counts.items() if k.startswith("inferred_")})
+    assert inferred == Counter({"inferred_bad_experience": 6, "inferred_unknown": 4})
+
+
+def test_the_program_control_group_gets_no_send_job_and_is_counted_in_its_own_cell(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guard: the scan's program-control arm, through the deployed scan function."""
+    use_program(tmp_path, monkeypatch, experiments={"program_control_percent": 10})
+    users = [f"p{i}" for i in range(60)]
+    for user_id in users:
+        dormant_profile(user_id, LAPSING_ORDER)
+    _scan(stack, run_id="run-control")
+    control = {u for u in users if in_program_control(u, 10)}
+    assert control
+    assert not control & set(_recipients(stack))
+    for user_id in control:
+        assignment = _profile(user_id).assignment
+        assert assignment is not None and assignment.arm == PROGRAM_CONTROL
+    cells = MessagingStore(get_settings().messaging_table).cells(CAMPAIGN)
+    assert sum(c.counts.get("assigned", 0) for c in cells if c.arm == PROGRAM_CONTROL) == len(control)

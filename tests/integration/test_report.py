@@ -14,6 +14,7 @@ from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, sent_emails, use_program
 from winback.adapters.deferral_store import DeferralStore
 from winback.adapters.messaging_store import MessagingStore
+from winback.config.campaigns import PROGRAM_CONTROL
 from winback.config.settings import get_settings
 from winback_dev.cli import main
 from winback_dev.lambda_events import ses_bounce, ses_delivery, sqs_event, sqs_record
@@ -167,3 +168,30 @@ def test_cli_prints_the_report_as_json_and_resumes_a_paused_campaign(
     assert main(["resume", CAMPAIGN]) == 0
     assert capsys.readouterr().out.strip() == f"{CAMPAIGN}: resumed"
     assert messaging.paused_reason(CAMPAIGN) is None
+
+
+def test_the_program_report_compares_everyone_treated_with_the_program_control_group(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The control group's cells are left out of the campaign report and measured in the program's."""
+    use_program(tmp_path, monkeypatch, quiet_hours={}, experiments={"program_control_percent": 5})
+    _experiment(150, 100)
+    _messaging().add_cell(CAMPAIGN, None, PROGRAM_CONTROL, SEGMENT, {"assigned": 200, "reactivated": 20})
+    status, body = _report(stack)
+    assert status == 200 and {row["arm"] for row in body["arms"]} == {"coupon", "no-coupon", "holdout"}
+
+    capsys.readouterr()  # the function's metrics
+    assert main(["program-report", "--json"]) == 0
+    program = json.loads(capsys.readouterr().out)
+    assert program["control_percent"] == 5
+    assert (program["treated_n"], program["treated_x"], program["control_n"], program["control_x"]) == (
+        1000,
+        150,
+        200,
+        20,
+    )
+    assert program["abs_lift"] == pytest.approx(0.05)
+    assert program["incremental_reactivations"] == pytest.approx(50)
+    assert program["abs_low"] < 0.05 < program["abs_high"]
+    assert main(["program-report"]) == 0
+    assert "Incremental reactivations 50 [2, 98]" in capsys.readouterr().out

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback_dev import admission_cli, prediction_cli, program_cli, workbench_cli
+from winback_dev import admission_cli, prediction_cli, program_cli, program_report_cli, workbench_cli
 from winback_dev.doctor import commands as doctor_commands
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ def _simulate(args: argparse.Namespace) -> int:
 # Commands whose arguments and runs live in a module of their own.
 COMMAND_MODULES: dict[str, Callable[[argparse.Namespace], int]] = {
     command: module.run
-    for module in (prediction_cli, workbench_cli, program_cli, admission_cli, doctor_commands)
+    for module in (prediction_cli, workbench_cli, program_cli, program_report_cli, admission_cli, doctor_commands)
     for command in module.COMMANDS
 }
 
@@ -280,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--fault-rate", type=float, default=1.0, help="multiplies every fault rate (0: none)")
     sim.add_argument("--json", type=Path, nargs="?", const=Path("simulate.json"), help="also write the figures")
     prediction_cli.register(sub)
+    program_report_cli.register(sub)
     workbench_cli.register(sub)
     program_cli.register(sub)
     admission_cli.register(sub)

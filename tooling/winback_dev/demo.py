@@ -44,6 +44,8 @@ RELEASE_HOURS = (0, 8, 16)  # the hourly schedule, played every eight hours
 STORM_DAY = 10  # a list with stale addresses: lapsing-nudge's bounce rate passes 5% and it pauses
 RESUME_DAY = 12
 # A recommendation as the email layout shows a known item: its name, then its formatted price.
+# The demo keeps this share of users out of every campaign, to show the whole program's lift.
+PROGRAM_CONTROL_PERCENT = 10
 CATALOG_SHOWN = re.compile(r"No\. \d+(</a> · |, )\$\d")
 
 
@@ -84,10 +86,26 @@ def _configure_functions(env: dict[str, str], log_path: Path) -> None:
     )
     from winback.runtime.observability import logger
 
+    _use_demo_program(log_path.parent)
     stream = log_path.open("w", encoding="utf-8")
     for handler in logger.handlers:
         if hasattr(handler, "setStream"):
             handler.setStream(stream)
+
+
+def _use_demo_program(out_dir: Path) -> None:
+    """The shipped program with a program-wide control group, as the functions' program file."""
+    import yaml
+
+    from winback.config.loader import DEFAULT_PROGRAM_PATH
+    from winback.runtime.deps import reset
+
+    data = yaml.safe_load(DEFAULT_PROGRAM_PATH.read_text(encoding="utf-8"))
+    data.setdefault("experiments", {})["program_control_percent"] = PROGRAM_CONTROL_PERCENT
+    path = out_dir / "program.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    os.environ["WINBACK_PROGRAM_PATH"] = str(path)
+    reset()
 
 
 @contextmanager
@@ -268,18 +286,48 @@ def _journey_figures() -> dict[str, dict[str, dict[str, int]]]:
     return out
 
 
-def _write_reports(out_dir: Path, now: datetime) -> tuple[list[Any], Path]:
+def _write_reports(out_dir: Path, now: datetime) -> tuple[list[Any], Path, Any]:
     from winback.runtime.deps import deps
-    from winback.services.report import all_reports
+    from winback.services.report import all_reports, program_report
     from winback_dev.report_html import render_html
 
     reports = all_reports(deps(), now)
+    program = program_report(deps(), now)
+    (out_dir / "program_report.json").write_text(program.model_dump_json(indent=2) + "\n", encoding="utf-8")
     html = out_dir / "report.html"
     html.write_text(render_html(reports, "winback demo: every campaign against its holdout"), encoding="utf-8")
     (out_dir / "reports.json").write_text(
         "[" + ",\n".join(r.model_dump_json() for r in reports) + "]\n", encoding="utf-8"
     )
-    return reports, html
+    return reports, html, program
+
+
+def _program_lift(program: Any) -> dict[str, Any]:
+    """The whole program against its control group, rounded for the summary."""
+
+    def r(value: float | None, digits: int = 4) -> float | None:
+        return None if value is None else round(value, digits)
+
+    return {
+        "control_percent": program.control_percent,
+        "treated": f"{program.treated_x}/{program.treated_n}",
+        "control": f"{program.control_x}/{program.control_n}",
+        "abs_lift": r(program.abs_lift),
+        "ci95": None if program.abs_low is None else [r(program.abs_low), r(program.abs_high)],
+        "incremental_reactivations": r(program.incremental_reactivations, 1),
+        "incremental_ci95": None
+        if program.incremental_low is None
+        else [r(program.incremental_low, 1), r(program.incremental_high, 1)],
+        "significant": program.significant,
+    }
+
+
+def _inferred_reasons(reports: list[Any]) -> dict[str, int]:
+    """Each reason as the assigned users' behaviour suggested it, over every campaign."""
+    total: Counter[str] = Counter()
+    for report in reports:
+        total.update({reason: count.inferred for reason, count in report.reasons_compared.items() if count.inferred})
+    return dict(total.most_common())
 
 
 def _lift(reports: list[Any]) -> dict[str, dict[str, Any]]:
@@ -399,7 +447,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
             stage("audience export and reports")
             clock[0] = start + timedelta(days=DAYS)
             export = runner.fire_schedule(clock[0], "export")
-            reports, html = _write_reports(out_dir, clock[0])
+            reports, html, program = _write_reports(out_dir, clock[0])
             lap("reports")
         totals = _totals()
         by_channel, duplicates = _provider_messages()
@@ -412,7 +460,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
         "simulated": f"{start:%Y-%m-%d} to {start + timedelta(days=DAYS):%Y-%m-%d}",
         "by_tier": world.by_tier,
         "segments": dict(world.segments),
-        "assigned": {"treated": world.arms_total["treated"], "holdout": world.arms_total["holdout"]},
+        "assigned": {k: world.arms_total[k] for k in ("treated", "holdout", "program_control")},
         "suppressed": totals.get("suppressed", 0),
         "no_channel": totals.get("no_channel", 0),
         "sent": {ch: totals.get(f"sent_{ch}", 0) for ch in ("email", "sms", "push", "inbox")},
@@ -440,8 +488,10 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
         },
         "offers_granted": totals.get("offer_granted", 0),
         "push": {**devices, "suppressed_disabled": totals.get("push_endpoint_disabled", 0)},
-        "reactivated": {"treated": world.reactivated["treated"], "holdout": world.reactivated["holdout"]},
+        "reactivated": {k: world.reactivated[k] for k in ("treated", "holdout", "program_control")},
         "reasons": dict(world.answers),
+        "inferred_reasons": _inferred_reasons(reports),
+        "program_lift": {**_program_lift(program), "messaged": world.messaged_program_control()},
         "paused": world.pauses,
         "lift": _lift(reports),
         "audience_export": export.get("segments", {}),
@@ -458,6 +508,17 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return summary
+
+
+def _program_line(p: dict[str, Any]) -> str:
+    head = f"  program-wide     treated {p['treated']}  control {p['control']} ({p['control_percent']:g}% of users)"
+    if p["abs_lift"] is None or p["ci95"] is None or p["incremental_ci95"] is None:
+        return head + "  lift: no control users yet"
+    low, high = p["incremental_ci95"]
+    return (
+        f"{head}  lift {p['abs_lift']:+.1%}  95% CI [{p['ci95'][0]:+.1%}, {p['ci95'][1]:+.1%}]"
+        f"  incremental reactivations {p['incremental_reactivations']:+.0f} [{low:+.0f}, {high:+.0f}]"
+    )
 
 
 def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
@@ -478,7 +539,8 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         + ", ".join(f"{k} {v}" for k, v in sorted(summary["segments"].items())),
         f"  segment calls    {summary['segment'].get('calls', 0):>7}   Product Viewed via POST /events/segment "
         f"(signed); a batch delivered twice: {summary['segment'].get('already_applied', 0)} calls already applied",
-        f"  assigned         {summary['assigned']['treated']:>7}   treated, {summary['assigned']['holdout']} held out",
+        f"  assigned         {summary['assigned']['treated']:>7}   treated, {summary['assigned']['holdout']} held out, "
+        f"{summary['assigned']['program_control']} in the program-wide control group",
         f"  sent             {sum(sent.values()):>7}   email {sent['email']}, sms {sent['sms']}, push {sent['push']}, "
         f"inbox {sent['inbox']}; by locale {summary['sent_by_locale']}",
         f"  push devices     {summary['push']['endpoints']:>7}   stale tokens {summary['push']['stale']}, "
@@ -501,10 +563,13 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         f"catalog {summary['backfill']['catalog_items']} items, shown by name and price in "
         f"{summary['emails_with_catalog_items']} emails",
         f"  reasons          {sum(summary['reasons'].values()):>7}   " + json.dumps(summary["reasons"]),
+        f"  inferred reasons {sum(summary['inferred_reasons'].values()):>7}   "
+        + json.dumps(summary["inferred_reasons"]),
         f"  paused           {len(summary['paused']):>7}   " + "; ".join(p["event"] for p in summary["paused"]),
         f"  provider got     {sum(summary['delivered_by_provider'].values()):>7}   duplicates: {summary['duplicates']}",
         "  lift vs holdout (reactivated within 14 days of assignment):",
         *lift_lines,
+        _program_line(summary["program_lift"]),
         f"  audience export  {sum(summary['audience_export'].values()):>7}   hashed rows by segment",
         f"  wall time        {summary['wall_s']:>7}s",
         f"  report: {summary['report_html']}",

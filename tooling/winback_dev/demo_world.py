@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 
+from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL
 from winback.models.profile import Assignment, Profile
 from winback_dev.lambda_events import ses_bounce, ses_click, ses_complaint, ses_delivery, ses_open
 from winback_dev.population import DemoUser
@@ -47,6 +48,11 @@ IPHONE_MAIL = (
 DESKTOP_BROWSER = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 )
+
+
+def _group(arm: str) -> str:
+    """The summary's group of an arm: treated, a campaign's holdout, or the program-wide control group."""
+    return {HOLDOUT: "holdout", PROGRAM_CONTROL: "program_control"}.get(arm, "treated")
 
 
 class World:
@@ -114,7 +120,7 @@ class World:
                 if (profile.user_id, a.campaign_id, a.episode) not in self._counted:
                     self._counted.add((profile.user_id, a.campaign_id, a.episode))
                     self.segments[a.segment] += 1
-                    self.arms_total["holdout" if a.arm == "holdout" else "treated"] += 1
+                    self.arms_total[_group(a.arm)] += 1
 
     def _tiers(self, run_id: str) -> None:
         from winback.runtime.deps import deps
@@ -228,6 +234,12 @@ class World:
     def _tags(self, message_id: str) -> dict[str, str] | None:
         return self.tags.get(message_id)
 
+    def messaged_program_control(self) -> int:
+        """Users of the program-wide control group an email reached (0, or the group leaks)."""
+        return sum(
+            1 for u, a in self.assignments.items() if _group(a.arm) == "program_control" and u in self.first_message
+        )
+
     def _got_message(self, user_id: str | None, at: datetime) -> None:
         if user_id is None:
             return
@@ -248,7 +260,7 @@ class World:
         for user_id, a in self.assignments.items():
             if a.reactivated_at is not None or not a.assigned_at <= now <= a.assigned_at + timedelta(days=14):
                 continue
-            messaged = user_id in self.first_message and a.arm != "holdout"
+            messaged = user_id in self.first_message and _group(a.arm) == "treated"
             roll = self.rng.random()
             coupon = None
             if messaged and MESSAGED_DAILY_RETURN <= roll < COUPON_DAILY_RETURN:
@@ -264,7 +276,7 @@ class World:
             if coupon and self.rng.random() < 0.1:  # the same code again a day later: rejected
                 events.append(self._order(user_id, at + timedelta(hours=20), coupon.code))
             self.assignments[user_id] = a.model_copy(update={"reactivated_at": at})
-            self.reactivated["holdout" if a.arm == "holdout" else "treated"] += 1
+            self.reactivated[_group(a.arm)] += 1
         for start in range(0, len(events), 100):
             reply = self.runner.post_events(events[start : start + 100], webhook_id=f"msg_day{self._day}_{start}")
             result = json.loads(reply.get("body") or "{}")

@@ -48,8 +48,12 @@ def _days_since_last_order(rng: random.Random, segment: str) -> float:
     return rng.uniform(low, high)
 
 
+TROUBLE_SHARE = 0.1
+
+
 def generate(n: int, now: datetime, seed: int = 2026) -> list[DemoUser]:
     rng = random.Random(seed)
+    trouble = random.Random(seed + 1)
     weights = {"active": 0.30, "lapsing": 0.24, "crossing": 0.04, "dormant": 0.17, "lost": 0.25}
     segments = rng.choices(list(weights), weights=list(weights.values()), k=n)
     users: list[DemoUser] = []
@@ -140,5 +144,12 @@ def generate(n: int, now: datetime, seed: int = 2026) -> list[DemoUser]:
                     "occurred_at": _iso(last_order + timedelta(days=rng.uniform(1, 20))),
                 }
             )
+        # A bad experience shortly before going quiet (an error, a support contact): the scan infers
+        # `bad_experience` and the journey opens with the apology. Its own random stream, so the rest
+        # of the population is what it was.
+        if segment != "active" and trouble.random() < TROUBLE_SHARE:
+            kind = trouble.choice(("error", "support"))
+            at = last_order - timedelta(days=trouble.uniform(0.5, 5))
+            user.events.append({"user_id": uid, "type": kind, "occurred_at": _iso(at)})
         users.append(user)
     return users

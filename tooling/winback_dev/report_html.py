@@ -18,6 +18,7 @@ from winback_dev.report_table import (
     COMPARISON_HEADERS,
     ENGAGEMENT_HEADERS,
     ENGAGEMENT_NOTE,
+    REASON_HEADERS,
     STEP_HEADERS,
     VERSION_HEADERS,
     VERSION_NOTE,
@@ -30,6 +31,7 @@ from winback_dev.report_table import (
     format_interval,
     format_money,
     format_points,
+    reason_rows,
     step_cells,
     version_rows,
 )
@@ -274,6 +276,9 @@ def _reasons_and_spend(report: CampaignReport) -> list[str]:
             [segment, reason, format_count(n)] for segment, rs in report.reasons.items() for reason, n in rs.items()
         ]
         parts.append(_table(("segment", "reason", "answers"), rows, "Why they left"))
+    if report.reasons_compared:
+        parts.append("<h3>Why they left: answered vs inferred from behaviour</h3>")
+        parts.append(_table(REASON_HEADERS, reason_rows(report), "Answered and inferred reasons"))
     if report.choices:
         parts.append("<h3>Preference choices (instead of leaving)</h3>")
         parts.append(_table(CHOICE_HEADERS, choice_rows(report), "Preference choices"))

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from winback.domain.money import minor_units
-from winback.models.report import ArmRow, CampaignReport, Comparison
+from winback.models.report import ArmRow, CampaignReport, Comparison, ProgramReport
 
 DASH = "-"
 
@@ -194,6 +194,26 @@ def version_rows(report: CampaignReport) -> list[list[str]]:
     ]
 
 
+REASON_HEADERS = ("reason", "answered", "inferred")
+
+
+def reason_rows(report: CampaignReport) -> list[list[str]]:
+    """Each reason as users answered it and as their behaviour suggested it (every arm)."""
+    return [[r, format_count(c.answered), format_count(c.inferred)] for r, c in report.reasons_compared.items()]
+
+
+def _reason_tables(report: CampaignReport) -> list[str]:
+    out: list[str] = []
+    if report.reasons:
+        rows = [
+            [segment, reason, format_count(n)] for segment, rs in report.reasons.items() for reason, n in rs.items()
+        ]
+        out += ["", "Why they left", grid(("segment", "reason", "answers"), rows)]
+    if report.reasons_compared:
+        out += ["", "Why they left: answered vs inferred from behaviour", grid(REASON_HEADERS, reason_rows(report))]
+    return out
+
+
 def render_table(report: CampaignReport) -> str:
     """The report's figures as text: arms, segments, steps, comparisons vs holdout, reasons,
     preference choices, spend."""
@@ -219,20 +239,50 @@ def render_table(report: CampaignReport) -> str:
             f"Vs holdout (lift in percentage points, {confidence} Newcombe interval; * = interval excludes 0)",
             grid(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]),
         ]
-    out += _answers_and_spend(report)
+    out += _reason_tables(report) + _choices_and_spend(report)
     return "\n".join(out) + "\n"
 
 
-def _answers_and_spend(report: CampaignReport) -> list[str]:
-    """The report's last parts as text: why they left, the preference page's choices, the spend."""
+def _choices_and_spend(report: CampaignReport) -> list[str]:
+    """The report's last parts as text: the preference page's choices, the spend."""
     out: list[str] = []
-    if report.reasons:
-        rows = [
-            [segment, reason, format_count(n)] for segment, rs in report.reasons.items() for reason, n in rs.items()
-        ]
-        out += ["", "Why they left", grid(("segment", "reason", "answers"), rows)]
     if report.choices:
         out += ["", "Preference choices (instead of leaving)", grid(CHOICE_HEADERS, choice_rows(report))]
     if report.spend:
         out += ["", f"Incentive spend: {format_money(report.spend)}"]
     return out
+
+
+PROGRAM_HEADERS = ("campaign", "treated", "treated reactivated", "control", "control reactivated")
+
+
+def render_program(report: ProgramReport) -> str:
+    """The program report as text: the stratified lift, the incremental reactivations, each campaign."""
+    confidence = f"{report.confidence * 100:g}%"
+    star = " *" if report.significant else ""
+    lift = format_points(report.abs_lift)
+    interval = format_interval(report.abs_low, report.abs_high)
+    incremental = "-" if report.incremental_reactivations is None else f"{report.incremental_reactivations:,.0f}"
+    low, high = report.incremental_low, report.incremental_high
+    bounds = "-" if low is None or high is None else f"[{low:,.0f}, {high:,.0f}]"
+    rows = [
+        [
+            s.campaign_id,
+            format_count(s.treated_n),
+            format_count(s.treated_x),
+            format_count(s.control_n),
+            format_count(s.control_x),
+        ]
+        for s in report.campaigns
+    ]
+    out = [
+        f"Program vs its control group ({report.control_percent:g}% of users, never messaged; generated "
+        f"{report.generated_at.isoformat()})",
+        f"Reactivation lift {lift} {interval} ({confidence}, stratified by campaign){star}",
+        f"Incremental reactivations {incremental} {bounds}",
+        "",
+        grid(PROGRAM_HEADERS, rows),
+    ]
+    if report.without_control:
+        out.append(f"No control users yet (left out): {', '.join(report.without_control)}")
+    return "\n".join(out) + "\n"

@@ -19,6 +19,8 @@ TEMPLATE_NAME = r"^[a-z][a-z0-9_-]{0,63}$"
 ARM_ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 
 HOLDOUT = "holdout"
+# The arm of a user in the program-wide control group: assigned and measured, never messaged.
+PROGRAM_CONTROL = "program-control"
 
 
 class Step(Strict):
@@ -48,8 +50,8 @@ class Variant(Strict):
     @field_validator("id")
     @classmethod
     def _not_holdout(cls, value: str) -> str:
-        if value == HOLDOUT:
-            raise ValueError(f"'{HOLDOUT}' is the control group's name; a variant cannot use it")
+        if value in (HOLDOUT, PROGRAM_CONTROL):
+            raise ValueError(f"'{value}' is a control group's name; a variant cannot use it")
         return value
 
     @field_validator("templates")

@@ -13,6 +13,8 @@ class Experiments(Strict):
     """How every campaign is measured against doing nothing, and when it stops itself."""
 
     holdout_percent: float = Field(10, ge=0, lt=100)
+    # A share of all users no campaign ever messages, to measure the whole program against.
+    program_control_percent: float = Field(0, ge=0, le=50)
     attribution_window_days: int = Field(14, ge=1, le=365)
     # Which event counts as coming back; "dormancy" = the dormancy signal.
     reactivation_signal: Literal["dormancy", "order", "login", "view", "any"] = "dormancy"

@@ -29,6 +29,8 @@ class Assignment(BaseModel):
     tier: str
     episode: str
     assigned_at: AwareDatetime
+    # Why they left, as their behaviour suggests it at assignment (domain/journey/reasons.inferred_reason).
+    inferred_reason: str | None = None
     reactivated_at: AwareDatetime | None = None
 
     def to_json(self) -> str:

@@ -7,7 +7,8 @@ turns them into `CampaignReport`.
 Counter names in `Cell.counts`:
 - campaign-level cells (step None): `assigned`, `reactivated`, `coupons_redeemed`,
   `revenue_minor_<CURRENCY>` (minor units), `react_day_<k>` (reactivations k whole days after
-  assignment), `reason_<name>` (answers to "why did you leave"), `choice_<name>` (users who made
+  assignment), `reason_<name>` (answers to "why did you leave"), `inferred_<name>` (users whose
+  behaviour at assignment suggested that reason, every arm), `choice_<name>` (users who made
   that choice on the preference page: fewer, usual, pause_30, pause_90, resume, channels,
   unsubscribe_all);
 - per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `uncertain`
@@ -44,12 +45,13 @@ OUTCOME_COUNTERS = ("assigned", "reactivated", "coupons_redeemed")
 REVENUE_PREFIX = "revenue_minor_"
 REACT_DAY_PREFIX = "react_day_"
 REASON_PREFIX = "reason_"
+INFERRED_PREFIX = "inferred_"
 CHOICE_PREFIX = "choice_"
 PROGRAM_PREFIX = "program_"
 _COUNTER = re.compile(
     rf"^(?:{'|'.join(DELIVERY_COUNTERS + ENGAGEMENT_COUNTERS + OUTCOME_COUNTERS)}"
     rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}}"
-    rf"|{CHOICE_PREFIX}[a-z0-9_]{{1,32}}|{PROGRAM_PREFIX}[0-9a-f]{{{VERSION_LENGTH}}})$"
+    rf"|{INFERRED_PREFIX}[a-z_]{{1,64}}|{CHOICE_PREFIX}[a-z0-9_]{{1,32}}|{PROGRAM_PREFIX}[0-9a-f]{{{VERSION_LENGTH}}})$"
 )
 ARM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -136,6 +138,13 @@ class Comparison(Lift, _Scope):
     still_needed: Annotated[int | None, Field(description="more users per arm before a decision; 0 once significant")]
 
 
+class ReasonCount(_Model):
+    """One reason, as users answered it and as their behaviour suggested it."""
+
+    answered: int = 0
+    inferred: int = 0
+
+
 class CampaignReport(_Model):
     campaign_id: str
     generated_at: AwareDatetime
@@ -152,6 +161,12 @@ class CampaignReport(_Model):
         default_factory=dict, description="arm -> cumulative reactivation rate on days 0..window_days"
     )
     reasons: dict[str, dict[str, int]] = Field(default_factory=dict, description="segment -> reason -> answers")
+    inferred_reasons: dict[str, dict[str, int]] = Field(
+        default_factory=dict, description="segment -> reason -> users whose behaviour suggested it (every arm)"
+    )
+    reasons_compared: dict[str, ReasonCount] = Field(
+        default_factory=dict, description="reason -> answered and inferred, all segments"
+    )
     choices: dict[str, int] = Field(
         default_factory=dict,
         description="preference page choices -> users who made them (fewer, pause_30... instead of leaving)",
@@ -159,4 +174,37 @@ class CampaignReport(_Model):
     spend: dict[str, int] = Field(default_factory=dict, description="incentive spend: currency -> minor units")
     program_versions: dict[str, int] = Field(
         default_factory=dict, description="program version -> the campaign's sends that ran it"
+    )
+
+
+class ProgramStratum(_Model):
+    """One campaign's reactivated of assigned: treated (every variant) and program-wide control."""
+
+    campaign_id: str
+    treated_n: int
+    treated_x: int
+    control_n: int
+    control_x: int
+
+
+class ProgramReport(_Model):
+    """Everyone treated against the program-wide control group, stratified by campaign."""
+
+    generated_at: AwareDatetime
+    control_percent: float
+    confidence: float
+    treated_n: int = Field(description="users assigned to a variant of any campaign")
+    treated_x: int = Field(description="of them reactivated")
+    control_n: int = Field(description="users assigned to the program-wide control group")
+    control_x: int
+    abs_lift: float | None = Field(None, description="reactivation rate treated - control, stratified by campaign")
+    abs_low: float | None = None
+    abs_high: float | None = None
+    incremental_reactivations: float | None = Field(None, description="reactivations the program caused")
+    incremental_low: float | None = None
+    incremental_high: float | None = None
+    significant: bool = False
+    campaigns: list[ProgramStratum] = Field(default_factory=list)
+    without_control: list[str] = Field(
+        default_factory=list, description="campaigns with treated users but none in the control group yet"
     )

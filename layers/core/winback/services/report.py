@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from winback.config.campaigns import HOLDOUT
+from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL
 from winback.config.incentives import CouponIncentive
+from winback.domain.measurement.arms import untreated
+from winback.domain.measurement.program_lift import Stratum, program_lift
 from winback.domain.measurement.report_build import build_report
-from winback.models.report import CampaignReport, Cell, report_counters
+from winback.models.report import CampaignReport, Cell, ProgramReport, ProgramStratum, report_counters
 from winback.services.recipient.reasons import reason_counts
 
 if TYPE_CHECKING:
@@ -37,9 +39,11 @@ def campaign_report(campaign_id: str, ports: ReportPorts, now: datetime) -> Camp
     """Raises KeyError for a campaign the program does not have."""
     program, messaging = ports.program, ports.messaging
     campaign = program.campaign(campaign_id)
+    # The program-wide control group is measured in the program report, not as a campaign's arm.
     cells = [
         Cell(step=c.step, arm=c.arm, segment=c.segment, counts=report_counters(c.counts))
         for c in messaging.cells(campaign_id)
+        if c.arm != PROGRAM_CONTROL
     ]
     # Answers are counted per segment, not per arm (only treated users get the question): they are
     # reported under the first variant, where they add to no rate.
@@ -63,6 +67,45 @@ def campaign_report(campaign_id: str, ports: ReportPorts, now: datetime) -> Camp
 
 def all_reports(ports: ReportPorts, now: datetime) -> list[CampaignReport]:
     return [campaign_report(c.id, ports, now) for c in ports.program.campaigns]
+
+
+def _stratum(campaign_id: str, messaging: MessagingStore) -> Stratum:
+    treated = control = (0, 0)
+    for c in messaging.cells(campaign_id):
+        if c.step is not None:
+            continue
+        counts = (c.counts.get("assigned", 0), c.counts.get("reactivated", 0))
+        if c.arm == PROGRAM_CONTROL:
+            control = (control[0] + counts[0], control[1] + counts[1])
+        elif not untreated(c.arm):
+            treated = (treated[0] + counts[0], treated[1] + counts[1])
+    return Stratum(campaign_id, treated[0], treated[1], control[0], control[1])
+
+
+def program_report(ports: ReportPorts, now: datetime) -> ProgramReport:
+    """Everyone any campaign treated against the program-wide control group (campaign holdouts are
+    in neither), stratified by campaign."""
+    program = ports.program
+    strata = [_stratum(c.id, ports.messaging) for c in program.campaigns]
+    lift = program_lift(strata)
+    return ProgramReport(
+        generated_at=now,
+        control_percent=program.experiments.program_control_percent,
+        confidence=lift.confidence,
+        treated_n=lift.treated_n,
+        treated_x=lift.treated_x,
+        control_n=lift.control_n,
+        control_x=lift.control_x,
+        abs_lift=lift.abs_lift,
+        abs_low=lift.abs_low,
+        abs_high=lift.abs_high,
+        incremental_reactivations=lift.incremental,
+        incremental_low=lift.incremental_low,
+        incremental_high=lift.incremental_high,
+        significant=lift.significant,
+        campaigns=[ProgramStratum(**vars(s)) for s in strata],
+        without_control=list(lift.without_control),
+    )
 
 
 def resume_campaign(campaign_id: str, program: Program, messaging: MessagingStore) -> bool:

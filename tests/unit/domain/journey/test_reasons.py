@@ -8,7 +8,18 @@ import pytest
 from pydantic import ValidationError
 
 from winback.config.reasons import ReasonsConfig
-from winback.domain.journey.reasons import ANSWERS, REASONS, Reason, Route, likely_reason, parse_answer, route
+from winback.domain.journey.reasons import (
+    ANSWERS,
+    REASONS,
+    Reason,
+    Route,
+    inferred_reason,
+    inferred_route,
+    likely_reason,
+    parse_answer,
+    parse_reason,
+    route,
+)
 from winback.models.profile import Profile
 from winback.web.pages import REASON_LABELS, reason_confirm_page, reason_invalid_page, reason_thanks_page
 
@@ -162,3 +173,35 @@ def test_pages_speak_the_users_language_and_escape_the_token() -> None:
 def test_every_answer_has_a_label_in_every_locale() -> None:
     for labels in REASON_LABELS.values():
         assert set(labels) == set(ANSWERS)
+
+
+# --- inferred from the profile alone (the scan) ------------------------------------------------------
+def test_inferred_reason_reads_fatigue_from_the_profiles_engagement() -> None:
+    """inferred_reason feeds likely_reason the emails delivered since the last open or click and
+    whether the user engaged within 90 days."""
+    now = QUIET + timedelta(days=40)
+    fatigued = profile()
+    fatigued.engagement.emails_since = 12
+    assert inferred_reason(fatigued, now) == "too_many_messages"
+    fatigued.engagement.last_open_at = now - timedelta(days=10)
+    assert inferred_reason(fatigued, now) == "unknown"
+    fatigued.engagement.last_open_at = now - timedelta(days=120)
+    assert inferred_reason(fatigued, now) == "too_many_messages"
+    assert inferred_reason(profile(**ERROR), now) == "bad_experience"
+
+
+@pytest.mark.parametrize("reason", REASONS)
+def test_an_inferred_reason_routes_as_the_answer_but_never_withdraws_consent(reason: Reason) -> None:
+    """Guard: inferred_route drops withdraw_consent (only the user's own answer withdraws it)."""
+    answered, inferred = route(reason), inferred_route(reason)
+    assert not inferred.withdraw_consent
+    assert (inferred.stop, inferred.max_more_messages, inferred.prefer_template) == (
+        answered.stop,
+        answered.max_more_messages,
+        answered.prefer_template,
+    )
+
+
+def test_parse_reason_accepts_every_reason_and_nothing_else() -> None:
+    assert [parse_reason(r) for r in REASONS] == list(REASONS)
+    assert parse_reason("bored") is None and parse_reason(None) is None

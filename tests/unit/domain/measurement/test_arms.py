@@ -4,8 +4,8 @@ from collections import Counter
 
 import pytest
 
-from winback.config.campaigns import HOLDOUT, Campaign, Variant
-from winback.domain.measurement.arms import assign, position
+from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL, Campaign, Variant
+from winback.domain.measurement.arms import assign, in_program_control, position
 
 
 def _campaign(*variants: Variant) -> Campaign:
@@ -60,3 +60,21 @@ def test_a_variant_can_change_a_step_template() -> None:
     campaign = _campaign(Variant(id="a"), Variant(id="b", templates={0: "question"}))
     assert campaign.template_for(0, "a") == "offer"
     assert campaign.template_for(0, "b") == "question"
+
+
+def test_the_program_control_group_is_its_share_by_user_alone_and_independent_of_holdouts() -> None:
+    users = [f"user-{i}" for i in range(40_000)]
+    control = {u for u in users if in_program_control(u, 5)}
+    assert len(control) / len(users) == pytest.approx(0.05, abs=0.005)
+    assert control == {u for u in users if in_program_control(u, 5)}  # deterministic
+    assert {u for u in users if in_program_control(u, 2)} <= control  # growing the share only adds users
+    # Independent of a campaign's holdout: the control group is held out there at the holdout's share.
+    campaign = _campaign(Variant(id="a"))
+    held = sum(assign(campaign, u, 10) == HOLDOUT for u in control)
+    assert held / len(control) == pytest.approx(0.10, abs=0.02)
+
+
+@pytest.mark.parametrize("name", [HOLDOUT, PROGRAM_CONTROL])
+def test_a_variant_cannot_take_a_control_groups_name(name: str) -> None:
+    with pytest.raises(ValueError, match="control group"):
+        Variant(id=name)

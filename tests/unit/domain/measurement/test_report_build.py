@@ -187,6 +187,23 @@ def test_reasons_are_summed_per_segment_most_common_first() -> None:
     assert list(rep.reasons["vip"]) == ["too_many_emails", "price"]
 
 
+def test_answered_and_inferred_reasons_side_by_side() -> None:
+    rep = report(
+        [
+            cell("a", "vip", assigned=10, reason_bad_experience=2, inferred_bad_experience=3, inferred_unknown=7),
+            cell("holdout", "vip", assigned=4, inferred_bad_experience=1, inferred_unknown=3),
+            cell("a", "new", reason_competitor=1),
+        ]
+    )
+    assert rep.inferred_reasons == {"vip": {"unknown": 10, "bad_experience": 4}}
+    assert {r: (c.answered, c.inferred) for r, c in rep.reasons_compared.items()} == {
+        "unknown": (0, 10),
+        "bad_experience": (2, 4),
+        "competitor": (1, 0),
+    }
+    assert list(rep.reasons_compared) == ["unknown", "bad_experience", "competitor"]
+
+
 def test_preference_choices_are_summed_over_arms_and_segments() -> None:
     rep = report(
         [

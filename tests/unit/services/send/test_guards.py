@@ -5,10 +5,13 @@ Each test names the guard it proves; without that guard the message would go out
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from tests.fakes.send import MemoryWorld
 from tests.unit.services.send.conftest import EPISODE, LAST_ORDER, NOW, job, profile
 from winback.config.program import Program
+from winback.domain.measurement.arms import in_program_control
+from winback.models.profile import Profile
 from winback.models.send_state import SendState, send_key
 from winback.services.send import send_job
 
@@ -78,6 +81,52 @@ def test_answer_privacy_stops_the_journey_and_bad_experience_gets_the_apology(
     assert world.messaging.outcomes[("u2", KEY)].template == "apology"
 
 
+def _assigned(user_id: str, reason: str, **fields: Any) -> Profile:
+    assignment = {
+        "campaign_id": "dormant-offer",
+        "arm": "coupon",
+        "segment": "all",
+        "tier": "dormant",
+        "episode": EPISODE,
+        "assigned_at": NOW - timedelta(hours=1),
+        "inferred_reason": reason,
+    }
+    return profile(user_id, assignment=assignment, **fields)
+
+
+def test_an_inferred_bad_experience_gets_the_apology_and_an_answer_overrides_the_inference(
+    world: MemoryWorld, program: Program
+) -> None:
+    """Guard: guards.py's `_inferred` (a reason read from behaviour routes like an answer)."""
+    world.profiles["u1"] = _assigned("u1", "bad_experience")
+    world.profiles["u2"] = _assigned("u2", "bad_experience")
+    answered = (NOW - timedelta(days=1)).isoformat()
+    world.messaging.answers[("u2", "dormant-offer", EPISODE)] = {"reason": "competitor", "answered_at": answered}
+    send_job(job("u1", "u2"), program, world.deps())
+    assert world.messaging.outcomes[("u1", KEY)].template == "apology"
+    assert world.messaging.outcomes[("u2", KEY)].template == "offer"
+
+
+def test_an_inferred_fatigue_allows_one_message_in_the_journey(world: MemoryWorld, program: Program) -> None:
+    """Guard: guards.py's `_inferred` with the whole journey counted (JOURNEY_START)."""
+    world.profiles["u1"] = _assigned("u1", "too_many_messages")
+    world.profiles["u2"] = _assigned("u2", "unknown")
+    earlier = int((NOW - timedelta(minutes=30)).timestamp())
+    for user_id in ("u1", "u2"):
+        world.messaging.states[user_id] = SendState(version=1, ledger={send_key("dormant-offer", 0, EPISODE): earlier})
+    tally = send_job(job("u1", "u2", step=1), program, world.deps())
+    assert tally["journey_stopped"] == 1 and world.sent() == ["u2"]
+
+
+def test_an_inference_of_another_journey_does_not_route(world: MemoryWorld, program: Program) -> None:
+    """Guard: `_inferred` reads only the assignment of this campaign and episode."""
+    stale = _assigned("u1", "bad_experience")
+    assert stale.assignment is not None
+    world.profiles["u1"] = stale.model_copy(update={"assignment": stale.assignment.model_copy(update={"episode": "x"})})
+    send_job(job("u1"), program, world.deps())
+    assert world.messaging.outcomes[("u1", KEY)].template != "apology"
+
+
 def test_a_suppressed_email_falls_back_to_the_next_channel(world: MemoryWorld, program: Program) -> None:
     """Guard: guards.py's suppression fallback: the next reachable channel, not the suppressed one."""
     world.profiles["u1"] = profile("u1", phone="+14155550100", consent={"email": True, "sms": True})
@@ -137,3 +186,17 @@ def test_email_sunset_stops_campaign_email_to_the_unengaged(world: MemoryWorld, 
     )
     tally = send_job(job("u1", "u2"), program, world.deps())
     assert tally["email_unengaged"] == 2 and world.sent("email") == [] and world.sent("push") == ["u2"]
+
+
+def test_the_program_control_group_is_never_messaged(world: MemoryWorld, program: Program) -> None:
+    """Guard: guards.py's program-control check (a job written before the share grew, or by hand)."""
+    experiments = program.experiments.model_copy(update={"program_control_percent": 50})
+    program = program.model_copy(update={"experiments": experiments})
+    users = [f"u{i}" for i in range(20)]
+    for user_id in users:
+        world.profiles[user_id] = profile(user_id)
+    control = [u for u in users if in_program_control(u, 50)]
+    assert 0 < len(control) < len(users)
+    tally = send_job(job(*users), program, world.deps())
+    assert tally["program_control"] == len(control)
+    assert sorted(world.sent()) == sorted(set(users) - set(control))

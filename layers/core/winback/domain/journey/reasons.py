@@ -9,6 +9,11 @@ drives a consent withdrawal):
                         followed by a successful login;
   4. privacy            a consent flag withdrawn: False, set after the user's first event;
   5. unknown            none of the above.
+
+`inferred_reason` feeds the rules from what the profile keeps: the campaign emails delivered since
+the user last opened or clicked one (`engagement.emails_since`), and whether they opened or clicked
+within the last 90 days. The scan stores the result on the user's assignment; the sender routes on it
+(`inferred_route`) when the user gave no answer, and the report counts it beside the answers.
 """
 
 from __future__ import annotations
@@ -71,6 +76,17 @@ def likely_reason(
     return "unknown"
 
 
+FATIGUE_WINDOW = timedelta(days=90)
+
+
+def inferred_reason(profile: Profile, now: datetime, config: ReasonsConfig | None = None) -> Reason:
+    """`likely_reason` from the profile alone, as of `now` (the scan's day)."""
+    engagement = profile.engagement
+    engaged_at = max((at for at in (engagement.last_open_at, engagement.last_click_at) if at), default=None)
+    engaged_90d = 1 if engaged_at is not None and engaged_at >= now - FATIGUE_WINDOW else 0
+    return likely_reason(profile, engagement.emails_since, engaged_90d, config)
+
+
 @dataclass(frozen=True)
 class Route:
     """How an answer changes the user's journey; the sender applies it before the next step.
@@ -112,6 +128,20 @@ _ROUTES: dict[Reason, Route] = {
 def route(reason: Reason) -> Route:
     """How the user's answer `reason` changes their next journey step."""
     return _ROUTES[reason]
+
+
+def inferred_route(reason: Reason) -> Route:
+    """How an inferred reason changes the journey: as the same answer would, except that consent is
+    never withdrawn on a guess (only the user's own answer does that)."""
+    answered = route(reason)
+    return Route(
+        stop=answered.stop, max_more_messages=answered.max_more_messages, prefer_template=answered.prefer_template
+    )
+
+
+def parse_reason(text: str | None) -> Reason | None:
+    """`text` as a reason (answered or inferred), None for anything else."""
+    return next((r for r in REASONS if r == text), None)
 
 
 def parse_answer(text: str) -> Answer:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 
-from winback.config.campaigns import HOLDOUT, Campaign
+from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL, Campaign
 
 _SCALE = float(16**15)
+# Hashed in place of a campaign id ('#' is not allowed in one), so the program-wide control group is
+# independent of every campaign's holdout.
+_PROGRAM_SALT = "program#control"
 
 
 def position(campaign_id: str, user_id: str) -> float:
@@ -34,3 +37,14 @@ def assign(campaign: Campaign, user_id: str, holdout_percent: float) -> str:
             return variant.id
         point -= variant.weight
     return campaign.variants[-1].id
+
+
+def in_program_control(user_id: str, percent: float) -> bool:
+    """Whether the user is in the program-wide control group: the first `percent` of users by a hash
+    of the user alone, so the same users in every campaign, run and worker."""
+    return position(_PROGRAM_SALT, user_id) < percent / 100
+
+
+def untreated(arm: str) -> bool:
+    """Whether an arm is never messaged: a campaign's holdout or the program-wide control group."""
+    return arm in (HOLDOUT, PROGRAM_CONTROL)

@@ -17,6 +17,7 @@ from winback.models.report import (
     CHOICE_PREFIX,
     DELIVERY_COUNTERS,
     ENGAGEMENT_COUNTERS,
+    INFERRED_PREFIX,
     OUTCOME_COUNTERS,
     PROGRAM_PREFIX,
     REACT_DAY_PREFIX,
@@ -26,6 +27,7 @@ from winback.models.report import (
     CampaignReport,
     Cell,
     Comparison,
+    ReasonCount,
 )
 
 TREATMENT = "treatment"
@@ -104,13 +106,26 @@ def _day_curve(counts: Counter[str], window_days: int) -> list[float] | None:
     return curve
 
 
-def _reasons(cells: Iterable[Cell]) -> dict[str, dict[str, int]]:
+def _reasons(cells: Iterable[Cell], prefix: str = REASON_PREFIX) -> dict[str, dict[str, int]]:
     by_segment: dict[str, Counter[str]] = {}
     for cell in cells:
         for name, value in cell.counts.items():
-            if name.startswith(REASON_PREFIX) and value:
-                by_segment.setdefault(cell.segment, Counter())[name.removeprefix(REASON_PREFIX)] += value
+            if name.startswith(prefix) and value:
+                by_segment.setdefault(cell.segment, Counter())[name.removeprefix(prefix)] += value
     return {segment: dict(reasons.most_common()) for segment, reasons in sorted(by_segment.items())}
+
+
+def _side_by_side(
+    answered: Mapping[str, Mapping[str, int]], inferred: Mapping[str, Mapping[str, int]]
+) -> dict[str, ReasonCount]:
+    """Each reason's answers and inferences over every segment, the most frequent first."""
+    totals: dict[str, Counter[str]] = {}
+    for kind, by_segment in (("answered", answered), ("inferred", inferred)):
+        for reasons in by_segment.values():
+            for reason, n in reasons.items():
+                totals.setdefault(reason, Counter())[kind] += n
+    ordered = sorted(totals.items(), key=lambda item: (-sum(item[1].values()), item[0]))
+    return {reason: ReasonCount(answered=c["answered"], inferred=c["inferred"]) for reason, c in ordered}
 
 
 def _choices(cells: Iterable[Cell]) -> dict[str, int]:
@@ -169,6 +184,7 @@ def build_report(
                         _comparison(arm, False, segment, treated, control, confidence, min_detectable_rel)
                     )
 
+    answered, inferred = _reasons(cells), _reasons(cells, INFERRED_PREFIX)
     curves = {arm: _day_curve(_sum(_matching(cells, arm=arm)), window_days) for arm in arms}
     return CampaignReport(
         campaign_id=campaign_id,
@@ -183,7 +199,9 @@ def build_report(
         by_segment=by_segment,
         comparisons=comparisons,
         reactivation_by_day={arm: curve for arm, curve in curves.items() if curve is not None},
-        reasons=_reasons(cells),
+        reasons=answered,
+        inferred_reasons=inferred,
+        reasons_compared=_side_by_side(answered, inferred),
         choices=_choices(cells),
         spend=dict(spend or {}),
         program_versions=_by_prefix(_sum(cells), PROGRAM_PREFIX),

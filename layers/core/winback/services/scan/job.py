@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from winback.adapters.queues import send_all
-from winback.config.campaigns import CHANNELS, HOLDOUT
+from winback.config.campaigns import CHANNELS, HOLDOUT, PROGRAM_CONTROL
 from winback.config.dormancy import Tier
 from winback.config.program import Program
 from winback.domain.audience.admission import Priority, TopK, budget_of, value_band
@@ -20,10 +20,12 @@ from winback.domain.audience.scoring import Scorer
 from winback.domain.audience.segmentation import Segment
 from winback.domain.journey.addresses import address_key, contact_address
 from winback.domain.journey.dormancy import churn_risk_tier, dormancy_tier, dormant_since
+from winback.domain.journey.reasons import inferred_reason
 from winback.domain.journey.targeting import campaign_for, choose_channel
-from winback.domain.measurement.arms import assign
+from winback.domain.measurement.arms import assign, in_program_control, untreated
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.profile import Assignment, Journeys, Profile
+from winback.models.report import INFERRED_PREFIX
 from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
@@ -73,7 +75,7 @@ class Target:
 def _journeys_after(previous: Assignment | None, journeys: Journeys) -> tuple[Journeys, bool]:
     """The journey record once the previous journey is over, and whether that journey failed.
     A held-out user got no journey; a user who came back resets the count."""
-    if previous is None or previous.arm == HOLDOUT:
+    if previous is None or untreated(previous.arm):
         return journeys, False
     if previous.reactivated_at is not None:
         return Journeys(failed=0, last_ended_at=journeys.last_ended_at), False
@@ -127,7 +129,10 @@ def decide(
         return None
     if journeys.failed >= program.sunset.max_failed_journeys:
         return Target(profile=profile, tier=tier.name, journeys=journeys, assignment=None)
-    arm = assign(campaign, profile.user_id, program.holdout_percent(campaign))
+    if in_program_control(profile.user_id, program.experiments.program_control_percent):
+        arm = PROGRAM_CONTROL  # before the campaign's own split: never messaged by any campaign
+    else:
+        arm = assign(campaign, profile.user_id, program.holdout_percent(campaign))
     assignment = Assignment(
         campaign_id=campaign.id,
         arm=arm,
@@ -136,6 +141,7 @@ def decide(
         tier=tier.name,
         episode=since.isoformat(),
         assigned_at=job.as_of,
+        inferred_reason=inferred_reason(profile, job.as_of, program.reasons),
     )
     logger.debug(
         "matched campaign",
@@ -156,7 +162,7 @@ def _pack(job: ScanJob, targets: list[Target], program: Program) -> list[str]:
     groups: dict[tuple[str, str], list[Recipient]] = {}
     for t in targets:
         a = t.assignment
-        if a is None or a.arm == HOLDOUT:
+        if a is None or untreated(a.arm):
             continue
         recipient = Recipient(user_id=t.profile.user_id, episode=a.episode, arm=a.arm, segment=a.segment)
         groups.setdefault((a.campaign_id, t.tier), []).append(recipient)
@@ -295,11 +301,15 @@ def scan_segment(
     return result
 
 
+def _tally_name(arm: str) -> str:
+    return {HOLDOUT: "held_out", PROGRAM_CONTROL: "program_control"}.get(arm, "targeted")
+
+
 def _mark(targets: list[Target], job: ScanJob, ports: ScanPorts, tally: Counter[str]) -> None:
     """Mark each target's tier (and assignment) on their profile; sunset users are suppressed. An
     assignment is counted in its cell once: only by the scan whose conditional write recorded it."""
     store, stats = ports.activity, ports.messaging
-    assigned: Counter[tuple[str, str, str]] = Counter()
+    assigned: dict[tuple[str, str, str], Counter[str]] = {}
     for t in targets:
         if not store.mark_tier(t.profile.user_id, t.tier, job.as_of, t.profile.version, t.assignment, t.journeys):
             tally["changed_during_scan"] += 1
@@ -308,8 +318,11 @@ def _mark(targets: list[Target], job: ScanJob, ports: ScanPorts, tally: Counter[
             tally["sunset"] += 1
         else:
             a = t.assignment
-            assigned[(a.campaign_id, a.arm, a.segment)] += 1
+            counts = assigned.setdefault((a.campaign_id, a.arm, a.segment), Counter())
+            counts["assigned"] += 1
+            if a.inferred_reason:
+                counts[INFERRED_PREFIX + a.inferred_reason] += 1
             tally["assigned"] += 1
-            tally["held_out" if a.arm == HOLDOUT else "targeted"] += 1
-    for (campaign_id, arm, segment), count in assigned.items():
-        stats.add_cell(campaign_id, None, arm, segment, {"assigned": count})
+            tally[_tally_name(a.arm)] += 1
+    for (campaign_id, arm, segment), counts in assigned.items():
+        stats.add_cell(campaign_id, None, arm, segment, counts)

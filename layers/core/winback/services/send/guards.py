@@ -1,19 +1,20 @@
 """Guards: who of the job's recipients may be sent now, on which channel, and who waits.
 
-In order: still dormant in the same episode (a user who came back leaves the journey) · not already
-sent (ledger) · not paused on the preference page (the message waits for the pause's end) · their
-answer to "why did you leave" allows another message · the step's engagement branch holds · a
-channel of the step with consent, not turned off by the user, and an address (email only while
-engaged) · address not suppressed (a suppressed one falls back to the next channel) · the channel
-not paused account-wide · outside the channel's quiet hours in the user's time zone. The
-campaign-level gates (paused, deadline) are in run.py; the frequency caps (the program's, and the
-user's own "fewer") are claimed with the ledger entry (claim.py).
+In order: not in the program-wide control group (never messaged by any campaign) · still dormant in
+the same episode (a user who came back leaves the journey) · not already sent (ledger) · not paused
+on the preference page (the message waits for the pause's end) · their answer to "why did you leave"
+(or, without one, the reason their behaviour suggested when they were assigned) allows another
+message · the step's engagement branch holds · a channel of the step with consent, not turned off by
+the user, and an address (email only while engaged) · address not suppressed (a suppressed one falls
+back to the next channel) · the channel not paused account-wide · outside the channel's quiet hours
+in the user's time zone. The campaign-level gates (paused, deadline) are in run.py; the frequency
+caps (the program's, and the user's own "fewer") are claimed with the ledger entry (claim.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from winback.content.rendering import shipped_templates
@@ -22,8 +23,9 @@ from winback.domain.journey.dormancy import dormant_since
 from winback.domain.journey.engagement import branch_holds, email_unengaged, previous_send_at
 from winback.domain.journey.preferences import paused_until
 from winback.domain.journey.quiet_hours import next_allowed
-from winback.domain.journey.reasons import ANSWERS, Route, route
+from winback.domain.journey.reasons import ANSWERS, Route, inferred_route, parse_reason, route
 from winback.domain.journey.targeting import reachable_channels
+from winback.domain.measurement.arms import in_program_control, untreated
 from winback.models.send_state import SendState, send_key
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
 
 # A paused campaign or channel is looked at again this often.
 PAUSE_RECHECK = timedelta(hours=1)
+# "Since the answer" for an inferred reason: the whole journey.
+JOURNEY_START = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,12 @@ def _candidate(run: JobRun, e: _Eligible, suppressed: set[str]) -> Candidate | N
 
 def _eligible(run: JobRun, recipient: Recipient) -> _Eligible | None:
     """The recipient with the step's template and the channels that may reach them, or None (counted)."""
+    if untreated(recipient.arm) or in_program_control(
+        recipient.user_id, run.program.experiments.program_control_percent
+    ):
+        # A job written before the control share grew, or by hand: the scan never packs them.
+        run.tally.add(recipient, "program_control")
+        return None
     profile = _still_dormant(run, recipient)
     if profile is None:
         return None
@@ -103,7 +113,7 @@ def _eligible(run: JobRun, recipient: Recipient) -> _Eligible | None:
         return None
     if _paused_by_user(run, recipient, profile):
         return None
-    template = _template(run, recipient, state)
+    template = _template(run, recipient, profile, state)
     if template is None or not _on_branch(run, recipient, profile, state):
         return None
     options = _channels(run, recipient, profile)
@@ -134,11 +144,15 @@ def _paused_by_user(run: JobRun, recipient: Recipient, profile: Profile) -> bool
     return True
 
 
-def _template(run: JobRun, recipient: Recipient, state: SendState) -> str | None:
-    """The step's template, as their answer to "why did you leave" routes it; None when that answer
-    allows no more messages."""
+def _template(run: JobRun, recipient: Recipient, profile: Profile, state: SendState) -> str | None:
+    """The step's template, as their answer to "why did you leave" (or, without one, the reason
+    inferred at assignment) routes it; None when that allows no more messages."""
     job = run.job
-    answer_route, answered_at = _route(run.context.answers.get(recipient.user_id))
+    answer = run.context.answers.get(recipient.user_id)
+    if answer is not None and answer.get("reason") in ANSWERS:
+        answer_route, answered_at = _route(answer)
+    else:
+        answer_route, answered_at = _inferred(run, recipient, profile)
     if answered_at is not None and not answer_route.allows_another(
         _sent_since(state, job.campaign_id, recipient.episode, answered_at)
     ):
@@ -184,6 +198,18 @@ def _sent_since(state: SendState, campaign_id: str, episode: str, since: datetim
         for key, at in state.ledger.items()
         if key.startswith(f"{campaign_id}#") and key.endswith(f"#{episode}") and at > since.timestamp()
     )
+
+
+def _inferred(run: JobRun, recipient: Recipient, profile: Profile) -> tuple[Route, datetime | None]:
+    """The route of the reason inferred at the user's assignment to this journey; every message of the
+    journey counts against its limit (a fatigued user gets one message in the journey)."""
+    a = profile.assignment
+    if a is None or a.campaign_id != run.job.campaign_id or a.episode != recipient.episode:
+        return Route(), None
+    reason = parse_reason(a.inferred_reason)
+    if reason is None:
+        return Route(), None
+    return inferred_route(reason), JOURNEY_START
 
 
 def _route(answer: dict[str, Any] | None) -> tuple[Route, datetime | None]:
