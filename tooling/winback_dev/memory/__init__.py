@@ -10,5 +10,6 @@ once per send and within the budget.
   messaging.py  InMemoryMessaging: send states, outcomes, counters, answers, pauses; the sweeper's part
   stores.py     the job's context, suppressions, deferrals (the Records port), coupons, offers
   channels.py   RecordingChannel, and no recommendations
+  quota.py      InMemoryQuotaLeases: the email quota shared by every pacer (the lease counter)
   world.py      MemoryWorld: every port in memory, and the SendDeps over them
 """

@@ -25,8 +25,7 @@ never resent, and the sweeper (services/sweep.py) records them uncertain. With l
 MIN_TIME_LEFT_MS left, the job stops taking recipients and defers the rest to the next release.
 """
 
-from winback.services.send.deliver import SendThrottled
 from winback.services.send.ports import SendDeps
 from winback.services.send.run import send_job
 
-__all__ = ["SendDeps", "SendThrottled", "send_job"]
+__all__ = ["SendDeps", "send_job"]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from winback.domain.audience.recommendations import Recommender
     from winback.domain.clock import Clock
     from winback.domain.journey.pacing import Pace
+    from winback.domain.journey.quota_window import Lease
     from winback.models.catalog import CatalogItem
     from winback.models.coupons import IssuedCoupon
     from winback.models.delivery import SendLimits
@@ -134,6 +135,13 @@ class AccountLimits(Protocol):
     """The email provider account's limits, as last read (None: unknown, email goes unpaced)."""
 
     def limits(self) -> SendLimits | None: ...
+
+
+class QuotaLeases(Protocol):
+    """The email quota shared by every container (adapters/quota_lease.py): up to `want` sends for
+    the current hour within `limit` sends in any 24 hours, by one atomic write."""
+
+    def lease(self, want: int, limit: int, now: datetime) -> Lease: ...
 
 
 class Unpaced:
