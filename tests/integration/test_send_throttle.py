@@ -12,13 +12,14 @@ that answers GetAccount as SES does and hands every other call to moto's client.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from botocore.awsrequest import AWSResponse, HeadersDict
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.parsers import create_parser
 
 from tests.integration.conftest import Stack
@@ -63,7 +64,9 @@ class _OtherApp:
         if not self.busy_from_request <= self.requests < self.busy_from_request + self.busy_requests:
             return None  # moto answers
         self.refused += 1
-        headers = HeadersDict({"x-amzn-ErrorType": "TooManyRequestsException", "Content-Type": "application/json"})
+        headers = HTTPHeaders()
+        headers["x-amzn-ErrorType"] = "TooManyRequestsException"
+        headers["Content-Type"] = "application/json"
         raw = {"status_code": 429, "headers": headers, "body": THROTTLED_BODY}
         parsed: dict[str, Any] = create_parser("rest-json").parse(raw, model.output_shape)
         return AWSResponse("https://email.us-east-1.amazonaws.com", 429, headers, _Raw(THROTTLED_BODY)), parsed
@@ -91,10 +94,11 @@ def other_app(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     app = _OtherApp()
     real = clients.sesv2()
     # First in line: a response here is the call's answer (nothing reaches moto).
-    real.meta.events.register_first("before-call.sesv2.SendEmail", app.before_call)
+    handler = cast("Callable[..., None]", app.before_call)  # botocore's hooks are typed as returning None
+    real.meta.events.register_first("before-call.sesv2.SendEmail", handler)
     monkeypatch.setattr(clients, "sesv2", lambda: _Ses(real))
     yield app
-    real.meta.events.unregister("before-call.sesv2.SendEmail", app.before_call)
+    real.meta.events.unregister("before-call.sesv2.SendEmail", handler)
 
 
 class _Clock:
