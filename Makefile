@@ -60,7 +60,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 
 sam: $(VENV)/.installed $(SAM_VENV)/.installed
-	$(VENV)/bin/winback validate-program
+	$(VENV)/bin/winback validate
 	$(SAM_VENV)/bin/sam validate --lint
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam build
 

@@ -6,6 +6,9 @@ from S3 (`winback import s3://bucket/prefix/`), the data-rights commands and the
 `report`, `pause` and `resume` work against a deployed stack (`--stack-name`, with your AWS credentials),
 against the tables named by the environment (as a function sees them), or, for `report`, against
 the reports a demo run saved (`--from demo-out/reports.json`).
+
+`validate` and `program publish|history|rollback|diff` (tooling/winback_dev/program_cli.py) check a
+program and manage its published versions.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback_dev import prediction_cli, workbench_cli
+from winback_dev import prediction_cli, program_cli, workbench_cli
 
 if TYPE_CHECKING:
     from winback.models.report import CampaignReport
@@ -30,6 +34,7 @@ TABLES = {
     "DEFERRAL_TABLE": "DeferralTable",
     "INCENTIVE_TABLE": "IncentiveTable",
     "AUDIENCE_BUCKET": "AudienceBucket",
+    "PROGRAM_BUCKET": "ProgramBucket",
 }
 
 
@@ -222,7 +227,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 # Commands whose arguments and runs live in a module of their own.
 COMMAND_MODULES: dict[str, Callable[[argparse.Namespace], int]] = {
-    command: module.run for module in (prediction_cli, workbench_cli) for command in module.COMMANDS
+    command: module.run for module in (prediction_cli, workbench_cli, program_cli) for command in module.COMMANDS
 }
 
 
@@ -246,8 +251,6 @@ def main(argv: list[str] | None = None) -> int:
     pause.add_argument("--channel", required=True, help="email, sms, push or inbox")
     pause.add_argument("--reason", default="paused by operator", help="shown with the pause")
     pause.add_argument("--stack-name", help="a deployed stack")
-    validate = sub.add_parser("validate-program", help="check program.yaml and its templates (make sam runs it)")
-    validate.add_argument("path", nargs="?", type=Path, help="a program.yaml (default: the one shipped)")
     for name, text in (
         ("erase", "erase everything stored about a user (GDPR Art. 17)"),
         ("export-user", "every item stored about a user, as one JSON document (GDPR Art. 15)"),
@@ -271,17 +274,38 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--json", type=Path, nargs="?", const=Path("simulate.json"), help="also write the figures")
     prediction_cli.register(sub)
     workbench_cli.register(sub)
+    program_cli.register(sub)
     args = parser.parse_args(argv)
+    with _logs_on_stderr():
+        return _run(args)
+
+
+@contextmanager
+def _logs_on_stderr() -> Iterator[None]:
+    """The functions' log lines go to stderr while a command runs (in Lambda they go to stdout): a
+    command's stdout is its output, `--json` included."""
+    import logging
+
+    from winback.runtime.observability import logger
+
+    handlers = [h for h in logger.handlers if isinstance(h, logging.StreamHandler)]
+    streams = [h.stream for h in handlers]
+    for handler in handlers:
+        handler.setStream(sys.stderr)
+    try:
+        yield
+    finally:
+        for handler, stream in zip(handlers, streams, strict=True):
+            handler.setStream(stream)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in COMMAND_MODULES:
         return COMMAND_MODULES[args.command](args)
     if args.command == "simulate":
         return _simulate(args)
     if args.command in ("erase", "export-user", "migrate-suppression"):
         return _data_rights(args)
-    if args.command == "validate-program":
-        from winback_dev.validate_program import run
-
-        return run(args.path)
     if args.command == "demo":
         from winback_dev.demo import print_summary, run_demo
         from winback_dev.progress import Progress

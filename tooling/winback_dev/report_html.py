@@ -18,6 +18,8 @@ from winback_dev.report_table import (
     ENGAGEMENT_HEADERS,
     ENGAGEMENT_NOTE,
     STEP_HEADERS,
+    VERSION_HEADERS,
+    VERSION_NOTE,
     arm_cells,
     comparison_cells,
     comparison_label,
@@ -27,6 +29,7 @@ from winback_dev.report_table import (
     format_money,
     format_points,
     step_cells,
+    version_rows,
 )
 
 PALETTE = ("#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626")
@@ -253,6 +256,9 @@ def _tables(report: CampaignReport) -> list[str]:
 
 def _reasons_and_spend(report: CampaignReport) -> list[str]:
     parts: list[str] = []
+    if versions := version_rows(report):
+        parts.append(f"<h3>{_e(VERSION_NOTE)}</h3>")
+        parts.append(_table(VERSION_HEADERS, versions))
     if report.reasons:
         parts.append("<h3>Why they left</h3>")
         rows = [

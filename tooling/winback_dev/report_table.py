@@ -157,6 +157,19 @@ def comparison_cells(c: Comparison) -> list[str]:
     ]
 
 
+VERSION_HEADERS = ("arm / step", "program version", "sends")
+VERSION_NOTE = "Program versions the sends ran (winback program history)"
+
+
+def version_rows(report: CampaignReport) -> list[list[str]]:
+    """Per arm and step, the sends each program version ran."""
+    return [
+        [f"{row.arm} / step {row.step}", version, format_count(sends)]
+        for row in report.by_step
+        for version, sends in row.program_versions.items()
+    ]
+
+
 def render_table(report: CampaignReport) -> str:
     """The report's figures as text: arms, segments, steps, comparisons vs holdout, reasons, spend."""
     out = [f"Campaign {report.campaign_id} (generated {report.generated_at.isoformat()})"]
@@ -169,6 +182,8 @@ def render_table(report: CampaignReport) -> str:
         out += ["", "By arm and segment", grid(ARM_HEADERS, [arm_cells(r) for r in report.by_segment])]
     if report.by_step:
         out += ["", "By arm and step (messages)", grid(STEP_HEADERS, [step_cells(r) for r in report.by_step])]
+    if versions := version_rows(report):
+        out += ["", VERSION_NOTE, grid(VERSION_HEADERS, versions)]
     engagement = engagement_rows(report)
     if engagement:
         out += ["", ENGAGEMENT_NOTE, grid(ENGAGEMENT_HEADERS, engagement)]

@@ -50,6 +50,7 @@ ENV_LOGICAL_IDS: dict[str, str] = {
     "OFFERS_BUS_NAME": "OffersBus",
     "AUDIENCE_BUCKET": "AudienceBucket",
     "BACKFILL_BUCKET": "BackfillBucket",
+    "PROGRAM_BUCKET": "ProgramBucket",
     "WEBHOOK_SECRET_NAME": "WebhookSecret",
     "UNSUBSCRIBE_SECRET_NAME": "UnsubscribeSecret",
     "SEGMENT_SECRET_NAME": "SegmentSecret",

@@ -1,36 +1,16 @@
-"""`winback validate-program [PATH]`: load program.yaml as a function would (schema, default locale,
-every template of every campaign step in every locale), so that `make sam` and CI refuse to build
-a deploy whose program would fail at run time. Exit 0 when it loads, 1 with the reasons otherwise."""
+"""The reasons a program would not load, as `winback validate` prints them (`make sam` runs it, so a
+deploy whose program would fail at run time is never built)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 
 def validate_program(path: Path | None = None) -> list[str]:
-    """The reasons the program at `path` (default: the shipped one) would not load; empty when it does."""
-    from pydantic import ValidationError
+    """The problems of the program folder or file at `path` (default: the shipped one), each naming its
+    file, line and field; empty when it loads."""
+    from winback.config.loader import DEFAULT_PROGRAM_PATH
+    from winback.config.validation import problems_of
+    from winback.content.locales import SHIPPED_TEMPLATE_ROOT
 
-    from winback.config.loader import DEFAULT_PROGRAM_PATH, load_program
-
-    source = path or DEFAULT_PROGRAM_PATH
-    load_program.cache_clear()
-    try:
-        load_program(str(source))
-    except ValidationError as exc:
-        return [f"{'.'.join(str(p) for p in e['loc']) or 'program'}: {e['msg']}" for e in exc.errors()]
-    except Exception as exc:  # YAML syntax, a missing file or template, a template error
-        return [f"{type(exc).__name__}: {exc}"]
-    finally:
-        load_program.cache_clear()
-    return []
-
-
-def run(path: Path | None) -> int:
-    problems = validate_program(path)
-    for problem in problems:
-        print(f"winback: program invalid: {problem}", file=sys.stderr)
-    if not problems:
-        print(f"program {path or 'shipped with the layer'}: valid")
-    return 1 if problems else 0
+    return [str(problem) for problem in problems_of(path or DEFAULT_PROGRAM_PATH, SHIPPED_TEMPLATE_ROOT)]

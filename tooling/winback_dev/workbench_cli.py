@@ -107,24 +107,33 @@ def _test_send(args: argparse.Namespace) -> int:
 
 
 def published_program() -> Program:
-    """The program the functions load: today the layer's program.yaml (or WINBACK_PROGRAM_PATH's), as
-    in this checkout. Where programs are published to the stack (`winback program publish`), this is
-    the one place that reads the published version instead."""
+    """The program the functions load: the stack's current published version (`winback program
+    publish`; PROGRAM_BUCKET's pointer, read as the functions read it), the layer's program.yaml until
+    the first publish, or WINBACK_PROGRAM_PATH's in development. Its templates become the tree a
+    preview renders from."""
     from winback.runtime.deps import deps
 
     return deps().program
 
 
 def _changed_program(path: Path) -> Program:
-    """The changed program, through the loader the functions use (schema, locales, templates)."""
-    from winback.config.loader import load_program
+    """The changed program (a folder with program.yaml and its templates/, or a program.yaml), checked
+    as `winback validate` checks it and loaded as the functions load a published version."""
+    from winback.config.bundle import Bundle, BundleProblem
+    from winback.config.loader import load_bundle
+    from winback.content.locales import SHIPPED_TEMPLATE_ROOT
+    from winback.runtime.deps import deps
     from winback_dev.validate_program import validate_program
 
-    source = path / "program.yaml" if path.is_dir() else path
-    problems = validate_program(source)
+    problems = validate_program(path)
     if problems:
-        raise CommandError(f"{source} does not load: " + "; ".join(problems))
-    return load_program(str(source))
+        raise CommandError(f"{path} does not load: " + "; ".join(problems))
+    try:
+        bundle = Bundle.from_source(path, SHIPPED_TEMPLATE_ROOT)
+    except BundleProblem as exc:
+        raise CommandError(f"{path} does not load: {exc}") from None
+    program, _ = load_bundle(bundle, Path(deps().settings.program_cache_dir))
+    return program
 
 
 def _as_of(text: str | None) -> datetime:

@@ -233,7 +233,7 @@ def test_every_data_store_is_retained_except_on_a_failed_create() -> None:
     stores = {**_of_type(resources, "AWS::DynamoDB::Table"), **_of_type(resources, "AWS::S3::Bucket")}
     policies = {lid: r.get("DeletionPolicy") for lid, r in stores.items()}
     assert policies.pop("IdempotencyTable") == "Delete"  # 24-hour records, disposable by design
-    assert len(policies) == 7
+    assert len(policies) == 8  # 5 tables, 3 buckets (ProgramBucket: the published program versions)
     assert set(policies.values()) == {"RetainExceptOnCreate"}
     assert {r.get("UpdateReplacePolicy") for lid, r in stores.items() if lid in policies} == {"Retain"}
     assert not [lid for lid, r in resources.items() if r.get("DeletionPolicy") == "Retain"]

@@ -29,6 +29,9 @@ RETRIES = Config(retries={"mode": "standard", "max_attempts": 6}, connect_timeou
 # One attempt, and timeouts that fit many sends into the send function's 60 s (which also watches
 # its remaining time before each provider call).
 PROVIDER = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=10)
+# The program check (once a minute, on the way into a send job or a page) is small, and a slow answer
+# costs less than a held request: the function keeps the version it has (runtime/program_source.py).
+PROGRAM_CHECK = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=3)
 
 
 @cache
@@ -68,6 +71,13 @@ def s3() -> S3Client:
     return client
 
 
+@cache
+def program_s3() -> S3Client:
+    """S3 for reading the published program: short timeouts, one retry."""
+    client: S3Client = boto3.session.Session().client("s3", config=PROGRAM_CHECK)
+    return client
+
+
 def events() -> EventBridgeClient:
     client: EventBridgeClient = _client("events")
     return client
@@ -82,3 +92,4 @@ def reset() -> None:
     """Forget every client (tests that restart moto call this)."""
     _client.cache_clear()
     _provider_client.cache_clear()
+    program_s3.cache_clear()

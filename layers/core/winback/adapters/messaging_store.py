@@ -76,6 +76,7 @@ def outcome_item(outcome: Outcome) -> dict[str, Any]:
         "run_id": outcome.run_id,
         "channel": outcome.channel,
         "template": outcome.template,
+        "program_version": outcome.program_version,
     }
     item: dict[str, Any] = {
         **outcome_key(outcome.user_id, outcome.key),

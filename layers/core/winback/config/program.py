@@ -1,16 +1,17 @@
 """The win-back program: program.yaml's top level (brand, links, locale, time zone, inbox) and one
 field per key, each validated by its own module of this package.
 
-A business changes its program by editing `program.yaml` (shipped with the layer) or by pointing
-WINBACK_PROGRAM_PATH at its own file; `winback.config.loader` validates it at load, templates
-included, so a mistake fails loudly instead of messaging customers wrongly."""
+A business changes its program by publishing a version of it with its templates (`winback program
+publish`; until the first publish the functions run the `program.yaml` shipped with the layer), or,
+in development, by pointing WINBACK_PROGRAM_PATH at its own file; `winback.config.loader` validates it
+at load, templates included, so a mistake fails loudly instead of messaging customers wrongly."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from winback.config.campaigns import Campaign, ChannelName
 from winback.config.dormancy import Dormancy, Signal
@@ -52,6 +53,18 @@ class Program(Strict):
     unsubscribe_token_days: int = Field(365, ge=1)
     # Where `winback test-send` may send (config/test_recipients.py); the functions never read it.
     test_recipients: tuple[RecipientAddress, ...] = ()
+    # The program version (config/bundle.py: the hash of program.yaml and its templates), set by the
+    # loader; empty for a program validated from data alone.
+    _version: str = PrivateAttr("")
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def stamped(self, version: str) -> Program:
+        """This program, marked as `version` (by the loader, which knows what it was loaded from)."""
+        self._version = version
+        return self
 
     @field_validator("frequency_caps")
     @classmethod

@@ -7,7 +7,9 @@ the stack they provisioned on moto. Nothing here holds a secret: secrets are rea
 from __future__ import annotations
 
 import os
+import tempfile
 from functools import cache
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -27,7 +29,12 @@ class Settings(BaseModel):
     public_base_url: str = Field("http://localhost:3000", alias="PUBLIC_BASE_URL")
     sender_email: str = Field("noreply@example.com", alias="SENDER_EMAIL")
     ses_configuration_set: str = Field("", alias="SES_CONFIGURATION_SET")
+    # Development and tests: the program file the functions read instead of the published version.
     program_path: str = Field("", alias="WINBACK_PROGRAM_PATH")
+    # The published program versions (runtime/program_source.py); empty: the layer's program.yaml.
+    program_bucket: str = Field("", alias="PROGRAM_BUCKET")
+    # Where a published version's templates are written to be rendered from (Lambda: /tmp).
+    program_cache_dir: str = Field(str(Path(tempfile.gettempdir()) / "winback-program"), alias="PROGRAM_CACHE_DIR")
     offers_bus_name: str = Field("", alias="OFFERS_BUS_NAME")
     audience_bucket: str = Field("", alias="AUDIENCE_BUCKET")
     # The brand the unsubscribe and reason pages name when program.yaml cannot be loaded.

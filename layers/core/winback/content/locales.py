@@ -3,6 +3,10 @@
 A locale's folder holds its email layout and the short texts the sender needs outside any template
 (`<name>.txt`, one per name in `TEXTS`). Kept free of jinja2 so that the light paths (one-click
 unsubscribe, reason pages) can pick a locale without importing the template engine.
+
+`TEMPLATE_ROOT` is the template tree in use: the one shipped with the layer until a published program
+version is loaded (`rendering.use_templates` points it at that version's tree). A test or tool may
+point it at another tree.
 """
 
 from __future__ import annotations
@@ -10,19 +14,26 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-TEMPLATE_ROOT = Path(__file__).resolve().parent / "templates"
+SHIPPED_TEMPLATE_ROOT = Path(__file__).resolve().parent / "templates"
+TEMPLATE_ROOT = SHIPPED_TEMPLATE_ROOT
 LAYOUT_DIR = "_layout"
 TEXTS = ("default_name", "sms_opt_out")
 
 
-def locale_dir(locale: str) -> Path:
-    return TEMPLATE_ROOT / LAYOUT_DIR / locale
+def locale_dir(locale: str, root: Path | None = None) -> Path:
+    return (root or TEMPLATE_ROOT) / LAYOUT_DIR / locale
+
+
+def locales_in(root: Path) -> tuple[str, ...]:
+    """Every locale with a shared layout folder in the tree at `root`, sorted (none: no layout folder)."""
+    layouts = root / LAYOUT_DIR
+    return tuple(sorted(p.name for p in layouts.iterdir() if p.is_dir())) if layouts.is_dir() else ()
 
 
 @cache
 def available_locales() -> tuple[str, ...]:
-    """Every locale with a shared layout folder, sorted."""
-    return tuple(sorted(p.name for p in (TEMPLATE_ROOT / LAYOUT_DIR).iterdir() if p.is_dir()))
+    """Every locale of the template tree in use, sorted."""
+    return locales_in(TEMPLATE_ROOT)
 
 
 def resolve_locale(requested: str | None, default: str) -> str:
@@ -35,13 +46,15 @@ def resolve_locale(requested: str | None, default: str) -> str:
     return default
 
 
-def missing_texts() -> list[str]:
-    """The text files a locale folder lacks (`_layout/ja/default_name.txt`), for the load-time check."""
+def missing_texts(root: Path | None = None) -> list[str]:
+    """The text files a locale folder lacks (`_layout/ja/default_name.txt`), for the load-time check;
+    in the tree in use, or in the one at `root`."""
+    found = available_locales() if root is None else locales_in(root)
     return [
         f"{LAYOUT_DIR}/{locale}/{name}.txt"
-        for locale in available_locales()
+        for locale in found
         for name in TEXTS
-        if not (locale_dir(locale) / f"{name}.txt").is_file()
+        if not (locale_dir(locale, root) / f"{name}.txt").is_file()
     ]
 
 

@@ -10,7 +10,8 @@ Counter names in `Cell.counts`:
   assignment), `reason_<name>` (answers to "why did you leave");
 - per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `uncertain`
   (the provider's answer was lost: maybe delivered, never resent), `deferred`, `dropped`; `opened`,
-  `clicked` (once per message), `machine_opened` (privacy-proxy prefetches).
+  `clicked` (once per message), `machine_opened` (privacy-proxy prefetches); `program_<version>`
+  (the sends, sent, failed or uncertain, that ran that program version).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+from winback.config.bundle import VERSION_LENGTH
 from winback.domain.measurement.lift import Lift
 
 DELIVERY_COUNTERS = (
@@ -40,11 +42,18 @@ OUTCOME_COUNTERS = ("assigned", "reactivated", "coupons_redeemed")
 REVENUE_PREFIX = "revenue_minor_"
 REACT_DAY_PREFIX = "react_day_"
 REASON_PREFIX = "reason_"
+PROGRAM_PREFIX = "program_"
 _COUNTER = re.compile(
     rf"^(?:{'|'.join(DELIVERY_COUNTERS + ENGAGEMENT_COUNTERS + OUTCOME_COUNTERS)}"
-    rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}})$"
+    rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}}"
+    rf"|{PROGRAM_PREFIX}[0-9a-f]{{{VERSION_LENGTH}}})$"
 )
 ARM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+def program_counter(version: str) -> str:
+    """The counter of the sends that ran program version `version`."""
+    return f"{PROGRAM_PREFIX}{version}"
 
 
 def report_counters(counts: dict[str, int]) -> dict[str, int]:
@@ -103,6 +112,9 @@ class ArmRow(_Model):
     reactivation_rate: float | None = Field(None, description="reactivated / assigned (intention to treat)")
     revenue_minor: dict[str, int] = Field(default_factory=dict, description="currency -> minor units")
     revenue_per_assigned_minor: dict[str, float] = Field(default_factory=dict, description="currency -> minor units")
+    program_versions: dict[str, int] = Field(
+        default_factory=dict, description="program version -> the row's sends that ran it"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,3 +150,6 @@ class CampaignReport(_Model):
     )
     reasons: dict[str, dict[str, int]] = Field(default_factory=dict, description="segment -> reason -> answers")
     spend: dict[str, int] = Field(default_factory=dict, description="incentive spend: currency -> minor units")
+    program_versions: dict[str, int] = Field(
+        default_factory=dict, description="program version -> the campaign's sends that ran it"
+    )

@@ -68,8 +68,9 @@ class OpenClaim:
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one claimed send: its status, the experiment cell it counts in, and what the
-    provider said (its message id when sent, its error code otherwise). The sweeper's outcome for a
-    claim left without one knows no run, channel or template."""
+    provider said (its message id when sent, its error code otherwise), and the program version the
+    send ran (config/bundle.py). The sweeper's outcome for a claim left without one knows no run,
+    channel, template or version."""
 
     user_id: str
     key: str
@@ -84,6 +85,7 @@ class Outcome:
     template: str | None = None
     message_id: str | None = None
     error: str | None = None
+    program_version: str | None = None
 
     @property
     def status_by_message_id(self) -> bool:

@@ -9,6 +9,7 @@ builders for the same reason (importing this module loads none of them, nor boto
 from __future__ import annotations
 
 from functools import cache, cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -35,11 +36,15 @@ if TYPE_CHECKING:
     from winback.domain.audience.recommendations import Recommender
     from winback.domain.clock import Clock
     from winback.runtime.idempotency import ApplyWebhook
+    from winback.runtime.program_source import ProgramSource
     from winback.services.scan.job import Segmenter
     from winback.services.send.pacing import WorkerPacer
     from winback.services.send.ports import ChannelSender, SendDeps
 
 AUDIENCE_PREFIX = "audiences"
+# What is built from the program, forgotten when a container starts using another version (pacer:
+# only if the version paces differently, since it remembers this worker's last sends).
+PROGRAM_DERIVED = ("inbox_channel", "channels", "recommender", "send_deps", "pacer")
 
 
 class Deps:
@@ -49,6 +54,7 @@ class Deps:
     def __init__(self, settings: Settings | None = None, program: Program | None = None) -> None:
         self._settings = settings
         self._program = program
+        self._built_from: Program | None = None
 
     def built(self) -> frozenset[str]:
         """The names of what has been built so far (a cached_property keeps its value in the instance)."""
@@ -62,10 +68,37 @@ class Deps:
         return self._settings or get_settings()
 
     @cached_property
-    def program(self) -> Program:
-        from winback.config.loader import load_program
+    def program_source(self) -> ProgramSource:
+        """The published version (PROGRAM_BUCKET), or the file (WINBACK_PROGRAM_PATH, the layer's)."""
+        from winback.runtime.program_source import ProgramSource
 
-        return self._program or load_program(self.settings.program_path)
+        s = self.settings
+        bundles = None
+        if s.program_bucket and not s.program_path:
+            from winback.adapters.program_bundles import ProgramBundles
+
+            bundles = ProgramBundles(s.program_bucket)
+        return ProgramSource(bundles, s.program_path, Path(s.program_cache_dir))
+
+    @property
+    def program(self) -> Program:
+        """The program in use: re-checked at most once a minute, so a run takes it once, at its start."""
+        if self._program is not None:
+            return self._program
+        program = self.program_source.current()
+        if self._built_from is not program:
+            self._forget_derived(program)
+        return program
+
+    def _forget_derived(self, program: Program) -> None:
+        """Forget what was built from another program version; it is built again from `program` on use."""
+        before = self._built_from
+        self._built_from = program
+        if before is None or before.version == program.version:
+            return
+        for name in PROGRAM_DERIVED:
+            if name != "pacer" or before.pacing != program.pacing:
+                self.__dict__.pop(name, None)
 
     @cached_property
     def clock(self) -> Clock:
@@ -302,18 +335,13 @@ class Deps:
         from winback.runtime.idempotency import idempotent_apply
         from winback.services.ingest.live import ingest_events
 
-        activity, messaging, coupons, program, clock = (
-            self.activity,
-            self.messaging,
-            self.coupons,
-            self.program,
-            self.clock,
-        )
+        activity, messaging, coupons, clock = self.activity, self.messaging, self.coupons, self.clock
         catalog = self.catalog
         return idempotent_apply(
             self.settings.idempotency_table,
+            # The program is taken per request (a published version applies without a cold start).
             lambda events, webhook_id: ingest_events(
-                events, webhook_id, activity, messaging, coupons, program, clock.now(), catalog=catalog
+                events, webhook_id, activity, messaging, coupons, self.program, clock.now(), catalog=catalog
             ),
         )
 
@@ -332,19 +360,23 @@ def deps() -> Deps:
 
 
 def reset() -> None:
-    """Forget what a container keeps between invocations: the wiring, the settings, the program,
-    the boto3 clients and Powertools' secrets (cached values and providers). Tests that move the
-    environment or restart moto, and benchmarks that want a cold start, call this."""
+    """Forget what a container keeps between invocations: the wiring, the settings, the program (and
+    the template tree a published version rendered from), the boto3 clients and Powertools' secrets
+    (cached values and providers). Tests that move the environment or restart moto, and benchmarks
+    that want a cold start, call this."""
     from aws_lambda_powertools.utilities import parameters
     from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
     from winback.adapters import clients
     from winback.config.loader import load_program
     from winback.config.settings import get_settings
+    from winback.content.locales import SHIPPED_TEMPLATE_ROOT
+    from winback.content.rendering import use_templates
 
     deps.cache_clear()
     get_settings.cache_clear()
     load_program.cache_clear()
+    use_templates(SHIPPED_TEMPLATE_ROOT)
     clients.reset()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
     DEFAULT_PROVIDERS.clear()

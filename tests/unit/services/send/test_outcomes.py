@@ -110,3 +110,16 @@ def test_the_reminder_shows_the_coupon_read_with_the_context(world: MemoryWorld,
     world.clock.advance(timedelta(days=10))
     send_job(job("u1", step=2), program, world.deps())
     assert code.code in world.channels["email"].sent[-1].content.text
+
+
+def test_each_outcome_and_cell_names_the_program_version_the_job_ran(world: MemoryWorld, program: Program) -> None:
+    """Guard: record.outcome's `program_version` and record.count's `program_<version>` counter."""
+    world.profiles["u1"] = profile("u1")
+    world.profiles["u2"] = profile("u2")
+    world.channels["email"].fail = lambda m: Rejected("MessageRejected") if m.user_id == "u2" else None
+    tally = send_job(job("u1", "u2"), program, world.deps())
+    assert program.version
+    assert world.messaging.outcomes[("u1", KEY)].program_version == program.version
+    assert world.messaging.outcomes[("u2", send_key("dormant-offer", 0, EPISODE))].program_version == program.version
+    assert world.messaging.cells[("dormant-offer", 0, "coupon", "all")][f"program_{program.version}"] == 2
+    assert tally[f"program_{program.version}"] == 2

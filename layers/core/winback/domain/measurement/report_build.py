@@ -17,6 +17,7 @@ from winback.models.report import (
     DELIVERY_COUNTERS,
     ENGAGEMENT_COUNTERS,
     OUTCOME_COUNTERS,
+    PROGRAM_PREFIX,
     REACT_DAY_PREFIX,
     REASON_PREFIX,
     REVENUE_PREFIX,
@@ -49,14 +50,15 @@ def _matching(
     ]
 
 
+def _by_prefix(counts: Mapping[str, int], prefix: str) -> dict[str, int]:
+    """The counters named `<prefix><key>`, by key."""
+    return {name.removeprefix(prefix): value for name, value in sorted(counts.items()) if name.startswith(prefix)}
+
+
 def _row(arm: str, cells: Iterable[Cell], *, segment: str | None = None, step: int | None = None) -> ArmRow:
     counts = _sum(cells)
     assigned = counts["assigned"]
-    revenue = {
-        name.removeprefix(REVENUE_PREFIX): value
-        for name, value in sorted(counts.items())
-        if name.startswith(REVENUE_PREFIX)
-    }
+    revenue = _by_prefix(counts, REVENUE_PREFIX)
     fields = {name: counts[name] for name in DELIVERY_COUNTERS + ENGAGEMENT_COUNTERS + OUTCOME_COUNTERS}
     delivered, opened = counts["delivered"], counts["opened"]
     return ArmRow(
@@ -70,6 +72,7 @@ def _row(arm: str, cells: Iterable[Cell], *, segment: str | None = None, step: i
         click_to_open_rate=counts["clicked"] / opened if opened else None,
         revenue_minor=revenue,
         revenue_per_assigned_minor={cur: value / assigned for cur, value in revenue.items()} if assigned else {},
+        program_versions=_by_prefix(counts, PROGRAM_PREFIX),
     )
 
 
@@ -172,4 +175,5 @@ def build_report(
         reactivation_by_day={arm: curve for arm, curve in curves.items() if curve is not None},
         reasons=_reasons(cells),
         spend=dict(spend or {}),
+        program_versions=_by_prefix(_sum(cells), PROGRAM_PREFIX),
     )

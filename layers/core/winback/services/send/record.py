@@ -2,13 +2,15 @@
 together every OUTCOME_CHUNK store items (not in a `finally`, which a Lambda timeout skips), and the
 coupons those sends issued announced (CouponIssued on the offers bus) with each flush. Counters are
 written once per job (and before an error sends the job back): they are at most once, outcomes and
-next steps are not."""
+next steps are not. Each outcome names the program version the job ran, and the cells count the
+job's sends by version (`program_<version>`), so the report shows which versions a campaign used."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from winback.models.report import program_counter
 from winback.models.send_state import Outcome, SendStatus
 from winback.services.send.next_step import next_step
 
@@ -46,6 +48,7 @@ def outcome(
         template=item.template,
         message_id=message_id,
         error=error,
+        program_version=run.program.version or None,
     )
 
 
@@ -81,9 +84,14 @@ def announce_coupons(run: JobRun) -> None:
 
 
 def count(run: JobRun) -> None:
-    """Add the tally's per-cell counts (and the emails sent) to the campaign's counters."""
-    messaging, job = run.deps.messaging, run.job
+    """Add the tally's per-cell counts (and the emails sent) to the campaign's counters, with the
+    cell's sends (each claim that ended in an outcome) counted under the job's program version."""
+    messaging, job, version = run.deps.messaging, run.job, run.program.version
     for (arm, segment), counts in run.tally.take().items():
+        sends = sum(counts[str(status)] for status in SendStatus)
+        if version and sends:
+            counts[program_counter(version)] += sends
+            run.tally.total[program_counter(version)] += sends
         messaging.add_cell(job.campaign_id, job.step, arm, segment, counts)
     if run.log.sent_email:
         messaging.add_totals(job.campaign_id, {"sent_email": run.log.sent_email})
