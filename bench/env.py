@@ -71,14 +71,20 @@ def quiet_lambda_logs(path: Path) -> None:
 
 def provision_session() -> Session:
     """Provision template.yaml's stack on whatever endpoint boto3 targets and configure the functions."""
+    from datetime import UTC, datetime
+
     import boto3
 
+    from winback.adapters.sending_switch import SendingSwitch
+    from winback.services.sending_switch import turn_sending_on
     from winback_dev.stack import provision
 
     resources = provision(region=REGION)
     os.environ.update(resources.env())
     forget_container_state()
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
+    # A new stack starts with sending off: turned on as `winback enable-sending` does.
+    turn_sending_on(SendingSwitch(resources.physical["MessagingTable"]), datetime.now(UTC), "bench")
     secret = boto3.client("secretsmanager", region_name=REGION).get_secret_value(
         SecretId=resources.physical["WebhookSecret"]
     )["SecretString"]

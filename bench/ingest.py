@@ -1,18 +1,25 @@
-"""Benchmark 1: AWS API calls per event ingested, through the real ingest handler on moto.
+"""Benchmark 1: AWS API calls and DynamoDB capacity units per event ingested, through the real
+ingest handler on moto.
 
 Signed webhook requests of 100 events each: a pool of users, some new and some already known,
-and in each request some users with several events. Counted inside the handler only.
+and in each request some users with several events. Counted inside the handler only. The same
+requests, as Segment calls (identify, Signed In, Product Viewed, Order Completed), go through the
+segment handler in a stack of their own, for its units per event.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
+
 from bench import calls
-from bench.env import invoke, moto_session
+from bench.env import Session, invoke, moto_session
 from winback_dev.lambda_events import http_event
 from winback_dev.signing import signed_headers
 
@@ -72,13 +79,69 @@ def _post(secret: str, events: list[dict[str, Any]], webhook_id: str) -> dict[st
     return reply
 
 
+def segment_call(event: dict[str, Any], message_id: str) -> dict[str, Any]:
+    """The Segment call that states what a webhook event of `_event` states."""
+    props = event.get("properties", {})
+    call: dict[str, Any] = {"userId": event["user_id"], "messageId": message_id, "timestamp": event["occurred_at"]}
+    if event["type"] == "profile":
+        traits = {"email": props["email"], "consent": props["consent"]}
+        context = {"locale": props["locale"], "timezone": props["time_zone"]}
+        return call | {"type": "identify", "traits": traits, "context": context}
+    if event["type"] == "login":
+        return call | {"type": "track", "event": "Signed In"}
+    if event["type"] == "view":
+        product = {"product_id": props["item_id"], "category": props["category"]}
+        return call | {"type": "track", "event": "Product Viewed", "properties": product}
+    order = {
+        "total": float(props["amount"]),
+        "currency": props["currency"],
+        "products": [{"product_id": props["item_id"]}],
+    }
+    return call | {"type": "track", "event": "Order Completed", "properties": order}
+
+
+def _post_segment(secret: str, events: list[dict[str, Any]], request: int) -> None:
+    batch = [segment_call(e, f"ajs-{request:04d}-{i:03d}") for i, e in enumerate(events)]
+    body = json.dumps({"batch": batch}, separators=(",", ":"))
+    signature = hmac.new(secret.encode(), body.encode(), hashlib.sha1).hexdigest()
+    reply = invoke("segment", http_event("POST", "/events/segment", body, {"x-signature": signature}))
+    if reply["statusCode"] != 200:
+        raise RuntimeError(f"segment answered {reply['statusCode']}: {reply.get('body')}")
+
+
+def _segment_units(batches: list[tuple[list[dict[str, Any]], int]]) -> dict[str, Any]:
+    """The same requests through POST /events/segment, on a stack of their own."""
+    with moto_session() as session:
+        arn = session.url("SegmentSecret")
+        secret = boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+        tally = calls.Tally(metered=True)
+        for n, (events, _) in enumerate(batches):
+            with calls.scope(tally):
+                _post_segment(secret, events, n)
+    events_total = sum(len(events) for events, _ in batches)
+    return {
+        "events": events_total,
+        "calls_per_event": tally.total / events_total,
+        "wru_per_event": tally.units.write / events_total,
+        "rru_per_event": tally.units.read / events_total,
+        "wru_by_table_per_event": per_table(tally.units.write_by_table, events_total, session),
+        "rru_by_table_per_event": per_table(tally.units.read_by_table, events_total, session),
+    }
+
+
+def per_table(by_table: dict[str, float], n: int, session: Session) -> dict[str, float]:
+    """Units per `n` by the table's logical id in template.yaml."""
+    logical = {physical: lid for lid, physical in session.physical.items()}
+    return {logical.get(table, table): units / n for table, units in sorted(by_table.items())}
+
+
 def run() -> dict[str, Any]:
     rng = random.Random(5)
     now = datetime.now(UTC)
     with moto_session() as session:
         batches = _requests(rng, now)
-        first = calls.Tally()
-        steady = calls.Tally()
+        first = calls.Tally(metered=True)
+        steady = calls.Tally(metered=True)
         users_total = 0
         for n, (events, distinct) in enumerate(batches):
             with calls.scope(first if n == 0 else steady):
@@ -103,4 +166,9 @@ def run() -> dict[str, Any]:
         "by_operation_total": dict(sorted(total.calls.items())),
         "steady_calls_per_request": steady.total / (REQUESTS - 1),
         "replayed_request_calls": dict(replay.calls),
+        "wru_per_event": total.units.write / events_total,
+        "rru_per_event": total.units.read / events_total,
+        "wru_by_table_per_event": per_table(total.units.write_by_table, events_total, session),
+        "rru_by_table_per_event": per_table(total.units.read_by_table, events_total, session),
+        "segment": _segment_units(batches),
     }

@@ -12,6 +12,7 @@ from typing import Any
 
 from bench import calls, population
 from bench.env import ACCOUNT, REGION, drain, invoke, moto_session
+from bench.ingest import per_table
 from winback_dev.lambda_events import schedule_event
 
 # 800, not 2,000: moto 5.2.5 deep-copies every table a TransactWriteItems touches (to roll back on
@@ -54,7 +55,7 @@ def run() -> dict[str, Any]:
             planned = invoke("plan", schedule_event(now))
         scan = calls.Tally()
         scanned = drain(session.url("ScanQueue"), "scan", scan)
-        send = calls.Tally()
+        send = calls.Tally(metered=True)
         sent_jobs = drain(session.url("SendQueue"), "send", send)
         counters = _counters()
         delivered = _provider_deliveries()
@@ -82,4 +83,8 @@ def run() -> dict[str, Any]:
         "send_calls_per_message": send.total / sent if sent else None,
         "send_by_operation_per_message": _per(send, sent),
         "send_by_operation_total": dict(sorted(send.calls.items())),
+        "send_wru_per_message": send.units.write / sent if sent else None,
+        "send_rru_per_message": send.units.read / sent if sent else None,
+        "send_wru_by_table_per_message": per_table(send.units.write_by_table, sent, session) if sent else {},
+        "send_rru_by_table_per_message": per_table(send.units.read_by_table, sent, session) if sent else {},
     }

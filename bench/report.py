@@ -27,8 +27,21 @@ def ingest(r: dict[str, Any]) -> list[str]:
         *_ops(r["by_operation_per_request"], r["by_operation_total"], "per request"),
         f"   first request (cold container): {_fmt_calls(r['first_request_calls'])}",
         f"   replayed request (same webhook-id, upstream retry): {_fmt_calls(r['replayed_request_calls'])}",
+        f"   DynamoDB units per event: write {r['wru_per_event']:.2f}, read {r['rru_per_event']:.2f}"
+        f"   (write by table: {_fmt_units(r['wru_by_table_per_event'])})",
     ]
+    segment = r.get("segment")
+    if segment:
+        lines.append(
+            f"   the same events as Segment calls: write {segment['wru_per_event']:.2f}, read"
+            f" {segment['rru_per_event']:.2f} units per event (write by table:"
+            f" {_fmt_units(segment['wru_by_table_per_event'])})"
+        )
     return lines
+
+
+def _fmt_units(by_table: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in sorted(by_table.items())) or "none"
 
 
 def pipeline(r: dict[str, Any]) -> list[str]:
@@ -46,6 +59,9 @@ def pipeline(r: dict[str, Any]) -> list[str]:
         f" = {r['send_calls_per_message']:.3f} per message",
         *_ops(r["send_by_operation_per_message"], r["send_by_operation_total"], "per message"),
         f"   not sent (send-stage counters): {not_sent}",
+        f"   DynamoDB units per message: write {r['send_wru_per_message'] or 0:.2f},"
+        f" read {r['send_rru_per_message'] or 0:.2f}"
+        f"   (write by table: {_fmt_units(r['send_wru_by_table_per_message'])})",
     ]
 
 
@@ -124,6 +140,8 @@ def backfill(r: dict[str, Any]) -> list[str]:
         f" ({r['rows_per_s_outside_calls'] or 0:.0f} rows/s outside AWS calls)",
         f"   DynamoDB writes per row {r['writes_per_row']:.3f}   AWS calls per row {r['calls_per_row']:.3f}"
         f"   re-run: {r['rerun_duplicates']} duplicates, {r['rerun_dynamodb_writes']} writes",
+        f"   DynamoDB units per row: write {r['wru_per_row']:.2f}, read {r['rru_per_row']:.2f};"
+        f" re-run: write {r['rerun_wru_per_row']:.2f}, read {r['rerun_rru_per_row']:.2f}",
     ]
 
 

@@ -21,6 +21,12 @@ DEFINITIONS = {
     " real backfill handler, moto in-process: compares versions of our code, does not predict DynamoDB)",
     "backfill_writes_per_row": "S3 backfill: DynamoDB write calls (a TransactWriteItems writes a profile and"
     " its batch marker) per history row",
+    "wru_per_event": "ingest: DynamoDB write capacity units per webhook event (bench/capacity.py: item sizes"
+    " rounded up to 1 KB per write, transactions x2, the larger of the item before and after)",
+    "rru_per_event": "ingest: DynamoDB read capacity units per webhook event (4 KB per strongly consistent"
+    " read, found or not; transactions x2)",
+    "wru_per_email": "send stage: DynamoDB write capacity units per message sent (claims, outcomes, counters,"
+    " next steps, as wru_per_event counts them)",
     "scan_calls_per_user": "scan stage: AWS API calls per targeted user (scan pages, writes, send jobs)",
     "scan_items_per_s": "items one scan worker reads per second, on the largest table of the throughput"
     " benchmark (moto in-process: compares versions of our code, does not predict DynamoDB)",
@@ -47,6 +53,9 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     return {
         "calls_per_email": pipeline["send_calls_per_message"],
         "calls_per_event": results["ingest"]["calls_per_event"],
+        "wru_per_event": results["ingest"]["wru_per_event"],
+        "rru_per_event": results["ingest"]["rru_per_event"],
+        "wru_per_email": pipeline["send_wru_per_message"],
         "scan_calls_per_user": pipeline["scan_calls_per_targeted_user"],
         "backfill_rows_per_s": results["backfill"]["rows_per_s"],
         "backfill_writes_per_row": results["backfill"]["writes_per_row"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -17,7 +18,9 @@ from winback.services.ingest.backfill import apply_batch
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     d = deps()
-    result = apply_batch(event, d.backfill_store, d.backfill_files, d.program.dormancy.signal, d.clock.now(), d.catalog)
+    skew = timedelta(seconds=d.settings.clock_skew_seconds)
+    signal = d.program.dormancy.signal
+    result = apply_batch(event, d.backfill_store, d.backfill_files, signal, d.clock.now(), d.catalog, skew)
     metrics.add_metric(name="BackfillRowsApplied", unit=MetricUnit.Count, value=result.applied)
     metrics.add_metric(name="BackfillRowsRejected", unit=MetricUnit.Count, value=result.rejected)
     logger.info("backfill batch", extra=result.as_dict())

@@ -31,7 +31,8 @@ processor = BatchProcessor(
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     job = ScanJob.model_validate_json(record.body)
     d = deps()
-    result = scan_segment(job, d, d.scan_segmenter(), lambda_context.get_remaining_time_in_millis)
+    segmenter, scorer = d.scan_models()
+    result = scan_segment(job, d, segmenter, lambda_context.get_remaining_time_in_millis, scorer=scorer)
     emit_counts(result.tally, "Scan")
     logger.info(
         "segment scanned",

@@ -4,6 +4,7 @@ Segment or RudderStack webhook destination, signed (X-Signature) or with the bea
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,7 @@ from winback.runtime.deps import deps
 from winback.runtime.http import json_reply
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.runtime.request import BadRequest, bounded_headers, raw_body
-from winback.services.ingest.segment import SegmentRejected, authenticate, ingest_segment
+from winback.services.ingest.segment import SegmentOutcome, SegmentRejected, authenticate, ingest_segment
 from winback.services.ingest.validation import InvalidBody
 
 app = APIGatewayHttpResolver()
@@ -42,7 +43,7 @@ def post_segment() -> Response[str]:
     except BadRequest as exc:
         return _invalid([exc.as_error()])
     try:
-        method = authenticate(d.segment_secret, body, headers)
+        method = authenticate(d.segment_secrets, body, headers)
     except SegmentRejected as exc:
         logger.warning("segment request rejected", extra={"reason": str(exc)})
         metrics.add_metric(name="SegmentRejected", unit=MetricUnit.Count, value=1)
@@ -51,17 +52,34 @@ def post_segment() -> Response[str]:
         raw = json.loads(body, parse_float=Decimal)
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return _invalid([{"field": "body", "message": "not valid JSON"}])
+    skew = timedelta(seconds=d.settings.clock_skew_seconds)
     try:
-        result = ingest_segment(raw, body, d.activity, d.messaging, d.coupons, d.program, d.clock.now())
+        outcome = ingest_segment(raw, body, d.activity, d.messaging, d.coupons, d.program, d.clock.now(), skew)
     except InvalidBody as exc:
+        metrics.add_metric(name="SegmentCallsRejected", unit=MetricUnit.Count, value=1)
         return _invalid(exc.errors)
-    metrics.add_metric(name="EventsIngested", unit=MetricUnit.Count, value=result.get("events", 0))
-    emit_counts(
-        {k: result.get(k, 0) for k in ("reactivated", "coupons_redeemed", "coupons_rejected")},
-        "Ingest",
+    _count(outcome, method)
+    return json_reply(200, outcome.reply)
+
+
+def _count(outcome: SegmentOutcome, method: str) -> None:
+    """Metrics and one log line of counts (the refused fields by name, never a value or an id)."""
+    reply = outcome.reply
+    metrics.add_metric(name="EventsIngested", unit=MetricUnit.Count, value=reply.get("events", 0))
+    metrics.add_metric(name="SegmentCalls", unit=MetricUnit.Count, value=reply["calls"])
+    metrics.add_metric(name="SegmentCallsRejected", unit=MetricUnit.Count, value=outcome.rejected_calls)
+    metrics.add_metric(name="SegmentMessageIdReused", unit=MetricUnit.Count, value=len(outcome.reused_at))
+    emit_counts({k: reply.get(k, 0) for k in ("reactivated", "coupons_redeemed", "coupons_rejected")}, "Ingest")
+    counts = {k: v for k, v in reply.items() if isinstance(v, int)}
+    refused = sorted({r["field"] for r in reply["rejected"]})
+    left_out = sorted({r["field"] for r in reply["left_out"]})
+    logger.info(
+        "segment calls ingested",
+        extra={"auth": method, **counts, "rejected_fields": refused, "left_out_fields": left_out},
     )
-    logger.info("segment calls ingested", extra={"auth": method, **result})
-    return json_reply(200, result)
+    if outcome.reused_at:
+        # A sender reused a messageId for a different statement: the first one stands.
+        logger.warning("segment messageId reused with another body", extra={"positions": list(outcome.reused_at)})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,5 +1,6 @@
 """Daily schedule, ahead of the dormancy scan: sample ActivityTable and store population stats
-(RFM quintiles, activity cut points, popular items) in MessagingTable."""
+(RFM quintiles, activity cut points, popular items) and the BG/NBD and Gamma-Gamma fits on the same
+sample in MessagingTable. The one function with the stats layer (numpy, scipy)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.runtime.deps import deps
 from winback.runtime.observability import heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
-from winback.services.scan.population_stats import run_population_stats
+from winback.services.scan.model_fit import fit_purchase_models
+from winback.services.scan.population_stats import StatsResult, run_population_stats
+
+
+def _fit_summary(result: StatsResult) -> dict[str, Any]:
+    bgnbd, gamma_gamma = result.stats.bgnbd, result.stats.gamma_gamma
+    return {
+        "bgnbd_status": bgnbd.status.value if bgnbd else None,
+        "bgnbd_repeat_buyers": bgnbd.repeat_buyers if bgnbd else None,
+        "bgnbd_log_likelihood": bgnbd.log_likelihood if bgnbd else None,
+        "gamma_gamma_status": gamma_gamma.status.value if gamma_gamma else None,
+    }
 
 
 @logger.inject_lambda_context
@@ -22,7 +34,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     d = deps()
     program = d.program
     result = run_population_stats(
-        scheduled_time(event, d.clock), d.activity, d.population_stats, program.segments, program.recommendations
+        scheduled_time(event, d.clock),
+        d.activity,
+        d.population_stats,
+        program.segments,
+        program.recommendations,
+        fit_purchase_models,
     )
     metrics.add_metric(name="PopulationSampleSize", unit=MetricUnit.Count, value=result.stats.sample_size)
     summary = {
@@ -32,6 +49,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "total_segments": result.plan.total_segments,
         "segments": list(result.plan.segments),
         "truncated": result.truncated,
+        **_fit_summary(result),
     }
     logger.info("population stats stored", extra=summary)
     return summary

@@ -158,8 +158,9 @@ def test_rejected_rows_go_to_an_errors_file_naming_file_line_and_field(stack: St
 
 
 def test_a_rerun_of_the_same_files_changes_nothing(stack: Stack) -> None:
-    """Guard: the per-user batch marker, written in one transaction with the profile: a second run
-    (another run id) finds every batch applied and leaves every item as it was."""
+    """Guard: the per-row marker, written in one transaction with the profile: a second run
+    (another run id) finds every row applied and leaves every item as it was. The CSV states three
+    of the JSON Lines file's events again: a row is what it says, so those are duplicates too."""
     _put(stack, "imports/h/a.jsonl", _jsonl(_sample_events()))
     _put(stack, "imports/h/b.csv", _csv(_sample_events()[2:]))
     first = backfill.play_import(_bucket(stack), "imports/h/", "run-1")
@@ -168,7 +169,7 @@ def test_a_rerun_of_the_same_files_changes_nothing(stack: Stack) -> None:
     second = backfill.play_import(_bucket(stack), "imports/h/", "run-2")
 
     assert _all_items(stack) == before
-    assert (first["applied"], first["duplicates"]) == (8, 0)
+    assert (first["applied"], first["duplicates"]) == (5, 3)
     assert (second["applied"], second["duplicates"]) == (0, 8)
 
 
@@ -220,8 +221,8 @@ def test_a_profile_changed_meanwhile_is_merged_not_overwritten(stack: Stack, mon
     real_read = BackfillStore.read
     state = {"done": False}
 
-    def read_then_a_live_event_lands(self: BackfillStore, user_ids: Any, batch_id: str) -> Any:
-        found = real_read(self, user_ids, batch_id)
+    def read_then_a_live_event_lands(self: BackfillStore, rows: Any) -> Any:
+        found = real_read(self, rows)
         if not state["done"]:
             state["done"] = True
             body = json.dumps({"user_id": "u-1001", "type": "login", "occurred_at": "2026-07-01T09:00:00Z"})
@@ -252,6 +253,89 @@ def test_winback_import_plays_the_map_and_prints_the_counts(stack: Stack, capsys
     assert (printed["run_id"], printed["status"], printed["rows"], printed["applied"]) == ("cli-1", "SUCCEEDED", 5, 5)
     assert backfill.progress(_bucket(stack), "cli-1")["applied"] == 5
     assert main(["import", "https://example.com/x"]) == 2
+
+
+def test_a_row_from_the_future_is_refused_naming_occurred_at(stack: Stack) -> None:
+    """Guard: the same bound as POST /events and Segment (now + CLOCK_SKEW_SECONDS) on this door: a
+    row dated 2099 would make its user look active for good (never dormant)."""
+    events = _sample_events()
+    events.append({"user_id": "u-1001", "type": "login", "occurred_at": "2099-01-01T00:00:00Z"})
+    _put(stack, "imports/future.jsonl", _jsonl(events))
+
+    counts = backfill.play_import(_bucket(stack), "imports/", "run-future")
+
+    assert (counts["rows"], counts["applied"], counts["rejected"]) == (6, 5, 1)
+    s3 = boto3.client("s3")
+    (key,) = [o["Key"] for o in s3.list_objects_v2(Bucket=_bucket(stack), Prefix="errors/run-future/")["Contents"]]
+    (error,) = [json.loads(line) for line in s3.get_object(Bucket=_bucket(stack), Key=key)["Body"].read().splitlines()]
+    assert (error["line"], error["field"], error["reason"]) == (6, "occurred_at", "is in the future")
+    xiaoming = get_profile("u-1001")
+    assert xiaoming is not None and xiaoming.last_seen_at is not None and xiaoming.last_seen_at.year < 2099
+
+
+def _orders(count: int) -> list[dict[str, Any]]:
+    """A shop's order history, sorted by user: a few users with many orders each."""
+    return [
+        {
+            "user_id": f"u-3{i // 40:03d}",
+            "type": "order",
+            "occurred_at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T10:{i % 60:02d}:00Z",
+            "properties": {"amount": f"{10 + i % 7}.50", "currency": "USD"},
+        }
+        for i in range(count)
+    ]
+
+
+def test_a_history_exported_again_with_one_more_line_on_top_applies_only_that_line(stack: Stack) -> None:
+    """Guard: a row's identity is what it says (models/backfill.row_identity), never its line. The
+    same export again with a new first line moves every row, and every batch boundary, by one: it
+    used to count every order twice. Under another file name too."""
+    reader = next(r for r in backfill.row_readers() if r.file_format == "jsonl")
+    history = _orders(reader.max_items + 100)  # two batches, the boundary inside a user's orders
+    _put(stack, "imports/v1/orders.jsonl", _jsonl(history))
+    first = backfill.play_import(_bucket(stack), "imports/v1/", "run-v1")
+    spend = {u: p.spend_minor for u in {r["user_id"] for r in history} if (p := get_profile(u)) is not None}
+
+    newest = {
+        "user_id": "u-3000",
+        "type": "order",
+        "occurred_at": "2026-01-02T10:00:00Z",
+        "properties": {"amount": "99.00", "currency": "USD"},
+    }
+    _put(stack, "imports/v2/orders-2026-01-03.jsonl", _jsonl([newest, *history]))
+    second = backfill.play_import(_bucket(stack), "imports/v2/", "run-v2")
+
+    assert (first["applied"], first["duplicates"], first["batches"]) == (len(history), 0, 2)
+    assert (second["applied"], second["duplicates"]) == (1, len(history))
+    assert second["batches"] == 2
+    after = {u: p.spend_minor for u in spend if (p := get_profile(u)) is not None}
+    assert after == {**spend, "u-3000": {"USD": spend["u-3000"]["USD"] + 9900}}
+
+
+def test_an_event_id_column_names_the_row_whatever_it_says(stack: Stack) -> None:
+    """Guard: `event_id` (models/backfill.source_event_id) is the row's identity where the source has
+    one: two identical orders with their own ids both count, and an id seen before counts once."""
+    properties = {"amount": "19.90", "currency": "CNY"}
+    order: dict[str, Any] = {
+        "user_id": "u-1001",
+        "type": "order",
+        "occurred_at": "2026-02-14T20:15:00+08:00",
+        "properties": properties,
+    }
+    rows = [{**order, "event_id": "o-1"}, {**order, "event_id": "o-2"}, order, order]
+    _put(stack, "imports/ids/a.jsonl", _jsonl(rows))
+    first = backfill.play_import(_bucket(stack), "imports/ids/", "run-ids-1")
+    assert (first["applied"], first["duplicates"]) == (3, 1)  # the two rows without an id are one row
+
+    _put(
+        stack,
+        "imports/ids/a.jsonl",
+        _jsonl([{**order, "event_id": "o-2", "properties": {**properties, "amount": "5.00"}}]),
+    )
+    second = backfill.play_import(_bucket(stack), "imports/ids/", "run-ids-2")
+    assert (second["applied"], second["duplicates"]) == (0, 1)
+    xiaoming = get_profile("u-1001")
+    assert xiaoming is not None and xiaoming.orders == 3 and xiaoming.spend_minor == {"CNY": 5970}
 
 
 def _logins(count: int) -> list[dict[str, Any]]:

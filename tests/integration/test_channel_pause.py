@@ -150,3 +150,46 @@ def test_operator_pause_holds_every_email_of_the_channel(stack: Stack, clock: _C
     assert winback(["resume", "--channel", "email"]) == 0
     _release_and_send(stack, clock.advance(hours=1))
     assert len(sent_emails()) == 3
+
+
+# SES v2's documented MessageRejected answer for an unverified identity (the sender, or in the sandbox
+# each recipient not verified), the region and identities those of this stack.
+SANDBOX_REJECTION = (
+    "Email address is not verified. The following identities failed the check in region US-EAST-1: u1@mail.example.com"
+)
+
+
+def _emitted(out: str, metric: str) -> float:
+    """The sum of `metric` in the EMF documents the handler printed (CloudWatch reads the same lines)."""
+    total = 0.0
+    for line in out.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            value = json.loads(line).get(metric, 0)
+            total += sum(value) if isinstance(value, list) else value
+    return total
+
+
+def test_a_sandbox_rejection_pauses_email_burns_nobody_and_sends_after_resume(
+    stack: Stack, clock: _Clock, failing_ses: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Guards: channels._account_level's UNVERIFIED_MESSAGES (a MessageRejected that blames an
+    unverified identity is the account's condition), then the same release, pause and hold as any
+    account-level answer (send/deliver.py). Without it SES's sandbox answer is Rejected: the first
+    recipient is marked `failed` for good, and so is every other one, each after its own provider call."""
+    ses = failing_ses(400, "MessageRejected", SANDBOX_REJECTION)
+    assert _send(stack) == {"batchItemFailures": []}
+    assert ses.requests == 1  # the first answer paused email: nobody else was tried
+    assert _burned() == []  # every claim released: no `failed`, no claim left for the sweeper
+    counters = _counters()
+    assert "failed" not in counters and counters["channel_paused"] == 3
+    pause = ChannelPauses(get_settings().messaging_table).get("email")
+    assert pause is not None and pause.until is None  # waits for the operator
+    assert pause.reason.startswith("MessageRejected") and "@" not in pause.reason  # no address stored
+    out = capsys.readouterr().out
+    assert _emitted(out, "ChannelPaused") == 3 and _emitted(out, "Failed") == 0  # ChannelPausedAlarm's metric
+
+    _heal_ses(monkeypatch)  # production access granted (or the recipients verified)
+    assert winback(["resume", "--channel", "email"]) == 0
+    _release_and_send(stack, clock.advance(hours=1))
+    assert sorted(m.destinations["ToAddresses"][0] for m in sent_emails()) == [f"{u}@mail.example.com" for u in USERS]
+    assert _counters()["sent"] == 3 and "failed" not in _counters()

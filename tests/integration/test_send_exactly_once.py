@@ -30,7 +30,7 @@ from winback.models.send_state import send_key
 from winback.runtime.deps import deps
 from winback.services import send as send_service
 from winback.services.send import record as send_record
-from winback.services.sweep import GRACE, sweep_claims
+from winback.services.send.sweep import GRACE, SweepDeps, sweep_claims
 from winback_dev.lambda_events import sqs_event, sqs_record
 
 NOW = datetime.now(UTC)
@@ -145,7 +145,7 @@ class _Killed(BaseException):
 
 def test_killed_job_keeps_every_claim_accounted_for(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """Guards: outcomes and next steps written every OUTCOME_CHUNK sends as the provider answers (not
-    in a `finally`), and the sweeper (services/sweep.py) for the claims a kill leaves without one.
+    in a `finally`), and the sweeper (services/send/sweep.py) for the claims a kill leaves without one.
     Every claim ends as exactly one of sent / uncertain, nothing is sent twice, no one is lost."""
     monkeypatch.setattr(send_record, "OUTCOME_CHUNK", 2)
     users = [f"u{i}" for i in range(1, 7)]
@@ -174,7 +174,8 @@ def test_killed_job_keeps_every_claim_accounted_for(stack: Stack, monkeypatch: p
     assert [r.user_id for j in next_steps if j.step == 1 for r in j.recipients] == ["u1", "u2"]
 
     # The sweeper records the claims the kill left without an outcome (u3 accepted, u4 in flight).
-    swept = sweep_claims(d.messaging, datetime.now(UTC) + GRACE + timedelta(minutes=1))
+    sweep = SweepDeps(d.claim_index, d.send_records, lambda _: d.program.campaign("dormant-offer"))
+    swept = sweep_claims(sweep, datetime.now(UTC) + GRACE + timedelta(minutes=1))
     assert swept["uncertain"] == 2
     assert [(_outcome(u) or {}).get("status") for u in users] == ["sent", "sent", "uncertain", "uncertain", None, None]
 
@@ -188,4 +189,4 @@ def test_killed_job_keeps_every_claim_accounted_for(stack: Stack, monkeypatch: p
     assert statuses == ["sent", "sent", "uncertain", "uncertain", "sent", "sent"]
     counters = _counters()
     assert counters["uncertain"] == 2 and counters["already_sent"] == 4
-    assert sweep_claims(d.messaging, datetime.now(UTC) + GRACE + timedelta(minutes=2))["uncertain"] == 0
+    assert sweep_claims(sweep, datetime.now(UTC) + GRACE + timedelta(minutes=2))["uncertain"] == 0

@@ -136,3 +136,26 @@ def test_sms_counts_delivered_only_on_success_and_a_spend_limit_failure_pauses_s
 def test_a_payload_that_is_not_a_subscription_envelope_is_refused_naming_the_field(stack: Stack) -> None:
     with pytest.raises(ValueError, match=r"awslogs\.data"):
         stack.invoke("feedback", {"awslogs": {"data": "not base64 gzip"}})
+
+
+def test_a_control_message_through_the_handler_is_answered_not_raised(stack: Stack) -> None:
+    """Guard: the handler takes CloudWatch Logs' reachability check (messageType CONTROL_MESSAGE, in
+    the gzipped base64 envelope Lambda receives) without raising, so Lambda neither retries it nor
+    counts an error, and nothing is counted in any cell."""
+    data = {
+        "messageType": "CONTROL_MESSAGE",
+        "owner": "CloudwatchLogs",
+        "logGroup": "",
+        "logStream": "",
+        "subscriptionFilters": [],
+        "logEvents": [
+            {
+                "id": "",
+                "timestamp": 1600110003794,
+                "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda.",
+            }
+        ],
+    }
+    event = {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+    assert stack.invoke("feedback", event) == {"control_message": 1}
+    assert _counters() == {}

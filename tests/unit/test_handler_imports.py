@@ -29,6 +29,7 @@ NEEDS: dict[str, set[str]] = {
     "export": {"phonenumbers"},  # hashes phone numbers into E.164 for ad audiences
     "privacy": {"phonenumbers"},  # an erasure finds the user's rows in audience files by their hashed phone
     "backfill": {"phonenumbers"},  # validates history rows with the webhook's event model
+    "stats": {"numpy", "scipy"},  # fits BG/NBD and Gamma-Gamma (services/scan/model_fit.py), with the stats layer
 }
 # aws_xray_sdk: tracing is off here (POWERTOOLS_TRACE_DISABLED); yaml: program.yaml is parsed on the
 # first invocation, by load_program.

@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from winback_dev import prediction_cli, program_cli, workbench_cli
+from winback_dev import admission_cli, prediction_cli, program_cli, workbench_cli
+from winback_dev.doctor import commands as doctor_commands
 
 if TYPE_CHECKING:
     from winback.models.report import CampaignReport
@@ -38,12 +39,12 @@ TABLES = {
 }
 
 
-def _use_stack(stack_name: str) -> None:
-    """Point the code at a deployed stack's tables."""
+def _use_stack(stack_name: str, more: dict[str, str] | None = None) -> None:
+    """Point the code at a deployed stack's tables (and the `more` resources, by variable)."""
     import boto3
 
     cfn = boto3.client("cloudformation")
-    for variable, logical_id in TABLES.items():
+    for variable, logical_id in {**TABLES, **(more or {})}.items():
         found = cfn.describe_stack_resource(StackName=stack_name, LogicalResourceId=logical_id)
         os.environ[variable] = found["StackResourceDetail"]["PhysicalResourceId"]
 
@@ -137,13 +138,17 @@ def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
+# What the erasure reaches besides the tables (`--stack-name`).
+ERASURE_RESOURCES = {"BACKFILL_BUCKET": "BackfillBucket", "ERASURE_STATE_MACHINE_ARN": "ErasureStateMachine"}
+
+
 def _data_rights(args: argparse.Namespace) -> int:
     from winback_dev import data_rights
 
     if args.stack_name:
-        _use_stack(args.stack_name)
+        _use_stack(args.stack_name, ERASURE_RESOURCES if args.command == "erase" else {})
     if args.command == "erase":
-        print(json.dumps({"erased": args.user_id, "removed": data_rights.erase(args.user_id)}))
+        print(json.dumps(data_rights.erase(args.user_id, wait=not args.no_wait)))
     elif args.command == "export-user":
         print(data_rights.export(args.user_id))
     else:
@@ -227,7 +232,9 @@ def _simulate(args: argparse.Namespace) -> int:
 
 # Commands whose arguments and runs live in a module of their own.
 COMMAND_MODULES: dict[str, Callable[[argparse.Namespace], int]] = {
-    command: module.run for module in (prediction_cli, workbench_cli, program_cli) for command in module.COMMANDS
+    command: module.run
+    for module in (prediction_cli, workbench_cli, program_cli, admission_cli, doctor_commands)
+    for command in module.COMMANDS
 }
 
 
@@ -258,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
         rights = sub.add_parser(name, help=text)
         rights.add_argument("user_id")
         rights.add_argument("--stack-name", help="a deployed stack")
+    sub.choices["erase"].add_argument(
+        "--no-wait", action="store_true", help="print the accepted request and return (the passes run on)"
+    )
     migrate = sub.add_parser("migrate-suppression", help="one-off: hash the plain SuppressionTable entries")
     migrate.add_argument("--stack-name", help="a deployed stack")
     imp = sub.add_parser("import", help="load history (JSON Lines or CSV files) from S3 into the profiles")
@@ -275,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     prediction_cli.register(sub)
     workbench_cli.register(sub)
     program_cli.register(sub)
+    admission_cli.register(sub)
+    doctor_commands.register(sub)
     args = parser.parse_args(argv)
     with _logs_on_stderr():
         return _run(args)
@@ -316,13 +328,8 @@ def _run(args: argparse.Namespace) -> int:
         print_summary(summary, args.out)
         failed = sum(run["failed_jobs"] for run in summary["runs"]) + sum(summary["dlq_depth"].values())
         return 0 if summary["duplicates"] == 0 and failed == 0 else 1
-    if args.command == "report":
-        return _report(args)
-    if args.command == "pause":
-        return _pause(args)
-    if args.command == "import":
-        return _import(args)
-    return _resume(args)
+    handlers = {"report": _report, "pause": _pause, "import": _import}
+    return handlers.get(args.command, _resume)(args)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,9 @@ CATALOG_SHOWN = re.compile(r"No\. \d+(</a> · |, )\$\d")
 def _start_moto() -> Any:
     from moto.server import ThreadedMotoServer
 
+    from winback_dev import moto_transactions
+
+    moto_transactions.install()  # a transaction copies its items, not its tables
     logging.getLogger("werkzeug").disabled = True  # its access log prints a line per AWS call
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -325,6 +328,9 @@ class _Stages:
 
 def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Progress | None = None) -> dict[str, Any]:
     """The demo; `progress` (if given) is told the simulated day, the stage and the running counts."""
+    from winback.adapters.sending_switch import SendingSwitch
+    from winback.services.sending_switch import turn_sending_on
+
     started = time.perf_counter()
     stage = _Stages(progress)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -342,6 +348,9 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
         resources = provision()
         _configure_functions({**resources.env()}, out_dir / "lambda.log")
         boto3.client("sesv2").create_email_identity(EmailIdentity=SENDER)
+        # A new stack starts with sending off: turned on as `winback enable-sending` does (moto has no
+        # SES account or SMS sandbox for `winback doctor` to read).
+        turn_sending_on(SendingSwitch(resources.physical["MessagingTable"]), real_now, "demo")
         secrets = boto3.client("secretsmanager")
         webhook_secret = secrets.get_secret_value(SecretId=resources.physical["WebhookSecret"])["SecretString"]
         unsubscribe_key = secrets.get_secret_value(SecretId=resources.physical["UnsubscribeSecret"])["SecretString"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,8 +42,8 @@ ROUTES = (
 
 def route_of(path: str) -> str:
     """The function template.yaml routes `path` to."""
-    if path.startswith("/users/") and "/inbox" not in path:
-        return "privacy"  # DELETE /users/{id}, GET /users/{id}/export
+    if (path.startswith("/users/") and "/inbox" not in path) or path.startswith("/erasures/"):
+        return "privacy"  # DELETE /users/{id}, GET /users/{id}/export, GET /erasures/{request_id}
     for prefix, function in ROUTES:
         if path.startswith(prefix):
             return function
@@ -70,6 +71,10 @@ class LocalRunner:
     redeliver_fraction: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     http_status: Counter[int] = field(default_factory=Counter)
+    # An accepted erasure (DELETE /users/{id} answering 202) starts ErasureStateMachine on AWS; the
+    # runner plays it at once (both passes, the wait skipped). False: the caller plays it
+    # (`play_erasure`), to act between the erasure's acceptance and its passes.
+    play_erasures: bool = True
 
     def __post_init__(self) -> None:
         self._sqs = boto3.client("sqs")
@@ -99,7 +104,15 @@ class LocalRunner:
             event["requestContext"]["authorizer"] = {"iam": iam_identity()}
         reply: dict[str, Any] = handler(function)(event, FakeContext(function_name=function))
         self.http_status[int(reply["statusCode"])] += 1
+        if method == "DELETE" and function == "privacy" and reply["statusCode"] == 202 and self.play_erasures:
+            self.play_erasure(json.loads(reply["body"])["request_id"])
         return reply
+
+    def play_erasure(self, request_id: str, between: Callable[[], None] | None = None) -> list[str]:
+        """ErasureStateMachine for an accepted request, played here; `between` runs during its wait."""
+        from winback_dev import erasure
+
+        return erasure.play(request_id, between=between)
 
     # --- schedule, SNS ----------------------------------------------------------------------------
     def fire_schedule(self, at: datetime, function: str = "plan") -> dict[str, Any]:

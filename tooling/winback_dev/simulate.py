@@ -20,7 +20,9 @@ What is modelled, and how:
   timeout (accepted or not), a throttle (not accepted); per job: the process killed before one of
   its provider calls, the message delivered twice (a duplicate) or again later (a redelivery);
   once: the account paused for a simulated hour (the channel pause holds every job meanwhile);
-- the sweeper runs every simulated 15 minutes and records claims left without an outcome uncertain;
+- the sweeper runs every simulated 15 minutes and finishes the claims a job left without an outcome
+  (sent when the email provider reported the message accepted, as SES's `Send` event does, else
+  uncertain);
 - at the end, what the sender wrote is checked against what happened: every user sent step 0 has
   its next step parked (`next_steps_missing`), and the campaign's counters of sent, failed and
   uncertain equal the outcomes (`counter_drift`).
@@ -41,24 +43,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from winback.adapters.activity_store import ScanPage
-from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.provider_account import TTL_SECONDS, EmailAccount
+from winback.config.campaigns import Campaign
 from winback.config.loader import load_program
 from winback.config.program import Program
 from winback.config.settings import Settings
+from winback.domain.audience.admission import ANY_CHANNEL, ChannelLimits, day_capacity, segment_share
 from winback.domain.audience.segmentation import RfmSegmenter
 from winback.models.delivery import AccountPaused, SendLimits, Throttled, Uncertain
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.outbound import Outbound
 from winback.models.profile import Assignment, Journeys, Profile
 from winback.models.send_context import ParkedJob
-from winback.models.send_state import Outcome, SendState
+from winback.models.send_state import ClaimNote, Outcome, SendState, SendStatus
 from winback.runtime.observability import logger
 from winback.services.scan.job import ScanPorts, scan_segment
 from winback.services.send import SendDeps, send_job
 from winback.services.send.pacing import WorkerPacer
-from winback.services.sweep import GRACE, sweep_claims
+from winback.services.send.sweep import GRACE, SweepDeps, sweep_claims
 from winback_dev.memory.channels import NoRecommendations
+from winback_dev.memory.claim_index import InMemoryClaimIndex
 from winback_dev.memory.clock import ManualClock
 from winback_dev.memory.messaging import InMemoryMessaging
 from winback_dev.memory.quota import InMemoryQuotaLeases
@@ -78,10 +82,13 @@ PAUSE_FOR = timedelta(hours=1)
 ACCOUNT_LAG = timedelta(minutes=5)  # how far GetAccount's SentLast24Hours trails the sends
 LAMBDA_TIMEOUT = timedelta(seconds=60)  # the send function's timeout (template.yaml)
 ITEMS_PER_SEGMENT = 20_000
+MAX_SCAN_DAYS = timedelta(days=365)  # a capacity of 0 (a warm-up not begun) must not scan forever
 ZONES = ("America/New_York", "Europe/Berlin", "Asia/Shanghai", "America/Los_Angeles", "UTC")
 TERMINAL = ("sent", "failed", "uncertain", "dropped", "suppressed", "no_channel", "journey_stopped", "active_again")
 STATUS = {name: i + 1 for i, name in enumerate(TERMINAL)}
 RESOLVED = {STATUS["sent"], STATUS["failed"], STATUS["uncertain"]}
+RELEASED = len(TERMINAL) + 1  # a `released` record: the claim is to be given back by the sweeper
+RECORDS = {STATUS[s]: SendStatus(s) for s in ("sent", "failed", "uncertain")} | {RELEASED: SendStatus.RELEASED}
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,8 @@ class Figures:
     # uncertain: both must be 0.
     next_steps_missing: int = 0
     counter_drift: int = 0
+    scan_days: int = 0  # daily scans until every eligible user was admitted
+    admitted_by_day: list[int] = field(default_factory=list)  # users admitted (both arms) by each day's scan
     job_errors: dict[str, int] = field(default_factory=dict)
     wall_s: float = 0.0
 
@@ -190,17 +199,22 @@ class Population(Mapping[str, Profile]):
 
 
 class Activity:
-    """ActivityTable for the scan: pages generated on the fly; tier marks always succeed (one run)."""
+    """ActivityTable for the scan: pages generated on the fly; tier marks always succeed and are kept
+    as one byte per user, so a later day's scan finds who is handled and who still waits. A marked
+    user is left out of the pages (nobody comes back within the simulation: they would be
+    `already_handled`), which saves generating them again each day."""
 
     def __init__(self, population: Population) -> None:
         self.population = population
+        self.marked = bytearray(population.users)
 
     def scan_page(self, segment: int, total_segments: int, start_key: dict[str, Any] | None, limit: int) -> ScanPage:
         size = math.ceil(self.population.users / total_segments)
         first = segment * size if start_key is None else int(start_key["i"])
         end = min((segment + 1) * size, self.population.users)
         last = min(first + limit, end)
-        profiles = [self.population.profile(i) for i in range(first, last)]
+        marked = self.marked
+        profiles = [self.population.profile(i) for i in range(first, last) if not marked[i]]
         return ScanPage(profiles=profiles, next_key={"i": last} if last < end else None)
 
     def mark_tier(
@@ -212,6 +226,7 @@ class Activity:
         assignment: Assignment | None,
         journeys: Journeys,
     ) -> bool:
+        self.marked[_index(user_id)] = 1
         return True
 
 
@@ -228,22 +243,27 @@ class CompactMessaging(InMemoryMessaging):
         packed = self.packed.get(_index(user_id))
         if packed is None:
             return SendState()
-        version, ledger, caps, cells = packed
-        return SendState(version, dict(ledger), {s: dict(v) for s, v in caps}, dict(cells))
+        version, ledger, caps, notes = packed
+        unpacked = {k: ClaimNote(*note) for k, note in notes}
+        return SendState(version, dict(ledger), {s: dict(v) for s, v in caps}, unpacked)
 
     def _write_state(self, user_id: str, state: SendState) -> None:
         self.packed[_index(user_id)] = (
             state.version,
             tuple(state.ledger.items()),
             tuple((s, tuple(v.items())) for s, v in state.caps.items()),
-            tuple(state.cells.items()),
+            tuple((k, dataclasses.astuple(note)) for k, note in state.notes.items()),
         )
 
     def record(self, outcome: Outcome) -> None:
-        self.outcome[_index(outcome.user_id)] = STATUS[outcome.status]
+        code = RELEASED if outcome.status == SendStatus.RELEASED else STATUS[outcome.status]
+        self.outcome[_index(outcome.user_id)] = code
 
-    def has_outcome(self, user_id: str, key: str) -> bool:
-        return bool(self.outcome[_index(user_id)])
+    def record_status(self, user_id: str, key: str) -> SendStatus | None:
+        return RECORDS.get(self.outcome[_index(user_id)])
+
+    def drop_record(self, user_id: str, key: str) -> None:
+        self.outcome[_index(user_id)] = 0
 
     def put_scan_figures(self, run_id: str, segment: int, first_page: int, counts: Mapping[str, int]) -> None:
         """The scan's own figures are not the simulation's."""
@@ -284,6 +304,8 @@ class Provider:
     last_send: datetime = START
     kill_in: int | None = None  # provider calls until the process dies (per job)
     dies_at: datetime | None = None  # the running job's Lambda timeout
+    # SES's `Send` event for an accepted email (the feedback function records it for the sweeper).
+    on_email_accepted: Callable[[Outbound, str], None] | None = None
     pause_at: datetime | None = None
     pause_until: datetime | None = None
     throttles: int = 0
@@ -314,11 +336,14 @@ class Provider:
             raise Throttled("TooManyRequestsException")
         self.clock.at += self.latency
         self._accept(message)
+        message_id = f"m-{message.user_id}"
+        if message.channel == "email" and self.on_email_accepted is not None:
+            self.on_email_accepted(message, message_id)
         if roll < self.faults.throttle + self.faults.accepted_5xx:
             raise Uncertain("InternalFailure")  # accepted, then the answer was a 5xx
         if roll < self.faults.throttle + self.faults.accepted_5xx + self.faults.timeout:
             raise Uncertain("ReadTimeoutError")
-        return f"m-{message.user_id}"
+        return message_id
 
     def _die_when_due(self) -> None:
         if self.dies_at is not None and self.clock.at >= self.dies_at:
@@ -471,11 +496,17 @@ class Simulation:
         self.provider = Provider(users, max_rate, sms_rate, quota, faults, self.rng, self.clock, latency)
         if faults.pause:
             self.provider.pause_at = START + timedelta(hours=self.rng.uniform(1, 6))
+        self.provider.on_email_accepted = lambda m, message_id: self.messaging.record_accepted(
+            m.user_id, m.key, message_id, self.clock.now()
+        )
+        self.sweep_deps = SweepDeps(InMemoryClaimIndex(self.messaging, self.parking), self.parking, self._campaign)
         self.queue = Queue(self.clock)
         self.status = bytearray(users)  # the last terminal status the sender gave each user
         self.campaign_of = bytearray(users)  # 1 + the index of the campaign the scan sent the user to
         self.counts: Counter[str] = Counter()
         self.figures = Figures(users=users, max_send_rate=max_rate, quota=quota, workers=workers)
+        self.activity = Activity(self.population)
+        self.next_sweep = START + SWEEP_EVERY
         coupons = InMemoryCoupons()
         self.deps = SendDeps(
             context=InMemoryContext(self.population, self.messaging, self.paused, coupons),
@@ -509,25 +540,47 @@ class Simulation:
         self.clock.at += timedelta(seconds=seconds)
         self.counts["rate_waits"] += 1
 
+    def _campaign(self, campaign_id: str) -> Campaign | None:
+        return next((c for c in self.program.campaigns if c.id == campaign_id), None)
+
     def observe(self, recipient: Recipient, name: str) -> None:
         if name in STATUS:
             self.status[_index(recipient.user_id)] = STATUS[name]
         elif name in ("deferred_by_rate", "deferred_by_quota", "channel_paused"):
             self.counts[name] += 1
 
-    def scan(self) -> None:
-        """Plan and scan: every segment at the start, as the plan's scan jobs would."""
+    def capacity(self, day: datetime) -> dict[str, int] | None:
+        """One account for every channel: the day's capacity is the provider's quota and rate (and a
+        warm-up ramp, when the program has one), as one budget every channel shares."""
+        if not self.program.admission.enabled:
+            return None
+        limits = ChannelLimits(self.provider.quota, self.provider.max_rate, self.program.pacing.sms_per_second)
+        return {ANY_CHANNEL: day_capacity(self.program.admission, limits, day.date())["email"]}
+
+    def scan(self, as_of: datetime = START) -> int:
+        """Plan and scan one day: every segment at once, as the plan's scan jobs would, each with its
+        share of the day's capacity. Returns how many users still wait for a later day."""
         settings = Settings.model_validate(
             {"ACTIVITY_TABLE": "a", "SUPPRESSION_TABLE": "s", "MESSAGING_TABLE": "m", "SEND_QUEUE_URL": "send"}
         )
-        ports = _ScanPorts(settings, self.program, Activity(self.population), self.messaging, InMemorySuppressions())
+        ports = _ScanPorts(settings, self.program, self.activity, self.messaging, InMemorySuppressions())
         users = self.population.users
         segments = max(1, math.ceil(users / ITEMS_PER_SEGMENT))
         segmenter = RfmSegmenter(self.program, None)
+        capacity = self.capacity(as_of)
+        self.clock.at = max(self.clock.at, as_of)
+        tally: Counter[str] = Counter()
         for segment in range(segments):
-            job = ScanJob(run_id="sim", as_of=START, segment=segment, total_segments=segments)
+            admit = None if capacity is None else segment_share(capacity, segments, segment)
+            job = ScanJob(
+                run_id=f"sim-{as_of:%Y%m%d}", as_of=as_of, segment=segment, total_segments=segments, admit=admit
+            )
             result = scan_segment(job, cast("ScanPorts", ports), segmenter, lambda: 900_000, self._enqueue)
-            self.figures.eligible += result.tally["targeted"]
+            tally.update(result.tally)
+        self.figures.eligible += tally["targeted"]
+        self.figures.scan_days += 1
+        self.figures.admitted_by_day.append(tally["admitted"])
+        return tally["waiting"]
 
     def _enqueue(self, url: str, bodies: Sequence[str]) -> None:
         """The scan's send jobs, each user's campaign noted (its next step is checked at the end)."""
@@ -538,17 +591,28 @@ class Simulation:
                 self.campaign_of[_index(recipient.user_id)] = 1 + campaigns.index(job.campaign_id)
         self.queue.enqueue(url, bodies)
 
-    def drain(self, progress: Callable[[str], None] | None = None) -> None:
+    def run(self, progress: Callable[[str], None] | None = None) -> None:
+        """A scan each day and the sends in between, until no one waits; then the rest is sent."""
+        day = START
+        while self.scan(day) > 0 and day < START + MAX_SCAN_DAYS:
+            day += timedelta(days=1)
+            self.drain(progress, until=day)
+        self.drain(progress)
+
+    def drain(self, progress: Callable[[str], None] | None = None, until: datetime | None = None) -> None:
         """The send queue (received by the first free worker), the release schedule and the sweeper,
-        on the simulated clock, until no message is queued or parked. Workers overlap: the clock is
-        set to each job's start, which may be before the end of another worker's job."""
-        next_sweep = START + SWEEP_EVERY
+        on the simulated clock, until no message is queued or parked (or the next one is due after
+        `until`). Workers overlap: the clock is set to each job's start, which may be before the end
+        of another worker's job."""
+        end = None if until is None else until.timestamp()
         while True:
             due, head = self.parking.next_due(), self.queue.head()
             if head is None and due is None:
                 return
             worker = self.workers[0]
             start = None if head is None else max(head, worker.free_at.timestamp())
+            if end is not None and min(t for t in (due, start) if t is not None) >= end:
+                return
             if due is not None and (start is None or due <= start):
                 self.clock.at = datetime.fromtimestamp(due, UTC)
                 self.queue.enqueue("send", self.parking.take(self.clock.now()))
@@ -556,9 +620,9 @@ class Simulation:
             assert start is not None
             message = self.queue.pop()
             self.clock.at = datetime.fromtimestamp(start, UTC)
-            while self.clock.at >= next_sweep:
-                sweep_claims(cast("MessagingStore", self.messaging), next_sweep)
-                next_sweep += SWEEP_EVERY
+            while self.clock.at >= self.next_sweep:
+                sweep_claims(self.sweep_deps, self.next_sweep)
+                self.next_sweep += SWEEP_EVERY
             self._resume_when_the_account_is_back()
             message.receives += 1
             self._process(message, worker)
@@ -613,7 +677,7 @@ class Simulation:
     def finish(self, debug: dict[str, Any] | None = None) -> Figures:
         """The last sweep, then what became of every claim and every eligible user."""
         m, figures, status = self.messaging, self.figures, self.status
-        sweep_claims(cast("MessagingStore", m), self.clock.now() + GRACE + timedelta(minutes=1))
+        sweep_claims(self.sweep_deps, self.clock.now() + GRACE + timedelta(minutes=1))
         claimed = {_index(u) for _, u, key in m.claim_log if key in m.read_state(u).ledger}
         outcomes = Counter(m.outcome[i] for i in claimed)
         figures.sent, figures.uncertain = outcomes[STATUS["sent"]], outcomes[STATUS["uncertain"]]
@@ -671,8 +735,7 @@ def simulate(
     logger.setLevel("ERROR")  # a million users' INFO lines would be the run
     fault_plan = Faults() if faults is None else faults
     sim = Simulation(users, seed, max_rate, quota, fault_plan, program or load_program(), workers)
-    sim.scan()
-    sim.drain(progress)
+    sim.run(progress)
     figures = sim.finish(debug)
     figures.wall_s = round(time.perf_counter() - started, 1)
     return figures

@@ -26,8 +26,14 @@ def _handler(import_s: float, ratio: float) -> dict[str, Any]:
 def fake_results() -> dict[str, Any]:
     boto3 = {"import_s": 0.15, "median_s": 0.16, "import_ratio": 1.0, "modules_loaded": 300, "watched_modules": []}
     return {
-        "ingest": {"calls_per_event": 0.031},
-        "pipeline": {"send_calls_per_message": 1.9, "scan_calls_per_targeted_user": 0.12},
+        "ingest": {"calls_per_event": 0.031, "wru_per_event": 3.5, "rru_per_event": 0.7},
+        "pipeline": {
+            "send_calls_per_message": 1.9,
+            "scan_calls_per_targeted_user": 0.12,
+            "send_wru_per_message": 9.0,
+            "send_rru_per_message": 2.5,
+            "send_wru_by_table_per_message": {"MessagingTable": 8.0, "DeferralTable": 1.0},
+        },
         "backfill": {
             "rows": 4000,
             "batches": 8,
@@ -37,6 +43,10 @@ def fake_results() -> dict[str, Any]:
             "calls_per_row": 0.044,
             "rerun_duplicates": 4000,
             "rerun_dynamodb_writes": 0,
+            "wru_per_row": 4.2,
+            "rru_per_row": 0.5,
+            "rerun_wru_per_row": 0.0,
+            "rerun_rru_per_row": 0.5,
         },
         "scan_throughput": {
             "runs": [{"table_items": 2500, "items_per_s": 900.0}, {"table_items": 10000, "items_per_s": 800.0}]
@@ -76,6 +86,7 @@ def test_results_json_holds_the_headline_figures_as_numbers(tmp_path: Path) -> N
         assert isinstance(data[key], int | float), key
     assert data["calls_per_email"] == 1.9
     assert data["calls_per_event"] == 0.031
+    assert (data["wru_per_event"], data["rru_per_event"], data["wru_per_email"]) == (3.5, 0.7, 9.0)
     assert data["scan_calls_per_user"] == 0.12
     assert data["scan_items_per_s"] == 800.0  # the largest table
     assert (data["backfill_rows_per_s"], data["backfill_writes_per_row"]) == (120.0, 0.033)
@@ -97,6 +108,7 @@ def test_the_prediction_lines_render() -> None:
 def test_the_backfill_line_renders() -> None:
     text = report.backfill(fake_results()["backfill"])
     assert "120 rows/s" in text[1] and "writes per row 0.033" in text[2]
+    assert "units per row: write 4.20, read 0.50; re-run: write 0.00" in text[3]
 
 
 def test_the_table_renders_from_the_same_results() -> None:

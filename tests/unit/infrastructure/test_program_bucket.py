@@ -16,7 +16,7 @@ TEMPLATE = sam_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 BUCKET = "ProgramBucket"
 # What a handler calls when it loads the program (deps().program, or what is built from it).
-LOADS_PROGRAM = re.compile(r"\.program\b|page_defaults|apply_webhook|send_deps|scan_segmenter")
+LOADS_PROGRAM = re.compile(r"\.program\b|page_defaults|apply_webhook|send_deps|scan_segmenter|scan_models")
 WRITE = re.compile(r"^s3:(Put|Delete|Restore|Abort|\*)|^s3:\*$|^\*$")
 
 

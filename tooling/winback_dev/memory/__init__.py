@@ -3,13 +3,15 @@
 network. The simulator extends it for compact storage (a few bytes per user) and faults.
 
 It keeps the adapters' contracts that the guarantees rest on: a claim is a conditional write on the
-send state's version; a parked job with the same key replaces the earlier one; a coupon is issued
+send state's version; a bookkeeping write is all or nothing, refused when an outcome's claim already
+has a terminal record; a parked job with the same key replaces the earlier one; a coupon is issued
 once per send and within the budget.
 
-  clock.py      ManualClock: a clock that moves only when told
-  messaging.py  InMemoryMessaging: send states, outcomes, counters, answers, pauses; the sweeper's part
-  stores.py     the job's context, suppressions, deferrals (the Records port), coupons, offers
-  channels.py   RecordingChannel, and no recommendations
-  quota.py      InMemoryQuotaLeases: the email quota shared by every pacer (the lease counter)
-  world.py      MemoryWorld: every port in memory, and the SendDeps over them
+  clock.py        ManualClock: a clock that moves only when told
+  messaging.py    InMemoryMessaging: send states, outcome records, SES's Send events, counters, answers, pauses
+  claim_index.py  InMemoryClaimIndex: the sweeper's view (claims in time order from a cursor)
+  stores.py       the job's context, suppressions, deferrals (the Records port), coupons, offers
+  channels.py     RecordingChannel, and no recommendations
+  quota.py        InMemoryQuotaLeases: the email quota shared by every pacer (the lease counter)
+  world.py        MemoryWorld: every port in memory, and the SendDeps (and SweepDeps) over them
 """

@@ -1,51 +1,39 @@
-"""The MessagingTable as the sender and the sweeper use it, in memory (adapters/messaging_store.py's
-MessagingStore, without DynamoDB)."""
+"""The MessagingTable as the sender and the feedback use it, in memory (adapters/messaging_store.py's
+MessagingStore, without DynamoDB); the sweeper's view of it is claim_index.py."""
 
 from __future__ import annotations
 
 import bisect
 import copy
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from winback.models.send_state import (
-    LEDGER_TTL,
-    SWEEP_LOOKBACK,
-    Claim,
-    OpenClaim,
-    Outcome,
-    SendState,
-    SendStatus,
-    parse_send_key,
-)
-
-# Sorts after every user id: the upper bound of a time in the claim log.
-_LAST = "\U0010ffff"
-
-
-def _epoch(at: datetime) -> int:
-    return int(at.timestamp())
+from winback.models.send_state import TERMINAL, Claim, ClaimNote, Outcome, SendState, SendStatus
 
 
 @dataclass
 class InMemoryMessaging:
-    """Send states, outcomes, counters, answers, campaign pauses; and every claim in time order, the
-    sweeper's index. Where states and outcomes are kept is four methods (`read_state`, `_write_state`,
-    `record`, `has_outcome`): a compact store overrides those."""
+    """Send states, outcome records, SES's `Send` events, counters, answers, campaign pauses; and
+    every claim in time order, the sweeper's index. Where states and records are kept is five methods
+    (`read_state`, `_write_state`, `record`, `record_status`, `drop_record`): a compact store
+    overrides those."""
 
     states: dict[str, SendState] = field(default_factory=dict)
     outcomes: dict[tuple[str, str], Outcome] = field(default_factory=dict)
+    accepted: dict[tuple[str, str], str] = field(default_factory=dict)  # (user, send key) -> message id
     cells: dict[tuple[str, int | None, str, str], Counter[str]] = field(default_factory=dict)
     totals: dict[str, Counter[str]] = field(default_factory=dict)
     answers: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     paused_campaigns: set[str] = field(default_factory=set)
+    # The stack's sending switch: on here (a deployed stack starts with it off; tests turn it off).
+    sending_on: bool = True
     claims: int = 0  # successful claims, for the tests
     claim_log: list[tuple[float, str, str]] = field(default_factory=list)  # (claimed at, user, send key)
 
-    # --- where states and outcomes are kept ---------------------------------------------------------
+    # --- where states and records are kept ------------------------------------------------------
     def read_state(self, user_id: str) -> SendState:
         return copy.deepcopy(self.states.get(user_id, SendState()))
 
@@ -55,8 +43,12 @@ class InMemoryMessaging:
     def record(self, outcome: Outcome) -> None:
         self.outcomes[(outcome.user_id, outcome.key)] = outcome
 
-    def has_outcome(self, user_id: str, key: str) -> bool:
-        return (user_id, key) in self.outcomes
+    def record_status(self, user_id: str, key: str) -> SendStatus | None:
+        found = self.outcomes.get((user_id, key))
+        return None if found is None else found.status
+
+    def drop_record(self, user_id: str, key: str) -> None:
+        self.outcomes.pop((user_id, key), None)
 
     # --- the sender's part (ports.SendLedger) -----------------------------------------------------
     def claim(
@@ -67,30 +59,24 @@ class InMemoryMessaging:
         state: SendState,
         live_slots: Mapping[str, int],
         now: datetime,
-        cell: tuple[str, str] = ("-", "-"),
+        note: ClaimNote,
         also: Mapping[str, Mapping[str, int]] | None = None,
     ) -> Claim:
-        """MessagingStore.claim: written only if the stored state is still the version read."""
-        if self.read_state(user_id).version != state.version:
+        """MessagingStore.claim: written only if the stored state is still the version read (an erased
+        state has no version: no claim holds on it)."""
+        stored = self.read_state(user_id)
+        if stored.erased or stored.version != state.version:
             return Claim.STATE_CHANGED
-        cutoff, recent, at = _epoch(now - LEDGER_TTL), _epoch(now - SWEEP_LOOKBACK), _epoch(now)
-        ledger = {k: t for k, t in state.ledger.items() if t > cutoff} | {key: at}
-        caps = {**copy.deepcopy(state.caps), channel: {**live_slots, key: at}}
-        caps |= {scope: {**slots, key: at} for scope, slots in (also or {}).items()}
-        cells = {k: c for k, c in state.cells.items() if ledger.get(k, 0) > recent} | {key: "|".join(cell)}
-        self._write_state(user_id, SendState(state.version + 1, ledger, caps, cells))
+        self._write_state(user_id, state.claimed(key, channel, live_slots, now, note, also))
         self.claims += 1
-        self.claim_log.append((now.timestamp(), user_id, key))
+        bisect.insort(self.claim_log, (now.timestamp(), user_id, key))
         return Claim.CLAIMED
 
     def release(self, user_id: str, key: str, channel: str, also: Sequence[str] = ()) -> None:
         state = self.read_state(user_id)
-        state.ledger.pop(key, None)
-        for scope in (channel, *also):
-            state.caps.get(scope, {}).pop(key, None)
-        state.cells.pop(key, None)
-        state.version += 1
-        self._write_state(user_id, state)
+        if state.erased:  # MessagingStore.release's condition: nothing to give back
+            return
+        self._write_state(user_id, state.released(key))
 
     def add_cell(self, campaign_id: str, step: int | None, arm: str, segment: str, counts: Mapping[str, int]) -> None:
         self.cells.setdefault((campaign_id, step, arm, segment), Counter()).update(counts)
@@ -108,35 +94,11 @@ class InMemoryMessaging:
                 out.update(counts)
         return out
 
-    # --- the sweeper's part (services/sweep.py) ---------------------------------------------------
-    def claims_between(self, since: datetime, until: datetime) -> Iterator[OpenClaim]:
-        """The claims made in [since, until] still in their user's ledger (the log is in time order)."""
-        lo = bisect.bisect_left(self.claim_log, (since.timestamp(), "", ""))
-        hi = bisect.bisect_right(self.claim_log, (until.timestamp(), _LAST, ""))
-        for at, user_id, key in self.claim_log[lo:hi]:
-            state = self.read_state(user_id)
-            if key in state.ledger:
-                arm, _, segment = state.cells.get(key, "-|-").partition("|")
-                yield OpenClaim(user_id, key, int(at), arm, segment)
+    # --- the feedback's part (SES's `Send` event) ---------------------------------------------------
+    def record_accepted(self, user_id: str, key: str, message_id: str, now: datetime) -> None:
+        self.accepted[(user_id, key)] = message_id
 
-    def outcomes_known(self, claims: Iterable[OpenClaim]) -> set[tuple[str, str]]:
-        return {(c.user_id, c.key) for c in claims if self.has_outcome(c.user_id, c.key)}
-
-    def record_uncertain(self, claim: OpenClaim, now: datetime) -> bool:
-        """MessagingStore.record_uncertain: False when an outcome arrived meanwhile."""
-        if self.has_outcome(claim.user_id, claim.key):
-            return False
-        campaign_id, step, _ = parse_send_key(claim.key)
-        swept = Outcome(
-            claim.user_id,
-            claim.key,
-            SendStatus.UNCERTAIN,
-            campaign_id,
-            step,
-            claim.arm,
-            claim.segment,
-            at=now,
-            error="no outcome recorded (swept)",
-        )
-        self.record(swept)
-        return True
+    # --- the Records port's part (InMemoryDeferrals.write) --------------------------------------
+    def refused(self, outcomes: Sequence[Outcome]) -> frozenset[tuple[str, str]]:
+        """The outcomes whose claim already has a terminal record (SendRecords' condition)."""
+        return frozenset((o.user_id, o.key) for o in outcomes if self.record_status(o.user_id, o.key) in TERMINAL)

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from winback.config.incentives import Budget, OfferIncentive
+from winback.models.bookkeeping import Bookkeeping
 from winback.models.coupons import IssuedCoupon
 from winback.models.jobs import SendJob
 from winback.models.profile import Profile
 from winback.models.send_context import ParkedJob, SendContext
-from winback.models.send_state import Outcome
 from winback_dev.memory.messaging import InMemoryMessaging
 
 
@@ -95,6 +95,7 @@ class InMemoryContext:
                 for r in job.recipients
                 if (r.user_id, job.campaign_id, r.episode) in m.answers
             },
+            sending_on=m.sending_on,
             campaign_paused=job.campaign_id in m.paused_campaigns,
             paused_channels=frozenset(self.paused_channels),
             coupons=self._coupons(job, coupon_steps),
@@ -127,17 +128,27 @@ class InMemorySuppressions:
 
 @dataclass
 class InMemoryDeferrals:
-    """DeferralTable, and the Records port: outcomes go to `messaging`, parked jobs are kept here (one
-    per key: a parked job replaces an earlier one with the same key)."""
+    """DeferralTable, and the Records port: outcomes and counters go to `messaging`, parked jobs are
+    kept here (one per key: a parked job replaces an earlier one with the same key). A write is all or
+    nothing, refused whole when an outcome's claim already has a terminal record (as SendRecords')."""
 
     messaging: InMemoryMessaging
     jobs: dict[str, ParkedJob] = field(default_factory=dict)
 
-    def write(self, outcomes: Sequence[Outcome], parked: Sequence[ParkedJob]) -> None:
-        for outcome in outcomes:
-            self.messaging.record(outcome)
-        for job in parked:
+    def write(self, entry: Bookkeeping) -> frozenset[tuple[str, str]]:
+        m = self.messaging
+        refused = m.refused(entry.outcomes)
+        if refused:
+            return refused
+        for outcome in entry.outcomes:
+            m.record(outcome)
+        for (campaign_id, step, arm, segment), counts in entry.cells.items():
+            m.add_cell(campaign_id, step, arm, segment, counts)
+        for campaign_id, counts in entry.totals.items():
+            m.add_totals(campaign_id, counts)
+        for job in entry.parked:
             self.park(job)
+        return frozenset()
 
     def park(self, job: ParkedJob) -> None:
         self.jobs[job.key] = job

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from winback.config.campaigns import Campaign
+from winback.config.program import Program
 from winback.models.profile import Profile
 from winback.services.send.ports import ChannelSender, Pacer, SendDeps, Unpaced
+from winback.services.send.sweep import SweepDeps
 from winback_dev.memory.channels import NoRecommendations, RecordingChannel
+from winback_dev.memory.claim_index import InMemoryClaimIndex
 from winback_dev.memory.clock import ManualClock
 from winback_dev.memory.messaging import InMemoryMessaging
 from winback_dev.memory.stores import (
@@ -39,9 +43,11 @@ class MemoryWorld:
     )
     paused_channels: set[str] = field(default_factory=set)
     pacer: Pacer = field(default_factory=Unpaced)
+    claim_index: InMemoryClaimIndex = field(init=False)  # the sweeper's view of `messaging`
 
     def __post_init__(self) -> None:
         self.deferrals = InMemoryDeferrals(self.messaging)
+        self.claim_index = InMemoryClaimIndex(self.messaging, self.deferrals)
 
     def deps(self) -> SendDeps:
         channels: dict[str, ChannelSender] = dict(self.channels)
@@ -58,7 +64,16 @@ class MemoryWorld:
             public_base_url=PUBLIC_BASE_URL,
             clock=self.clock,
             pacer=self.pacer,
+            sleep=lambda _seconds: None,  # retries in memory do not wait
         )
+
+    def sweep_deps(self, program: Program) -> SweepDeps:
+        """What the sweeper runs with over this world: the claims, the records, the program's campaigns."""
+
+        def campaign(campaign_id: str) -> Campaign | None:
+            return next((c for c in program.campaigns if c.id == campaign_id), None)
+
+        return SweepDeps(self.claim_index, self.deferrals, campaign)
 
     def sent(self, channel: str = "email") -> list[str]:
         return [m.user_id for m in self.channels[channel].sent]

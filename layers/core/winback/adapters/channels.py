@@ -10,7 +10,8 @@ a refused connection) is Throttled.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
@@ -30,16 +31,42 @@ THROTTLE_CODES = frozenset(
         "KMSThrottlingException",
     }
 )
-# SES v2 SendEmail's account-level errors (and SES v1's name for a paused account): no message of
-# the channel can go out until someone acts, so none is burned as failed.
+# SES v2 SendEmail's account-level errors (and SES v1's names for them), a configuration set that is
+# missing or paused, and the SNS answers for a disabled platform application or an unusable KMS key:
+# no message of the channel can go out until someone acts, so none is burned as failed.
 ACCOUNT_CODES = frozenset(
     {
         "AccountSuspendedException",
         "SendingPausedException",
         "AccountSendingPausedException",
         "MailFromDomainNotVerifiedException",
+        "NotFoundException",  # SES v2 SendEmail: the configuration set it names does not exist
+        "ConfigurationSetDoesNotExist",
+        "ConfigurationSetDoesNotExistException",
+        "ConfigurationSetSendingPausedException",
+        "PlatformApplicationDisabled",
+        "PlatformApplicationDisabledException",
+        "KMSDisabled",
+        "KMSInvalidState",
+        "KMSNotFound",
+        "KMSOptInRequired",
+        "KMSAccessDenied",
     }
 )
+# Our own permission: IAM refused the call (a sender written with a display name no longer matches
+# the `ses:FromAddress` condition, a role without `sns:Publish`). Any 403 is the caller's, never the
+# recipient's.
+PERMISSION_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "AuthorizationError", "AuthorizationErrorException", "InvalidSecurity"}
+)
+# SES answers MessageRejected "Email address is not verified. The following identities failed the
+# check in region ...: <identities>" for an unverified sender and, in the sandbox, for every
+# unverified recipient; the SNS SMS sandbox refuses a destination number that is not verified.
+# Either way it is the account's state, not the message's: every later message would get the same.
+# (The identities it lists may be a recipient's address: never store or log the message itself.)
+UNVERIFIED_MESSAGES = ("not verified", "sandbox")
+# SES's own words for a paused account on paths that answer MessageRejected.
+PAUSED_MESSAGES = ("account is paused", "sending suspended for this account", "sending paused for this")
 # SES answers a spent 24-hour quota with a throttling error (or MessageRejected on older paths)
 # whose message says so; it lifts as the window rolls, so the pause it sets expires by itself.
 QUOTA_MESSAGES = ("daily message quota exceeded",)
@@ -74,29 +101,50 @@ def endpoint_gone(error: Exception) -> bool:
 
 def _classify(error: Exception) -> SendError:
     if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "Unknown")
-        meta = error.response.get("ResponseMetadata", {})
-        status = int(meta.get("HTTPStatusCode", 400))
-        if int(meta.get("RetryAttempts", 0)) > 0:
-            # Attempts before this answer may have been accepted (a 500, then a 429): only a chain
-            # of one attempt can prove anything, whatever its last answer says.
-            return Uncertain(code)
-        message = str(error.response.get("Error", {}).get("Message", "")).lower()
-        if code in ACCOUNT_CODES:
-            return AccountPaused(code, lifts=False)
-        if any(m in message for m in QUOTA_MESSAGES):
-            return AccountPaused(f"{code}: daily quota", lifts=True)
-        if any(m in message for m in SPEND_MESSAGES):
-            return AccountPaused(f"{code}: spend limit", lifts=False)
-        if code in THROTTLE_CODES or status == 429:
-            return Throttled(code)
-        if code in UNCERTAIN_CODES or status >= 500:
-            return Uncertain(code)
-        return Rejected(code)
+        return _classify_answer(error.response)
     if isinstance(error, _NEVER_CONNECTED):
         return Throttled(type(error).__name__)
     # A read timeout, a dropped connection, anything else mid-request: maybe delivered.
     return Uncertain(type(error).__name__)
+
+
+def _classify_answer(response: Mapping[str, Any]) -> SendError:
+    """The provider's error answer: the account's (a pause), a throttle, maybe accepted, or this
+    message refused (only a recipient-level refusal burns the message)."""
+    code = str(response.get("Error", {}).get("Code", "Unknown"))
+    meta = response.get("ResponseMetadata", {})
+    status = int(meta.get("HTTPStatusCode", 400))
+    if int(meta.get("RetryAttempts", 0)) > 0:
+        # Attempts before this answer may have been accepted (a 500, then a 429): only a chain
+        # of one attempt can prove anything, whatever its last answer says.
+        return Uncertain(code)
+    message = str(response.get("Error", {}).get("Message", "")).lower()
+    paused = _account_level(code, message, status)
+    if paused is not None:
+        return paused
+    if code in THROTTLE_CODES or status == 429:
+        return Throttled(code)
+    if code in UNCERTAIN_CODES or status >= 500:
+        return Uncertain(code)
+    return Rejected(code)
+
+
+def _account_level(code: str, message: str, status: int) -> AccountPaused | None:
+    """The answer as a channel pause when it is the account's condition, not the message's. The pause
+    reason names the condition, never the provider's message (which may hold an address)."""
+    if code in ACCOUNT_CODES:
+        return AccountPaused(code, lifts=False)
+    if any(m in message for m in QUOTA_MESSAGES):
+        return AccountPaused(f"{code}: daily quota", lifts=True)
+    if any(m in message for m in SPEND_MESSAGES):
+        return AccountPaused(f"{code}: spend limit", lifts=False)
+    if code in PERMISSION_CODES or status == 403:
+        return AccountPaused(f"{code}: permission denied", lifts=False)
+    if any(m in message for m in UNVERIFIED_MESSAGES):
+        return AccountPaused(f"{code}: identity not verified (the sender, or recipients in a sandbox)", lifts=False)
+    if any(m in message for m in PAUSED_MESSAGES):
+        return AccountPaused(f"{code}: account paused", lifts=False)
+    return None
 
 
 class EmailChannel:

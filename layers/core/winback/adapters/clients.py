@@ -88,6 +88,11 @@ def personalize_runtime() -> PersonalizeRuntimeClient:
     return client
 
 
+def stepfunctions() -> Any:
+    """Step Functions (starting an erasure's state machine); untyped: the project pins no stubs for it."""
+    return _client("stepfunctions")
+
+
 def reset() -> None:
     """Forget every client (tests that restart moto call this)."""
     _client.cache_clear()

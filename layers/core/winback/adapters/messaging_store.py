@@ -4,12 +4,17 @@ Key design (also in docs/data.md):
   user#<user_id>     sendstate              the ledger {send key: claimed at} and cap slots
                                             {channel or "all": {send key: sent at}}, version
                                             `v`; one conditional write claims a send and its
-                                            cap slots (the channel's, and `all`'s if capped);
-                                            `cells` {send key: "arm|segment"} of recent claims and
-                                            `last_claim_at` let the sweeper find unresolved claims
+                                            cap slots (the channel's, and `all`'s if capped),
+                                            keeps the claim's note in `claims` {send key: note}
+                                            (kept SWEEP_LOOKBACK) and sets `claim_shard` and
+                                            `claimed_at` (epoch ms), the keys of the sparse
+                                            `claims` index the sweeper reads (claim_index.py)
   user#<user_id>     msg#<send key>         what happened: sent (provider message id), failed, or
                                             uncertain (the provider's answer was lost; the sweeper
-                                            writes it for a claim left without an outcome)
+                                            writes it for a claim left without an outcome); or
+                                            `released`: the claim is to be given back (sweeper)
+  user#<user_id>     accepted#<send key>    SES's `Send` event for the message (its message id):
+                                            the sweeper books such a claim sent, not uncertain
   smsid#<message id> sms                    a sent text's experiment cell, found by the message id
                                             SNS's delivery-status log names (adapters/sms_lookup.py)
   address#<address>  softbounce             transient bounces seen (feedback ids)
@@ -20,13 +25,16 @@ Key design (also in docs/data.md):
   pause#<campaign>   state                  present while the campaign's sending is paused
   once#<kind>#<id>   seen                   a fact already counted (a feedback id), with TTL
   run#<run_id>       scan#<segment>#<page>  what each scan job of a run found (scanned, per tier...)
+  sweep#claims       shard#<n>              where the sweeper stopped in each shard of the index
 A send key is `<campaign>#<step>#<episode>` (winback.models.send_state.send_key): one message per
 campaign step and dormancy episode.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import random
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,32 +42,83 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from winback.adapters import clients
-from winback.adapters.dynamo import batch_get, conditional_failed, from_av, put_new, to_av
+from winback.adapters.deferral_store import shard_of
+from winback.adapters.dynamo import conditional_failed, error_code, from_av, put_new, to_av
 from winback.adapters.sms_lookup import SmsCell, sms_cell_from_item, sms_lookup_key
-from winback.models.send_state import (
-    LEDGER_TTL,
-    SWEEP_LOOKBACK,
-    Claim,
-    OpenClaim,
-    Outcome,
-    SendState,
-    SendStatus,
-    parse_send_key,
-)
+from winback.models.erasure import ERASED_STATE
+from winback.models.send_state import LEDGER_TTL, SWEEP_LOOKBACK, Claim, ClaimNote, Outcome, SendState
 
 STATE_SK = "sendstate"
+CLAIMS_INDEX = "claims"
+# Shards of the `claims` index: its writes and the sweeper's reads spread over this many partition
+# keys. May grow, never shrink, while send states exist (a shard beyond the count is not read).
+CLAIM_SHARDS = 8
+# Tries of a counter's ADD that met a transaction writing the same counter (a send job's bookkeeping).
+CONFLICT_ATTEMPTS = 5
+# How long SES's `Send` event for a message is kept: long enough for the sweeper to read it.
+ACCEPTED_KEEP = SWEEP_LOOKBACK + timedelta(days=1)
+
+
+def note_item(note: ClaimNote) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "at": note.at,
+        "cell": f"{note.arm}|{note.segment}",
+        "run": note.run_id,
+        "tier": note.tier,
+        "ch": note.channel,
+        "tpl": note.template,
+    }
+    if note.not_after is not None:
+        item["na"] = note.not_after
+    return item
+
+
+def note_from_item(item: Mapping[str, Any]) -> ClaimNote:
+    arm, _, segment = str(item.get("cell", "-|-")).partition("|")
+    not_after = item.get("na")
+    return ClaimNote(
+        at=int(item["at"]),
+        arm=arm,
+        segment=segment,
+        run_id=str(item.get("run", "")),
+        tier=str(item.get("tier", "")),
+        channel=str(item.get("ch", "")),
+        template=str(item.get("tpl", "")),
+        not_after=None if not_after is None else str(not_after),
+    )
 
 
 def send_state_from_item(item: Mapping[str, Any] | None) -> SendState:
     """The send state a stored `sendstate` item holds (None: nothing stored yet)."""
     if not item:
         return SendState()
+    if ERASED_STATE in item:
+        return SendState(erased=True)
     return SendState(
         version=int(item.get("v", 0)),
         ledger={k: int(v) for k, v in item.get("ledger", {}).items()},
         caps={ch: {k: int(v) for k, v in slots.items()} for ch, slots in item.get("caps", {}).items()},
-        cells={k: str(v) for k, v in item.get("cells", {}).items()},
+        notes={k: note_from_item(v) for k, v in item.get("claims", {}).items()},
     )
+
+
+def send_state_item(user_id: str, state: SendState, claimed_at: datetime | None) -> dict[str, Any]:
+    """The `sendstate` item of a state; with the `claims` index keys when it was claimed at `claimed_at`."""
+    item: dict[str, Any] = {
+        **state_key(user_id),
+        "v": state.version,
+        "ledger": state.ledger,
+        "caps": state.caps,
+        "claims": {k: note_item(n) for k, n in state.notes.items()},
+    }
+    if claimed_at is not None:
+        item["claim_shard"] = shard_of(user_id, CLAIM_SHARDS)
+        item["claimed_at"] = int(claimed_at.timestamp() * 1000)
+    return item
+
+
+def accepted_key(user_id: str, key: str) -> dict[str, str]:
+    return {"pk": f"user#{user_id}", "sk": f"accepted#{key}"}
 
 
 def state_key(user_id: str) -> dict[str, str]:
@@ -132,30 +191,17 @@ class MessagingStore:
         state: SendState,
         live_slots: Mapping[str, int],
         now: datetime,
-        cell: tuple[str, str] = ("-", "-"),
+        note: ClaimNote,
         also: Mapping[str, Mapping[str, int]] | None = None,
     ) -> Claim:
-        """Record the send in the ledger and take a cap slot, if the state is still as read.
+        """Record the send in the ledger, take a cap slot and keep the claim's note, if the state is
+        still as read; the same write files the state in the `claims` index under this claim's time.
 
         `live_slots` are the channel's slots still inside the cap window; older ones are dropped here.
         `also`: other caps the send takes a slot of (`all`, over every channel), their live slots.
-        `cell` (arm, segment) is kept with the claim for a while, so the sweeper can count a claim
-        left without an outcome in its experiment cell.
         """
-        cutoff = _epoch(now - LEDGER_TTL)
-        ledger = {k: at for k, at in state.ledger.items() if at > cutoff} | {key: _epoch(now)}
-        caps = {**state.caps, channel: {**live_slots, key: _epoch(now)}}
-        caps |= {scope: {**slots, key: _epoch(now)} for scope, slots in (also or {}).items()}
-        recent = _epoch(now - SWEEP_LOOKBACK)
-        cells = {k: c for k, c in state.cells.items() if ledger.get(k, 0) > recent} | {key: "|".join(cell)}
-        item = {
-            **state_key(user_id),
-            "v": state.version + 1,
-            "ledger": ledger,
-            "caps": caps,
-            "cells": cells,
-            "last_claim_at": _epoch(now),
-        }
+        claimed = state.claimed(key, channel, live_slots, now, note, also)
+        item = send_state_item(user_id, claimed, now)
         condition: dict[str, Any] = (
             {"ConditionExpression": "attribute_not_exists(pk)"}
             if state.version == 0
@@ -173,55 +219,31 @@ class MessagingStore:
         """A send that certainly did not happen: forget its ledger entry and give the cap slots back
         (the channel's and those of `also`, the other caps the claim took a slot of)."""
         extra = "".join(f", caps.#also{i}.#key" for i in range(len(also)))
-        clients.dynamodb().update_item(
-            TableName=self.table,
-            Key=to_av(state_key(user_id)),
-            UpdateExpression=f"REMOVE ledger.#key, caps.#channel.#key{extra}, cells.#key SET v = v + :one",
-            ExpressionAttributeNames={"#key": key, "#channel": channel} | {f"#also{i}": s for i, s in enumerate(also)},
-            ExpressionAttributeValues=to_av({":one": 1}),
-        )
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table,
+                Key=to_av(state_key(user_id)),
+                UpdateExpression=f"REMOVE ledger.#key, caps.#channel.#key{extra}, claims.#key SET v = v + :one",
+                # An erased send state has nothing to give back (and must not become a claimable one).
+                ConditionExpression="attribute_not_exists(#erased)",
+                ExpressionAttributeNames={"#key": key, "#channel": channel, "#erased": ERASED_STATE}
+                | {f"#also{i}": s for i, s in enumerate(also)},
+                ExpressionAttributeValues=to_av({":one": 1}),
+            )
+        except ClientError as error:
+            if not conditional_failed(error):
+                raise
 
-    def claims_between(self, since: datetime, until: datetime) -> Iterator[OpenClaim]:
-        """Claims made in [since, until], from send states claimed in that span (a streamed Scan:
-        memory holds one page)."""
-        lo, hi = _epoch(since), _epoch(until)
-        paginator = clients.dynamodb().get_paginator("scan")
-        for page in paginator.paginate(
-            TableName=self.table,
-            FilterExpression="sk = :state AND last_claim_at >= :lo",
-            ExpressionAttributeValues=to_av({":state": STATE_SK, ":lo": lo}),
-        ):
-            for raw in page.get("Items", []):
-                item = from_av(raw)
-                user_id = str(item["pk"]).removeprefix("user#")
-                state = send_state_from_item(item)
-                for key, at in state.ledger.items():
-                    if lo <= at <= hi:
-                        arm, _, segment = state.cells.get(key, "-|-").partition("|")
-                        yield OpenClaim(user_id, key, at, arm, segment)
-
-    def outcomes_known(self, claims: Iterable[OpenClaim]) -> set[tuple[str, str]]:
-        """(user_id, send key) of the claims that have an outcome record."""
-        keys = [outcome_key(c.user_id, c.key) for c in claims]
-        found = batch_get({self.table: keys})[self.table] if keys else []
-        return {(str(i["pk"]).removeprefix("user#"), str(i["sk"]).removeprefix("msg#")) for i in found}
-
-    def record_uncertain(self, claim: OpenClaim, now: datetime) -> bool:
-        """Record a claim left without an outcome as uncertain; False if an outcome arrived meanwhile."""
-        campaign_id, step, _ = parse_send_key(claim.key)
-        outcome = Outcome(
-            user_id=claim.user_id,
-            key=claim.key,
-            status=SendStatus.UNCERTAIN,
-            campaign_id=campaign_id,
-            step=step,
-            arm=claim.arm,
-            segment=claim.segment,
-            at=now,
-            error="no outcome recorded (swept)",
-        )
-        item = outcome_item(outcome)
-        return put_new(self.table, item)
+    def record_accepted(self, user_id: str, key: str, message_id: str, now: datetime) -> None:
+        """SES accepted the message of this send (its `Send` event): what the sweeper needs to book a
+        claim left without an outcome sent, and give its user the next step. Repeating it is harmless."""
+        item = {
+            **accepted_key(user_id, key),
+            "message_id": message_id,
+            "at": now.isoformat(),
+            "expires_at": _epoch(now + ACCEPTED_KEEP),
+        }
+        clients.dynamodb().put_item(TableName=self.table, Item=to_av(item))
 
     def put_scan_figures(self, run_id: str, segment: int, first_page: int, counts: Mapping[str, int]) -> None:
         """What one scan job of a run found; overwritten, not added, so a re-run of a run counts once."""
@@ -249,15 +271,25 @@ class MessagingStore:
             return {}
         names = {f"#c{i}": k for i, k in enumerate(nonzero)}
         values = {f":c{i}": v for i, v in enumerate(nonzero.values())}
-        reply = clients.dynamodb().update_item(
-            TableName=self.table,
-            Key=to_av(key),
-            UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(nonzero))),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_av(values),
-            ReturnValues="ALL_NEW" if return_all else "NONE",
-        )
-        return from_av(reply.get("Attributes", {}))
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                reply = clients.dynamodb().update_item(
+                    TableName=self.table,
+                    Key=to_av(key),
+                    UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(nonzero))),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=to_av(values),
+                    ReturnValues="ALL_NEW" if return_all else "NONE",
+                )
+            except ClientError as error:
+                # A send job's or the sweeper's transaction was writing this counter: nothing was
+                # added, so adding again is safe (the SDK does not retry this one).
+                if error_code(error) != "TransactionConflictException" or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not a secret
+            else:
+                return from_av(reply.get("Attributes", {}))
+        return {}
 
     def counters(self, campaign_id: str) -> dict[int, dict[str, int]]:
         """What the sender counted per step of a campaign, summed over arms and segments."""

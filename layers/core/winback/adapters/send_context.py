@@ -1,18 +1,19 @@
 """The send job's context in one batch read: profiles (ActivityTable), send states, answers, the
-campaign's pause and the step's channel pauses (MessagingTable), coupon pointers (IncentiveTable),
-parsed into a SendContext."""
+stack's sending switch, the campaign's pause and the step's channel pauses (MessagingTable), coupon
+pointers (IncentiveTable), parsed into a SendContext."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
+from winback.adapters.activity_store import profiles_of
 from winback.adapters.channel_pause import channel_pause_key, parse_channel_pause
 from winback.adapters.coupon_store import issued_from_pointer, pointer_key
 from winback.adapters.dynamo import batch_get
 from winback.adapters.messaging_store import STATE_SK, pause_key, send_state_from_item, state_key
 from winback.adapters.reason_store import answer_key
-from winback.models.profile import Profile
+from winback.adapters.sending_switch import parse_sending_switch, sending_switch_key
 from winback.models.send_context import SendContext
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class SendContextLoader:
             self.activity_table: [{"user_id": r.user_id} for r in job.recipients],
             self.messaging_table: [
                 *messaging_keys,
+                sending_switch_key(),
                 pause_key(job.campaign_id),
                 *(channel_pause_key(ch) for ch in dict.fromkeys(channels)),
             ],
@@ -54,15 +56,18 @@ class SendContextLoader:
             if episode == episodes.get(user_id):
                 coupon = issued_from_pointer(row, user_id, campaign_id, int(step), episode)
                 coupons.setdefault(user_id, {})[int(step)] = coupon
-        profiles = {i["user_id"]: Profile.from_item(i) for i in found[self.activity_table]}
+        profiles = profiles_of(found[self.activity_table])  # an erasure's stand-in is no profile
         states: dict[str, SendState] = {}
         answers: dict[str, dict[str, Any]] = {}
-        paused = False
+        paused = sending_on = False  # no switch item: a new stack, sending never turned on
         now = self.clock.now()
         paused_channels: set[str] = set()
         for row in found[self.messaging_table]:
             channel_pause = parse_channel_pause(row)
-            if channel_pause is not None:
+            switch = parse_sending_switch(row)
+            if switch is not None:
+                sending_on = switch.on
+            elif channel_pause is not None:
                 if channel_pause.active(now):
                     paused_channels.add(channel_pause.channel)
             elif row["pk"].startswith("pause#"):
@@ -75,6 +80,7 @@ class SendContextLoader:
             profiles=profiles,
             states=states,
             answers=answers,
+            sending_on=sending_on,
             campaign_paused=paused,
             paused_channels=frozenset(paused_channels),
             coupons=coupons,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from winback.config.admission import Admission
 from winback.config.campaigns import Campaign, ChannelName
 from winback.config.dormancy import Dormancy, Signal
 from winback.config.experiments import Experiments
@@ -50,6 +51,7 @@ class Program(Strict):
     reasons: ReasonsConfig = ReasonsConfig()
     inbox: InboxConfig = InboxConfig()
     pacing: Pacing = Pacing()
+    admission: Admission = Admission()
     unsubscribe_token_days: int = Field(365, ge=1)
     # Where `winback test-send` may send (config/test_recipients.py); the functions never read it.
     test_recipients: tuple[RecipientAddress, ...] = ()
@@ -83,7 +85,7 @@ class Program(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Program:
-        tier_names = {t.name for t in self.dormancy.tiers}
+        tier_names = self.dormancy.tier_names()
         ids = [c.id for c in self.campaigns]
         if len(set(ids)) != len(ids):
             raise ValueError("campaign ids must be unique")

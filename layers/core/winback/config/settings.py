@@ -47,6 +47,8 @@ class Settings(BaseModel):
     # How far in the future an event's occurred_at may be (clocks of upstream systems drift).
     clock_skew_seconds: int = Field(300, ge=0, alias="CLOCK_SKEW_SECONDS")
     backfill_bucket: str = Field("", alias="BACKFILL_BUCKET")
+    # ErasureStateMachine, which runs an accepted erasure's two passes ("": the local runner plays it).
+    erasure_state_machine_arn: str = Field("", alias="ERASURE_STATE_MACHINE_ARN")
     # The send queue's maximum concurrency: each send worker paces itself to its share of the rate.
     send_max_concurrency: int = Field(2, ge=1, alias="SEND_MAX_CONCURRENCY")
 

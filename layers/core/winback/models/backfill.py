@@ -9,18 +9,23 @@ a `properties.` prefix is optional); empty cells are left out.
 Catalog rows (a file under a `catalog/` folder, or a JSON Lines row with `"kind": "item"`) carry
 the Segment e-commerce spec's product properties: `product_id` or `sku`, `name`, `category`,
 `price`, `currency`, `image_url`, `url`, and our `in_stock` (default true).
+
+A history row's identity is what it says, never where it sits: its `event_id` (a column, or a key of
+a JSON Lines row) when the source has one, else a hash of the event it stands for. A file exported
+again with one more line on top, or under another name, names the same rows; two rows that say
+exactly the same thing without an `event_id` are one row.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 FileFormat = Literal["jsonl", "csv"]
 EVENT_COLUMNS = ("user_id", "type", "occurred_at")
+EVENT_ID = "event_id"
 
 
 class BatchInput(BaseModel):
@@ -52,15 +57,23 @@ def line_number(index: int, file_format: FileFormat) -> int:
     return index + (2 if file_format == "csv" else 1)
 
 
-def row_identity(key: str, line: int, row: dict[str, Any]) -> str:
-    """A deterministic id for one row: its file, its line and its content."""
-    content = json.dumps(row, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(f"{key}\n{line}\n{content}".encode()).hexdigest()[:20]
+def source_event_id(row: dict[str, Any]) -> str | None:
+    """The row's own id when the source gives one (`event_id`), else None."""
+    value = row.get(EVENT_ID)
+    return str(value) if value not in (None, "") else None
 
 
-def batch_identity(row_ids: list[str]) -> str:
-    """The batch's id: the same rows make the same id, whichever run or retry carries them."""
-    return "bf_" + hashlib.sha256("\n".join(sorted(row_ids)).encode()).hexdigest()[:24]
+def row_identity(statement: str, event_id: str | None = None) -> str:
+    """A row's identity, independent of its file and line: its `event_id`, else a hash of
+    `statement` (the event it stands for, as canonical JSON)."""
+    basis = f"id\n{event_id}" if event_id is not None else f"event\n{statement}"
+    return hashlib.sha256(basis.encode()).hexdigest()[:24]
+
+
+def batch_identity(positions: list[str]) -> str:
+    """A child batch's name (for its progress and errors files): its rows' places, so a retry of
+    the batch overwrites its files, whichever order its rows come in."""
+    return "bf_" + hashlib.sha256("\n".join(sorted(positions)).encode()).hexdigest()[:24]
 
 
 def is_item_row(key: str, row: dict[str, Any]) -> bool:
@@ -74,13 +87,13 @@ def item_object(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def event_object(row: dict[str, Any], file_format: FileFormat) -> dict[str, Any]:
-    """The webhook event object a row stands for."""
+    """The webhook event object a row stands for (its `event_id` is the row's identity, not a field)."""
     if file_format == "jsonl":
-        return row
+        return {k: v for k, v in row.items() if k != EVENT_ID}
     event: dict[str, Any] = {k: row[k] for k in EVENT_COLUMNS if row.get(k) not in (None, "")}
     properties: dict[str, Any] = {}
     for column, value in row.items():
-        if column in EVENT_COLUMNS or column is None or value in (None, ""):
+        if column in (*EVENT_COLUMNS, EVENT_ID) or column is None or value in (None, ""):
             continue
         name = column.removeprefix("properties.")
         if name.startswith("consent."):

@@ -9,8 +9,12 @@ A channel's `send(message)` returns the provider's message id or raises one of:
                   suppress it, or every later step would try it again
   Uncertain     - the request may or may not have been delivered (timeout, 5xx): never resend blindly
   AccountPaused - the account cannot send on this channel now (suspended, sending paused, MAIL FROM
-                  not verified, daily quota or SMS spend limit reached): certainly not sent; the
-                  channel pauses instead of the message failing
+                  not verified, daily quota or SMS spend limit reached), or the provider refused the
+                  sender rather than the recipient (an unverified sender identity, any recipient
+                  while SES or SMS is in its sandbox, our own permission denied, a missing or paused
+                  configuration set, a disabled push application): certainly not sent, and every
+                  later message would be refused alike; the channel pauses instead of the message
+                  failing, its claim is given back, and the message waits for the operator's fix
 """
 
 from __future__ import annotations

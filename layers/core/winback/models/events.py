@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from winback.domain.money import is_currency
 from winback.models.catalog import Product
 from winback.models.ids import USER_ID_PATTERN
 
@@ -33,7 +34,7 @@ class EventProperties(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     # order
     amount: Decimal | None = Field(None, ge=0, le=Decimal("10000000"), decimal_places=4)
-    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    currency: str | None = Field(None, max_length=3)
     item_id: str | None = Field(None, min_length=1, max_length=128)
     category: str | None = Field(None, min_length=1, max_length=64)
     coupon_code: str | None = Field(None, min_length=1, max_length=64)
@@ -56,6 +57,13 @@ class EventProperties(BaseModel):
         value = value.strip().lower()
         if not _EMAIL.match(value):
             raise ValueError("not an email address")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str | None) -> str | None:
+        if value is not None and not is_currency(value):
+            raise ValueError("not an ISO 4217 currency code (e.g. USD)")
         return value
 
     @field_validator("phone")

@@ -2,7 +2,8 @@
 
 SES sends either identity notifications (`notificationType`) or configuration-set events
 (`eventType`); both carry the same `bounce` / `complaint` / `delivery` objects. Only event
-publishing reports opens and clicks (`open`, `click` objects).
+publishing reports sends (SES accepted the message: an empty `send` object), opens and clicks
+(`open`, `click` objects).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class Mail(_Loose):
 
 
 class SesNotification(_Loose):
-    kind: Literal["Bounce", "Complaint", "Delivery", "Open", "Click"]
+    kind: Literal["Send", "Bounce", "Complaint", "Delivery", "Open", "Click"]
+    send: dict[str, object] | None = None  # SES documents it empty
     bounce: Bounce | None = None
     complaint: Complaint | None = None
     open: Open | None = None
@@ -76,6 +78,8 @@ class SesNotification(_Loose):
 
     @model_validator(mode="after")
     def _body_present(self) -> SesNotification:
+        if self.kind == "Send" and self.send is None:
+            raise ValueError("Send event without a send object")
         if self.kind == "Bounce" and self.bounce is None:
             raise ValueError("Bounce notification without a bounce object")
         if self.kind == "Complaint" and self.complaint is None:

@@ -15,6 +15,9 @@ class ScanJob(BaseModel):
     total_segments: int = Field(ge=1, le=1_000_000)
     start_key: dict[str, Any] | None = None
     pages_done: int = Field(0, ge=0)
+    # This segment's share of the day's first messages, per channel ("*": every channel not named);
+    # None: no limit (the scan admits every user it finds).
+    admit: dict[str, int] | None = None
 
 
 class Recipient(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from winback.config.segments import Quintiles
+from winback.domain.prediction.models import BgNbdFit, GammaGammaFit
 
 
 class ActivityCuts(BaseModel):
@@ -37,3 +38,7 @@ class PopulationStats(BaseModel):
     activity: ActivityCuts | None = None
     popular_overall: tuple[PopularItem, ...] = ()
     popular_by_category: dict[str, tuple[PopularItem, ...]] = Field(default_factory=dict)
+    # BG/NBD (P(alive), expected purchases) and Gamma-Gamma (spend) fitted on the same sample, in days
+    # and base minor units; None until the stats step has fitted them (the scan then uses the fixed tiers).
+    bgnbd: BgNbdFit | None = None
+    gamma_gamma: GammaGammaFit | None = None

@@ -11,8 +11,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 RECENT_ITEMS_CAP = 20
 CATEGORY_CAP = 20
 RECENT_BATCHES_CAP = 10
-# Per-event ids (hashed) of events that came with one (Segment's messageId): a resent event is skipped.
-RECENT_EVENTS_CAP = 50
 BOUGHT_ITEMS_CAP = 50
 # Stored as attributes of their own: the key, the optimistic-lock version, and what scan updates.
 TOP_LEVEL = frozenset({"user_id", "version", "tier", "tier_entered_at", "assignment", "journeys", "engagement"})
@@ -63,6 +61,7 @@ class Profile(BaseModel):
     last_event_at: dict[str, AwareDatetime] = Field(default_factory=dict)
     event_counts: dict[str, int] = Field(default_factory=dict)
     orders: int = 0
+    first_order_at: AwareDatetime | None = Field(None, description="the first order's time (BG/NBD's age starts there)")
     spend_minor: dict[str, int] = Field(default_factory=dict)
     recent_items: list[str] = Field(default_factory=list, description="items viewed or bought, newest first")
     item_category: dict[str, str] = Field(default_factory=dict, description="category of each of recent_items")
@@ -79,7 +78,6 @@ class Profile(BaseModel):
     tier: str | None = None
     tier_entered_at: AwareDatetime | None = None
     recent_batches: list[str] = Field(default_factory=list)
-    recent_events: list[str] = Field(default_factory=list)
     assignment: Assignment | None = None
     journeys: Journeys = Field(default_factory=Journeys)
     engagement: Engagement = Field(default_factory=Engagement)

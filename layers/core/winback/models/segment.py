@@ -4,15 +4,20 @@ this module in prose: a change here changes that table.
 
 Only the fields the mapping reads are modelled; everything else a call carries (integrations,
 context.library, traits winback has no use for) is ignored, as a webhook destination must tolerate.
+RudderStack forwards its events unmodified: an identify's traits under `context.traits` (where its
+own transformer looks after `traits`), and its documentation's samples carry `originalTimestamp`
+without `timestamp`, so either is read, `timestamp` first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from winback.domain.money import is_currency, to_minor_precision
 from winback.models.events import MAX_EVENTS_PER_REQUEST
 
 SegmentType = Literal["identify", "track", "page", "screen", "group", "alias"]
@@ -25,13 +30,16 @@ TRACKED_EVENTS: dict[str, str] = {
     "Signed Up": "signup",
 }
 VIEW_CALLS = ("page", "screen")
+# Where an identify's traits are looked for, in order: Segment's place, then RudderStack's.
+TRAIT_PLACES = ("traits", "context.traits")
 
 
 class SegmentMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", defer_build=True)
     type: SegmentType
     messageId: str = Field(min_length=1, max_length=200)  # noqa: N815 - Segment's own field names
-    timestamp: AwareDatetime
+    timestamp: AwareDatetime | None = None
+    originalTimestamp: AwareDatetime | None = None  # noqa: N815
     userId: str | None = Field(None, max_length=128)  # noqa: N815
     anonymousId: str | None = None  # noqa: N815
     event: str | None = Field(None, max_length=200)
@@ -39,21 +47,42 @@ class SegmentMessage(BaseModel):
     properties: dict[str, Any] = Field(default_factory=dict)
     context: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _has_a_time(self) -> Self:
+        if self.timestamp is None and self.originalTimestamp is None:
+            raise ValueError("a call needs timestamp (or originalTimestamp)")
+        return self
 
-class SegmentBatch(BaseModel):
+    @property
+    def time_field(self) -> str:
+        return "timestamp" if self.timestamp is not None else "originalTimestamp"
+
+    def trait_places(self) -> list[tuple[str, Mapping[str, Any]]]:
+        """The trait objects of the call, each with its path: `traits`, then `context.traits`."""
+        nested = self.context.get("traits")
+        places: list[tuple[str, Mapping[str, Any]]] = [("traits", self.traits)]
+        if isinstance(nested, dict):
+            places.append(("context.traits", nested))
+        return places
+
+
+class SegmentEnvelope(BaseModel):
+    """What makes a body a Segment payload: a call, or 1 to 100 of them (each an object) under
+    `batch` or as a JSON array. The calls themselves are validated one by one."""
+
     model_config = ConfigDict(extra="ignore", defer_build=True)
-    batch: list[SegmentMessage] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
+    batch: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_EVENTS_PER_REQUEST)
 
 
-def parse_messages(raw: object) -> tuple[bool, list[SegmentMessage]]:
-    """Whether the body is a batch (its errors are located under `batch.<i>.`), and its calls.
-    Raises pydantic's ValidationError."""
+def split_calls(raw: object) -> tuple[bool, list[Any]]:
+    """Whether the body is a batch (its calls located under `batch.<i>.`), and its calls, unvalidated.
+    Raises pydantic's ValidationError when the body is not a Segment payload at all."""
     if isinstance(raw, dict) and "batch" in raw:
-        return True, SegmentBatch.model_validate(raw).batch
+        return True, list(SegmentEnvelope.model_validate(raw).batch)
     if isinstance(raw, list):
         # Webhooks (Actions) with batching on posts the calls as a JSON array: located as a batch.
-        return True, SegmentBatch.model_validate({"batch": raw}).batch
-    return False, [SegmentMessage.model_validate(raw)]
+        return True, list(SegmentEnvelope.model_validate({"batch": raw}).batch)
+    return False, [raw]
 
 
 def _first(mapping: Mapping[str, Any], *names: str) -> tuple[str, Any] | None:
@@ -73,6 +102,22 @@ class Mapped(BaseModel):
     sources: dict[str, str]
 
 
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def is_refund(message: SegmentMessage) -> bool:
+    """An Order Completed whose total (or revenue) is negative: a refund, which winback does not keep."""
+    found = _first(message.properties, "total", "revenue")
+    amount = _decimal(found[1]) if found else None
+    return amount is not None and amount < 0
+
+
 def event_type(message: SegmentMessage) -> str | None:
     """The winback event type a call maps to, or None when winback has no use for it."""
     if message.type == "identify":
@@ -80,60 +125,95 @@ def event_type(message: SegmentMessage) -> str | None:
     if message.type in VIEW_CALLS:
         return "view"
     if message.type == "track" and message.event is not None:
-        return TRACKED_EVENTS.get(message.event)
+        kind = TRACKED_EVENTS.get(message.event)
+        return None if kind == "order" and is_refund(message) else kind
     return None
+
+
+class _Builder:
+    """Collects one call's properties, remembering where each came from."""
+
+    def __init__(self) -> None:
+        self.props: dict[str, Any] = {}
+        self.sources: dict[str, str] = {}
+
+    def take(self, field: str, source: Mapping[str, Any], prefix: str, *names: str) -> None:
+        found = _first(source, *names)
+        if found is not None and field not in self.props:
+            self.props[field] = found[1]
+            self.sources[f"properties.{field}"] = f"{prefix}.{found[0]}"
+
+    def profile(self, message: SegmentMessage) -> None:
+        for prefix, traits in message.trait_places():
+            for field, names in (
+                ("email", ("email",)),
+                ("phone", ("phone",)),
+                ("push_endpoint", ("push_endpoint",)),
+                ("consent", ("consent",)),
+                ("name", ("name",)),
+            ):
+                self.take(field, traits, prefix, *names)
+            self._full_name(traits, prefix)
+        self.take("locale", message.context, "context", "locale")
+        self.take("time_zone", message.context, "context", "timezone")
+
+    def _full_name(self, traits: Mapping[str, Any], prefix: str) -> None:
+        if "name" in self.props:
+            return
+        parts = [traits.get(n) for n in ("firstName", "first_name", "lastName", "last_name")]
+        full = " ".join(str(p) for p in parts if p)
+        if full:
+            self.props["name"] = full
+            self.sources["properties.name"] = f"{prefix}.firstName"
+
+    def order(self, properties: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The order's amount, currency and coupon; returns the product its item comes from."""
+        self.take("amount", properties, "properties", "total", "revenue")
+        self.take("currency", properties, "properties", "currency")
+        if "currency" in self.props:
+            self.props["currency"] = str(self.props["currency"]).upper()
+        elif "amount" in self.props:
+            self.props["currency"] = DEFAULT_CURRENCY
+        self._round_amount()
+        self.take("coupon_code", properties, "properties", "coupon")
+        products = properties.get("products")
+        # An order's profile entry keeps one item: the first product listed.
+        if isinstance(products, list) and products and isinstance(products[0], dict):
+            return products[0]
+        return {}
+
+    def _round_amount(self) -> None:
+        """A total sent as a JavaScript number (1.1 * 3 is 3.3000000000000003) is rounded to the
+        currency's minor unit; an amount in a currency winback does not know is left for the
+        model to refuse."""
+        amount = _decimal(self.props.get("amount"))
+        currency = self.props.get("currency")
+        if amount is not None and amount.is_finite() and isinstance(currency, str) and is_currency(currency):
+            self.props["amount"] = to_minor_precision(amount, currency)
+
+    def item(self, product: Mapping[str, Any], prefix: str) -> None:
+        self.take("item_id", product, prefix, "product_id", "sku")
+        self.take("category", product, prefix, "category")
 
 
 def map_message(message: SegmentMessage, kind: str) -> Mapped:
     """The activity event of a call whose type maps to `kind` (see `event_type`)."""
-    props: dict[str, Any] = {}
-    sources: dict[str, str] = {"user_id": "userId", "occurred_at": "timestamp", "type": "type"}
-
-    def take(field: str, source: Mapping[str, Any], prefix: str, *names: str, convert: Any = None) -> None:
-        found = _first(source, *names)
-        if found is not None:
-            props[field] = convert(found[1]) if convert else found[1]
-            sources[f"properties.{field}"] = f"{prefix}.{found[0]}"
-
+    built = _Builder()
     if kind == "profile":
-        t = message.traits
-        take("email", t, "traits", "email")
-        take("phone", t, "traits", "phone")
-        take("push_endpoint", t, "traits", "push_endpoint")
-        take("consent", t, "traits", "consent")
-        take("name", t, "traits", "name")
-        if "name" not in props:
-            parts = [t.get(n) for n in ("firstName", "first_name", "lastName", "last_name")]
-            full = " ".join(str(p) for p in parts if p)
-            if full:
-                props["name"] = full
-                sources["properties.name"] = "traits.firstName"
-        take("locale", message.context, "context", "locale")
-        take("time_zone", message.context, "context", "timezone")
-    elif kind in ("order", "view") and message.type == "track":
-        p = message.properties
-        product = p
-        product_prefix = "properties"
-        if kind == "order":
-            take("amount", p, "properties", "total", "revenue")
-            take("currency", p, "properties", "currency", convert=lambda c: str(c).upper())
-            if "amount" in props and "currency" not in props:
-                props["currency"] = DEFAULT_CURRENCY
-            take("coupon_code", p, "properties", "coupon")
-            products = p.get("products")
-            # An order's profile entry keeps one item: the first product listed.
-            if isinstance(products, list) and products and isinstance(products[0], dict):
-                product, product_prefix = products[0], "properties.products.0"
-            else:
-                product = {}
-        take("item_id", product, product_prefix, "product_id", "sku")
-        take("category", product, product_prefix, "category")
+        built.profile(message)
+    elif kind == "order" and message.type == "track":
+        product = built.order(message.properties)
+        built.item(product, "properties.products.0" if product else "properties")
+    elif kind == "view" and message.type == "track":
+        built.item(message.properties, "properties")
+    occurred = message.timestamp or message.originalTimestamp
     event = {
         "user_id": message.userId,
         "type": kind,
-        "occurred_at": message.timestamp.isoformat(),
-        "properties": props,
+        "occurred_at": occurred.isoformat() if occurred else None,
+        "properties": built.props,
     }
+    sources = {"user_id": "userId", "occurred_at": message.time_field, "type": "type", **built.sources}
     return Mapped(event=event, sources=sources)
 
 

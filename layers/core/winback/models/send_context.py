@@ -15,12 +15,15 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class SendContext:
     """The job's users as stored now: profiles, send states, answers to "why did you leave"; whether
-    the campaign is paused, and which channels are paused account-wide (an empty set until a store
+    the stack's sending is on (services/send/run.py holds the job while it is off), whether the
+    campaign is paused, and which channels are paused account-wide (an empty set until a store
     reads channel pauses: the guard that honours them is in services/send/guards.py)."""
 
     profiles: dict[str, Profile] = field(default_factory=dict)
     states: dict[str, SendState] = field(default_factory=dict)
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The stack's sending switch (adapters/sending_switch.py: off on a new stack until turned on).
+    sending_on: bool = True
     campaign_paused: bool = False
     paused_channels: frozenset[str] = frozenset()
     # The coupons issued for this campaign and episode, by user and step, for the steps in

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from winback.adapters.catalog_store import CatalogStore
     from winback.adapters.channel_pause import ChannelPauses
     from winback.adapters.channels import EmailChannel, PushChannel, SmsChannel
+    from winback.adapters.claim_index import ClaimIndexStore
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.deferral_store import DeferralStore
+    from winback.adapters.erasure_runs import ErasureRuns
     from winback.adapters.inbox_store import InboxChannel, InboxStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.offer_bus import OfferBus
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from winback.config.program import Program
     from winback.config.settings import Settings
     from winback.domain.audience.recommendations import Recommender
+    from winback.domain.audience.scoring import Scorer
     from winback.domain.clock import Clock
     from winback.runtime.idempotency import ApplyWebhook
     from winback.runtime.program_source import ProgramSource
@@ -178,8 +181,20 @@ class Deps:
 
         s = self.settings
         return UserRecords(
-            s.activity_table, s.messaging_table, s.incentive_table, s.deferral_table, s.audience_bucket, AUDIENCE_PREFIX
+            s.activity_table,
+            s.messaging_table,
+            s.incentive_table,
+            s.deferral_table,
+            s.audience_bucket,
+            AUDIENCE_PREFIX,
+            s.backfill_bucket,
         )
+
+    @cached_property
+    def erasure_runs(self) -> ErasureRuns:
+        from winback.adapters.erasure_runs import ErasureRuns
+
+        return ErasureRuns(self.settings.erasure_state_machine_arn)
 
     @cached_property
     def catalog(self) -> CatalogStore:
@@ -260,6 +275,12 @@ class Deps:
         return SendRecords(self.settings.messaging_table, self.deferrals)
 
     @cached_property
+    def claim_index(self) -> ClaimIndexStore:
+        from winback.adapters.claim_index import ClaimIndexStore
+
+        return ClaimIndexStore(self.settings.messaging_table, self.deferrals)
+
+    @cached_property
     def channel_pauses(self) -> ChannelPauses:
         from winback.adapters.channel_pause import ChannelPauses
 
@@ -289,12 +310,14 @@ class Deps:
         return tuple(k.encode() for k in parse_secret(get_secret_text(self.settings.unsubscribe_secret_name)).all)
 
     @property
-    def segment_secret(self) -> str:
-        """The shared secret of POST /events/segment (empty where none is configured: all rejected)."""
+    def segment_secrets(self) -> tuple[str, ...]:
+        """The shared secret of POST /events/segment, current then previous values (none where none
+        is configured: everything is rejected)."""
         from winback.adapters.secrets import get_secret_text
+        from winback.domain.links.keyring import parse_secret
 
         name = self.settings.segment_secret_name
-        return get_secret_text(name).strip() if name else ""
+        return tuple(s.strip() for s in parse_secret(get_secret_text(name)).all) if name else ()
 
     @property
     def unsubscribe_key(self) -> bytes:
@@ -351,6 +374,15 @@ class Deps:
         from winback.domain.audience.segmentation import RfmSegmenter
 
         return RfmSegmenter(self.program, self.population_stats.load())
+
+    def scan_models(self) -> tuple[Segmenter, Scorer | None]:
+        """The segmenter and, when the stats step stored a usable fit, the P(alive) and value scorer:
+        from one read of the day's stats (for each job, as scan_segmenter)."""
+        from winback.domain.audience.scoring import scorer_for
+        from winback.domain.audience.segmentation import RfmSegmenter
+
+        stats = self.population_stats.load()
+        return RfmSegmenter(self.program, stats), scorer_for(stats, self.program.segments)
 
 
 @cache

@@ -36,7 +36,9 @@ def require_iam(router: APIGatewayHttpResolver, next_middleware: NextMiddleware)
     iam = router.current_event.request_context.authorizer.iam
     if not (iam.user_arn or iam.caller_id):
         metrics.add_metric(name="Forbidden", unit=MetricUnit.Count, value=1)
-        logger.warning("request without IAM authorization refused", extra={"path": router.current_event.path})
+        # The route's first segment only: a path holds ids (/users/<user id>/export).
+        resource = "/" + router.current_event.path.lstrip("/").split("/", 1)[0]
+        logger.warning("request without IAM authorization refused", extra={"resource": resource})
         raise ForbiddenError("IAM authorization required")
     return next_middleware(router)
 

@@ -111,6 +111,7 @@ HEADLINE = {
     "failed": "Failed",
     "uncertain": "Uncertain",
     "channel_paused": "ChannelPaused",  # messages held back because their channel is paused
+    "sending_off": "SendingOff",  # messages held back because the stack's sending is off
     "delivered": "Delivered",
     "bounced": "Bounced",
     "complained": "Complained",

@@ -236,7 +236,7 @@ def export_scheduled(
 ) -> ExportResult:
     """The weekly export: every dormancy tier of the program, users in their current segment, none
     who is suppressed or sunset."""
-    tiers = {tier.name for tier in program.dormancy.tiers}
+    tiers = program.dormancy.tier_names()
     return export_audiences(
         store,
         sink_factory,

@@ -301,3 +301,11 @@ def test_orders_are_remembered_as_bought_items_with_their_category() -> None:
     assert merged.recent_items == ["sku-2", "sku-1"]
     assert merged.item_category == {"sku-1": "shoes", "sku-2": "bags"}
     assert merged.bought_items == ["sku-2"]
+
+
+def test_the_first_order_time_is_kept_for_bgnbd_and_only_moves_earlier() -> None:
+    p = merge(Profile(user_id="u1"), event("login", t(0)), event("order", t(5)), event("order", t(9)))
+    assert p.first_order_at == t(5)  # the login before it is not an order
+    p = merge(p, event("order", t(2)), event("order", t(20)), batch="b2")
+    assert p.first_order_at == t(2)
+    assert Profile.from_item(p.to_item()).first_order_at == t(2)

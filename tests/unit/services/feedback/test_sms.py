@@ -56,9 +56,30 @@ def status(message_id: str, ok: bool, response: str = "") -> dict[str, Any]:
     }
 
 
-def envelope(*records: dict[str, Any]) -> dict[str, Any]:
-    data = {"logEvents": [{"id": str(i), "message": json.dumps(r)} for i, r in enumerate(records)]}
+def encoded(data: dict[str, Any]) -> dict[str, Any]:
+    """A subscription payload as CloudWatch Logs delivers it to a Lambda function: gzipped, base64."""
     return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+
+
+def envelope(*records: dict[str, Any]) -> dict[str, Any]:
+    logged = [{"id": str(i), "timestamp": 1772362800000, "message": json.dumps(r)} for i, r in enumerate(records)]
+    return encoded({"messageType": "DATA_MESSAGE", "logEvents": logged})
+
+
+# What CloudWatch Logs sends to check that a subscription's destination is reachable: the payload's
+# `messageType` is CONTROL_MESSAGE ("Using CloudWatch Logs subscription filters": data messages use
+# DATA_MESSAGE, control messages are mainly for checking that the destination is reachable), with the
+# owner, empty group and stream, and one log event whose message is plain text, not a record.
+CONTROL = {
+    "messageType": "CONTROL_MESSAGE",
+    "owner": "CloudwatchLogs",
+    "logGroup": "",
+    "logStream": "",
+    "subscriptionFilters": [],
+    "logEvents": [
+        {"id": "", "timestamp": 1600110003794, "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda."}
+    ],
+}
 
 
 class Pauses:
@@ -85,6 +106,22 @@ def test_a_status_record_adds_its_counters(record: dict[str, Any], kinds: list[s
 def test_a_payload_that_is_not_a_subscription_event_names_awslogs_data() -> None:
     with pytest.raises(ValueError, match=r"awslogs\.data"):
         log_records({"awslogs": {"data": "not base64 gzip"}})
+
+
+def test_a_control_message_is_counted_and_changes_nothing() -> None:
+    """Guard: the `messageType` check in subscription_payload/handle_sms_status. Without it the control
+    message's plain-text log event fails to parse as a record, the invocation raises, Lambda retries
+    it and the function counts an error."""
+    messaging, pauses = MemoryMessaging(sms={}), Pauses()
+    counts = handle_sms_status(encoded(CONTROL), messaging, pauses, NOW)  # type: ignore[arg-type]
+    assert counts == {"control_message": 1}
+    assert messaging.counted == {} and pauses.paused == []
+    assert log_records(encoded(CONTROL)) == []
+
+
+def test_an_unknown_message_type_is_refused_naming_it() -> None:
+    with pytest.raises(ValueError, match=r"messageType"):
+        log_records(encoded({"logEvents": []}))
 
 
 def test_each_status_counts_once_in_the_cell_of_its_text() -> None:

@@ -20,6 +20,8 @@ from typing import Generic, TypeVar
 from winback.config.segments import SIGNALS, SegmentsConfig
 from winback.domain.audience.activity_level import engagement, is_one_time
 from winback.domain.audience.rfm import days_since, spend_in_base
+from winback.domain.audience.scoring import mean_spend_minor, purchase_history
+from winback.domain.prediction.bgnbd import PurchaseHistory
 from winback.models.population import ActivityCuts, PopularItem, PopulationStats
 from winback.models.profile import Profile
 
@@ -76,6 +78,33 @@ class Reservoir:
 
     def percentile(self, p: float) -> float | None:
         return percentile(sorted(self._values), p) if self._values else None
+
+
+T = TypeVar("T")
+
+
+class ItemReservoir(Generic[T]):
+    """Algorithm R over any items (the purchase histories the stats step fits its models on)."""
+
+    def __init__(self, capacity: int, seed: int = 0) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be positive")
+        self.capacity = capacity
+        self.seen = 0
+        self._items: list[T] = []
+        self._random = random.Random(seed)  # noqa: S311 - sampling, not security
+
+    def add(self, item: T) -> None:
+        self.seen += 1
+        if len(self._items) < self.capacity:
+            self._items.append(item)
+            return
+        slot = self._random.randrange(self.seen)
+        if slot < self.capacity:
+            self._items[slot] = item
+
+    def items(self) -> list[T]:
+        return list(self._items)
 
 
 class MisraGries(Generic[K]):
@@ -193,6 +222,8 @@ class PopulationSample:
         self.frequency = Reservoir(size, seed + len(SIGNALS))
         self.monetary = Reservoir(size, seed + len(SIGNALS) + 1)
         self.activity = Reservoir(size, seed + len(SIGNALS) + 2)
+        # Buyers' histories (days since their first order) and mean spend, for BG/NBD and Gamma-Gamma.
+        self.purchases: ItemReservoir[tuple[PurchaseHistory, float]] = ItemReservoir(size, seed + len(SIGNALS) + 3)
         # Several times more counters than items reported, so the reported counts are close.
         self.items = CategoryTopItems(capacity=config.top_items * 10, max_categories=config.max_categories)
 
@@ -205,6 +236,9 @@ class PopulationSample:
         if profile.orders > 0:
             self.frequency.add(profile.orders)
             self.monetary.add(spend_in_base(profile.spend_minor, self.config))
+            history = purchase_history(profile, self.as_of)
+            if history is not None:
+                self.purchases.add((history, mean_spend_minor(profile, self.config)))
         measure = engagement(profile)
         if not is_one_time(measure, self.config.activity):
             self.activity.add(measure.events_per_week)

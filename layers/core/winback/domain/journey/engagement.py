@@ -115,6 +115,16 @@ def user_from_tag(tag: str) -> str | None:
         return None
 
 
+def episode_tag(episode: str) -> str:
+    """A send's episode (an ISO instant: `:` and `+` are not allowed in a tag) as an SES tag value."""
+    return user_tag(episode)
+
+
+def episode_from_tag(tag: str) -> str | None:
+    """The episode `episode_tag` encoded (None when the tag is not one)."""
+    return user_from_tag(tag)
+
+
 def previous_send_at(ledger: Mapping[str, int], campaign_id: str, step: int, episode: str) -> datetime | None:
     """When the latest earlier step of this journey (campaign and episode) went out to the user, from
     their send ledger (send key `<campaign>#<step>#<episode>` -> epoch seconds claimed)."""

@@ -58,6 +58,8 @@ def _add_order(p: Profile, event: ActivityEvent) -> None:
     props = event.properties
     if event.type == "order" and props.amount is not None and props.currency is not None:
         p.orders += 1
+        if p.first_order_at is None or event.occurred_at < p.first_order_at:
+            p.first_order_at = event.occurred_at
         p.spend_minor[props.currency] = p.spend_minor.get(props.currency, 0) + minor_units(props.amount, props.currency)
 
 

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 
 def ses_kind(note: SesNotification) -> str:
-    """`delivery`, `open`, `machine_open`, `click`, `complaint`, `hard_bounce` or `soft_bounce`."""
+    """`send`, `delivery`, `open`, `machine_open`, `click`, `complaint`, `hard_bounce` or `soft_bounce`."""
+    if note.kind == "Send":
+        return "send"
     if note.kind == "Delivery":
         return "delivery"
     if note.kind == "Open" and note.open is not None:

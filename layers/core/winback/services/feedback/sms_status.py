@@ -3,7 +3,9 @@
 SNS writes one JSON record per SMS to CloudWatch Logs (`sns/<region>/<account>/DirectPublishToPhoneNumber`
 and `.../Failure`); a subscription filter on each group (template.yaml) invokes the feedback function
 with the documented envelope: `awslogs.data`, base64 of gzipped JSON whose `logEvents[].message` are
-the records. A SUCCESS counts the message `delivered` in its experiment cell; a FAILURE counts it
+the records. CloudWatch Logs also sends a `CONTROL_MESSAGE` now and then (`messageType`; its log
+event is a reachability check, not a record): it is counted as `control_message` and changes
+nothing. A SUCCESS counts the message `delivered` in its experiment cell; a FAILURE counts it
 `undelivered` (with `sms_spend_limit` or `sms_carrier_blocked` when the provider response says so),
 once per message id. A spend-limit failure pauses the SMS channel (services/channel_pause.py): the
 sender then defers texts instead of sending into a limit that drops them.
@@ -33,14 +35,37 @@ SPEND_LIMIT = ("spend limit", "no quota left")
 CARRIER_BLOCKED = ("phone carrier has blocked", "blocked as spam")
 
 
-def log_records(event: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The delivery-status records of a CloudWatch Logs subscription event. Raises ValueError naming
-    `awslogs.data` when the envelope is not base64 gzip JSON."""
+DATA_MESSAGE = "DATA_MESSAGE"
+CONTROL_MESSAGE = "CONTROL_MESSAGE"
+
+
+def subscription_payload(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The decoded payload of a CloudWatch Logs subscription event (`messageType`, `logEvents`...).
+    Raises ValueError naming `awslogs.data` when the envelope is not base64 gzip JSON of a known
+    message type."""
     try:
         data = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
-        return [json.loads(e["message"]) for e in data.get("logEvents", [])]
     except (KeyError, TypeError, ValueError, OSError) as error:
         raise ValueError(f"awslogs.data: not a CloudWatch Logs subscription payload ({error})") from error
+    if not isinstance(data, dict) or data.get("messageType") not in (DATA_MESSAGE, CONTROL_MESSAGE):
+        raise ValueError("awslogs.data.messageType: neither DATA_MESSAGE nor CONTROL_MESSAGE")
+    return data
+
+
+def log_records(event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The delivery-status records of a CloudWatch Logs subscription event: none in a control message.
+    Raises ValueError naming `awslogs.data` when the envelope or a record is not what SNS writes."""
+    return records_of(subscription_payload(event))
+
+
+def records_of(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The records of a decoded subscription payload (none in a control message)."""
+    if data["messageType"] == CONTROL_MESSAGE:
+        return []
+    try:
+        return [json.loads(e["message"]) for e in data.get("logEvents", [])]
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"awslogs.data.logEvents: not SNS delivery-status records ({error})") from error
 
 
 def classify(record: Mapping[str, Any]) -> list[str]:
@@ -60,7 +85,11 @@ def handle_sms_status(
     event: Mapping[str, Any], messaging: MessagingStore, pauses: ChannelPauses, now: datetime
 ) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for record in log_records(event):
+    data = subscription_payload(event)
+    if data["messageType"] == CONTROL_MESSAGE:
+        logger.info("CloudWatch Logs control message: a reachability check, nothing to count")
+        return Counter({"control_message": 1})
+    for record in records_of(data):
         message_id = str(record.get("notification", {}).get("messageId", ""))
         kinds = classify(record)
         if "sms_spend_limit" in kinds:

@@ -1,5 +1,5 @@
-"""One message of the FeedbackTopic: an SES notification (bounce, complaint, delivery, open, click)
-or an inbound SMS. Anything else is `unknown`, and ignored."""
+"""One message of the FeedbackTopic: an SES notification (send, bounce, complaint, delivery, open,
+click) or an inbound SMS. Anything else is `unknown`, and ignored."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from winback.models.feedback import InboundSms, SesNotification
+from winback.services.feedback.accepted import record_accepted
 from winback.services.feedback.cells import count_in_cell
 from winback.services.feedback.engagement import engage
 from winback.services.feedback.ses import apply_ses
@@ -67,6 +68,9 @@ def _ses_feedback(
     activity: ActivityStore | None,
 ) -> FeedbackResult:
     kind = apply_ses(note, suppression, messaging, program.feedback, now)
+    if kind == "send":
+        record_accepted(note.mail, messaging, now)
+        return FeedbackResult(kind)
     if kind in ("open", "click") and activity is not None:
         engage(note, kind, activity)  # idempotent: before the once-mark, so a retry completes it
     return FeedbackResult(kind, count_in_cell(note, kind, messaging, program.experiments, now, activity))

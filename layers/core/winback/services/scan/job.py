@@ -6,17 +6,21 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from winback.adapters.queues import send_all
 from winback.config.campaigns import CHANNELS, HOLDOUT
+from winback.config.dormancy import Tier
 from winback.config.program import Program
+from winback.domain.audience.admission import Priority, TopK, budget_of, value_band
+from winback.domain.audience.rfm import spend_in_base
+from winback.domain.audience.scoring import Scorer
 from winback.domain.audience.segmentation import Segment
 from winback.domain.journey.addresses import address_key, contact_address
-from winback.domain.journey.dormancy import dormancy_tier, dormant_since
-from winback.domain.journey.targeting import campaign_for
+from winback.domain.journey.dormancy import churn_risk_tier, dormancy_tier, dormant_since
+from winback.domain.journey.targeting import campaign_for, choose_channel
 from winback.domain.measurement.arms import assign
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.profile import Assignment, Journeys, Profile
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from winback.config.settings import Settings
 
 Segmenter = Callable[[Profile, datetime], Segment]
+Enqueue = Callable[[str, list[str]], object]
 
 
 class ScanPorts(Protocol):
@@ -61,6 +66,8 @@ class Target:
     tier: str
     journeys: Journeys
     assignment: Assignment | None  # None: sunset, the user leaves win-back for good
+    priority: Priority = (0.0, 0.0, "")  # admission order when capacity is short (highest first)
+    value_minor: float = 0.0  # expected 12-month value with a model, else spend (base minor units)
 
 
 def _journeys_after(previous: Assignment | None, journeys: Journeys) -> tuple[Journeys, bool]:
@@ -73,12 +80,25 @@ def _journeys_after(previous: Assignment | None, journeys: Journeys) -> tuple[Jo
     return Journeys(failed=journeys.failed + 1, last_ended_at=previous.assigned_at), True
 
 
+def tier_of(profile: Profile, job: ScanJob, program: Program, scorer: Scorer | None) -> Tier | None:
+    """The fixed tier the user crossed or, before any, churn_risk from their P(alive) when a model is fitted."""
+    tier = dormancy_tier(profile, program.dormancy, job.as_of)
+    if tier is not None or scorer is None or program.dormancy.churn_risk is None:
+        return tier
+    return churn_risk_tier(profile, program.dormancy, scorer.p_alive(profile, job.as_of))
+
+
 def decide(
-    profile: Profile, job: ScanJob, program: Program, segment_of: Segmenter, tally: Counter[str]
+    profile: Profile,
+    job: ScanJob,
+    program: Program,
+    segment_of: Segmenter,
+    tally: Counter[str],
+    scorer: Scorer | None = None,
 ) -> Target | None:
     """The scan's rules for one profile, deciding without writing: its tier, campaign and arm (None:
     nothing to do, counted in `tally`). `winback plan` runs the same rules over a changed program."""
-    tier = dormancy_tier(profile, program.dormancy, job.as_of)
+    tier = tier_of(profile, job, program, scorer)
     if tier is None:
         tally["active"] += 1
         return None
@@ -164,37 +184,112 @@ def _sunset(profile: Profile, suppression: SuppressionStore, now: datetime) -> N
             suppression.suppress(address_key(channel, address), "sunset", "scan", now)
 
 
+def rank(target: Target, program: Program, as_of: datetime, scorer: Scorer | None) -> Target:
+    """The target with its admission priority: expected 12-month value × P(alive), then spend, with a
+    model; else the earlier tier first (a fresher lapse returns more often), then spend. Ties: user id."""
+    spend = float(spend_in_base(target.profile.spend_minor, program.segments))
+    user = target.profile.user_id
+    prediction = scorer(target.profile, as_of) if scorer is not None else None
+    if scorer is not None:
+        value = float(prediction.expected_value_minor or 0) if prediction is not None else 0.0
+        alive = prediction.p_alive if prediction is not None else 0.0
+        return replace(target, priority=(value * alive, spend, user), value_minor=value)
+    names = [t.name for t in program.dormancy.tiers]
+    urgency = -float(names.index(target.tier) + 1) if target.tier in names else 0.0
+    return replace(target, priority=(urgency, spend, user), value_minor=spend)
+
+
+class Admitter:
+    """A worker's share of the day's first messages: per budget a heap of at most its share of the
+    highest-priority users found so far. Whoever leaves a heap waits for a later day (not marked)."""
+
+    def __init__(self, budgets: dict[str, int], program: Program, as_of: datetime, scorer: Scorer | None) -> None:
+        self.budgets = budgets
+        self.heaps: dict[str, TopK[Target]] = {name: TopK(max(k, 0)) for name, k in budgets.items()}
+        self.program, self.as_of, self.scorer = program, as_of, scorer
+
+    def budget(self, target: Target) -> str | None:
+        """The budget the user's first message would spend; a held-out user takes a slot as well, so
+        both arms are admitted in the same order and stay comparable. Sunset: no message, no budget."""
+        a = target.assignment
+        if a is None:
+            return None
+        channel = choose_channel(self.program.campaign(a.campaign_id), target.profile)
+        return budget_of(self.budgets, channel)
+
+    def offer(self, targets: list[Target], tally: Counter[str]) -> list[Target]:
+        """Targets to act on now (no budget to spend); the rest join the heaps."""
+        now: list[Target] = []
+        for target in targets:
+            name = self.budget(target)
+            if name is None:
+                now.append(target)
+                continue
+            ranked = rank(target, self.program, self.as_of, self.scorer)
+            left = self.heaps[name].offer(ranked.priority, ranked)
+            if left is not None:
+                tally["waiting"] += 1
+                tally[f"waiting_value_{value_band(left.value_minor)}"] += 1
+        return now
+
+    def drain(self, tally: Counter[str]) -> list[Target]:
+        """Everyone admitted, the heaps emptied and the budgets spent by as many."""
+        admitted: list[Target] = []
+        for name, heap in self.heaps.items():
+            chosen = [target for _, target in heap.drain()]
+            self.budgets[name] -= len(chosen)
+            heap.k = max(self.budgets[name], 0)
+            admitted.extend(chosen)
+        for target in admitted:
+            tally["admitted"] += 1
+            tally[f"admitted_value_{value_band(target.value_minor)}"] += 1
+        return admitted
+
+
+def _act(job: ScanJob, targets: list[Target], ports: ScanPorts, tally: Counter[str], enqueue: Enqueue) -> None:
+    if targets:
+        # Enqueue before marking: a crash in between re-targets the users next time, and the
+        # send ledger turns that into no second message; the reverse order could lose them.
+        enqueue(ports.settings.send_queue_url, _pack(job, targets, ports.program))
+        _mark(targets, job, ports, tally)
+
+
 def scan_segment(
     job: ScanJob,
     ports: ScanPorts,
     segment_of: Segmenter,
     remaining_ms: Callable[[], int],
-    enqueue: Callable[[str, list[str]], object] = send_all,
+    enqueue: Enqueue = send_all,
+    scorer: Scorer | None = None,
 ) -> ScanResult:
-    """`enqueue(queue_url, bodies)`: SQS (a simulation passes its own queue)."""
+    """`enqueue(queue_url, bodies)`: SQS (a simulation passes its own queue). With `job.admit`, the
+    users found are admitted at the segment's end (or before a continuation), the best first, up to
+    the segment's share of the day's capacity; the others wait for a later day."""
     store, program = ports.activity, ports.program
     result = ScanResult()
     tally = result.tally
+    admitter = None if job.admit is None else Admitter(dict(job.admit), program, job.as_of, scorer)
     key = job.start_key
     pages = job.pages_done
     while True:
         page = store.scan_page(job.segment, job.total_segments, key, program.scan.page_size)
         pages += 1
         tally["scanned"] += len(page.profiles)
-        targets = [t for p in page.profiles if (t := decide(p, job, program, segment_of, tally)) is not None]
-        if targets:
-            # Enqueue before marking: a crash in between re-targets the users next time, and the
-            # send ledger turns that into no second message; the reverse order could lose them.
-            enqueue(ports.settings.send_queue_url, _pack(job, targets, program))
-            _mark(targets, job, ports, tally)
+        targets = [t for p in page.profiles if (t := decide(p, job, program, segment_of, tally, scorer)) is not None]
+        _act(job, admitter.offer(targets, tally) if admitter else targets, ports, tally, enqueue)
         key = page.next_key
         if not key:
             break
         if remaining_ms() < program.scan.continuation_margin_ms:
-            follow = job.model_copy(update={"start_key": key, "pages_done": pages})
+            # The heaps cannot travel: what they hold is admitted now, the rest of the share carries on.
+            _act(job, admitter.drain(tally) if admitter else [], ports, tally, enqueue)
+            admit = admitter.budgets if admitter else None
+            follow = job.model_copy(update={"start_key": key, "pages_done": pages, "admit": admit})
             enqueue(ports.settings.scan_queue_url, [follow.model_dump_json()])
             result.continued = True
             break
+    if admitter and not result.continued:
+        _act(job, admitter.drain(tally), ports, tally, enqueue)
     tally["pages"] = pages - job.pages_done
     ports.messaging.put_scan_figures(job.run_id, job.segment, job.pages_done, tally)
     return result

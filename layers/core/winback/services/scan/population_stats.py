@@ -9,11 +9,14 @@ bounded accumulators of `PopulationSample`, whatever the table's size.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from winback.domain.audience.sampling import PopulationSample, SamplePlan, sample_plan
+from winback.domain.prediction.bgnbd import PurchaseHistory
+from winback.domain.prediction.models import BgNbdFit, GammaGammaFit
 
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
@@ -25,6 +28,10 @@ if TYPE_CHECKING:
 # segment far larger than planned. Within a segment items come in key-hash order, so stopping
 # early still leaves a uniform sample.
 READ_CAP_FACTOR = 2
+
+# services.scan.model_fit.fit_purchase_models (numpy and scipy): passed in by the stats function, so
+# that this module, which the CLI and tests use too, loads neither.
+Fitter = Callable[[Sequence[tuple[PurchaseHistory, float]], datetime], tuple[BgNbdFit, GammaGammaFit]]
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ def compute_population_stats(
     activity: ActivityStore,
     segments: SegmentsConfig,
     recommendations: RecommendationsConfig,
+    fit: Fitter | None = None,
 ) -> StatsResult:
     item_count = activity.item_count()
     day = as_of.date().toordinal()
@@ -63,7 +71,11 @@ def compute_population_stats(
     sample = PopulationSample(as_of, segments, recommendations.popular_window_days, seed=day)
     truncated = _read_sample(activity, plan, segments.page_size, segments.sample_target * READ_CAP_FACTOR, sample)
     estimate = item_count if truncated else round(sample.profiles * plan.total_segments / len(plan.segments))
-    return StatsResult(stats=sample.stats(estimate), plan=plan, item_count=item_count, truncated=truncated)
+    stats = sample.stats(estimate)
+    if fit is not None:
+        bgnbd, gamma_gamma = fit(sample.purchases.items(), as_of)
+        stats = stats.model_copy(update={"bgnbd": bgnbd, "gamma_gamma": gamma_gamma})
+    return StatsResult(stats=stats, plan=plan, item_count=item_count, truncated=truncated)
 
 
 def run_population_stats(
@@ -72,9 +84,10 @@ def run_population_stats(
     store: PopulationStatsStore,
     segments: SegmentsConfig,
     recommendations: RecommendationsConfig,
+    fit: Fitter | None = None,
 ) -> StatsResult:
-    """Compute and store the stats. Safe to run twice: a rerun reads the same segment (chosen by day)
-    and overwrites the one stored item."""
-    result = compute_population_stats(as_of, activity, segments, recommendations)
+    """Compute and store the stats (and the fits, with `fit`). Safe to run twice: a rerun reads the
+    same segment (chosen by day) and overwrites the one stored item."""
+    result = compute_population_stats(as_of, activity, segments, recommendations, fit)
     store.save(result.stats)
     return result

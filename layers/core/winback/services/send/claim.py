@@ -2,7 +2,8 @@
 over every channel), in one conditional write of the user's send state before the provider is
 called, so a redelivered job, a concurrent duplicate or a crash never produces a second message and
 two channels never both take the last slot. A full cap defers the message to when its oldest slot
-leaves the window (the later of the two when both are full)."""
+leaves the window (the later of the two when both are full). The same write keeps the claim's note
+(its job, cell, channel and template), from which the sweeper finishes a claim its job could not."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from typing import TYPE_CHECKING
 
 from winback.config.guards import ALL_CHANNELS
 from winback.domain.journey.caps import has_room, live_sends
-from winback.models.send_state import Claim
+from winback.models.send_state import Claim, ClaimNote, SendStatus
+from winback.runtime.observability import logger
+from winback.services.send.record import outcome
+from winback.services.send.retry import with_backoff
 
 if TYPE_CHECKING:
     from winback.config.guards import CapScope, FrequencyCap
@@ -20,6 +24,8 @@ if TYPE_CHECKING:
     from winback.services.send.job_run import JobRun
 
 CLAIM_ATTEMPTS = 3
+# Tries to give a claim back (each with the SDK's own retries) before the sweeper is asked to.
+RELEASE_ATTEMPTS = 4
 
 
 def claim(run: JobRun, item: Candidate) -> tuple[str, ...] | None:
@@ -33,6 +39,9 @@ def claim(run: JobRun, item: Candidate) -> tuple[str, ...] | None:
     state = item.state
     for _ in range(CLAIM_ATTEMPTS):
         now = deps.clock.now()
+        if state.erased:  # erased since the job read the state: the claim's condition failed on it
+            tally.add(item.recipient, "erased")
+            return None
         if item.key in state.ledger:
             tally.add(item.recipient, "already_sent")
             return None
@@ -43,12 +52,43 @@ def claim(run: JobRun, item: Candidate) -> tuple[str, ...] | None:
             return None
         live: dict[str, dict[str, int]] = {s: live_sends(state.caps.get(s, {}), cap, now) for s, cap in caps.items()}
         slots = live.pop(item.channel, state.caps.get(item.channel, {}))
-        cell = (item.recipient.arm, item.recipient.segment)
-        if deps.messaging.claim(user_id, item.key, item.channel, state, slots, now, cell, live) is Claim.CLAIMED:
+        note = _note(run, item, now)
+        if deps.messaging.claim(user_id, item.key, item.channel, state, slots, now, note, live) is Claim.CLAIMED:
             return tuple(live)
         state = deps.messaging.read_state(user_id)
     tally.add(item.recipient, "contention")
     return None
+
+
+def release(run: JobRun, item: Candidate, now: datetime, also: tuple[str, ...] = ()) -> None:
+    """Give the claim back: the send certainly did not happen (a throttle, an account-level refusal,
+    a failure before the provider call). Retried with its own backoff; when the store still refuses,
+    a `released` record goes with the job's next write, from which the sweeper gives the claim back
+    and parks the message to be sent later (instead of a redelivery finding it `already_sent` and
+    the sweeper booking it uncertain)."""
+    deps, user_id = run.deps, item.recipient.user_id
+    try:
+        with_backoff(
+            lambda: deps.messaging.release(user_id, item.key, item.channel, also), RELEASE_ATTEMPTS, deps.sleep
+        )
+    except Exception:  # the store's error, after every try: the sweeper completes the release
+        logger.warning("claim not given back; left to the sweeper", extra={"campaign_id": run.job.campaign_id})
+        run.tally.add(item.recipient, "release_failed")
+        run.log.add_outcome(item.recipient, outcome(run, item, now, SendStatus.RELEASED))
+
+
+def _note(run: JobRun, item: Candidate, now: datetime) -> ClaimNote:
+    job, r = run.job, item.recipient
+    return ClaimNote(
+        at=int(now.timestamp()),
+        arm=r.arm,
+        segment=r.segment,
+        run_id=job.run_id,
+        tier=job.tier,
+        channel=item.channel,
+        template=item.template,
+        not_after=None if job.not_after is None else job.not_after.isoformat(),
+    )
 
 
 def _room_at(state: SendState, caps: dict[CapScope, FrequencyCap], now: datetime) -> datetime | None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from winback.content.rendering import render
-from winback.domain.journey.engagement import user_tag
+from winback.domain.journey.engagement import episode_tag, user_tag
 from winback.models.outbound import Outbound
 from winback.services.send.content import variables
 
@@ -47,7 +47,8 @@ class Draft:
 
 
 def email_tags(draft: Draft) -> dict[str, str]:
-    """What SES event publishing hands back to feedback: the experiment cell and the user."""
+    """What SES event publishing hands back to feedback: the experiment cell, the user and, with
+    campaign and step, the send key (SES's `Send` event tells the sweeper the email went out)."""
     m = draft.message
     return {
         "campaign": m.campaign_id,
@@ -55,6 +56,7 @@ def email_tags(draft: Draft) -> dict[str, str]:
         "arm": m.arm,
         "segment": draft.segment,
         "user": user_tag(m.profile.user_id),  # feedback finds the profile an open or click belongs to
+        "episode": episode_tag(m.episode),
     }
 
 

@@ -1,7 +1,8 @@
 """Deliver: prepare the message (offer, render: everything that can fail before the provider), then
 one provider call through the channel, its answer classified (sent, failed, uncertain, throttled: the
 rest of the job on the channel is deferred; an account-level answer pauses the channel; a dead push
-endpoint is suppressed)."""
+endpoint is suppressed). Each outcome goes into the job's log with the counters its record adds
+(written with it, record.py)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from winback.domain.journey.addresses import address_key
 from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
 from winback.models.delivery import AccountPaused, AddressGone, OfferNotPublished, Rejected, Throttled, Uncertain
 from winback.models.outbound import Outbound
+from winback.models.report import program_counter
 from winback.models.send_state import SendStatus
 from winback.runtime.observability import logger
 from winback.services.channel_pause import pause_for_account
+from winback.services.send.claim import release
 from winback.services.send.compose import Draft, Signer, compose
 from winback.services.send.content import Message
 from winback.services.send.guards import PAUSE_RECHECK
 from winback.services.send.pacing import defer_after_throttle
-from winback.services.send.record import outcome
+from winback.services.send.record import outcome, sent_counts
 
 if TYPE_CHECKING:
     from winback.config.campaigns import Step
@@ -59,7 +62,7 @@ def deliver(run: JobRun, item: Candidate, now: datetime, message: Outbound, also
         message_id = run.deps.channels[item.channel].send(message)
     except AccountPaused as exc:
         # Not this message's fault: give the claim back, pause the channel, let the message wait.
-        _release(run, item, also)
+        release(run, item, now, also)
         if run.deps.pauses is not None:
             pause_for_account(run.deps.pauses, item.channel, exc.code, exc.lifts, now)
         run.paused_channels.add(item.channel)
@@ -68,47 +71,43 @@ def deliver(run: JobRun, item: Candidate, now: datetime, message: Outbound, also
     except Throttled as exc:
         # Certainly not sent, and not foreseen by the pacer (another application on the account, a
         # quota read stale): the claim goes back and the rest of the job on the channel is paced out.
-        _release(run, item, also)
+        release(run, item, now, also)
         run.tally.add(item.recipient, "throttled")
         logger.warning("provider throttled; the job's rest on the channel is deferred", extra={"code": exc.code})
         defer_after_throttle(run, item, now)
     except AddressGone as exc:
         # A dead push endpoint: suppressed, so the next step goes to the user's next channel.
         run.deps.suppression.suppress(address_key(item.channel, item.address), PUSH_ENDPOINT_GONE, "sns", now)
-        run.tally.add(item.recipient, "failed")
-        run.tally.add(item.recipient, PUSH_ENDPOINT_GONE)
-        run.log.add_outcome(outcome(run, item, now, SendStatus.FAILED, error=exc.code))
+        _record(run, item, now, SendStatus.FAILED, ("failed", PUSH_ENDPOINT_GONE), error=exc.code)
     except Rejected as exc:
-        run.tally.add(item.recipient, "failed")
         logger.warning("provider rejected message", extra={"code": exc.code})
         logger.debug("provider rejected message for", extra={"user_id": item.recipient.user_id})
-        run.log.add_outcome(outcome(run, item, now, SendStatus.FAILED, error=exc.code))
+        _record(run, item, now, SendStatus.FAILED, ("failed",), error=exc.code)
     except Uncertain as exc:
-        run.tally.add(item.recipient, "uncertain")
         logger.warning("send outcome uncertain; stays claimed, never resent", extra={"code": exc.code})
         logger.debug("send outcome uncertain for", extra={"user_id": item.recipient.user_id})
-        run.log.add_outcome(outcome(run, item, now, SendStatus.UNCERTAIN, error=exc.code))
+        _record(run, item, now, SendStatus.UNCERTAIN, ("uncertain",), error=exc.code)
     else:
-        _sent(run, item, now, message_id)
+        _record(run, item, now, SendStatus.SENT, sent_counts(item.channel), message_id=message_id)
 
 
-def _release(run: JobRun, item: Candidate, also: tuple[str, ...]) -> None:
-    run.deps.messaging.release(item.recipient.user_id, item.key, item.channel, also)
-
-
-def _sent(run: JobRun, item: Candidate, now: datetime, message_id: str) -> None:
-    tally, r = run.tally, item.recipient
-    tally.add(r, "sent")
-    tally.add(r, f"sent_{item.channel}")
-    if item.channel == "email":
-        run.log.sent_email += 1
-    if item.channel not in ("email", "sms"):
-        # SES and SNS's SMS delivery-status logs report deliveries (feedback counts them); for push
-        # and the inbox the provider's acceptance is the delivery.
-        tally.add(r, "delivered")
-    run.log.sent.append(r)
-    # A sent text's outcome also keeps its cell by message id (for its delivery status), in the same batch.
-    run.log.add_outcome(outcome(run, item, now, SendStatus.SENT, message_id=message_id))
+def _record(
+    run: JobRun,
+    item: Candidate,
+    now: datetime,
+    status: SendStatus,
+    counts: tuple[str, ...],
+    message_id: str | None = None,
+    error: str | None = None,
+) -> None:
+    """The outcome into the job's log, with the counters its record adds to its cell (and the send
+    counted under the program version the job ran)."""
+    if run.program.version:
+        counts = (*counts, program_counter(run.program.version))
+    for name in counts:
+        run.tally.add(item.recipient, name, in_cell=False)
+    record = outcome(run, item, now, status, message_id=message_id, error=error, counts=counts)
+    run.log.add_outcome(item.recipient, record)
 
 
 def _incentive(run: JobRun, item: Candidate, now: datetime) -> IssuedCoupon | None:

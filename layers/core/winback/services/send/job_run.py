@@ -29,11 +29,14 @@ class Tally:
         self.cells: dict[tuple[str, str], Counter[str]] = {}  # not yet written
         self.observe = observe
 
-    def add(self, recipient: Recipient, name: str) -> None:
+    def add(self, recipient: Recipient, name: str, *, in_cell: bool = True) -> None:
+        """Count `name` for the recipient; `in_cell=False` for a count its outcome record carries
+        into the cell (written with the record, never apart from it)."""
         if self.observe is not None:
             self.observe(recipient, name)
         self.total[name] += 1
-        self.cells.setdefault((recipient.arm, recipient.segment), Counter())[name] += 1
+        if in_cell:
+            self.cells.setdefault((recipient.arm, recipient.segment), Counter())[name] += 1
 
     def take(self) -> dict[tuple[str, str], Counter[str]]:
         """The per-cell counts not yet written, forgotten here (the caller writes them)."""
@@ -44,21 +47,21 @@ class Tally:
 @dataclass
 class JobLog:
     """The job's running record of what it decided and has not yet written (record.py writes it):
-    who waits until when and why, who was sent (their next step), the outcomes and parked jobs, the
-    emails sent (the campaign's totals) and the coupons to announce."""
+    who waits until when and why, the outcomes (with their recipients: a sent one gets its next
+    step), the parked jobs and the coupons to announce."""
 
     held: dict[tuple[datetime, str], list[Recipient]] = field(default_factory=lambda: defaultdict(list))
-    sent: list[Recipient] = field(default_factory=list)  # since the last flush
-    outcomes: list[Outcome] = field(default_factory=list)  # since the last flush
-    # The items the outcomes take in the store: an outcome, and a sent text's lookup by message id.
-    outcome_items: int = 0  # since the last flush
+    records: list[tuple[Recipient, Outcome]] = field(default_factory=list)  # since the last flush
     parked: list[ParkedJob] = field(default_factory=list)  # since the last flush
-    sent_email: int = 0  # since the last count
     coupons: list[tuple[Recipient, IssuedCoupon]] = field(default_factory=list)  # to announce, since the last flush
 
-    def add_outcome(self, outcome: Outcome) -> None:
-        self.outcomes.append(outcome)
-        self.outcome_items += 2 if outcome.status_by_message_id else 1
+    def add_outcome(self, recipient: Recipient, outcome: Outcome) -> None:
+        self.records.append((recipient, outcome))
+
+    @property
+    def outcome_items(self) -> int:
+        """The store items the outcomes since the last flush take (an outcome, a sent text's lookup)."""
+        return sum(outcome.items for _, outcome in self.records)
 
 
 @dataclass

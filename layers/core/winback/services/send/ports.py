@@ -4,8 +4,9 @@ production, winback_dev.memory in memory for the tests and the simulator), and S
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -17,13 +18,14 @@ if TYPE_CHECKING:
     from winback.domain.clock import Clock
     from winback.domain.journey.pacing import Pace
     from winback.domain.journey.quota_window import Lease
+    from winback.models.bookkeeping import Bookkeeping
     from winback.models.catalog import CatalogItem
     from winback.models.coupons import IssuedCoupon
     from winback.models.delivery import SendLimits
     from winback.models.jobs import Recipient, SendJob
     from winback.models.outbound import Outbound
     from winback.models.send_context import ParkedJob, SendContext
-    from winback.models.send_state import Claim, Outcome, SendState
+    from winback.models.send_state import Claim, ClaimNote, ClaimRecord, OpenClaim, SendState
 
 
 class ContextLoader(Protocol):
@@ -34,7 +36,7 @@ class ContextLoader(Protocol):
 
 
 class SendLedger(Protocol):
-    """Claims (ledger entry and cap slot in one conditional write) and counters."""
+    """Claims: the ledger entry, the cap slots and the claim's note in one conditional write."""
 
     def claim(
         self,
@@ -44,19 +46,13 @@ class SendLedger(Protocol):
         state: SendState,
         live_slots: Mapping[str, int],
         now: datetime,
-        cell: tuple[str, str] = ("-", "-"),
+        note: ClaimNote,
         also: Mapping[str, Mapping[str, int]] | None = None,
     ) -> Claim: ...
 
     def read_state(self, user_id: str) -> SendState: ...
 
     def release(self, user_id: str, key: str, channel: str, also: Sequence[str] = ()) -> None: ...
-
-    def add_cell(
-        self, campaign_id: str, step: int | None, arm: str, segment: str, counts: Mapping[str, int]
-    ) -> None: ...
-
-    def add_totals(self, campaign_id: str, counts: Mapping[str, int]) -> dict[str, int]: ...
 
 
 class Suppressions(Protocol):
@@ -66,10 +62,41 @@ class Suppressions(Protocol):
 
 
 class Records(Protocol):
-    """Outcomes and parked jobs (next steps, held recipients), written together in as few calls as
-    the store allows; a parked job replaces an earlier one with the same key."""
+    """Bookkeeping (models/bookkeeping.py), written all or nothing: outcomes, their counters and the
+    jobs they park (a parked job replaces an earlier one with the same key)."""
 
-    def write(self, outcomes: Sequence[Outcome], parked: Sequence[ParkedJob]) -> None: ...
+    def write(self, entry: Bookkeeping) -> frozenset[tuple[str, str]]:
+        """Write `entry`; or, when some of its outcomes' claims already have a terminal record,
+        write nothing and return their (user id, send key)."""
+        ...
+
+
+class ClaimIndex(Protocol):
+    """The sweeper's view of the claims: send states by claim time, in shards, read from where the
+    last run stopped (a cursor per shard); what is recorded about each claim; giving back a claim
+    whose release failed."""
+
+    shards: int
+
+    def cursor(self, shard: int) -> float | None:
+        """Where the last run stopped in `shard` (a claim time, epoch seconds), None: never run."""
+        ...
+
+    def save_cursor(self, shard: int, claimed_at: float) -> None: ...
+
+    def claimed(self, shard: int, since: float, until: float) -> Iterator[list[tuple[float, list[OpenClaim]]]]:
+        """Pages of send states claimed in [since, until] (by their latest claim), in claim-time
+        order: each as its claim time and the claims its notes keep."""
+        ...
+
+    def records(self, claims: Sequence[OpenClaim]) -> dict[tuple[str, str], ClaimRecord]:
+        """What is recorded about each claim (one batch read)."""
+        ...
+
+    def complete_release(self, claim: OpenClaim, resend: ParkedJob) -> bool:
+        """Give back a claim whose `released` record says the send did not happen, drop the record
+        and park the message to be sent again, all or nothing; False if the claim changed meanwhile."""
+        ...
 
 
 class Coupons(Protocol):
@@ -169,3 +196,5 @@ class SendDeps:
     catalog: Catalog | None = None  # None: recommendations show item ids only
     # What happened to each recipient, as it happens (a simulation follows every user with it).
     observe: Callable[[Recipient, str], None] | None = None
+    # How the job waits between retries of a store write (services/send/retry.py).
+    sleep: Callable[[float], None] = field(default=time.sleep)

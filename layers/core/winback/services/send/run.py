@@ -6,14 +6,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from winback.config.incentives import CouponIncentive
-from winback.services.send.claim import claim
+from winback.runtime.observability import logger
+from winback.services.send.claim import claim, release
 from winback.services.send.content import recommend_for_job
 from winback.services.send.deliver import deliver, prepare
+from winback.services.send.gone import without_gone
 from winback.services.send.guards import PAUSE_RECHECK, Candidate, screen
 from winback.services.send.job_run import JobRun, Tally
 from winback.services.send.next_step import next_step, park
 from winback.services.send.pacing import wait
-from winback.services.send.record import count, flush, flush_when_full
+from winback.services.send.record import flush, flush_when_full
 
 if TYPE_CHECKING:
     from collections import Counter
@@ -35,8 +37,10 @@ def send_job(
     now = deps.clock.now()
     tally = Tally(deps.observe)
     context = deps.context.load(job, _coupon_steps(campaign, job.step), campaign.step_channels(job.step))
+    job = without_gone(job, context, tally)
     run = JobRun(job, campaign, program, deps, now, context, tally)
-    if not _campaign_may_send(run):
+    if not job.recipients or not _campaign_may_send(run):
+        flush(run)  # the gone users' counts; a gate that parked or dropped the job flushed already
         return tally.total
     ready = screen(run)
     # Recommendations picked once per user, their catalog items in one batch read for the whole job.
@@ -47,8 +51,7 @@ def send_job(
         _send_all(run, ready, time_left_ms)
     except Exception:
         # What is known, before the job is redelivered (the held recipients are decided again then).
-        flush(run)
-        count(run)
+        _salvage(run)
         raise
     _finish(run)
     return tally.total
@@ -62,19 +65,34 @@ def _coupon_steps(campaign: Campaign, step: int) -> set[int]:
 
 
 def _campaign_may_send(run: JobRun) -> bool:
-    """The campaign-level gates: a paused campaign parks the whole job (nothing is lost, it is looked
-    at again hourly); past the step's deadline every recipient is dropped."""
+    """The job-level gates: sending off on the stack or a paused campaign parks the whole job (nothing
+    is lost, it is looked at again hourly); past the step's deadline every recipient is dropped."""
     job, now = run.job, run.now
+    if not run.context.sending_on and (job.not_after is None or now <= job.not_after):
+        _hold_while_sending_off(run)
+        return False
     if run.context.campaign_paused:
-        run.deps.records.write([], [park(job, job.recipients, now + PAUSE_RECHECK, "paused")])
+        run.log.parked.append(park(job, job.recipients, now + PAUSE_RECHECK, "paused"))
+        flush(run)
         run.tally.total["paused"] += len(job.recipients)
         return False
     if job.not_after is not None and now > job.not_after:
         for recipient in job.recipients:
             run.tally.add(recipient, "dropped")
-        count(run)
+        flush(run)
         return False
     return True
+
+
+def _hold_while_sending_off(run: JobRun) -> None:
+    """Sending is off (a new stack until `winback enable-sending`, or turned off by the operator): the
+    job waits whole, unclaimed, and is looked at again in an hour. The wait does not count against
+    the step's deadline (its `not_after` moves with it), so turning sending on late drops nobody."""
+    job = run.job
+    held = job if job.not_after is None else job.model_copy(update={"not_after": job.not_after + PAUSE_RECHECK})
+    run.log.parked.append(park(held, job.recipients, run.now + PAUSE_RECHECK, "sending_off"))
+    flush(run)
+    run.tally.total["sending_off"] += len(job.recipients)
 
 
 def _send_all(run: JobRun, ready: list[Candidate], time_left_ms: Callable[[], int] | None) -> None:
@@ -95,13 +113,22 @@ def _send_all(run: JobRun, ready: list[Candidate], time_left_ms: Callable[[], in
 
 
 def _finish(run: JobRun) -> None:
-    """Park what waits (the skipped users' next step, the held recipients), write it, count the job."""
+    """Park what waits (the skipped users' next step, the held recipients) and write it with the
+    last outcomes and counters."""
     job, log = run.job, run.log
     # Users the step's `when` skipped were never claimed: a redelivery decides for them again.
     log.parked += next_step(job, run.campaign, run.branch_skipped, run.now)
     log.parked += [park(job, recipients, due, kind) for (due, kind), recipients in log.held.items()]
     flush(run)
-    count(run)
+
+
+def _salvage(run: JobRun) -> None:
+    """Before an error sends the job back: write what is known, unless the store is what failed
+    (then the sweeper finishes the claims from their notes)."""
+    try:
+        flush(run)
+    except Exception:  # the job's own error is the one raised
+        logger.warning("the job's last outcomes are left to the sweeper", extra={"campaign_id": run.job.campaign_id})
 
 
 def _send_one(run: JobRun, item: Candidate) -> None:
@@ -115,7 +142,7 @@ def _send_one(run: JobRun, item: Candidate) -> None:
         message = prepare(run, item, now)
     except Exception:
         # Nothing went out: give the claim back so the redelivered job sends it (not `already_sent`).
-        run.deps.messaging.release(item.recipient.user_id, item.key, item.channel, also)
+        release(run, item, now, also)
         raise
     deliver(run, item, now, message, also)
 
