@@ -13,7 +13,7 @@ DOCS_VENV := .venv-docs
 tool_version = $(shell sed -n 's/^$(1) = "\(.*\)"/\1/p' pyproject.toml)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: demo test unit lint sam security lock bench docs ci clean
+.PHONY: demo test unit lint sam security lock bench docs ci clean browser
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python 3.13 not found (the Lambda runtime's version); install it or pass PYTHON=/path/to/python3.13" >&2; exit 1; }
@@ -46,7 +46,24 @@ $(DOCS_VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(VENV)/bin/winback demo
 
-test: $(VENV)/.installed
+# The browser tests (tests/browser) drive Debian's chromium with Playwright from the dev extras (never
+# Playwright's own browser download) and inject the axe-core the dev extras bundle. Chromium, its Latin
+# fonts and a CJK font (the zh-CN pages' screenshots) are installed here when missing and this machine
+# can (root with apt-get); where it cannot, the browser tests skip with a loud reason (in CI they fail).
+CHROMIUM ?= /usr/bin/chromium
+BROWSER_PACKAGES := chromium fonts-liberation fonts-wqy-microhei
+browser:
+	@if [ -x "$(CHROMIUM)" ] && fc-list :lang=zh 2>/dev/null | grep -q .; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing $(BROWSER_PACKAGES) for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$(BROWSER_PACKAGES) >/dev/null; \
+	else \
+		echo "!!! $(CHROMIUM) or a CJK font is missing and cannot be installed here (needs root and apt-get):" >&2; \
+		echo "!!! the browser tests will SKIP. Install Debian's $(BROWSER_PACKAGES) to run them." >&2; \
+	fi
+
+test: $(VENV)/.installed browser
 	$(VENV)/bin/pytest
 
 # The fast loop: pure-logic unit tests only (no moto, no subprocesses), a few seconds.
@@ -87,4 +104,4 @@ docs: $(DOCS_VENV)/.installed
 ci: lint sam security docs test
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) $(DOCS_VENV) .aws-sam demo-out bench-out site
+	rm -rf $(VENV) $(SAM_VENV) $(AUDIT_VENV) $(DOCS_VENV) .aws-sam demo-out bench-out site test-out

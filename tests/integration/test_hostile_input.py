@@ -1,4 +1,5 @@
-"""No input to a public route (/events, /unsubscribe, /reasons) gets a 5xx or writes half of anything.
+"""No input to a public route (/events, /unsubscribe, /reasons, /preferences) gets a 5xx or writes half
+of anything.
 
 Hypothesis drives the real handlers with API Gateway HTTP API v2 events: raw bytes and text bodies,
 the isBase64Encoded flag, header values of any length, JSON of any shape, events with fuzzed fields,
@@ -15,6 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -23,12 +25,18 @@ from hypothesis import strategies as st
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, get_profile, suppression_item
+from winback.config.campaigns import CHANNELS
+from winback.domain.journey.preferences import CHOICES
+from winback.domain.journey.reasons import ANSWERS
+from winback.domain.links.preference_links import sign_preference_token
 from winback.domain.links.reason_links import sign_reason_token
 from winback.domain.links.tokens import sign_token
 from winback.runtime.deps import reset
+from winback_dev.handlers import load_module
 from winback_dev.lambda_events import http_event
 from winback_dev.signing import signed_headers
 
+MAX_FORM_FIELDS: int = load_module("preferences").MAX_FORM_FIELDS
 FUZZ = settings(
     max_examples=120,
     deadline=None,
@@ -211,6 +219,15 @@ def _link_call(stack: Stack, function: str, method: str, token: str | None, body
     return reply
 
 
+def _genuine(stack: Stack, function: str) -> str:
+    key, valid = stack.unsubscribe_key, timedelta(days=30)
+    if function == "unsubscribe":
+        return sign_token(key, "u1", "email", "dormant-offer", NOW, valid)
+    if function == "reasons":
+        return sign_reason_token(key, "u1", "lost-question", "e1", "forgot", NOW, valid)
+    return sign_preference_token(key, "u1", "dormant-offer", "email", "e1", "coupon", NOW, valid)
+
+
 def _mutations(token: str) -> st.SearchStrategy[str]:
     return st.one_of(
         st.text(max_size=300),
@@ -229,12 +246,8 @@ def test_link_routes_never_5xx_and_only_a_genuine_post_writes(
 ) -> None:
     """Guards: query_value's bound, _form_token's tolerance of any body, InvalidToken → 400."""
     dormant_profile("u1", NOW - timedelta(days=100)) if get_profile("u1") is None else None
-    function = data.draw(st.sampled_from(["unsubscribe", "reasons"]))
-    genuine = (
-        sign_token(stack.unsubscribe_key, "u1", "email", "dormant-offer", NOW, timedelta(days=30))
-        if function == "unsubscribe"
-        else sign_reason_token(stack.unsubscribe_key, "u1", "lost-question", "e1", "forgot", NOW, timedelta(days=30))
-    )
+    function = data.draw(st.sampled_from(["unsubscribe", "reasons", "preferences"]))
+    genuine = _genuine(stack, function)
     token = data.draw(st.none() | _mutations(genuine))
     before = _table_items(stack.table("SuppressionTable")), _table_items(stack.table("MessagingTable"))
     reply = _link_call(stack, function, method, token, body, b64)
@@ -261,6 +274,58 @@ def test_unsubscribe_and_reasons_work_when_the_program_is_broken(
     assert _link_call(stack, "unsubscribe", "POST", "garbage", b"", False)["statusCode"] == 400
     reason = sign_reason_token(stack.unsubscribe_key, "u1", "lost-question", "e1", "forgot", NOW, timedelta(days=3))
     assert _link_call(stack, "reasons", "POST", None, f"token={reason}".encode(), False)["statusCode"] == 200
+
+
+@FUZZ
+@given(
+    choice=st.text(max_size=40) | st.sampled_from(["fewer", "channels", "unsubscribe_all"]),
+    channels=st.lists(st.text(max_size=20) | st.sampled_from(["email", "sms", "fax"]), max_size=12),
+    reason=st.none() | st.text(max_size=40) | st.just("privacy"),
+)
+def test_preference_forms_of_any_shape_never_5xx_and_write_only_what_the_page_offers(
+    stack: Stack, choice: str, channels: list[str], reason: str | None
+) -> None:
+    """Guard: parse_form (a choice, channel or reason the page never offers is a 400) and the form's
+    field bound (MAX_FORM_FIELDS)."""
+    dormant_profile("u1", NOW - timedelta(days=100)) if get_profile("u1") is None else None
+    fields = [("token", _genuine(stack, "preferences")), ("choice", choice)] + [("channel", c) for c in channels]
+    fields += [("reason", reason)] if reason is not None else []
+    before = _table_items(stack.table("SuppressionTable")), _table_items(stack.table("MessagingTable"))
+    reply = _link_call(stack, "preferences", "POST", None, urlencode(fields).encode(), False)
+    assert reply["statusCode"] in (200, 400), reply
+    assert (reply["statusCode"] == 200) == (len(fields) <= MAX_FORM_FIELDS and _offered(choice, channels, reason))
+    if reply["statusCode"] == 400:
+        after = _table_items(stack.table("SuppressionTable")), _table_items(stack.table("MessagingTable"))
+        assert after == before
+
+
+def _offered(choice: str, channels: list[str], reason: str | None) -> bool:
+    """What the page could have posted (a blank field is no field, as parse_qs reads it)."""
+    picked, answer = choice or None, reason or None
+    return (
+        (picked is None or picked in CHOICES)
+        and (answer is None or answer in ANSWERS)
+        and all(ch in CHANNELS for ch in channels if ch)
+        and (picked is not None or answer is not None)
+    )
+
+
+def test_the_preference_page_works_when_the_program_is_broken(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guard: runtime/page_defaults.py (the default brand, locale and "fewer" cap)."""
+    dormant_profile("u1", NOW - timedelta(days=100), locale="zh-CN")
+    broken = tmp_path / "program.yaml"
+    broken.write_text("brand: [this is: not a program\n", encoding="utf-8")
+    monkeypatch.setenv("WINBACK_PROGRAM_PATH", str(broken))
+    reset()
+    token = _genuine(stack, "preferences")
+    shown = _link_call(stack, "preferences", "GET", token, b"", False)
+    assert shown["statusCode"] == 200 and "每 14 天 1 条消息" in shown["body"]
+    reply = _link_call(stack, "preferences", "POST", None, f"token={token}&choice=fewer".encode(), False)
+    assert reply["statusCode"] == 200 and "已保存" in reply["body"]
+    profile = get_profile("u1")
+    assert profile is not None and profile.preferences is not None and profile.preferences.cap is not None
 
 
 def test_tokens_signed_with_the_previous_key_verify_after_a_rotation(stack: Stack) -> None:

@@ -21,6 +21,7 @@ from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile
 from winback.adapters.coupon_store import CouponStore
 from winback.domain.journey.reasons import Answer
+from winback.domain.links.preference_links import sign_preference_token
 from winback.domain.links.reason_links import sign_reason_token
 from winback.domain.links.tokens import sign_token
 from winback_dev.lambda_events import http_event
@@ -111,3 +112,19 @@ def test_reasons_uses_only_what_its_policy_allows(stack: Stack) -> None:
             _call(stack, "reasons", "GET", "/reasons", {"token": token})
             _call(stack, "reasons", "POST", "/reasons", {"token": token})
     assert used and used <= allowed(stack, "ReasonsFunction"), used - allowed(stack, "ReasonsFunction")
+
+
+def test_preferences_uses_only_what_its_policy_allows(stack: Stack) -> None:
+    dormant_profile("u1", NOW - timedelta(days=100), phone="+14155550100", consent={"email": True, "sms": True})
+    token = sign_preference_token(stack.unsubscribe_key, "u1", "c1", "email", "e1", "a", NOW, timedelta(days=3))
+    with dynamodb_actions() as used:
+        _call(stack, "preferences", "GET", "/preferences", {"token": token})
+        for form in (
+            "choice=fewer",
+            "choice=pause_30&reason=privacy",
+            "choice=channels&channel=sms",
+            "choice=unsubscribe_all",
+        ):
+            reply = stack.invoke("preferences", http_event("POST", "/preferences", f"token={token}&{form}", {}))
+            assert reply["statusCode"] == 200, reply
+    assert used and used <= allowed(stack, "PreferencesFunction"), used - allowed(stack, "PreferencesFunction")

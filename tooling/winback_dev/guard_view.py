@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from winback.config.guards import ALL_CHANNELS
 from winback.domain.journey.caps import has_room
+from winback.domain.journey.preferences import own_cap_room_at
 from winback.services.send.ports import SendDeps
 
 if TYPE_CHECKING:
@@ -50,7 +51,10 @@ def guard_deps(
 
 
 def capped(candidate: Candidate, program: Program, now: datetime) -> bool:
-    """Whether the claim would find the channel's cap or the program-level cap full (the message then waits)."""
+    """Whether the claim would find the channel's cap, the program-level cap or the user's own cap
+    (their "fewer messages") full (the message then waits)."""
+    if own_cap_room_at(candidate.profile, candidate.state.ledger, now) is not None:
+        return True
     for scope in (candidate.channel, ALL_CHANNELS):
         cap = program.frequency_caps.get(scope)
         if cap is not None and not has_room(candidate.state.caps.get(scope, {}), cap, now):

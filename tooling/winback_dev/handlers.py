@@ -31,6 +31,7 @@ FUNCTIONS = (
     "privacy",
     "segment",
     "backfill",
+    "preferences",
 )
 
 Handler = Callable[[dict[str, Any], Any], Any]

@@ -30,6 +30,7 @@ from winback.domain.audience.segmentation import RfmSegmenter
 from winback.domain.journey.addresses import contact_address
 from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
 from winback.domain.journey.dormancy import dormant_since
+from winback.domain.journey.preferences import own_cap_room_at
 from winback.domain.measurement.arms import assign
 from winback.models.coupons import IssuedCoupon
 from winback.models.jobs import Recipient, SendJob
@@ -247,6 +248,8 @@ def _verdict(run: JobRun, ready: list[Candidate], outside: str | None) -> str:
         return "held: the campaign is paused (winback resume CAMPAIGN)"
     if ready:
         candidate = ready[0]
+        if own_cap_room_at(candidate.profile, candidate.state.ledger, run.now) is not None:
+            return "held: the user's own cap (fewer messages, on the preference page) is full"
         if capped(candidate, run.program, run.now):
             return f"held: the frequency cap of {candidate.channel} is full"
         return f"would send on {candidate.channel} now"

@@ -14,6 +14,7 @@ from html import escape
 from winback.models.report import ArmRow, CampaignReport, Comparison
 from winback_dev.report_table import (
     ARM_HEADERS,
+    CHOICE_HEADERS,
     COMPARISON_HEADERS,
     ENGAGEMENT_HEADERS,
     ENGAGEMENT_NOTE,
@@ -21,6 +22,7 @@ from winback_dev.report_table import (
     VERSION_HEADERS,
     VERSION_NOTE,
     arm_cells,
+    choice_rows,
     comparison_cells,
     comparison_label,
     engagement_rows,
@@ -48,6 +50,10 @@ figure{margin:0}figcaption{font-size:.85rem;color:#4b5563}
 table{border-collapse:collapse;font-size:.85rem;margin:.3rem 0 1rem}
 th,td{border-bottom:1px solid #e5e7eb;padding:.25rem .6rem;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}th{background:#f3f4f6}
+svg{max-width:100%;height:auto}
+.wide{overflow-x:auto;max-width:100%}
+.wide:focus-visible{outline:3px solid #b45309;outline-offset:2px}
+@media (max-width:40rem){body{margin:1rem}section.campaign{padding:.8rem}}
 """
 
 
@@ -190,10 +196,13 @@ def forest_svg(comparisons: Sequence[Comparison]) -> str:
     return _svg(width, height, "absolute lift vs holdout with confidence interval", body)
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], label: str) -> str:
+    """A table in a region of its own that scrolls sideways on a narrow screen (the page never does),
+    reachable with the keyboard so its hidden columns are too."""
+    head = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="wide" tabindex="0" role="region" aria-label="{_e(label)}">{table}</div>'
 
 
 def _campaign(report: CampaignReport) -> str:
@@ -240,17 +249,17 @@ def _charts(report: CampaignReport) -> list[str]:
 def _tables(report: CampaignReport) -> list[str]:
     parts: list[str] = []
     if report.arms:
-        parts.append(_table(ARM_HEADERS, [arm_cells(r) for r in report.arms]))
+        parts.append(_table(ARM_HEADERS, [arm_cells(r) for r in report.arms], "By arm"))
     if report.by_segment:
-        parts.append(_table(ARM_HEADERS, [arm_cells(r) for r in report.by_segment]))
+        parts.append(_table(ARM_HEADERS, [arm_cells(r) for r in report.by_segment], "By arm and segment"))
     if report.by_step:
-        parts.append(_table(STEP_HEADERS, [step_cells(r) for r in report.by_step]))
+        parts.append(_table(STEP_HEADERS, [step_cells(r) for r in report.by_step], "By arm and step"))
     engagement = engagement_rows(report)
     if engagement:
         parts.append(f'<p class="meta">{_e(ENGAGEMENT_NOTE)}</p>')
-        parts.append(_table(ENGAGEMENT_HEADERS, engagement))
+        parts.append(_table(ENGAGEMENT_HEADERS, engagement, "Email engagement"))
     if report.comparisons:
-        parts.append(_table(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]))
+        parts.append(_table(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons], "Vs holdout"))
     return parts
 
 
@@ -258,13 +267,16 @@ def _reasons_and_spend(report: CampaignReport) -> list[str]:
     parts: list[str] = []
     if versions := version_rows(report):
         parts.append(f"<h3>{_e(VERSION_NOTE)}</h3>")
-        parts.append(_table(VERSION_HEADERS, versions))
+        parts.append(_table(VERSION_HEADERS, versions, "Program versions"))
     if report.reasons:
         parts.append("<h3>Why they left</h3>")
         rows = [
             [segment, reason, format_count(n)] for segment, rs in report.reasons.items() for reason, n in rs.items()
         ]
-        parts.append(_table(("segment", "reason", "answers"), rows))
+        parts.append(_table(("segment", "reason", "answers"), rows, "Why they left"))
+    if report.choices:
+        parts.append("<h3>Preference choices (instead of leaving)</h3>")
+        parts.append(_table(CHOICE_HEADERS, choice_rows(report), "Preference choices"))
     if report.spend:
         parts.append(f'<p class="meta">Incentive spend: {_e(format_money(report.spend))}</p>')
     return parts
@@ -279,5 +291,5 @@ def render_html(reports: Sequence[CampaignReport], title: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f"<title>{_e(title)}</title><style>{CSS}</style></head>\n"
-        f"<body><h1>{_e(title)}</h1>\n{body}\n</body></html>\n"
+        f"<body><main><h1>{_e(title)}</h1>\n{body}\n</main></body></html>\n"
     )

@@ -157,6 +157,30 @@ def comparison_cells(c: Comparison) -> list[str]:
     ]
 
 
+CHOICE_LABELS = {
+    "fewer": "fewer messages",
+    "usual": "back to the usual number",
+    "pause_30": "paused 30 days",
+    "pause_90": "paused 90 days",
+    "resume": "ended a pause",
+    "channels": "changed channels",
+    "unsubscribe_all": "unsubscribed from all",
+}
+STAYED = ("fewer", "pause_30", "pause_90", "channels")
+CHOICE_HEADERS = ("preference page choice", "users")
+
+
+def choice_rows(report: CampaignReport) -> list[list[str]]:
+    """Each choice made on the preference page, then those who stayed on their own terms (fewer, a pause,
+    fewer channels) against those who left by any of our links (one-click or "unsubscribe from all")."""
+    if not report.choices:
+        return []
+    rows = [[CHOICE_LABELS.get(name, name), format_count(n)] for name, n in report.choices.items()]
+    stayed = sum(report.choices.get(name, 0) for name in STAYED)
+    left = sum(row.unsubscribed for row in report.arms)
+    return [*rows, ["stayed, on their terms", format_count(stayed)], ["left (unsubscribed)", format_count(left)]]
+
+
 VERSION_HEADERS = ("arm / step", "program version", "sends")
 VERSION_NOTE = "Program versions the sends ran (winback program history)"
 
@@ -171,7 +195,8 @@ def version_rows(report: CampaignReport) -> list[list[str]]:
 
 
 def render_table(report: CampaignReport) -> str:
-    """The report's figures as text: arms, segments, steps, comparisons vs holdout, reasons, spend."""
+    """The report's figures as text: arms, segments, steps, comparisons vs holdout, reasons,
+    preference choices, spend."""
     out = [f"Campaign {report.campaign_id} (generated {report.generated_at.isoformat()})"]
     if report.paused:
         out.append(f"PAUSED: {report.paused_reason}")
@@ -194,11 +219,20 @@ def render_table(report: CampaignReport) -> str:
             f"Vs holdout (lift in percentage points, {confidence} Newcombe interval; * = interval excludes 0)",
             grid(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]),
         ]
+    out += _answers_and_spend(report)
+    return "\n".join(out) + "\n"
+
+
+def _answers_and_spend(report: CampaignReport) -> list[str]:
+    """The report's last parts as text: why they left, the preference page's choices, the spend."""
+    out: list[str] = []
     if report.reasons:
         rows = [
             [segment, reason, format_count(n)] for segment, rs in report.reasons.items() for reason, n in rs.items()
         ]
         out += ["", "Why they left", grid(("segment", "reason", "answers"), rows)]
+    if report.choices:
+        out += ["", "Preference choices (instead of leaving)", grid(CHOICE_HEADERS, choice_rows(report))]
     if report.spend:
         out += ["", f"Incentive spend: {format_money(report.spend)}"]
-    return "\n".join(out) + "\n"
+    return out

@@ -34,6 +34,7 @@ ROUTES = (
     ("/events/segment", "segment"),
     ("/unsubscribe", "unsubscribe"),
     ("/reasons", "reasons"),
+    ("/preferences", "preferences"),
     ("/users/", "inbox"),
     ("/campaigns/", "report"),
     ("/coupons/", "report"),

@@ -120,7 +120,7 @@ def test_an_email_with_recommendations_shows_them(template: str, locale: str) ->
     }
     out = render(template, "email", locale, values)
     for item, url in URLS.items():
-        assert f'<a href="{url}" style="color:#d9480f">{item}' in out.html
+        assert f'<a href="{url}" style="color:#c2410c">{item}' in out.html
         assert f"{item}" in out.text and url in out.text
     assert out.html.index(URLS["sku-12"]) < out.html.index(URLS["sku-7"]) < out.html.index("token=t")
 
@@ -146,8 +146,8 @@ def test_a_catalog_item_shows_its_name_image_and_price(template: str, locale: st
         "recommendations": [known, TWO_PICKS[1]],
     }
     out = render(template, "email", locale, values)
-    assert f'<a href="{URLS["sku-12"]}" style="color:#d9480f">Trail Runner 2</a> · $89.00' in out.html
+    assert f'<a href="{URLS["sku-12"]}" style="color:#c2410c">Trail Runner 2</a> · $89.00' in out.html
     assert '<img src="https://cdn.example.com/sku-12.jpg" alt="Trail Runner 2"' in out.html
     assert "Trail Runner 2" in out.text and "$89.00" in out.text
     assert "- sku-12" not in out.text and ">sku-12" not in out.html
-    assert f'<a href="{URLS["sku-7"]}" style="color:#d9480f">sku-7</a>' in out.html  # unknown: the id
+    assert f'<a href="{URLS["sku-7"]}" style="color:#c2410c">sku-7</a>' in out.html  # unknown: the id

@@ -22,6 +22,7 @@ def variables(**overrides: str) -> dict[str, object]:
         "brand": "Acme Shop",
         "cta_url": "https://shop.example.com/?c=1",
         "unsubscribe_url": "https://shop.example.com/unsubscribe?token=abc",
+        "preferences_url": "https://shop.example.com/preferences?token=def",
         "campaign_id": "lapsing-nudge",
         "coupon": None,
         "recommendations": None,

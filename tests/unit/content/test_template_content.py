@@ -27,6 +27,7 @@ AMOUNT = {"en": "$10.00", "zh-CN": "¥10.00"}
 NAME = {"en": "Alexandra", "zh-CN": "晓明"}
 CTA_URL = "https://acme.co/r/7Kq2Mx9"
 UNSUBSCRIBE_URL = "https://api.acme.co/unsubscribe?token=eyJ1IjoidTEifQ.c2ln"
+PREFERENCES_URL = "https://api.acme.co/preferences?token=eyJ1IjoidTIifQ.c2ln"
 ITEMS: tuple[tuple[str, str | None], ...] = (("sku-12", "shoes"), ("sku-7", None), ("sku-31", "bags"))
 RECOMMENDATIONS = [{"item_id": i, "category": c, "url": f"https://shop.example.com/p/{i}"} for i, c in ITEMS]
 REASON_URLS = {reason: f"https://api.acme.co/reasons?token=t.{reason}" for reason in REASONS}
@@ -58,6 +59,7 @@ def variables(locale: str, *, full: bool, **overrides: Any) -> dict[str, Any]:
         "campaign_id": "dormant-offer",
         "cta_url": CTA_URL,
         "unsubscribe_url": UNSUBSCRIBE_URL,
+        "preferences_url": PREFERENCES_URL,
         "coupon": {"code": CODE, "amount": AMOUNT[locale], "expires": EXPIRES} if full else None,
         "recommendations": RECOMMENDATIONS if full else None,
         "reason_urls": REASON_URLS if full else None,
@@ -169,7 +171,9 @@ def test_html_escapes_a_hostile_name(template: str, locale: str) -> None:
 
 @pytest.mark.parametrize("full", [True, False], ids=["all-set", "optional-none"])
 @pytest.mark.parametrize(("template", "locale"), PER_LOCALE)
-def test_every_email_has_cta_button_unsubscribe_link_and_lang(template: str, locale: str, full: bool) -> None:
+def test_every_email_has_cta_button_unsubscribe_and_preference_links_and_lang(
+    template: str, locale: str, full: bool
+) -> None:
     out = render(template, "email", locale, variables(locale, full=full))
     assert out.html.startswith("<!doctype html>")
     assert f'<html lang="{locale}">' in out.html
@@ -177,6 +181,8 @@ def test_every_email_has_cta_button_unsubscribe_link_and_lang(template: str, loc
     assert CTA_URL in out.text
     assert f'href="{UNSUBSCRIBE_URL}"' in out.html
     assert UNSUBSCRIBE_URL in out.text
+    assert f'href="{PREFERENCES_URL}"' in out.html
+    assert PREFERENCES_URL in out.text
     assert "\n" not in out.subject
 
 

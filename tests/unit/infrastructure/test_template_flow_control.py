@@ -9,7 +9,15 @@ from typing import Any
 
 from winback_dev.template import translate_template
 
-PUBLIC_ROUTES = ("POST /events", "GET /unsubscribe", "POST /unsubscribe", "GET /reasons", "POST /reasons")
+PUBLIC_ROUTES = (
+    "POST /events",
+    "GET /unsubscribe",
+    "POST /unsubscribe",
+    "GET /reasons",
+    "POST /reasons",
+    "GET /preferences",
+    "POST /preferences",
+)
 
 
 @cache

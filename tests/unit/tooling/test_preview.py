@@ -96,7 +96,7 @@ def test_the_sample_gets_every_channel_of_the_step_and_its_checks(world: MemoryW
     assert sms is not None and sms.sms is not None and sms.sms.encoding == "UCS-2"  # Chinese
     email = preview.rendering("email")
     assert email is not None and email.subject is not None and email.subject.width > 0
-    assert set(email.links) == {"cta_url", "unsubscribe_url"}
+    assert set(email.links) == {"cta_url", "unsubscribe_url", "preferences_url"}  # every email's footer
 
 
 def test_every_link_variable_is_listed(world: MemoryWorld, program: Program, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -152,3 +152,26 @@ def test_recommendations_are_the_senders_with_tracked_links(world: MemoryWorld, 
     assert "utm_campaign=dormant-offer" in preview.recommendations[0]["url"]
     email = preview.rendering("email")
     assert email is not None and "https://shop.example.com/p/sku-1?utm_source=winback" in email.outbound.content.html
+
+
+def test_the_verdict_honours_the_preference_page_as_the_sender_does(world: MemoryWorld, program: Program) -> None:
+    """Guard: guard_view.capped's and _verdict's `own_cap_room_at` (the claim checks the user's own cap,
+    which `screen` does not): without it the preview says "would send" while the sender holds."""
+    from winback.models.preferences import OwnCap, Preferences
+    from winback.models.send_state import SendState
+
+    sms_at = int((NOW - timedelta(days=3)).timestamp())
+    fewer = Preferences(cap=OwnCap(max_messages=1, window_days=14))
+    world.profiles["u1"] = profile("u1", assignment=assigned(), preferences=fewer)
+    world.messaging.states["u1"] = SendState(version=1, ledger={f"lapsing-nudge#0#{EPISODE}": sms_at})
+    world.profiles["u2"] = profile(
+        "u2", assignment=assigned(), preferences=Preferences(paused_until=NOW + timedelta(days=30))
+    )
+    verdicts = {
+        u: build_preview(PreviewRequest("dormant-offer", 0, user_id=u), sources(world, program)).verdict
+        for u in ("u1", "u2")
+    }
+    assert verdicts["u1"] == "held: the user's own cap (fewer messages, on the preference page) is full"
+    assert verdicts["u2"].startswith("held until") and verdicts["u2"].endswith("(user_paused)")
+    tally = send_job(job("u1", "u2"), program, world.deps())  # the sender agrees
+    assert tally["capped"] == 1 and tally["user_paused"] == 1 and world.sent() == []

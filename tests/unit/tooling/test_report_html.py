@@ -22,9 +22,10 @@ def make_report(
     segment: str = "vip",
     paused_reason: str | None = None,
     with_reasons: bool = True,
+    choices: dict[str, int] | None = None,
 ) -> CampaignReport:
     reasons = {"reason_price": 3} if with_reasons else {}
-    a = {"assigned": 5000, "reactivated": 750, "react_day_0": 300, "react_day_2": 450, **reasons}
+    a = {"assigned": 5000, "reactivated": 750, "react_day_0": 300, "react_day_2": 450, **reasons, **(choices or {})}
     b = {"assigned": 5000, "reactivated": 520, "react_day_1": 520, "revenue_minor_USD": 123_456}
     cells = [
         Cell(arm="a", segment=segment, counts=a),
@@ -98,6 +99,17 @@ def test_forest_plot_draws_point_interval_and_zero_line_per_pooled_comparison() 
 def test_reasons_section_only_when_present() -> None:
     assert "Why they left" in render_html([make_report()], "r")
     assert "Why they left" not in render_html([make_report(with_reasons=False)], "r")
+
+
+def test_preference_choices_show_who_stayed_on_their_terms_and_who_left() -> None:
+    choices = {"choice_fewer": 40, "choice_pause_90": 12, "choice_unsubscribe_all": 3}
+    report = make_report(choices=choices)
+    page, text = render_html([report], "r"), render_table(report)
+    assert "Preference choices (instead of leaving)" in page and "Preference choices" in text
+    assert "<td>fewer messages</td><td>40</td>" in page and "<td>paused 90 days</td><td>12</td>" in page
+    assert "<td>stayed, on their terms</td><td>52</td>" in page
+    assert re.search(r"unsubscribed from all\s+3", text) and re.search(r"stayed, on their terms\s+52", text)
+    assert "Preference choices" not in render_html([make_report()], "r")
 
 
 def test_each_campaign_gets_its_own_section() -> None:

@@ -19,6 +19,7 @@ from winback.config.dormancy import Dormancy, Signal
 from winback.config.experiments import Experiments
 from winback.config.guards import CapScope, Feedback, FrequencyCap, QuietHours, Sunset, check_frequency_caps
 from winback.config.pacing import Pacing
+from winback.config.preferences import PreferencesConfig, check_fewer
 from winback.config.reasons import ReasonsConfig
 from winback.config.scan import ScanLimits
 from winback.config.segments import RecommendationsConfig, SegmentsConfig
@@ -55,6 +56,7 @@ class Program(Strict):
     unsubscribe_token_days: int = Field(365, ge=1)
     # Where `winback test-send` may send (config/test_recipients.py); the functions never read it.
     test_recipients: tuple[RecipientAddress, ...] = ()
+    preferences: PreferencesConfig = PreferencesConfig()
     # The program version (config/bundle.py: the hash of program.yaml and its templates), set by the
     # loader; empty for a program validated from data alone.
     _version: str = PrivateAttr("")
@@ -73,6 +75,11 @@ class Program(Strict):
     def _caps(cls, caps: dict[CapScope, FrequencyCap]) -> dict[CapScope, FrequencyCap]:
         check_frequency_caps(caps)
         return caps
+
+    @model_validator(mode="after")
+    def _fewer_is_fewer(self) -> Program:
+        check_fewer(self.preferences.fewer, self.frequency_caps)
+        return self
 
     @field_validator("default_time_zone")
     @classmethod

@@ -27,9 +27,20 @@ from winback.content.locales import LAYOUT_DIR, available_locales, locales_in, s
 
 # What every template may use; those that do not apply to a message are None (never missing).
 # coupon: {code, amount, expires} · recommendations: [{item_id, category, url}] ·
-# reason_urls: {need_changed, bad_experience, competitor, forgot, too_many_messages, privacy}
+# reason_urls: {need_changed, bad_experience, competitor, forgot, too_many_messages, privacy} ·
+# preferences_url: the signed preference page (every email's footer)
 VARIABLES = frozenset(
-    {"name", "brand", "cta_url", "unsubscribe_url", "campaign_id", "coupon", "recommendations", "reason_urls"}
+    {
+        "name",
+        "brand",
+        "cta_url",
+        "unsubscribe_url",
+        "preferences_url",
+        "campaign_id",
+        "coupon",
+        "recommendations",
+        "reason_urls",
+    }
 )
 FILES: dict[str, tuple[str, ...]] = {
     "email": ("subject.txt", "email.html", "email.txt"),

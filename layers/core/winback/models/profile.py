@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from winback.models.preferences import Preferences
+
 RECENT_ITEMS_CAP = 20
 CATEGORY_CAP = 20
 RECENT_BATCHES_CAP = 10
@@ -81,6 +83,7 @@ class Profile(BaseModel):
     assignment: Assignment | None = None
     journeys: Journeys = Field(default_factory=Journeys)
     engagement: Engagement = Field(default_factory=Engagement)
+    preferences: Preferences | None = None  # set on the preference page; None until the user chooses
 
     def to_item(self) -> dict[str, Any]:
         """The DynamoDB item: the keys and what conditions and updates touch at the top level, the

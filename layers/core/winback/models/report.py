@@ -7,7 +7,9 @@ turns them into `CampaignReport`.
 Counter names in `Cell.counts`:
 - campaign-level cells (step None): `assigned`, `reactivated`, `coupons_redeemed`,
   `revenue_minor_<CURRENCY>` (minor units), `react_day_<k>` (reactivations k whole days after
-  assignment), `reason_<name>` (answers to "why did you leave");
+  assignment), `reason_<name>` (answers to "why did you leave"), `choice_<name>` (users who made
+  that choice on the preference page: fewer, usual, pause_30, pause_90, resume, channels,
+  unsubscribe_all);
 - per-step cells: `sent`, `delivered`, `bounced`, `complained`, `unsubscribed`, `failed`, `uncertain`
   (the provider's answer was lost: maybe delivered, never resent), `deferred`, `dropped`; `opened`,
   `clicked` (once per message), `machine_opened` (privacy-proxy prefetches); `program_<version>`
@@ -42,11 +44,12 @@ OUTCOME_COUNTERS = ("assigned", "reactivated", "coupons_redeemed")
 REVENUE_PREFIX = "revenue_minor_"
 REACT_DAY_PREFIX = "react_day_"
 REASON_PREFIX = "reason_"
+CHOICE_PREFIX = "choice_"
 PROGRAM_PREFIX = "program_"
 _COUNTER = re.compile(
     rf"^(?:{'|'.join(DELIVERY_COUNTERS + ENGAGEMENT_COUNTERS + OUTCOME_COUNTERS)}"
     rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}}"
-    rf"|{PROGRAM_PREFIX}[0-9a-f]{{{VERSION_LENGTH}}})$"
+    rf"|{CHOICE_PREFIX}[a-z0-9_]{{1,32}}|{PROGRAM_PREFIX}[0-9a-f]{{{VERSION_LENGTH}}})$"
 )
 ARM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -149,6 +152,10 @@ class CampaignReport(_Model):
         default_factory=dict, description="arm -> cumulative reactivation rate on days 0..window_days"
     )
     reasons: dict[str, dict[str, int]] = Field(default_factory=dict, description="segment -> reason -> answers")
+    choices: dict[str, int] = Field(
+        default_factory=dict,
+        description="preference page choices -> users who made them (fewer, pause_30... instead of leaving)",
+    )
     spend: dict[str, int] = Field(default_factory=dict, description="incentive spend: currency -> minor units")
     program_versions: dict[str, int] = Field(
         default_factory=dict, description="program version -> the campaign's sends that ran it"

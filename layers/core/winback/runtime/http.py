@@ -15,13 +15,20 @@ from pydantic import BaseModel
 
 from winback.domain.links.tokens import InvalidToken
 from winback.runtime.observability import logger, metrics
+from winback.web.shell import CSP
 
 NO_STORE = {"Cache-Control": "no-store"}
 HTML = content_types.TEXT_HTML + "; charset=utf-8"
+# Our pages load nothing from anywhere, post only to themselves and are framed by no one (web/shell.py).
+PAGE_HEADERS = {
+    "Content-Security-Policy": f"{CSP}; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def html_reply(status: int, body: str) -> Response[str]:
-    return Response(status_code=status, content_type=HTML, body=body, headers=dict(NO_STORE))
+    return Response(status_code=status, content_type=HTML, body=body, headers=NO_STORE | PAGE_HEADERS)
 
 
 def json_reply(status: int, body: Mapping[str, Any] | BaseModel) -> Response[str]:

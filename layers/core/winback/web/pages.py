@@ -1,5 +1,6 @@
 """The small HTML pages behind the links in our messages, in the user's language (pure): the
-unsubscribe link and the reason ("why did you leave?") links, in one shared page shell.
+unsubscribe link and the reason ("why did you leave?") links, in the shared page shell (shell.py);
+the preference page is in preferences.py.
 
 A GET only ever shows a confirmation page; its button posts (RFC 8058 one-click for unsubscribe,
 the token in the form body for a reason).
@@ -11,6 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from winback.content.locales import resolve_locale
+from winback.web.shell import page
 
 if TYPE_CHECKING:
     from winback.domain.journey.reasons import Answer
@@ -25,7 +27,8 @@ UNSUBSCRIBE_TEXT = {
         "done_body": "You will not receive these messages from {brand} any more.",
         "bad_title": "This link is not valid",
         "bad_body": (
-            "The unsubscribe link is broken or has expired. Reply to one of our messages and we will remove you."
+            "The unsubscribe link is broken or has expired, and nothing was changed. Use the unsubscribe link"
+            " in our most recent message, or your mail app's Unsubscribe button."
         ),
     },
     "zh-CN": {
@@ -35,7 +38,9 @@ UNSUBSCRIBE_TEXT = {
         "done_title": "退订成功",
         "done_body": "你将不再收到 {brand} 的此类消息。",
         "bad_title": "链接无效",
-        "bad_body": "退订链接已损坏或已过期。回复我们的任意一条消息，我们会为你退订。",
+        "bad_body": (
+            "退订链接已损坏或已过期，未做任何更改。请使用我们最近一封邮件中的退订链接，或邮件应用中的“退订”按钮。"
+        ),
     },
 }
 
@@ -88,16 +93,6 @@ def page_locale(profile: Profile | None, default: str) -> str:
     return locale if locale in UNSUBSCRIBE_TEXT and locale in REASON_TEXT else "en"
 
 
-def _page(locale: str, title: str, body: str) -> str:
-    return (
-        f'<!doctype html><html lang="{escape(locale)}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title></head>"
-        '<body style="font-family:sans-serif;max-width:480px;margin:3em auto">'
-        f"<h1>{escape(title)}</h1>{body}</body></html>"
-    )
-
-
 # --- unsubscribe -----------------------------------------------------------------------------------
 def unsubscribe_confirm_page(locale: str, brand: str, token: str) -> str:
     t = UNSUBSCRIBE_TEXT[locale]
@@ -107,17 +102,17 @@ def unsubscribe_confirm_page(locale: str, brand: str, token: str) -> str:
         f'<input type="hidden" name="List-Unsubscribe" value="One-Click">'
         f'<button type="submit">{escape(t["button"])}</button></form>'
     )
-    return _page(locale, t["confirm_title"], form)
+    return page(locale, t["confirm_title"], form)
 
 
 def unsubscribed_page(locale: str, brand: str) -> str:
     t = UNSUBSCRIBE_TEXT[locale]
-    return _page(locale, t["done_title"], f"<p>{escape(t['done_body'].format(brand=brand))}</p>")
+    return page(locale, t["done_title"], f"<p>{escape(t['done_body'].format(brand=brand))}</p>")
 
 
 def unsubscribe_invalid_page(locale: str) -> str:
     t = UNSUBSCRIBE_TEXT[locale]
-    return _page(locale, t["bad_title"], f"<p>{escape(t['bad_body'])}</p>")
+    return page(locale, t["bad_title"], f"<p>{escape(t['bad_body'])}</p>")
 
 
 # --- reasons ---------------------------------------------------------------------------------------
@@ -129,7 +124,7 @@ def reason_confirm_page(locale: str, brand: str, reason: Answer, token: str) -> 
         f'<input type="hidden" name="token" value="{escape(token, quote=True)}">'
         f'<button type="submit">{escape(t["button"])}</button></form>'
     )
-    return _page(locale, t["confirm_title"], body)
+    return page(locale, t["confirm_title"], body)
 
 
 def reason_thanks_page(locale: str, brand: str, reason: Answer) -> str:
@@ -137,9 +132,9 @@ def reason_thanks_page(locale: str, brand: str, reason: Answer) -> str:
     body = f"<p>{escape(t['done_body'].format(brand=brand))}</p>"
     if reason == "privacy":
         body += f"<p>{escape(t['privacy_done'])}</p>"
-    return _page(locale, t["done_title"], body)
+    return page(locale, t["done_title"], body)
 
 
 def reason_invalid_page(locale: str) -> str:
     t = REASON_TEXT[locale]
-    return _page(locale, t["bad_title"], f"<p>{escape(t['bad_body'])}</p>")
+    return page(locale, t["bad_title"], f"<p>{escape(t['bad_body'])}</p>")

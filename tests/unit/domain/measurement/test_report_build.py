@@ -187,6 +187,19 @@ def test_reasons_are_summed_per_segment_most_common_first() -> None:
     assert list(rep.reasons["vip"]) == ["too_many_emails", "price"]
 
 
+def test_preference_choices_are_summed_over_arms_and_segments() -> None:
+    rep = report(
+        [
+            *CELLS,
+            cell("a", "vip", choice_fewer=2, choice_pause_30=1),
+            cell("b", "new", choice_fewer=1, choice_unsubscribe_all=1, unsubscribed=1),
+        ]
+    )
+    assert rep.choices == {"fewer": 3, "pause_30": 1, "unsubscribe_all": 1}
+    assert report(CELLS).choices == {}
+    assert [row.assigned for row in rep.arms] == [row.assigned for row in report(CELLS).arms]  # rates untouched
+
+
 def test_pause_and_spend_are_carried() -> None:
     rep = report(CELLS, paused_reason="complaint rate above 0.1%", spend={"USD": 12_500})
     assert rep.paused and rep.paused_reason == "complaint rate above 0.1%"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from winback.config.campaigns import Campaign, ChannelName
 from winback.config.program import Program
 from winback.domain.journey.addresses import contact_address, has_consent
+from winback.domain.journey.preferences import channel_allowed
 from winback.models.profile import Profile
 
 
@@ -26,11 +27,16 @@ def campaign_for(
 
 
 def reachable_channels(channels: Sequence[ChannelName], profile: Profile) -> list[tuple[ChannelName, str]]:
-    """(channel, address) the user consented to and has an address for, in preference order."""
-    return [(ch, address) for ch in channels if has_consent(ch, profile) and (address := contact_address(ch, profile))]
+    """(channel, address) the user consented to, did not turn off on the preference page and has an
+    address for, in preference order."""
+    return [
+        (ch, address)
+        for ch in channels
+        if has_consent(ch, profile) and channel_allowed(profile, ch) and (address := contact_address(ch, profile))
+    ]
 
 
 def choose_channel(campaign: Campaign, profile: Profile) -> ChannelName | None:
-    """The campaign's most preferred channel the user consented to and has an address for."""
+    """The campaign's most preferred channel the user may be reached on (`reachable_channels`)."""
     reachable = reachable_channels(campaign.channels, profile)
     return reachable[0][0] if reachable else None

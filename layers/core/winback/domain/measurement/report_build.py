@@ -14,6 +14,7 @@ from datetime import datetime
 
 from winback.domain.measurement.lift import compare, still_needed
 from winback.models.report import (
+    CHOICE_PREFIX,
     DELIVERY_COUNTERS,
     ENGAGEMENT_COUNTERS,
     OUTCOME_COUNTERS,
@@ -112,6 +113,15 @@ def _reasons(cells: Iterable[Cell]) -> dict[str, dict[str, int]]:
     return {segment: dict(reasons.most_common()) for segment, reasons in sorted(by_segment.items())}
 
 
+def _choices(cells: Iterable[Cell]) -> dict[str, int]:
+    """How many users made each choice on the preference page, over every arm and segment."""
+    total: Counter[str] = Counter()
+    for name, value in _sum(cells).items():
+        if name.startswith(CHOICE_PREFIX) and value:
+            total[name.removeprefix(CHOICE_PREFIX)] += value
+    return dict(sorted(total.items()))
+
+
 def build_report(
     campaign_id: str,
     cells: Sequence[Cell],
@@ -174,6 +184,7 @@ def build_report(
         comparisons=comparisons,
         reactivation_by_day={arm: curve for arm, curve in curves.items() if curve is not None},
         reasons=_reasons(cells),
+        choices=_choices(cells),
         spend=dict(spend or {}),
         program_versions=_by_prefix(_sum(cells), PROGRAM_PREFIX),
     )

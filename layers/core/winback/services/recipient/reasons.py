@@ -39,7 +39,7 @@ class WriteContended(RuntimeError):
     """The item kept changing under us; the last attempt wrote nothing."""
 
 
-def _backoff(attempt: int) -> None:
+def write_backoff(attempt: int) -> None:
     time.sleep(0.02 * 2**attempt)
 
 
@@ -62,7 +62,7 @@ def record_answer(
             return Recorded.UNCHANGED
         if store.replace(user_id, campaign_id, episode, answer, previous, now):
             return Recorded.NEW if previous is None else Recorded.CHANGED
-        _backoff(attempt)
+        write_backoff(attempt)
     raise WriteContended(f"answer of {user_id} for {campaign_id} kept changing")
 
 
@@ -120,5 +120,5 @@ def withdraw_consent(activity: ActivityStore, user_id: str, now: datetime) -> Pr
         if activity.put(updated, expected_version=profile.version):
             return updated
         profile = activity.get(user_id)
-        _backoff(attempt)
+        write_backoff(attempt)
     raise WriteContended(f"profile of {user_id} kept changing")

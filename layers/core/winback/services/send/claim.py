@@ -2,8 +2,10 @@
 over every channel), in one conditional write of the user's send state before the provider is
 called, so a redelivered job, a concurrent duplicate or a crash never produces a second message and
 two channels never both take the last slot. A full cap defers the message to when its oldest slot
-leaves the window (the later of the two when both are full). The same write keeps the claim's note
-(its job, cell, channel and template), from which the sweeper finishes a claim its job could not."""
+leaves the window (the later of the two when both are full). The user's own cap ("fewer messages",
+domain/journey/preferences.py) is checked against the same state, so it holds under retries too. The
+same write keeps the claim's note (its job, cell, channel and template), from which the sweeper
+finishes a claim its job could not."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from winback.config.guards import ALL_CHANNELS
 from winback.domain.journey.caps import has_room, live_sends
+from winback.domain.journey.preferences import own_cap_room_at
 from winback.models.send_state import Claim, ClaimNote, SendStatus
 from winback.runtime.observability import logger
 from winback.services.send.record import outcome
@@ -45,7 +48,8 @@ def claim(run: JobRun, item: Candidate) -> tuple[str, ...] | None:
         if item.key in state.ledger:
             tally.add(item.recipient, "already_sent")
             return None
-        room_at = _room_at(state, caps, now)
+        own_room_at = own_cap_room_at(item.profile, state.ledger, now)
+        room_at = max(filter(None, (_room_at(state, caps, now), own_room_at)), default=None)
         if room_at is not None:
             tally.add(item.recipient, "capped")
             run.hold(item.recipient, room_at, "capped")

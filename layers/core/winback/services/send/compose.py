@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Signer:
-    """What a message's links are signed with and where they lead: the unsubscribe key (reason and
-    unsubscribe links) and the stack's public base URL."""
+    """What a message's links are signed with and where they lead: the unsubscribe key (unsubscribe,
+    reason and preference-page links) and the stack's public base URL."""
 
     key: bytes
     base_url: str

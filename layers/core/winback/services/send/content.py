@@ -15,6 +15,7 @@ from winback.content.locales import default_name, resolve_locale
 from winback.content.rendering import used_variables
 from winback.domain.audience.recommendations import OUT_OF_STOCK_SLACK, Recommendation, Shown, for_display
 from winback.domain.journey.quiet_hours import zone_for
+from winback.domain.links.preference_links import preferences_url, sign_preference_token
 from winback.domain.links.reason_links import reason_urls
 from winback.domain.links.tokens import sign_token
 from winback.domain.money import format_amount
@@ -64,6 +65,21 @@ def unsubscribe_url(message: Message, program: Program, key: bytes, base_url: st
         timedelta(days=program.unsubscribe_token_days),
     )
     return f"{base_url.rstrip('/')}/unsubscribe?token={token}"
+
+
+def preference_page_url(message: Message, program: Program, key: bytes, base_url: str, now: datetime) -> str:
+    """The footer's link to the preference page, signed for this message's user, campaign and arm."""
+    token = sign_preference_token(
+        key,
+        message.profile.user_id,
+        message.campaign_id,
+        message.channel,
+        message.episode,
+        message.arm,
+        now,
+        timedelta(days=program.unsubscribe_token_days),
+    )
+    return preferences_url(base_url, token)
 
 
 def coupon_variables(coupon: IssuedCoupon | None, profile: Profile, program: Program) -> dict[str, str] | None:
@@ -132,8 +148,9 @@ def variables(
     now: datetime,
     recommended: JobRecommendations | None = None,
 ) -> dict[str, Any]:
-    """Every variable a template may use; recommendations and reason links only where the message's
-    template shows them (None elsewhere, which every template reads as "not offered")."""
+    """Every variable a template may use; recommendations, reason links and the preference page's link
+    only where the message's template shows them (None elsewhere, which every template reads as "not
+    offered")."""
     params = tracking(message)
     profile = message.profile
     used = used_variables(template, message.channel, message.locale)
@@ -150,6 +167,9 @@ def variables(
         # An SMS has no room for tracking parameters (70 characters in Chinese): the bare site link.
         "cta_url": program.site_url if message.channel == "sms" else with_query(program.site_url, params),
         "unsubscribe_url": unsubscribe_url(message, program, key, base_url, now),
+        "preferences_url": preference_page_url(message, program, key, base_url, now)
+        if "preferences_url" in used
+        else None,
         "coupon": coupon_variables(coupon, profile, program),
         "recommendations": [recommendation_variables(s, program, params) for s in shown] or None,
         "reason_urls": reason_urls(

@@ -1,11 +1,13 @@
 """Guards: who of the job's recipients may be sent now, on which channel, and who waits.
 
 In order: still dormant in the same episode (a user who came back leaves the journey) · not already
-sent (ledger) · their answer to "why did you leave" allows another message · the step's engagement
-branch holds · a channel of the step with consent and an address (email only while engaged) ·
-address not suppressed (a suppressed one falls back to the next channel) · the channel not paused
-account-wide · outside the channel's quiet hours in the user's time zone. The campaign-level gates
-(paused, deadline) are in run.py; the frequency cap is claimed with the ledger entry (claim.py).
+sent (ledger) · not paused on the preference page (the message waits for the pause's end) · their
+answer to "why did you leave" allows another message · the step's engagement branch holds · a
+channel of the step with consent, not turned off by the user, and an address (email only while
+engaged) · address not suppressed (a suppressed one falls back to the next channel) · the channel
+not paused account-wide · outside the channel's quiet hours in the user's time zone. The
+campaign-level gates (paused, deadline) are in run.py; the frequency caps (the program's, and the
+user's own "fewer") are claimed with the ledger entry (claim.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from winback.content.rendering import shipped_templates
 from winback.domain.journey.addresses import address_key
 from winback.domain.journey.dormancy import dormant_since
 from winback.domain.journey.engagement import branch_holds, email_unengaged, previous_send_at
+from winback.domain.journey.preferences import paused_until
 from winback.domain.journey.quiet_hours import next_allowed
 from winback.domain.journey.reasons import ANSWERS, Route, route
 from winback.domain.journey.targeting import reachable_channels
@@ -98,6 +101,8 @@ def _eligible(run: JobRun, recipient: Recipient) -> _Eligible | None:
     if key in state.ledger:
         run.tally.add(recipient, "already_sent")
         return None
+    if _paused_by_user(run, recipient, profile):
+        return None
     template = _template(run, recipient, state)
     if template is None or not _on_branch(run, recipient, profile, state):
         return None
@@ -116,6 +121,17 @@ def _still_dormant(run: JobRun, recipient: Recipient) -> Profile | None:
         run.tally.add(recipient, "active_again")  # left the journey by coming back
         return None
     return profile
+
+
+def _paused_by_user(run: JobRun, recipient: Recipient, profile: Profile) -> bool:
+    """The user paused every message on the preference page: the message waits until the pause ends
+    (or is dropped, when that is past the step's deadline)."""
+    until = paused_until(profile, run.now)
+    if until is None:
+        return False
+    run.tally.add(recipient, "user_paused")
+    run.hold(recipient, until, "user_paused")
+    return True
 
 
 def _template(run: JobRun, recipient: Recipient, state: SendState) -> str | None:
