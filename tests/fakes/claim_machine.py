@@ -27,7 +27,7 @@ from winback.models.delivery import Rejected, Throttled, Uncertain
 from winback.models.jobs import SendJob
 from winback.models.outbound import Outbound
 from winback.models.send_state import TERMINAL, SendStatus
-from winback.services.send import SendThrottled, send_job
+from winback.services.send import send_job
 from winback.services.send.claim import RELEASE_ATTEMPTS
 from winback.services.send.ports import SendDeps
 from winback.services.send.record import WRITE_ATTEMPTS
@@ -273,5 +273,5 @@ class ClaimMachine(RuleBasedStateMachine):
     def _run(self, job: SendJob) -> None:
         try:
             send_job(job, self.world.program, self.world.send_deps(self.provider.send))
-        except (SendThrottled, Killed, StoreRefused):
+        except (Killed, StoreRefused):
             self.queue.append(job)

@@ -15,9 +15,11 @@ from botocore.compat import HTTPHeaders
 from tests.integration.conftest import Stack
 from tests.integration.helpers import dormant_profile, sent_emails, sent_sms, use_program
 from winback.adapters import clients
+from winback.adapters.deferral_store import DeferralStore
 from winback.adapters.messaging_store import MessagingStore, state_key
 from winback.adapters.suppression_store import SuppressionStore
 from winback.config.settings import get_settings
+from winback.domain.journey.pacing import THROTTLE_BACKOFF
 from winback.models.send_state import send_key
 from winback_dev.lambda_events import sqs_event, sqs_record
 
@@ -160,15 +162,19 @@ def _fail_ses(times: int, code: str, status: int) -> None:
     clients.sesv2().meta.events.register("before-call.sesv2.SendEmail", failing)
 
 
-def test_throttled_send_is_retried_later_and_delivered_exactly_once(stack: Stack) -> None:
+def test_throttled_send_is_deferred_and_delivered_exactly_once(stack: Stack) -> None:
+    """A throttle is a paced deferral of the job's rest, not a failed receive (tests/integration/
+    test_send_throttle.py proves it under another application's load)."""
     assert getattr(clients.sesv2().meta.config, "retries")["mode"] == "standard"  # noqa: B009  # botocore backs off on throttles first
     dormant_profile("u1", LAST_ORDER)
     dormant_profile("u2", LAST_ORDER)
     _fail_ses(1, "TooManyRequestsException", 429)  # the provider still throttles after botocore's own retries
     first = _send(stack, _job("u1", "u2"), message_ids=["m-1"])
-    assert first == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert first == {"batchItemFailures": []}  # nothing goes back to SQS, so nothing towards the DLQ
     assert sent_emails() == []
-    again = _send(stack, _job("u1", "u2"), message_ids=["m-1"])  # SQS redelivers it
+    [deferred] = DeferralStore(get_settings().deferral_table).due(datetime.now(UTC) + THROTTLE_BACKOFF, 10)
+    assert deferred.kind == "rate"
+    again = _send(stack, json.loads(deferred.body), message_ids=["m-2"])  # the release sends it on
     assert again == {"batchItemFailures": []}
     assert sorted(m.destinations["ToAddresses"][0] for m in sent_emails()) == [
         "u1@mail.example.com",

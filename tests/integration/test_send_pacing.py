@@ -116,12 +116,14 @@ def test_a_run_larger_than_the_daily_quota_goes_out_over_the_following_days(
     assert counts["sent"] == QUOTA and counts["deferred_by_quota"] == len(USERS) - QUOTA
     assert "failed" not in counts and "throttled" not in counts and "uncertain" not in counts
     deferrals = DeferralStore(get_settings().deferral_table)
-    assert deferrals.due(T0 + timedelta(hours=23), 100) == []  # not before the window has moved on
-    assert [d.kind for d in deferrals.due(T0 + timedelta(hours=24), 100)] == ["quota"]
+    # Not before the window has moved on: the shared lease frees the hour T0 leased in once all of
+    # that hour has left SES's 24 hours (services/send/pacing.py, domain/journey/quota_window.py).
+    assert deferrals.due(T0 + timedelta(hours=24, minutes=59), 100) == []
+    assert [d.kind for d in deferrals.due(T0 + timedelta(hours=25), 100)] == ["quota"]
     assert account.reads == 1  # one GetAccount for the whole job
 
     for day in (1, 2):
-        clock.at = T0 + timedelta(days=day, minutes=day)
+        clock.at = T0 + timedelta(days=day, hours=day)  # the day's leased hour has left the window
         account.sent_before_window = len(sent_emails())  # the previous day's sends left the window
         reset()  # a new day, a new container (the account is read again)
         stack.runner.fire_schedule(clock.at, "release")

@@ -9,15 +9,23 @@ What is modelled, and how:
 - the queue is SQS-like: a message that fails is received again after its visibility timeout and
   goes to the DLQ after MAX_RECEIVES; parked jobs are released when due; later journey steps are
   parked and counted, not run (the figures are about the first message of each journey);
-- one account-wide provider for every channel: `max_rate` sends per second, `quota` per 24 hours;
-  the sender paces itself with winback.domain.journey.pacing (the "may I send now?" hook);
+- one provider account: email at `max_rate` sends per second and `quota` per day, SMS at the
+  program's `pacing.sms_per_second`, push and the inbox unlimited; it answers GetAccount with a
+  SentLast24Hours that lags ACCOUNT_LAG behind the sends;
+- several send workers (`workers`, the send queue's maximum concurrency) run at once on the
+  simulated clock, each with the real pacer (services/send/pacing.WorkerPacer: its share of the
+  rate, its own GetAccount read once a minute, the quota leased from one shared counter), within
+  the Lambda time budget (a job still running at LAMBDA_TIMEOUT is killed);
 - faults, each at its rate per provider call: a 5xx after the message was accepted, a read
   timeout (accepted or not), a throttle (not accepted); per job: the process killed before one of
   its provider calls, the message delivered twice (a duplicate) or again later (a redelivery);
   once: the account paused for a simulated hour (the channel pause holds every job meanwhile);
 - the sweeper runs every simulated 15 minutes and finishes the claims a job left without an outcome
   (sent when the email provider reported the message accepted, as SES's `Send` event does, else
-  uncertain).
+  uncertain);
+- at the end, what the sender wrote is checked against what happened: every user sent step 0 has
+  its next step parked (`next_steps_missing`), and the campaign's counters of sent, failed and
+  uncertain equal the outcomes (`counter_drift`).
 """
 
 from __future__ import annotations
@@ -35,14 +43,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from winback.adapters.activity_store import ScanPage
+from winback.adapters.provider_account import TTL_SECONDS, EmailAccount
 from winback.config.campaigns import Campaign
 from winback.config.loader import load_program
 from winback.config.program import Program
 from winback.config.settings import Settings
 from winback.domain.audience.admission import ANY_CHANNEL, ChannelLimits, day_capacity, segment_share
 from winback.domain.audience.segmentation import RfmSegmenter
-from winback.domain.journey.pacing import SEND_NOW, Pace, next_send_at
-from winback.models.delivery import Throttled, Uncertain
+from winback.models.delivery import AccountPaused, SendLimits, Throttled, Uncertain
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.outbound import Outbound
 from winback.models.profile import Assignment, Journeys, Profile
@@ -50,12 +58,14 @@ from winback.models.send_context import ParkedJob
 from winback.models.send_state import ClaimNote, Outcome, SendState, SendStatus
 from winback.runtime.observability import logger
 from winback.services.scan.job import ScanPorts, scan_segment
-from winback.services.send import SendDeps, SendThrottled, send_job
+from winback.services.send import SendDeps, send_job
+from winback.services.send.pacing import WorkerPacer
 from winback.services.send.sweep import GRACE, SweepDeps, sweep_claims
 from winback_dev.memory.channels import NoRecommendations
 from winback_dev.memory.claim_index import InMemoryClaimIndex
 from winback_dev.memory.clock import ManualClock
 from winback_dev.memory.messaging import InMemoryMessaging
+from winback_dev.memory.quota import InMemoryQuotaLeases
 from winback_dev.memory.stores import (
     InMemoryContext,
     InMemoryCoupons,
@@ -69,7 +79,8 @@ MAX_RECEIVES = 5
 VISIBILITY = timedelta(seconds=60)
 SWEEP_EVERY = timedelta(minutes=15)
 PAUSE_FOR = timedelta(hours=1)
-MAX_WAIT = timedelta(seconds=1)  # the longest gap the sender waits out in place
+ACCOUNT_LAG = timedelta(minutes=5)  # how far GetAccount's SentLast24Hours trails the sends
+LAMBDA_TIMEOUT = timedelta(seconds=60)  # the send function's timeout (template.yaml)
 ITEMS_PER_SEGMENT = 20_000
 MAX_SCAN_DAYS = timedelta(days=365)  # a capacity of 0 (a warm-up not begun) must not scan forever
 ZONES = ("America/New_York", "Europe/Berlin", "Asia/Shanghai", "America/Los_Angeles", "UTC")
@@ -106,7 +117,7 @@ class Figures:
     failed: int = 0
     dropped: int = 0
     unaccounted: int = 0
-    deferred_by_rate: int = 0  # held for the provider's quota (or rate) by the pacer
+    deferred_by_rate: int = 0  # held for the provider's quota (or rate) by the pacer, or after a throttle
     rate_waits: int = 0  # the sender waited out a gap (1 / max_rate) before a send
     channel_paused: int = 0
     peak_send_rate: int = 0
@@ -119,10 +130,22 @@ class Figures:
     duplicated_messages: int = 0
     redelivered_messages: int = 0
     next_steps_parked: int = 0
+    workers: int = 0
+    lambda_timeouts: int = 0  # jobs killed at the function's timeout
+    # Users sent step 0 without their next step parked, and |counter - outcomes| over sent, failed,
+    # uncertain: both must be 0.
+    next_steps_missing: int = 0
+    counter_drift: int = 0
     scan_days: int = 0  # daily scans until every eligible user was admitted
     admitted_by_day: list[int] = field(default_factory=list)  # users admitted (both arms) by each day's scan
     job_errors: dict[str, int] = field(default_factory=dict)
     wall_s: float = 0.0
+
+    def broken(self) -> list[str]:
+        """The figures that break a promise (each must be 0, and the rate within the maximum)."""
+        zeros = ("duplicates", "lost", "unaccounted", "dlq", "next_steps_missing", "counter_drift")
+        names = [name for name in zeros if getattr(self, name)]
+        return names + (["peak_send_rate"] if self.peak_send_rate > self.max_send_rate else [])
 
 
 CHANNELS = ("email", "sms", "push", "inbox")
@@ -250,77 +273,63 @@ class Killed(BaseException):
     """The process dies (a Lambda timeout, out of memory): no handler in the service runs."""
 
 
-class SimulatedPause(Throttled):
-    """The provider's account paused, as the simulation answers it: a throttle that sends the job
-    back to the queue, after which the simulation pauses every channel (as the channel pause would)."""
+class SimulatedPause(AccountPaused):
+    """The provider's account paused (SES's SendingPausedException): the channel pause holds every job
+    until the simulated operator resumes it."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code, lifts=False)
+
+
+BUCKET_S = 600  # GetAccount's SentLast24Hours is summed over 10-minute buckets of email sends
 
 
 @dataclass
 class Provider:
-    """One account for every channel: a rate, a 24-hour quota, deliveries per user, faults."""
+    """One account: email at a rate and a daily quota, SMS at its rate, deliveries per user, faults.
+    Workers overlap in simulated time, so sends are counted per second and per day, not in order."""
 
     users: int
     max_rate: int
+    sms_rate: int
     quota: int
     faults: Faults
     rng: random.Random
     clock: ManualClock
     latency: timedelta
     delivered: bytearray = field(init=False)
-    this_second: int = 0
-    second: int = 0
-    quota_used: int = 0
-    quota_resets: datetime = START + timedelta(days=1)
-    peak: int = 0
+    per_second: dict[str, Counter[int]] = field(default_factory=lambda: {"email": Counter(), "sms": Counter()})
+    per_day: Counter[int] = field(default_factory=Counter)  # email sends per day since START
+    buckets: Counter[int] = field(default_factory=Counter)  # email sends per BUCKET_S since START
     last_send: datetime = START
-    last_admit: datetime | None = None  # when the pacer last let a send go
     kill_in: int | None = None  # provider calls until the process dies (per job)
+    dies_at: datetime | None = None  # the running job's Lambda timeout
     # SES's `Send` event for an accepted email (the feedback function records it for the sweeper).
     on_email_accepted: Callable[[Outbound, str], None] | None = None
     pause_at: datetime | None = None
     pause_until: datetime | None = None
     throttles: int = 0
-    rate_waits: int = 0
+    timeouts: int = 0
 
     def __post_init__(self) -> None:
         self.delivered = bytearray(self.users)
 
-    def admit(self, channel: str, now: datetime, not_after: datetime | None) -> Pace:
-        """The sender's "may I send now?" (ports.Pacer), from what the provider reports (GetAccount),
-        by domain/journey/pacing's rule: sends spaced 1 / max_rate apart (a short gap is waited out:
-        the sender sleeps, the clock moves); a spent quota defers the message to the quota's reset."""
-        self._roll(now)
-        pace = next_send_at(
-            now=now,
-            per_second=self.max_rate,
-            since_last_send=None if self.last_admit is None else now - self.last_admit,
-            quota_left=self.quota - self.quota_used,
-            window_ends_at=self.quota_resets,
-            not_after=not_after,
-            max_wait=MAX_WAIT,
-        )
-        if pace.action in ("defer", "drop"):
-            return pace
-        if pace.action == "wait":
-            self.clock.at = now + pace.wait
-            self._roll(self.clock.at)
-            self.rate_waits += 1
-        self.last_admit = self.clock.at
-        return SEND_NOW
+    def limits(self, now: datetime) -> SendLimits:
+        """GetAccount: the email rate and quota, and SentLast24Hours as it was ACCOUNT_LAG ago."""
+        seen = int((now - ACCOUNT_LAG - START).total_seconds()) // BUCKET_S
+        window = 86_400 // BUCKET_S
+        sent = sum(self.buckets[b] for b in range(seen - window + 1, seen + 1))
+        return SendLimits(float(self.max_rate), self.quota, sent, self.clock.at.timestamp())
 
-    def _roll(self, now: datetime) -> None:
-        if int(now.timestamp()) != self.second:
-            self.second, self.this_second = int(now.timestamp()), 0
-        while now >= self.quota_resets:
-            self.quota_resets += timedelta(days=1)
-            self.quota_used = 0
+    def peak(self) -> int:
+        return max(self.per_second["email"].values(), default=0)
 
     def send(self, message: Outbound) -> str:
         """The channel: the provider's message id, or a fault (a kill, the account paused, a
         throttle, or an uncertain answer after the message was accepted)."""
         self._die_when_due()
         now = self.clock.now()
-        self._check_account(now)
+        self._check_account(now, message.channel)
         roll = self.rng.random()
         if roll < self.faults.throttle:
             self.throttles += 1
@@ -337,30 +346,61 @@ class Provider:
         return message_id
 
     def _die_when_due(self) -> None:
+        if self.dies_at is not None and self.clock.at >= self.dies_at:
+            self.timeouts += 1
+            raise Killed  # the function's timeout: Lambda stops the process
         if self.kill_in is not None:
             self.kill_in -= 1
             if self.kill_in < 0:
                 self.kill_in = None
                 raise Killed
 
-    def _check_account(self, now: datetime) -> None:
-        """The account's pause (once, at `pause_at`, for PAUSE_FOR), its rate and its quota."""
+    def _check_account(self, now: datetime, channel: str) -> None:
+        """The account's pause (once, at `pause_at`, for PAUSE_FOR), the channel's rate and email's
+        quota: what a sender that did not pace itself (or whose pace was overtaken) is refused."""
         if self.pause_at is not None and self.pause_at <= now:
             self.pause_until, self.pause_at = now + PAUSE_FOR, None
         if self.pause_until is not None and now < self.pause_until:
             raise SimulatedPause("SendingPausedException")
-        self._roll(now)
-        if self.this_second >= self.max_rate or self.quota_used >= self.quota:
+        limit = {"email": self.max_rate, "sms": self.sms_rate}.get(channel)
+        over_rate = limit is not None and self.per_second[channel][int(now.timestamp())] >= limit
+        if over_rate or (channel == "email" and self.per_day[_day(now)] >= self.quota):
             self.throttles += 1
-            raise Throttled("TooManyRequestsException")  # a sender that did not pace itself
+            raise Throttled("TooManyRequestsException")
 
     def _accept(self, message: Outbound) -> None:
         i = _index(message.user_id)
         self.delivered[i] = min(255, self.delivered[i] + 1)
-        self.this_second += 1
-        self.quota_used += 1
-        self.peak = max(self.peak, self.this_second)
-        self.last_send = self.clock.now()
+        now = self.clock.now()
+        if message.channel in self.per_second:
+            self.per_second[message.channel][int(now.timestamp())] += 1
+        if message.channel == "email":
+            self.per_day[_day(now)] += 1
+            self.buckets[int((now - START).total_seconds()) // BUCKET_S] += 1
+        self.last_send = max(self.last_send, now)
+
+
+def _day(at: datetime) -> int:
+    return (at - START) // timedelta(days=1)
+
+
+class SimulatedPauses:
+    """The ChannelPauseWriter: an account-level answer pauses every channel (one account for all)."""
+
+    def __init__(self, paused: set[str]) -> None:
+        self.paused = paused
+
+    def pause(self, channel: str, reason: str, now: datetime, until: datetime | None = None) -> None:
+        self.paused.update(CHANNELS)
+
+
+@dataclass(order=True)
+class Worker:
+    """One send container: free from `free_at` on, with its own pacer (its own GetAccount view)."""
+
+    free_at: datetime
+    number: int
+    deps: SendDeps = field(compare=False)
 
 
 @dataclass(order=True)
@@ -398,14 +438,17 @@ class Parking(InMemoryDeferrals):
     """DeferralTable and the Records port, with parked jobs released when due; next steps counted,
     not run."""
 
-    def __init__(self, messaging: CompactMessaging) -> None:
+    def __init__(self, messaging: CompactMessaging, users: int) -> None:
         super().__init__(messaging)
         self.due: list[tuple[float, str]] = []
         self.next_steps = 0
+        self.has_next_step = bytearray(users)  # 1: the user's step 1 is parked
 
     def park(self, job: ParkedJob) -> None:
         if job.kind == "next_step":
-            self.next_steps += job.body.count('"user_id"')
+            for recipient in SendJob.model_validate_json(job.body).recipients:
+                self.next_steps += 1
+                self.has_next_step[_index(recipient.user_id)] = 1
             return
         super().park(job)
         heapq.heappush(self.due, (job.due.timestamp(), job.key))
@@ -438,17 +481,19 @@ class Simulation:
     """One run: the users generated from the seed, the in-memory stores, the provider, the send queue
     and the release schedule on one simulated clock; the send service over them."""
 
-    def __init__(self, users: int, seed: int, max_rate: int, quota: int, faults: Faults, program: Program) -> None:
+    def __init__(
+        self, users: int, seed: int, max_rate: int, quota: int, faults: Faults, program: Program, workers: int = 2
+    ) -> None:
         self.program, self.faults = program, faults
         self.rng = random.Random(seed)
         self.clock = ManualClock(START)
         self.population = Population(users, seed)
         self.messaging = CompactMessaging(users)
-        self.parking = Parking(self.messaging)
+        self.parking = Parking(self.messaging, users)
         self.paused: set[str] = set()
-        self.provider = Provider(
-            users, max_rate, quota, faults, self.rng, self.clock, timedelta(seconds=1 / (2 * max_rate))
-        )
+        sms_rate = int(program.pacing.sms_per_second)
+        latency = timedelta(seconds=1 / (2 * max_rate))
+        self.provider = Provider(users, max_rate, sms_rate, quota, faults, self.rng, self.clock, latency)
         if faults.pause:
             self.provider.pause_at = START + timedelta(hours=self.rng.uniform(1, 6))
         self.provider.on_email_accepted = lambda m, message_id: self.messaging.record_accepted(
@@ -457,8 +502,9 @@ class Simulation:
         self.sweep_deps = SweepDeps(InMemoryClaimIndex(self.messaging, self.parking), self.parking, self._campaign)
         self.queue = Queue(self.clock)
         self.status = bytearray(users)  # the last terminal status the sender gave each user
+        self.campaign_of = bytearray(users)  # 1 + the index of the campaign the scan sent the user to
         self.counts: Counter[str] = Counter()
-        self.figures = Figures(users=users, max_send_rate=max_rate, quota=quota)
+        self.figures = Figures(users=users, max_send_rate=max_rate, quota=quota, workers=workers)
         self.activity = Activity(self.population)
         self.next_sweep = START + SWEEP_EVERY
         coupons = InMemoryCoupons()
@@ -474,9 +520,25 @@ class Simulation:
             unsubscribe_key=b"s" * 32,
             public_base_url="https://api.example.com",
             clock=self.clock,
-            pacer=self.provider,
+            pauses=SimulatedPauses(self.paused),
             observe=self.observe,
         )
+        leases = InMemoryQuotaLeases()  # the email quota, shared by every worker
+        self.workers = [Worker(START, n, self._worker_deps(workers, leases)) for n in range(workers)]
+
+    def _worker_deps(self, workers: int, leases: InMemoryQuotaLeases) -> SendDeps:
+        """A worker's SendDeps: the shared stores, and its own pacer reading its own GetAccount (once
+        per TTL of its clock), sleeping on the simulated clock."""
+        account = EmailAccount(TTL_SECONDS, self._timer, lambda _: self.provider.limits(self.clock.now()))
+        pacer = WorkerPacer(account, self.program.pacing, workers, self._sleep, self._timer, leases)
+        return dataclasses.replace(self.deps, pacer=pacer)
+
+    def _timer(self) -> float:
+        return self.clock.at.timestamp()
+
+    def _sleep(self, seconds: float) -> None:
+        self.clock.at += timedelta(seconds=seconds)
+        self.counts["rate_waits"] += 1
 
     def _campaign(self, campaign_id: str) -> Campaign | None:
         return next((c for c in self.program.campaigns if c.id == campaign_id), None)
@@ -513,12 +575,21 @@ class Simulation:
             job = ScanJob(
                 run_id=f"sim-{as_of:%Y%m%d}", as_of=as_of, segment=segment, total_segments=segments, admit=admit
             )
-            result = scan_segment(job, cast("ScanPorts", ports), segmenter, lambda: 900_000, self.queue.enqueue)
+            result = scan_segment(job, cast("ScanPorts", ports), segmenter, lambda: 900_000, self._enqueue)
             tally.update(result.tally)
         self.figures.eligible += tally["targeted"]
         self.figures.scan_days += 1
         self.figures.admitted_by_day.append(tally["admitted"])
         return tally["waiting"]
+
+    def _enqueue(self, url: str, bodies: Sequence[str]) -> None:
+        """The scan's send jobs, each user's campaign noted (its next step is checked at the end)."""
+        campaigns = [c.id for c in self.program.campaigns]
+        for body in bodies:
+            job = SendJob.model_validate_json(body)
+            for recipient in job.recipients:
+                self.campaign_of[_index(recipient.user_id)] = 1 + campaigns.index(job.campaign_id)
+        self.queue.enqueue(url, bodies)
 
     def run(self, progress: Callable[[str], None] | None = None) -> None:
         """A scan each day and the sends in between, until no one waits; then the rest is sent."""
@@ -529,27 +600,33 @@ class Simulation:
         self.drain(progress)
 
     def drain(self, progress: Callable[[str], None] | None = None, until: datetime | None = None) -> None:
-        """The send queue, the release schedule and the sweeper, on the simulated clock, until no
-        message is queued or parked (or the next one is due after `until`)."""
+        """The send queue (received by the first free worker), the release schedule and the sweeper,
+        on the simulated clock, until no message is queued or parked (or the next one is due after
+        `until`). Workers overlap: the clock is set to each job's start, which may be before the end
+        of another worker's job."""
         end = None if until is None else until.timestamp()
         while True:
             due, head = self.parking.next_due(), self.queue.head()
             if head is None and due is None:
                 return
-            if end is not None and min(t for t in (due, head) if t is not None) >= end:
+            worker = self.workers[0]
+            start = None if head is None else max(head, worker.free_at.timestamp())
+            if end is not None and min(t for t in (due, start) if t is not None) >= end:
                 return
-            if due is not None and (head is None or due <= head):
-                self.clock.at = max(self.clock.at, datetime.fromtimestamp(due, UTC))
+            if due is not None and (start is None or due <= start):
+                self.clock.at = datetime.fromtimestamp(due, UTC)
                 self.queue.enqueue("send", self.parking.take(self.clock.now()))
                 continue
+            assert start is not None
             message = self.queue.pop()
-            self.clock.at = max(self.clock.at, datetime.fromtimestamp(message.visible_at, UTC))
+            self.clock.at = datetime.fromtimestamp(start, UTC)
             while self.clock.at >= self.next_sweep:
                 sweep_claims(self.sweep_deps, self.next_sweep)
                 self.next_sweep += SWEEP_EVERY
             self._resume_when_the_account_is_back()
             message.receives += 1
-            self._process(message)
+            self._process(message, worker)
+            heapq.heapreplace(self.workers, dataclasses.replace(worker, free_at=self.clock.now()))
             if progress is not None and self.queue.seq % 10_000 == 0:
                 progress(f"{self.clock.at.isoformat()} queue={len(self.queue.heap)} parked={len(self.parking.jobs)}")
 
@@ -560,8 +637,9 @@ class Simulation:
             self.paused.difference_update(CHANNELS)
             provider.pause_until = None
 
-    def _process(self, message: _Message) -> None:
-        """One receive of a send job, with the per-job faults: a duplicate, a kill, a redelivery."""
+    def _process(self, message: _Message, worker: Worker) -> None:
+        """One receive of a send job by `worker`, within the function's time budget, with the per-job
+        faults: a duplicate, a kill, a redelivery."""
         rng, faults, figures, queue = self.rng, self.faults, self.figures, self.queue
         job = SendJob.model_validate_json(message.body)
         now = queue.clock.now()
@@ -570,12 +648,9 @@ class Simulation:
             queue.push(message.body, now + timedelta(seconds=rng.uniform(0, 30)))
         if rng.random() < faults.kill:
             self.provider.kill_in = rng.randrange(len(job.recipients))
+        dies_at = self.provider.dies_at = now + LAMBDA_TIMEOUT
         try:
-            send_job(job, self.program, self.deps)
-        except SendThrottled as error:
-            if isinstance(error.__cause__, SimulatedPause):
-                self.paused.update(CHANNELS)  # an account-level error pauses the channels
-            self._failed("throttled", message)
+            send_job(job, self.program, worker.deps, lambda: (dies_at - self.clock.now()) // timedelta(milliseconds=1))
         except Killed:
             figures.kills += 1
             self._retry(message)
@@ -586,7 +661,7 @@ class Simulation:
                 figures.redelivered_messages += 1  # deleted too late: SQS delivers it again
                 queue.push(message.body, queue.clock.now() + VISIBILITY)
         finally:
-            self.provider.kill_in = None
+            self.provider.kill_in = self.provider.dies_at = None
 
     def _failed(self, error: str, message: _Message) -> None:
         self.figures.job_errors[error] = self.figures.job_errors.get(error, 0) + 1
@@ -616,12 +691,33 @@ class Simulation:
             debug["open_statuses"] = Counter(status[i] for i in open_users)
         figures.deferred_by_rate = self.counts["deferred_by_rate"] + self.counts["deferred_by_quota"]
         figures.channel_paused = self.counts["channel_paused"]
-        figures.peak_send_rate = self.provider.peak
+        figures.peak_send_rate = self.provider.peak()
         figures.days_to_drain = round((self.provider.last_send - START).total_seconds() / 86_400, 3)
         figures.throttles = self.provider.throttles
-        figures.rate_waits = self.provider.rate_waits
+        figures.lambda_timeouts = self.provider.timeouts
+        figures.rate_waits = self.counts["rate_waits"]
         figures.next_steps_parked = self.parking.next_steps
+        figures.next_steps_missing = self._next_steps_missing(claimed)
+        figures.counter_drift = self._counter_drift(outcomes)
         return figures
+
+    def _next_steps_missing(self, claimed: set[int]) -> int:
+        """Users whose step 0 was sent, in a campaign with a step 1, without that step parked."""
+        has_next = [len(c.steps) > 1 for c in self.program.campaigns]
+        sent, parked = STATUS["sent"], self.parking.has_next_step
+        return sum(
+            1
+            for i in claimed
+            if self.messaging.outcome[i] == sent and has_next[self.campaign_of[i] - 1] and not parked[i]
+        )
+
+    def _counter_drift(self, outcomes: Counter[int]) -> int:
+        """How far step 0's counters (sent, failed, uncertain, summed over cells) are from the outcomes."""
+        counted: Counter[str] = Counter()
+        for (_, step, _, _), counts in self.messaging.cells.items():
+            if step == 0:
+                counted.update({name: counts[name] for name in ("sent", "failed", "uncertain")})
+        return sum(abs(counted[name] - outcomes[STATUS[name]]) for name in ("sent", "failed", "uncertain"))
 
 
 def simulate(
@@ -633,10 +729,12 @@ def simulate(
     program: Program | None = None,
     progress: Callable[[str], None] | None = None,
     debug: dict[str, Any] | None = None,
+    workers: int = 2,
 ) -> Figures:
     started = time.perf_counter()
     logger.setLevel("ERROR")  # a million users' INFO lines would be the run
-    sim = Simulation(users, seed, max_rate, quota, Faults() if faults is None else faults, program or load_program())
+    fault_plan = Faults() if faults is None else faults
+    sim = Simulation(users, seed, max_rate, quota, fault_plan, program or load_program(), workers)
     sim.run(progress)
     figures = sim.finish(debug)
     figures.wall_s = round(time.perf_counter() - started, 1)

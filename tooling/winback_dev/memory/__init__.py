@@ -12,5 +12,6 @@ once per send and within the budget.
   claim_index.py  InMemoryClaimIndex: the sweeper's view (claims in time order from a cursor)
   stores.py       the job's context, suppressions, deferrals (the Records port), coupons, offers
   channels.py     RecordingChannel, and no recommendations
+  quota.py        InMemoryQuotaLeases: the email quota shared by every pacer (the lease counter)
   world.py        MemoryWorld: every port in memory, and the SendDeps (and SweepDeps) over them
 """

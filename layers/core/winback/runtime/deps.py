@@ -245,9 +245,11 @@ class Deps:
     def pacer(self) -> WorkerPacer:
         """The container's pacer: it remembers this worker's last sends and the SES account's limits."""
         from winback.adapters.provider_account import EmailAccount
+        from winback.adapters.quota_lease import QuotaLeaseStore
         from winback.services.send.pacing import WorkerPacer
 
-        return WorkerPacer(EmailAccount(), self.program.pacing, self.settings.send_max_concurrency)
+        leases = QuotaLeaseStore(self.settings.messaging_table)  # the quota, shared by every container
+        return WorkerPacer(EmailAccount(), self.program.pacing, self.settings.send_max_concurrency, leases=leases)
 
     @cached_property
     def channels(self) -> dict[str, ChannelSender]:

@@ -22,8 +22,8 @@ from winback.models.delivery import Throttled
 from winback.models.jobs import SendJob
 from winback.models.outbound import Outbound
 from winback.models.send_state import SendStatus, send_key
-from winback.services.send import SendThrottled, send_job
 from winback.services.send import record as send_record
+from winback.services.send import send_job
 from winback.services.send.sweep import GRACE, sweep_claims
 
 KEY = send_key("dormant-offer", 0, EPISODE)
@@ -101,8 +101,7 @@ def test_a_release_the_store_refuses_is_finished_by_the_sweeper_and_sent_later(
     monkeypatch.setattr(world.messaging, "release", throttled_release)
     if failure == "throttle":
         world.channels["email"].fail = lambda _: Throttled("TooManyRequestsException")
-        with pytest.raises(SendThrottled):
-            send_job(job("u1"), program, world.deps())
+        assert send_job(job("u1"), program, world.deps())["deferred_by_rate"] == 1  # pacing.defer_after_throttle
     else:
         monkeypatch.setattr("winback.services.send.compose.render", lambda *_: (_ for _ in ()).throw(RuntimeError()))
         with pytest.raises(RuntimeError):
@@ -263,8 +262,7 @@ def test_a_claim_given_back_since_the_index_was_read_is_left_alone(world: Memory
         real_release(user_id, key, channel, also)
 
     world.messaging.release = release_after_reading_the_index  # type: ignore[method-assign]
-    with pytest.raises(SendThrottled):
-        send_job(job("u1"), program, world.deps())
+    assert send_job(job("u1"), program, world.deps())["deferred_by_rate"] == 1  # pacing.defer_after_throttle
 
     class LaggingIndex(type(world.claim_index)):  # type: ignore[misc]
         def claimed(self, shard: int, since: float, until: float) -> Any:

@@ -14,7 +14,7 @@ from winback.domain.journey.pacing import Pace
 from winback.models.delivery import Rejected, Throttled, Uncertain
 from winback.models.outbound import Outbound
 from winback.models.send_state import send_key
-from winback.services.send import SendThrottled, send_job
+from winback.services.send import send_job
 
 KEY = send_key("dormant-offer", 0, EPISODE)
 
@@ -38,15 +38,17 @@ def test_rejected_is_failed_for_good(world: MemoryWorld, program: Program) -> No
     assert world.deferrals.of_kind("next_step") == []
 
 
-def test_throttled_releases_the_claim_and_the_redelivery_sends(world: MemoryWorld, program: Program) -> None:
-    """Guard: deliver.py releases the claim on Throttled (certainly not sent) before the job goes back."""
+def test_throttled_releases_the_claim_and_the_deferred_job_sends(world: MemoryWorld, program: Program) -> None:
+    """Guards: deliver.py releases the claim on Throttled (certainly not sent) and defers the message
+    (pacing.defer_after_throttle) instead of sending the job back towards the DLQ."""
     world.profiles["u1"] = profile("u1")
     world.channels["email"].fail = lambda _: Throttled("TooManyRequestsException")
-    with pytest.raises(SendThrottled):
-        send_job(job("u1"), program, world.deps())
+    tally = send_job(job("u1"), program, world.deps())
+    assert tally["throttled"] == 1 and tally["deferred_by_rate"] == 1
     assert KEY not in world.messaging.states["u1"].ledger
+    [deferred] = world.deferrals.of_kind("rate")
     world.channels["email"].fail = None
-    assert send_job(job("u1"), program, world.deps())["sent"] == 1
+    assert send_job(deferred, program, world.deps())["sent"] == 1
 
 
 def test_a_render_failure_releases_the_claim(

@@ -33,6 +33,10 @@ class Pace:
 
 SEND_NOW = Pace("send")
 
+# After a throttle the pacer did not foresee (another application on the account, a quota read
+# stale), how long the channel's remaining messages wait: the deferral's release picks them up.
+THROTTLE_BACKOFF = timedelta(minutes=1)
+
 
 def min_gap(per_second: float) -> timedelta:
     """The spacing that keeps every one-second window at or under `per_second`: with a fractional rate
@@ -61,7 +65,7 @@ def next_send_at(
     24-hour window (None: no quota); `window_ends_at`: when the spent quota is certain to be free
     again; `not_after`: the step's deadline; `max_wait`: the longest gap waited out in place."""
     if quota_left is not None and quota_left <= 0:
-        return _later(window_ends_at, "quota", not_after)
+        return later(window_ends_at, "quota", not_after)
     if per_second is None or since_last_send is None:
         return SEND_NOW
     wait = min_gap(per_second) - since_last_send
@@ -69,10 +73,17 @@ def next_send_at(
         return SEND_NOW
     if wait <= max_wait:
         return Pace("wait", wait=wait)
-    return _later(now + wait, "rate", not_after)
+    return later(now + wait, "rate", not_after)
 
 
-def _later(until: datetime, kind: Literal["rate", "quota"], not_after: datetime | None) -> Pace:
+def after_throttle(now: datetime, not_after: datetime | None, backoff: timedelta = THROTTLE_BACKOFF) -> Pace:
+    """The provider throttled a send: the channel's messages wait `backoff` (kind `rate`), or are
+    dropped when that is past the step's deadline."""
+    return later(now + backoff, "rate", not_after)
+
+
+def later(until: datetime, kind: Literal["rate", "quota"], not_after: datetime | None) -> Pace:
+    """Defer to `until` for `kind`, or drop when that is past the step's deadline."""
     if not_after is not None and until > not_after:
         return Pace("drop", until=until, kind=kind)
     return Pace("defer", until=until, kind=kind)

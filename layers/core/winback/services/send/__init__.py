@@ -19,24 +19,24 @@ before the provider is called, so a redelivered job, a concurrent duplicate or a
 produces a second message. A claim whose outcome is unknown stays claimed: never resent.
 
 Nothing claimed is lost: a failure between the claim and the provider call (an offer, a render),
-or a throttle, gives the claim back (claim.py `release`, retried with its own backoff; when the
-store still refuses, a `released` record tells the sweeper to). Outcomes, the counters they add and
-next steps are written as the provider answers, all or nothing, every OUTCOME_CHUNK sends (not in a
-`finally`, which a Lambda timeout skips); an outcome only where its claim has no terminal record
-yet. A kill, or writes the store keeps refusing, leave claims to the sweeper (sweep.py), which
-finishes each from the note the claim keeps: sent when SES reported the message accepted, else
-uncertain, or given back and sent later. With less than MIN_TIME_LEFT_MS left, the job stops
-taking recipients and defers the rest to the next release.
+or a throttle (which also defers the job's rest on the channel, pacing.py), gives the claim back
+(claim.py `release`, retried with its own backoff; when the store still refuses, a `released`
+record tells the sweeper to). Outcomes, the counters they add and next steps are written as the
+provider answers, all or nothing, every OUTCOME_CHUNK sends (not in a `finally`, which a Lambda
+timeout skips); an outcome only where its claim has no terminal record yet. A kill, or writes the
+store keeps refusing, leave claims to the sweeper (sweep.py), which finishes each from the note the
+claim keeps: sent when SES reported the message accepted, else uncertain, or given back and sent
+later. With less than MIN_TIME_LEFT_MS left, the job stops taking recipients and defers the rest to
+the next release.
 """
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from winback.services.send.deliver import SendThrottled
     from winback.services.send.ports import SendDeps
     from winback.services.send.run import send_job
 
-__all__ = ["SendDeps", "SendThrottled", "send_job"]
+__all__ = ["SendDeps", "send_job"]
 
 
 def __getattr__(name: str) -> Any:
@@ -46,10 +46,6 @@ def __getattr__(name: str) -> Any:
         from winback.services.send.run import send_job
 
         return send_job
-    if name == "SendThrottled":
-        from winback.services.send.deliver import SendThrottled
-
-        return SendThrottled
     if name == "SendDeps":
         from winback.services.send.ports import SendDeps
 

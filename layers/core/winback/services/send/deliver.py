@@ -1,7 +1,8 @@
 """Deliver: prepare the message (offer, render: everything that can fail before the provider), then
-one provider call through the channel, its answer classified (sent, failed, uncertain, throttled; an
-account-level answer pauses the channel; a dead push endpoint is suppressed). Each outcome goes into
-the job's log with the counters its record adds (written with it, record.py)."""
+one provider call through the channel, its answer classified (sent, failed, uncertain, throttled: the
+rest of the job on the channel is deferred; an account-level answer pauses the channel; a dead push
+endpoint is suppressed). Each outcome goes into the job's log with the counters its record adds
+(written with it, record.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from winback.services.send.claim import release
 from winback.services.send.compose import Draft, Signer, compose
 from winback.services.send.content import Message
 from winback.services.send.guards import PAUSE_RECHECK
+from winback.services.send.pacing import defer_after_throttle
 from winback.services.send.record import outcome, sent_counts
 
 if TYPE_CHECKING:
@@ -31,10 +33,6 @@ if TYPE_CHECKING:
     from winback.services.send.job_run import JobRun
 
 PUSH_ENDPOINT_GONE = "push_endpoint_disabled"  # suppression reason: SNS disabled or deleted the endpoint
-
-
-class SendThrottled(Exception):
-    """The provider throttled (certainly not sent); the job goes back to the queue."""
 
 
 def prepare(run: JobRun, item: Candidate, now: datetime) -> Outbound:
@@ -72,9 +70,12 @@ def deliver(run: JobRun, item: Candidate, now: datetime, message: Outbound, also
         run.tally.add(item.recipient, "channel_paused")
         run.hold(item.recipient, now + PAUSE_RECHECK, "channel_paused")
     except Throttled as exc:
+        # Certainly not sent, and not foreseen by the pacer (another application on the account, a
+        # quota read stale): the claim goes back and the rest of the job on the channel is paced out.
         release(run, item, now, also)
         run.tally.add(item.recipient, "throttled")
-        raise SendThrottled(exc.code) from exc
+        logger.warning("provider throttled; the job's rest on the channel is deferred", extra={"code": exc.code})
+        defer_after_throttle(run, item, now)
     except AddressGone as exc:
         # A dead push endpoint: suppressed, so the next step goes to the user's next channel.
         run.deps.suppression.suppress(address_key(item.channel, item.address), PUSH_ENDPOINT_GONE, "sns", now)

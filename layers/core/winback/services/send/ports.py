@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from winback.domain.audience.recommendations import Recommender
     from winback.domain.clock import Clock
     from winback.domain.journey.pacing import Pace
+    from winback.domain.journey.quota_window import Lease
     from winback.models.bookkeeping import Bookkeeping
     from winback.models.catalog import CatalogItem
     from winback.models.coupons import IssuedCoupon
@@ -161,6 +162,13 @@ class AccountLimits(Protocol):
     """The email provider account's limits, as last read (None: unknown, email goes unpaced)."""
 
     def limits(self) -> SendLimits | None: ...
+
+
+class QuotaLeases(Protocol):
+    """The email quota shared by every container (adapters/quota_lease.py): up to `want` sends for
+    the current hour within `limit` sends in any 24 hours, by one atomic write."""
+
+    def lease(self, want: int, limit: int, now: datetime) -> Lease: ...
 
 
 class Unpaced:

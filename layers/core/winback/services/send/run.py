@@ -9,11 +9,12 @@ from winback.config.incentives import CouponIncentive
 from winback.runtime.observability import logger
 from winback.services.send.claim import claim, release
 from winback.services.send.content import recommend_for_job
-from winback.services.send.deliver import SendThrottled, deliver, prepare
+from winback.services.send.deliver import deliver, prepare
 from winback.services.send.gone import without_gone
 from winback.services.send.guards import PAUSE_RECHECK, Candidate, screen
 from winback.services.send.job_run import JobRun, Tally
 from winback.services.send.next_step import next_step, park
+from winback.services.send.pacing import wait
 from winback.services.send.record import flush, flush_when_full
 
 if TYPE_CHECKING:
@@ -46,19 +47,13 @@ def send_job(
     run.recommended = recommend_for_job(
         ((c.profile, c.template, c.channel) for c in ready), program, deps.recommender, deps.catalog
     )
-    throttled: SendThrottled | None = None
     try:
         _send_all(run, ready, time_left_ms)
-    except SendThrottled as exc:
-        throttled = exc
     except Exception:
         # What is known, before the job is redelivered (the held recipients are decided again then).
         _salvage(run)
         raise
     _finish(run)
-    if throttled is not None:
-        # The provider's error stays the cause: an account-level one (a pause) is told from a throttle.
-        raise SendThrottled(f"throttled after {tally.total['sent']} sends") from throttled.__cause__
     return tally.total
 
 
@@ -156,13 +151,11 @@ def _paced(run: JobRun, item: Candidate) -> bool:
     """ "May I send now?" (ports.Pacer), before anything is claimed: True when the provider's limits let
     this message go now (after a short wait, slept by the pacer). Over the rate or the 24-hour quota,
     this and the job's later messages on the channel wait, unclaimed, for the next window (kind `rate`
-    or `quota`; dropped past the step's deadline): none fails into the DLQ."""
+    or `quota`; dropped past the step's deadline): none fails into the DLQ. A throttle the pacer did not
+    foresee does the same (deliver.py, pacing.defer_after_throttle)."""
     deps = run.deps
     pace = run.paced_out.get(item.channel) or deps.pacer.admit(item.channel, deps.clock.now(), run.job.not_after)
     if pace.until is None:
         return True
-    run.paced_out[item.channel] = pace
-    if pace.action == "defer":
-        run.tally.add(item.recipient, f"deferred_by_{pace.kind}")
-    run.hold(item.recipient, pace.until, pace.kind)
+    wait(run, item, pace)
     return False
