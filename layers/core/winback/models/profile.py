@@ -32,6 +32,9 @@ class Assignment(BaseModel):
     # Why they left, as their behaviour suggests it at assignment (domain/journey/reasons.inferred_reason).
     inferred_reason: str | None = None
     reactivated_at: AwareDatetime | None = None
+    # Revenue attributed to this assignment so far (currency -> minor units): the report's sum of
+    # squares per user needs the user's running total (domain/measurement/attribution.py).
+    revenue_minor: dict[str, int] | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True)
