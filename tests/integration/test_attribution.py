@@ -107,13 +107,15 @@ def test_an_order_outside_the_window_is_not_attributed(stack: Stack, offset: tim
 
 
 def test_a_second_order_in_the_window_adds_revenue_but_not_a_second_reactivation(stack: Stack) -> None:
+    """Also the guard of the program report's revenue interval: the stored assignment keeps the user's
+    running total, so the squares counter holds (10.00 + 5.50)^2, not 10.00^2 + 5.50^2."""
     _assigned("u1")
     first = _post(stack, [_order("u1", ASSIGNED_AT + timedelta(days=2), "10.00")])
     second = _post(stack, [_order("u1", ASSIGNED_AT + timedelta(days=5), "5.50")])
     assert (first["reactivated"], second["reactivated"]) == (1, 0)
     counts = _cell()
     assert counts["reactivated"] == 1 and counts["react_day_2"] == 1 and "react_day_5" not in counts
-    assert counts["revenue_minor_USD"] == 1550
+    assert counts["revenue_minor_USD"] == 1550 and counts["revenue_sq_minor_USD"] == 1550**2
     assert _reactivated_at("u1") == ASSIGNED_AT + timedelta(days=2)
 
 
@@ -123,7 +125,13 @@ def test_a_replayed_webhook_counts_nothing_twice(stack: Stack) -> None:
     first = _post(stack, events, webhook_id="msg_replayed")
     again = _post(stack, events, webhook_id="msg_replayed")
     assert again == first and first["reactivated"] == 1
-    assert _cell() == {"reactivated": 1, "react_day_1": 1, "orders": 1, "revenue_minor_USD": 2000}
+    assert _cell() == {
+        "reactivated": 1,
+        "react_day_1": 1,
+        "orders": 1,
+        "revenue_minor_USD": 2000,
+        "revenue_sq_minor_USD": 2000**2,
+    }
     profile = get_profile("u1")
     assert profile is not None and profile.orders == 2  # the stored order and this one, once
 

@@ -47,6 +47,7 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     assert summary["assigned"]["program_control"] > 0 and program["control_percent"] == 10
     assert program["messaged"] == 0
     assert program["ci95"] is not None and "program-wide" in result.stdout
+    assert program["revenue"]["USD"]["ci95"] is not None and "revenue USD" in result.stdout
     assert (out / "program_report.json").exists()
     assert sum(summary["audience_export"].values()) > 0
     assert summary["ingest"]["http_200"] == summary["ingest"]["requests"]

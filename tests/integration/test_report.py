@@ -195,3 +195,26 @@ def test_the_program_report_compares_everyone_treated_with_the_program_control_g
     assert program["abs_low"] < 0.05 < program["abs_high"]
     assert main(["program-report"]) == 0
     assert "Incremental reactivations 50 [2, 98]" in capsys.readouterr().out
+
+
+def test_the_program_report_gives_incremental_revenue_with_its_interval(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Revenue per assigned user from the cells' sums and sums of squares (the guard: without
+    `revenue_sq_minor_*` there is no interval), treated against the program-wide control group."""
+    use_program(tmp_path, monkeypatch, quiet_hours={}, experiments={"program_control_percent": 5})
+    messaging = _messaging()
+    # 1000 treated, 100 of whom spent 50.00 each; 200 in control, 4 of whom spent 50.00 each.
+    treated = {"assigned": 1000, "revenue_minor_USD": 100 * 5000, "revenue_sq_minor_USD": 100 * 5000**2}
+    control = {"assigned": 200, "revenue_minor_USD": 4 * 5000, "revenue_sq_minor_USD": 4 * 5000**2}
+    messaging.add_cell(CAMPAIGN, None, "coupon", SEGMENT, treated)
+    messaging.add_cell(CAMPAIGN, None, PROGRAM_CONTROL, SEGMENT, control)
+    capsys.readouterr()
+    assert main(["program-report", "--json"]) == 0
+    (usd,) = json.loads(capsys.readouterr().out)["revenue"]
+    assert usd["currency"] == "USD"
+    assert usd["per_user_minor"] == pytest.approx(500 - 100)  # 5.00 - 1.00 per assigned user
+    assert usd["incremental_minor"] == pytest.approx(1000 * 400)
+    assert 0 < usd["incremental_low_minor"] < 400_000 < usd["incremental_high_minor"] and usd["significant"]
+    assert main(["program-report"]) == 0
+    assert "Incremental revenue USD 4,000.00 [" in capsys.readouterr().out

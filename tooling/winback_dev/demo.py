@@ -319,6 +319,13 @@ def _program_lift(program: Any) -> dict[str, Any]:
         if program.incremental_low is None
         else [r(program.incremental_low, 1), r(program.incremental_high, 1)],
         "significant": program.significant,
+        "revenue": {
+            r.currency: {
+                "incremental": round(r.incremental_minor / 100, 2),
+                "ci95": [round(r.incremental_low_minor / 100, 2), round(r.incremental_high_minor / 100, 2)],
+            }
+            for r in program.revenue
+        },
     }
 
 
@@ -515,9 +522,13 @@ def _program_line(p: dict[str, Any]) -> str:
     if p["abs_lift"] is None or p["ci95"] is None or p["incremental_ci95"] is None:
         return head + "  lift: no control users yet"
     low, high = p["incremental_ci95"]
+    revenue = "".join(
+        f"; revenue {cur} {r['incremental']:+,.2f} [{r['ci95'][0]:+,.2f}, {r['ci95'][1]:+,.2f}]"
+        for cur, r in p["revenue"].items()
+    )
     return (
         f"{head}  lift {p['abs_lift']:+.1%}  95% CI [{p['ci95'][0]:+.1%}, {p['ci95'][1]:+.1%}]"
-        f"  incremental reactivations {p['incremental_reactivations']:+.0f} [{low:+.0f}, {high:+.0f}]"
+        f"  incremental reactivations {p['incremental_reactivations']:+.0f} [{low:+.0f}, {high:+.0f}]{revenue}"
     )
 
 

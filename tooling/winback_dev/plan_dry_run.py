@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from winback.config.campaigns import HOLDOUT, Campaign
 from winback.config.incentives import CouponIncentive
+from winback.domain.audience.scoring import scorer_for
 from winback.domain.audience.segmentation import RfmSegmenter
 from winback.domain.journey.coupons import coupon_value_minor
 from winback.domain.journey.dormancy import dormant_since
@@ -227,6 +228,9 @@ class Planner:
         self.result = PlanResult(as_of=as_of, changed=changed is not None, all_dormant=all_dormant)
         self._segment_published = RfmSegmenter(published, sources.stats)
         self._segment_changed = RfmSegmenter(changed, sources.stats) if changed is not None else None
+        # The scan's scorer from the same stored fit: churn_risk and value ranges decide as in the scan.
+        self._score_published = scorer_for(sources.stats, published.segments)
+        self._score_changed = scorer_for(sources.stats, changed.segments) if changed is not None else None
         # Quiet hours only delay a message: the guards run without them, so each user's channel shows.
         self._guarded = self.planned.model_copy(update={"quiet_hours": {}})
 
@@ -237,11 +241,15 @@ class Planner:
         started: list[Target] = []
         for stored in page.profiles:
             profile = as_entering(stored, self.published) if self.all_dormant else stored
-            before = decide(profile, self.job, self.published, self._segment_published, r.published.tally)
+            before = decide(
+                profile, self.job, self.published, self._segment_published, r.published.tally, self._score_published
+            )
             r.published.count(before)
             after = before
             if self.changed is not None and self._segment_changed is not None:
-                after = decide(profile, self.job, self.changed, self._segment_changed, r.planned.tally)
+                after = decide(
+                    profile, self.job, self.changed, self._segment_changed, r.planned.tally, self._score_changed
+                )
                 r.planned.count(after)
                 r.reach.compare(profile.user_id, reached(before), reached(after))
             if after is not None and reached(after) is not None:

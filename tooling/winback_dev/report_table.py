@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from winback.domain.money import minor_units
-from winback.models.report import ArmRow, CampaignReport, Comparison, ProgramReport
+from winback.models.report import ArmRow, CampaignReport, Comparison, ProgramReport, ProgramRevenue
 
 DASH = "-"
 
@@ -283,6 +283,16 @@ def render_program(report: ProgramReport) -> str:
         "",
         grid(PROGRAM_HEADERS, rows),
     ]
+    out[3:3] = [_revenue_line(r) for r in report.revenue]
     if report.without_control:
         out.append(f"No control users yet (left out): {', '.join(report.without_control)}")
     return "\n".join(out) + "\n"
+
+
+def _revenue_line(r: ProgramRevenue) -> str:
+    star = " *" if r.significant else ""
+    return (
+        f"Incremental revenue {r.currency} {r.incremental_minor / 100:,.2f} "
+        f"[{r.incremental_low_minor / 100:,.2f}, {r.incremental_high_minor / 100:,.2f}]; per assigned user "
+        f"{r.per_user_minor / 100:,.2f} [{r.per_user_low_minor / 100:,.2f}, {r.per_user_high_minor / 100:,.2f}]{star}"
+    )

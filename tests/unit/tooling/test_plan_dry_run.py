@@ -225,3 +225,34 @@ def test_all_dormant_counts_users_the_next_scan_would_skip(published: Program) -
     assert run_plan(plan_sources(people), published, None, AS_OF).published.tally["already_handled"] == 1
     everyone = run_plan(plan_sources(people), published, None, AS_OF, all_dormant=True)
     assert everyone.published.tally["targeted"] == 1 and everyone.published.tally["cooling_off"] == 0
+
+
+def test_a_plan_that_enables_churn_risk_counts_the_regular_buyers_it_reaches_early(published: Program) -> None:
+    """Guard: the plan scores with the stored fit (scorer_for(sources.stats)) as the scan does; without
+    it, churn_risk would reach no one in the plan."""
+    from dataclasses import replace
+
+    from winback.config.dormancy import ChurnRisk
+    from winback.domain.prediction.bgnbd import BgNbdParams
+    from winback.domain.prediction.models import BgNbdFit, FitStatus
+    from winback.models.population import PopulationStats
+
+    def weekly(i: int) -> Profile:
+        """Twelve weekly orders, the last 25 days ago: under the 30-day fixed tier, P(alive) under 0.7."""
+        last = AS_OF - timedelta(days=25)
+        return person(i, days=25, orders=12, first_order_at=last - timedelta(days=77))
+
+    fit = BgNbdFit(
+        FitStatus.FITTED, AS_OF, 500, 200, params=BgNbdParams(r=0.243, alpha=30.9, a=0.793, b=2.426), log_likelihood=-1
+    )
+    stats = PopulationStats(computed_at=AS_OF, sample_size=500, population_estimate=500, base_currency="USD", bgnbd=fit)
+    rules = published.dormancy.model_copy(update={"churn_risk": ChurnRisk(p_alive_below=0.7)})
+    campaigns = tuple(
+        c.model_copy(update={"tiers": ("churn_risk", *c.tiers)}) if c.id == "lapsing-nudge" else c
+        for c in published.campaigns
+    )
+    with_churn_risk = published.model_copy(update={"dormancy": rules, "campaigns": campaigns})
+    people = People(10, {i: weekly(i) for i in range(4)})
+    result = run_plan(replace(plan_sources(people), stats=stats), published, with_churn_risk, AS_OF)
+    assert result.planned.tally["tier_churn_risk"] == 4
+    assert result.reach.added["lapsing-nudge"] >= 4

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from winback.config.incentives import Budget, CouponIncentive, Incentive
+from winback.config.incentives import Budget, CouponIncentive, Incentive, NonNegativeAmount
 from winback.models.strict import Strict
 
 ChannelName = Literal["email", "sms", "push", "inbox"]
@@ -37,6 +37,21 @@ class Step(Strict):
     when: Literal["any", "not_opened", "not_clicked", "clicked"] = Field(
         "any", description="who gets it: by their email engagement since the previous step went out"
     )
+
+
+class ValueRange(Strict):
+    """A range of expected 12-month value (BG/NBD with Gamma-Gamma), in the base currency's major units."""
+
+    at_least: NonNegativeAmount | None = None
+    below: NonNegativeAmount | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> ValueRange:
+        if self.at_least is None and self.below is None:
+            raise ValueError("expected_value needs `at_least`, `below` or both")
+        if self.at_least is not None and self.below is not None and self.at_least >= self.below:
+            raise ValueError("expected_value: `at_least` must be less than `below`")
+        return self
 
 
 class Variant(Strict):
@@ -75,6 +90,9 @@ class Campaign(Strict):
     coupon_budget: Budget | None = None
     holdout_percent: float | None = Field(None, ge=0, lt=100, description="default: experiments.holdout_percent")
     variants: tuple[Variant, ...] = (Variant(id="a"),)
+    expected_value: ValueRange | None = Field(
+        None, description="users whose expected 12-month value is in this range; without a fitted model, none"
+    )
 
     @model_validator(mode="after")
     def _variants(self) -> Campaign:

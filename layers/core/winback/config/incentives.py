@@ -24,10 +24,18 @@ SegmentName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 PositiveAmount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=3)]
 
 
+NonNegativeAmount = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=3)]
+MIN_EXPECTED_VALUE = (
+    "only users whose expected 12-month value (segments.base_currency, major units) is at least this get"
+    " the offer; the others get the step without it. Without a fitted model every user gets it"
+)
+
+
 class CouponIncentive(Strict):
     """A coupon code worth an amount off, which depends on the user's segment."""
 
     kind: Literal["coupon"]
+    min_expected_value: NonNegativeAmount | None = Field(None, description=MIN_EXPECTED_VALUE)
     currency: CurrencyCode
     value_by_segment: dict[SegmentName, PositiveAmount] = Field(
         description="segment name -> amount off in major units; `default` covers every other segment"
@@ -46,6 +54,7 @@ class OfferIncentive(Strict):
     """An offer another system fulfils (points, a trial, a perk), announced on the offers bus."""
 
     kind: OfferKind
+    min_expected_value: NonNegativeAmount | None = Field(None, description=MIN_EXPECTED_VALUE)
     value: PositiveAmount = Field(description="the multiplier, the trial days, the perk's size...")
     description: str = Field(min_length=1, max_length=500)
 

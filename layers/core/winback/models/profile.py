@@ -31,7 +31,14 @@ class Assignment(BaseModel):
     assigned_at: AwareDatetime
     # Why they left, as their behaviour suggests it at assignment (domain/journey/reasons.inferred_reason).
     inferred_reason: str | None = None
+    # The fitted models' view of the user at assignment (None without a fit): campaigns and incentives
+    # may ask for a range of expected 12-month value (base currency, minor units).
+    expected_value_minor: int | None = None
+    p_alive: float | None = None
     reactivated_at: AwareDatetime | None = None
+    # Revenue attributed to this assignment so far (currency -> minor units): the report's sum of
+    # squares per user needs the user's running total (domain/measurement/attribution.py).
+    revenue_minor: dict[str, int] | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True)

@@ -43,6 +43,9 @@ DELIVERY_COUNTERS = (
 ENGAGEMENT_COUNTERS = ("opened", "machine_opened", "clicked")
 OUTCOME_COUNTERS = ("assigned", "reactivated", "coupons_redeemed")
 REVENUE_PREFIX = "revenue_minor_"
+# The sum over users of the square of each user's attributed revenue: with the sum and the count, the
+# variance of revenue per assigned user, which an interval on incremental revenue needs.
+REVENUE_SQUARES_PREFIX = "revenue_sq_minor_"
 REACT_DAY_PREFIX = "react_day_"
 REASON_PREFIX = "reason_"
 INFERRED_PREFIX = "inferred_"
@@ -50,7 +53,7 @@ CHOICE_PREFIX = "choice_"
 PROGRAM_PREFIX = "program_"
 _COUNTER = re.compile(
     rf"^(?:{'|'.join(DELIVERY_COUNTERS + ENGAGEMENT_COUNTERS + OUTCOME_COUNTERS)}"
-    rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}}"
+    rf"|{REVENUE_PREFIX}[A-Z]{{3}}|{REVENUE_SQUARES_PREFIX}[A-Z]{{3}}|{REACT_DAY_PREFIX}(?:0|[1-9][0-9]{{0,3}})|{REASON_PREFIX}[A-Za-z0-9_.-]{{1,64}}"
     rf"|{INFERRED_PREFIX}[a-z_]{{1,64}}|{CHOICE_PREFIX}[a-z0-9_]{{1,32}}|{PROGRAM_PREFIX}[0-9a-f]{{{VERSION_LENGTH}}})$"
 )
 ARM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -187,6 +190,19 @@ class ProgramStratum(_Model):
     control_x: int
 
 
+class ProgramRevenue(_Model):
+    """The revenue the program caused in one currency (minor units), with its interval."""
+
+    currency: str
+    per_user_minor: float = Field(description="revenue per assigned user, treated - control, stratified")
+    per_user_low_minor: float
+    per_user_high_minor: float
+    incremental_minor: float = Field(description="revenue the program caused over every treated user")
+    incremental_low_minor: float
+    incremental_high_minor: float
+    significant: bool
+
+
 class ProgramReport(_Model):
     """Everyone treated against the program-wide control group, stratified by campaign."""
 
@@ -208,3 +224,4 @@ class ProgramReport(_Model):
     without_control: list[str] = Field(
         default_factory=list, description="campaigns with treated users but none in the control group yet"
     )
+    revenue: list[ProgramRevenue] = Field(default_factory=list, description="per currency, attributed revenue")

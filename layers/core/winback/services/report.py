@@ -4,20 +4,31 @@ resuming a campaign that paused itself, the operator's answer to what the report
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL
 from winback.config.incentives import CouponIncentive
 from winback.domain.measurement.arms import untreated
-from winback.domain.measurement.program_lift import Stratum, program_lift
+from winback.domain.measurement.program_lift import RevenueStratum, Stratum, program_lift, revenue_lift
 from winback.domain.measurement.report_build import build_report
-from winback.models.report import CampaignReport, Cell, ProgramReport, ProgramStratum, report_counters
+from winback.models.report import (
+    REVENUE_PREFIX,
+    REVENUE_SQUARES_PREFIX,
+    CampaignReport,
+    Cell,
+    ProgramReport,
+    ProgramRevenue,
+    ProgramStratum,
+    report_counters,
+)
 from winback.services.recipient.reasons import reason_counts
 
 if TYPE_CHECKING:
     from winback.adapters.coupon_store import CouponStore
-    from winback.adapters.messaging_store import MessagingStore
+    from winback.adapters.messaging_store import CellCounts, MessagingStore
     from winback.adapters.reason_store import ReasonStore
     from winback.config.program import Program
 
@@ -69,9 +80,9 @@ def all_reports(ports: ReportPorts, now: datetime) -> list[CampaignReport]:
     return [campaign_report(c.id, ports, now) for c in ports.program.campaigns]
 
 
-def _stratum(campaign_id: str, messaging: MessagingStore) -> Stratum:
+def _stratum(campaign_id: str, cells: Sequence[CellCounts]) -> Stratum:
     treated = control = (0, 0)
-    for c in messaging.cells(campaign_id):
+    for c in cells:
         if c.step is not None:
             continue
         counts = (c.counts.get("assigned", 0), c.counts.get("reactivated", 0))
@@ -82,11 +93,55 @@ def _stratum(campaign_id: str, messaging: MessagingStore) -> Stratum:
     return Stratum(campaign_id, treated[0], treated[1], control[0], control[1])
 
 
+def _revenue_strata(campaign_id: str, cells: Sequence[CellCounts]) -> list[RevenueStratum]:
+    """Per currency, the campaign's treated and program-control users with their revenue sums."""
+    sides: dict[str, Counter[str]] = {"treated": Counter(), "control": Counter()}
+    currencies: set[str] = set()
+    for c in cells:
+        if c.step is not None or (untreated(c.arm) and c.arm != PROGRAM_CONTROL):
+            continue
+        side = sides["control" if c.arm == PROGRAM_CONTROL else "treated"]
+        side.update({k: v for k, v in c.counts.items() if k == "assigned" or k.startswith("revenue_")})
+        currencies.update(k.removeprefix(REVENUE_PREFIX) for k in c.counts if k.startswith(REVENUE_PREFIX))
+    treated, control = sides["treated"], sides["control"]
+    return [
+        RevenueStratum(
+            campaign_id,
+            currency,
+            treated["assigned"],
+            treated[REVENUE_PREFIX + currency],
+            treated[REVENUE_SQUARES_PREFIX + currency],
+            control["assigned"],
+            control[REVENUE_PREFIX + currency],
+            control[REVENUE_SQUARES_PREFIX + currency],
+        )
+        for currency in sorted(currencies)
+    ]
+
+
+def _program_revenue(strata: Sequence[RevenueStratum]) -> list[ProgramRevenue]:
+    return [
+        ProgramRevenue(
+            currency=r.currency,
+            per_user_minor=r.per_user,
+            per_user_low_minor=r.per_user_low,
+            per_user_high_minor=r.per_user_high,
+            incremental_minor=r.incremental,
+            incremental_low_minor=r.incremental_low,
+            incremental_high_minor=r.incremental_high,
+            significant=r.significant,
+        )
+        for r in revenue_lift(strata)
+    ]
+
+
 def program_report(ports: ReportPorts, now: datetime) -> ProgramReport:
     """Everyone any campaign treated against the program-wide control group (campaign holdouts are
     in neither), stratified by campaign."""
     program = ports.program
-    strata = [_stratum(c.id, ports.messaging) for c in program.campaigns]
+    cells = {c.id: ports.messaging.cells(c.id) for c in program.campaigns}
+    strata = [_stratum(campaign_id, campaign_cells) for campaign_id, campaign_cells in cells.items()]
+    revenue = [s for campaign_id, campaign_cells in cells.items() for s in _revenue_strata(campaign_id, campaign_cells)]
     lift = program_lift(strata)
     return ProgramReport(
         generated_at=now,
@@ -105,6 +160,7 @@ def program_report(ports: ReportPorts, now: datetime) -> ProgramReport:
         significant=lift.significant,
         campaigns=[ProgramStratum(**vars(s)) for s in strata],
         without_control=list(lift.without_control),
+        revenue=_program_revenue(revenue),
     )
 
 

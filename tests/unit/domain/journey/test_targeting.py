@@ -139,3 +139,44 @@ def test_the_segmenter_gives_the_rfm_group_and_activity_level(program: Program) 
     segment = RfmSegmenter(program, None)(profile, now)
     assert segment.rfm == "cant_lose"
     assert segment.activity in ("heavy", "regular")
+
+
+def test_a_campaign_for_high_expected_value_takes_only_users_known_to_be_in_its_range(
+    program_data: dict[str, Any],
+) -> None:
+    """Guard: campaign_for checks `expected_value` with in_value_range; an unknown value (no fitted
+    model) is in no range, so the user falls through to the next rule."""
+    program_data["campaigns"].insert(
+        0,
+        {
+            "id": "dormant-valuable",
+            "tiers": ["dormant"],
+            "expected_value": {"at_least": 200},
+            "channels": ["email"],
+            "steps": [{"template": "offer"}],
+        },
+    )
+    program = parse_program(yaml.safe_dump(program_data))
+    picks = {
+        value: getattr(campaign_for(program, "dormant", "hibernating", None, value), "id", None)
+        for value in (None, 0, 19_999, 20_000, 1_000_000)
+    }
+    assert picks == {
+        None: "dormant-offer",
+        0: "dormant-offer",
+        19_999: "dormant-offer",
+        20_000: "dormant-valuable",
+        1_000_000: "dormant-valuable",
+    }
+
+
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [({}, "needs `at_least`, `below` or both"), ({"at_least": 50, "below": 50}, "must be less than `below`")],
+)
+def test_an_empty_or_inverted_value_range_is_refused_naming_it(
+    program_data: dict[str, Any], bounds: dict[str, int], message: str
+) -> None:
+    program_data["campaigns"][0]["expected_value"] = bounds
+    with pytest.raises(ValueError, match=message):
+        parse_program(yaml.safe_dump(program_data))

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 from hypothesis import given, settings
@@ -242,3 +243,33 @@ def test_the_run_figures_show_admitted_and_waiting_by_value_band() -> None:
     }
     table = render(tally)
     assert "1000_plus" in table and table.splitlines()[-1].split() == ["total", "3", "3"]
+
+
+def test_the_assignment_records_the_users_expected_value_and_a_value_range_routes_on_it() -> None:
+    """Guard: decide() scores the user before matching a campaign and stores the figures on the
+    assignment (the sender's incentive gate reads them there, with no extra call)."""
+    from winback.config.campaigns import ValueRange
+
+    campaigns = tuple(
+        c.model_copy(update={"expected_value": ValueRange(at_least=Decimal(100))}) if c.id == "lapsing-nudge" else c
+        for c in PROGRAM.campaigns
+    )
+    program = PROGRAM.model_copy(update={"campaigns": campaigns})
+    scorer = Scorer(
+        BgNbdParams(r=0.243, alpha=30.9, a=0.793, b=2.426),
+        GammaGammaParams(p=6.25, q=3.74, v=15.44 * 100),
+        program.segments,
+    )
+    big_spender = lapsed(1, 90_000, orders=3)
+    ports = Ports(program, Activity([big_spender]))
+    scan(ports, None, scorer=scorer)
+    prediction = scorer(big_spender, DAY)
+    assignment = ports.activity.profiles["u0001"].assignment
+    assert prediction is not None and prediction.expected_value_minor is not None
+    assert prediction.expected_value_minor >= 10_000
+    assert assignment is not None and assignment.campaign_id == "lapsing-nudge"
+    assert assignment.expected_value_minor == prediction.expected_value_minor
+    assert assignment.p_alive == round(prediction.p_alive, 4)
+    without_model = Ports(program, Activity([lapsed(1, 90_000, orders=3)]))
+    scan(without_model, None, scorer=None)
+    assert without_model.activity.profiles["u0001"].assignment is None  # no value known: no campaign matches

@@ -4,23 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from winback.config.campaigns import Campaign, ChannelName
+from winback.config.campaigns import Campaign, ChannelName, ValueRange
 from winback.config.program import Program
 from winback.domain.journey.addresses import contact_address, has_consent
 from winback.domain.journey.preferences import channel_allowed
+from winback.domain.money import minor_units
 from winback.models.profile import Profile
 
 
+def in_value_range(bounds: ValueRange, value_minor: int | None, base_currency: str) -> bool:
+    """Whether a user's expected 12-month value (base minor units; None: no fitted model) is in range."""
+    if value_minor is None:
+        return False
+    low = None if bounds.at_least is None else minor_units(bounds.at_least, base_currency)
+    high = None if bounds.below is None else minor_units(bounds.below, base_currency)
+    return (low is None or value_minor >= low) and (high is None or value_minor < high)
+
+
 def campaign_for(
-    program: Program, tier: str, segment: str | None = None, activity: str | None = None
+    program: Program,
+    tier: str,
+    segment: str | None = None,
+    activity: str | None = None,
+    expected_value_minor: int | None = None,
 ) -> Campaign | None:
-    """The first campaign (in program order) whose tiers, segments and activity levels all match:
-    ordered rules, so every user matches one campaign or none."""
+    """The first campaign (in program order) whose tiers, segments, activity levels and expected value
+    all match: ordered rules, so every user matches one campaign or none."""
+    base = program.segments.base_currency
     for campaign in program.campaigns:
         if (
             tier in campaign.tiers
             and (campaign.segments is None or segment in campaign.segments)
             and (campaign.activity_levels is None or activity in campaign.activity_levels)
+            and (campaign.expected_value is None or in_value_range(campaign.expected_value, expected_value_minor, base))
         ):
             return campaign
     return None

@@ -11,6 +11,7 @@ from datetime import timedelta
 from winback.domain.money import minor_units
 from winback.models.events import ActivityEvent
 from winback.models.profile import Assignment
+from winback.models.report import REVENUE_PREFIX, REVENUE_SQUARES_PREFIX
 
 # Events that say nothing about the user's own activity.
 _NOT_ACTIVITY = frozenset({"profile"})
@@ -35,13 +36,16 @@ def attribute(
     assignment: Assignment | None, events: Iterable[ActivityEvent], signal: str, window_days: int
 ) -> Attribution | None:
     """The first qualifying event within `window_days` after assignment reactivates the user;
-    orders in the window carry revenue (their coupon codes are returned for redemption)."""
+    orders in the window carry revenue (their coupon codes are returned for redemption). The user's
+    running revenue rides on the assignment, so the square of each user's total can be kept as a sum:
+    adding `a` to a total `t` adds `(t + a)^2 - t^2` to it."""
     if assignment is None:
         return None
     start = assignment.assigned_at
     end = start + timedelta(days=window_days)
     reactivated_at = assignment.reactivated_at
     counts: Counter[str] = Counter()
+    revenue: Counter[str] = Counter(assignment.revenue_minor or {})
     codes: list[str] = []
     for event in sorted(events, key=lambda e: e.occurred_at):
         at = event.occurred_at
@@ -54,10 +58,16 @@ def attribute(
         props = event.properties
         if event.type == "order" and props.amount is not None and props.currency is not None:
             counts["orders"] += 1
-            counts[f"revenue_minor_{props.currency}"] += minor_units(props.amount, props.currency)
+            amount = minor_units(props.amount, props.currency)
+            before = revenue[props.currency]
+            revenue[props.currency] = before + amount
+            counts[f"{REVENUE_PREFIX}{props.currency}"] += amount
+            counts[f"{REVENUE_SQUARES_PREFIX}{props.currency}"] += (before + amount) ** 2 - before**2
             if props.coupon_code:
                 codes.append(props.coupon_code)
     if not counts:
         return None
-    updated = assignment.model_copy(update={"reactivated_at": reactivated_at})
+    updated = assignment.model_copy(
+        update={"reactivated_at": reactivated_at, "revenue_minor": dict(revenue) or assignment.revenue_minor}
+    )
     return Attribution(assignment=updated, counts=counts, coupon_codes=tuple(codes))

@@ -109,7 +109,9 @@ def decide(
         tally["already_handled"] += 1
         return None
     segment = segment_of(profile, job.as_of)
-    campaign = campaign_for(program, tier.name, segment.rfm, segment.activity)
+    prediction = scorer(profile, job.as_of) if scorer is not None else None
+    value = prediction.expected_value_minor if prediction is not None else None
+    campaign = campaign_for(program, tier.name, segment.rfm, segment.activity, value)
     since = dormant_since(profile, program.dormancy)
     if campaign is None or since is None:
         tally["no_campaign"] += 1
@@ -142,6 +144,8 @@ def decide(
         episode=since.isoformat(),
         assigned_at=job.as_of,
         inferred_reason=inferred_reason(profile, job.as_of, program.reasons),
+        expected_value_minor=value,
+        p_alive=None if prediction is None else round(prediction.p_alive, 4),
     )
     logger.debug(
         "matched campaign",

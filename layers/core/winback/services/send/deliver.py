@@ -13,6 +13,7 @@ from winback.config.incentives import CouponIncentive, OfferIncentive
 from winback.content.locales import resolve_locale
 from winback.domain.journey.addresses import address_key
 from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
+from winback.domain.money import minor_units
 from winback.models.delivery import AccountPaused, AddressGone, OfferNotPublished, Rejected, Throttled, Uncertain
 from winback.models.outbound import Outbound
 from winback.models.report import program_counter
@@ -122,11 +123,26 @@ def _incentive(run: JobRun, item: Candidate, now: datetime) -> IssuedCoupon | No
     earlier = _reminded_coupon(run, item, step, now)
     if earlier is not None:
         return earlier
+    if step.incentive is not None and _below_value(run, item, step.incentive):
+        run.tally.add(item.recipient, "incentive_below_value")
+        return None
     if isinstance(step.incentive, CouponIncentive):
         return _coupon(run, item, step.incentive, now)
     if isinstance(step.incentive, OfferIncentive):
         _grant(run, item, step.incentive, now)
     return None
+
+
+def _below_value(run: JobRun, item: Candidate, incentive: CouponIncentive | OfferIncentive) -> bool:
+    """Whether the user's expected value at assignment is known and under the incentive's minimum."""
+    assignment = item.profile.assignment
+    if incentive.min_expected_value is None or assignment is None:
+        return False
+    if assignment.campaign_id != run.campaign.id or assignment.expected_value_minor is None:
+        return False
+    return assignment.expected_value_minor < minor_units(
+        incentive.min_expected_value, run.program.segments.base_currency
+    )
 
 
 def _reminded_coupon(run: JobRun, item: Candidate, step: Step, now: datetime) -> IssuedCoupon | None:
