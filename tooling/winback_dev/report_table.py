@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from winback.domain.money import minor_units
-from winback.models.report import ArmRow, CampaignReport, Comparison, ProgramReport
+from winback.models.report import ArmRow, CampaignReport, Comparison, ProgramReport, SegmentLift
 
 DASH = "-"
 
@@ -240,6 +240,12 @@ def render_table(report: CampaignReport) -> str:
             grid(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]),
         ]
     out += _reason_tables(report) + _choices_and_spend(report)
+    if report.segments_ranked:
+        out += [
+            "",
+            SEGMENT_LIFT_NOTE,
+            grid(SEGMENT_LIFT_HEADERS, [segment_lift_cells(r) for r in report.segments_ranked]),
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -286,3 +292,45 @@ def render_program(report: ProgramReport) -> str:
     if report.without_control:
         out.append(f"No control users yet (left out): {', '.join(report.without_control)}")
     return "\n".join(out) + "\n"
+
+
+SEGMENT_LIFT_NOTE = (
+    "Incentive by segment (incentive variants; ranked by lift vs holdout, and by cost per incremental reactivation)"
+)
+SEGMENT_LIFT_HEADERS = (
+    "#",
+    "segment",
+    "assigned",
+    "lift vs holdout",
+    "interval",
+    "lift vs no offer",
+    "interval",
+    "coupon value",
+    "per reactivated",
+    "per incremental",
+    "cost #",
+    "incentive",
+)
+
+
+def _money(currency: str | None, minor: float | None) -> str:
+    return DASH if currency is None or minor is None else format_money({currency: minor})
+
+
+def segment_lift_cells(row: SegmentLift) -> list[str]:
+    """One segment of the incentive ranking: its lifts with intervals and what a reactivation cost."""
+    skipped = f"none since {row.incentive_skipped_since.isoformat()}" if row.incentive_skipped_since else "given"
+    return [
+        str(row.lift_rank),
+        row.segment,
+        format_count(row.assigned),
+        format_points(row.abs_lift),
+        format_interval(row.abs_low, row.abs_high),
+        format_points(row.incentive_lift),
+        format_interval(row.incentive_low, row.incentive_high),
+        _money(row.currency, row.coupon_value_minor),
+        _money(row.currency, row.cost_per_reactivated_minor),
+        _money(row.currency, row.cost_per_incremental_minor),
+        DASH if row.cost_rank is None else str(row.cost_rank),
+        skipped,
+    ]
