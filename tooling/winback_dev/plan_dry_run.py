@@ -30,6 +30,7 @@ from winback.domain.journey.coupons import coupon_value_minor
 from winback.domain.journey.dormancy import dormant_since
 from winback.domain.money import minor_units
 from winback.models.jobs import Recipient, ScanJob, SendJob
+from winback.services.scan.incentive_skips import scan_skips
 from winback.services.scan.job import Target, decide
 from winback.services.send.guards import screen
 from winback.services.send.job_run import JobRun, Tally
@@ -227,6 +228,7 @@ class Planner:
         self.result = PlanResult(as_of=as_of, changed=changed is not None, all_dormant=all_dormant)
         self._segment_published = RfmSegmenter(published, sources.stats)
         self._segment_changed = RfmSegmenter(changed, sources.stats) if changed is not None else None
+        self._skips = scan_skips(self._segment_published)  # incentives the stats step found without lift
         # Quiet hours only delay a message: the guards run without them, so each user's channel shows.
         self._guarded = self.planned.model_copy(update={"quiet_hours": {}})
 
@@ -237,11 +239,15 @@ class Planner:
         started: list[Target] = []
         for stored in page.profiles:
             profile = as_entering(stored, self.published) if self.all_dormant else stored
-            before = decide(profile, self.job, self.published, self._segment_published, r.published.tally)
+            before = decide(
+                profile, self.job, self.published, self._segment_published, r.published.tally, skips=self._skips
+            )
             r.published.count(before)
             after = before
             if self.changed is not None and self._segment_changed is not None:
-                after = decide(profile, self.job, self.changed, self._segment_changed, r.planned.tally)
+                after = decide(
+                    profile, self.job, self.changed, self._segment_changed, r.planned.tally, skips=self._skips
+                )
                 r.planned.count(after)
                 r.reach.compare(profile.user_id, reached(before), reached(after))
             if after is not None and reached(after) is not None:
