@@ -139,9 +139,9 @@ def _incentive_skips(start: datetime) -> list[dict[str, Any]]:
 
 
 def _skips_line(skips: list[dict[str, Any]]) -> str:
-    head = "  incentive skip  "
+    head = f"  incentive skip   {len(skips):>7}   "
     if not skips:
-        return head + "      0   no segment lost its coupon"
+        return head + "no segment lost its coupon"
     return head + "; ".join(
         f"{s['campaign_id']}/{s['segment']} lost the coupon from scan day {s['scan_day']} ({s['since']}): "
         f"coupon {s['coupon']} vs no-coupon {s['no_coupon']} reactivated, "
