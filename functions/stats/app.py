@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.runtime.deps import deps
 from winback.runtime.observability import heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
+from winback.services.scan.incentive_skips import with_incentive_skips
 from winback.services.scan.model_fit import fit_purchase_models
 from winback.services.scan.population_stats import StatsResult, run_population_stats
 
@@ -33,13 +34,15 @@ def _fit_summary(result: StatsResult) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     d = deps()
     program = d.program
+    as_of = scheduled_time(event, d.clock)
     result = run_population_stats(
-        scheduled_time(event, d.clock),
+        as_of,
         d.activity,
         d.population_stats,
         program.segments,
         program.recommendations,
         fit_purchase_models,
+        with_incentive_skips(program, d.messaging, d.population_stats, as_of),
     )
     metrics.add_metric(name="PopulationSampleSize", unit=MetricUnit.Count, value=result.stats.sample_size)
     summary = {
@@ -50,6 +53,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "segments": list(result.plan.segments),
         "truncated": result.truncated,
         **_fit_summary(result),
+        "incentive_skips": len(result.stats.incentive_skips),
     }
     logger.info("population stats stored", extra=summary)
     return summary

@@ -46,6 +46,7 @@ RESUME_DAY = 12
 # A recommendation as the email layout shows a known item: its name, then its formatted price.
 # The demo keeps this share of users out of every campaign, to show the whole program's lift.
 PROGRAM_CONTROL_PERCENT = 10
+SEGMENT_LIFT_MIN_SAMPLE = 20  # users a side (coupon, no-coupon) in a segment before deciding
 CATALOG_SHOWN = re.compile(r"No\. \d+(</a> · |, )\$\d")
 
 
@@ -102,10 +103,51 @@ def _use_demo_program(out_dir: Path) -> None:
 
     data = yaml.safe_load(DEFAULT_PROGRAM_PATH.read_text(encoding="utf-8"))
     data.setdefault("experiments", {})["program_control_percent"] = PROGRAM_CONTROL_PERCENT
+    _small_sample_for_segment_lift(data)
     path = out_dir / "program.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     os.environ["WINBACK_PROGRAM_PATH"] = str(path)
     reset()
+
+
+def _small_sample_for_segment_lift(data: dict[str, Any]) -> None:
+    """dormant-offer decides on its segments' coupon lift after a demo-sized sample a side."""
+    for campaign in data.get("campaigns", []):
+        if campaign.get("skip_segments_without_lift"):
+            campaign["segment_lift_min_sample"] = SEGMENT_LIFT_MIN_SAMPLE
+
+
+def _incentive_skips(start: datetime) -> list[dict[str, Any]]:
+    """The segments that lost their incentive for lack of lift, as the stats step stored them, with
+    the scan day (1-based, of SCAN_DAYS) from which on their users got no offer."""
+    from winback.runtime.deps import deps
+
+    stats = deps().population_stats.load()
+    days = {(start + timedelta(days=d)).date(): n for n, d in enumerate(SCAN_DAYS, start=1)}
+    return [
+        {
+            "campaign_id": s.campaign_id,
+            "segment": s.segment,
+            "since": s.since.isoformat(),
+            "scan_day": days.get(s.since),
+            "coupon": f"{s.incentive_x}/{s.incentive_n}",
+            "no_coupon": f"{s.no_offer_x}/{s.no_offer_n}",
+            "ci95": [round(s.abs_low, 4), round(s.abs_high, 4)],
+        }
+        for s in (stats.incentive_skips if stats is not None else ())
+    ]
+
+
+def _skips_line(skips: list[dict[str, Any]]) -> str:
+    head = f"  incentive skip   {len(skips):>7}   "
+    if not skips:
+        return head + "no segment lost its coupon"
+    return head + "; ".join(
+        f"{s['campaign_id']}/{s['segment']} lost the coupon from scan day {s['scan_day']} ({s['since']}): "
+        f"coupon {s['coupon']} vs no-coupon {s['no_coupon']} reactivated, "
+        f"lift 95% CI [{s['ci95'][0]:+.1%}, {s['ci95'][1]:+.1%}]"
+        for s in skips
+    )
 
 
 @contextmanager
@@ -460,6 +502,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
         by_channel, duplicates = _provider_messages()
         dlq = {name: runner.queue_depth(name) for name in ("ScanDLQ", "SendDLQ") if name in resources.physical}
         journeys = _journey_figures()
+        skips = _incentive_skips(start)
     finally:
         server.stop()
     summary: dict[str, Any] = {
@@ -501,6 +544,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
         "program_lift": {**_program_lift(program), "messaged": world.messaged_program_control()},
         "paused": world.pauses,
         "lift": _lift(reports),
+        "incentive_skips": skips,
         "audience_export": export.get("segments", {}),
         "ingest": ingest,
         "segment": segment,
@@ -581,6 +625,7 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         "  lift vs holdout (reactivated within 14 days of assignment):",
         *lift_lines,
         _program_line(summary["program_lift"]),
+        _skips_line(summary.get("incentive_skips", [])),
         f"  audience export  {sum(summary['audience_export'].values()):>7}   hashed rows by segment",
         f"  wall time        {summary['wall_s']:>7}s",
         f"  report: {summary['report_html']}",

@@ -30,6 +30,10 @@ BASE_DAILY_RETURN = 0.004  # about 5% come back within 14 days on their own
 MESSAGED_DAILY_RETURN = 0.03  # about a third once they got a message
 COUPON_DAILY_RETURN = 0.04
 ANSWER_DAILY = 0.04
+# In this RFM segment the coupon email of dormant-offer leaves people cold: they come back at the base
+# rate, as if not messaged, while no-coupon works as elsewhere. The stats step should find that the
+# coupon does not lift there, and the scan stop offering it.
+COUPON_WITHOUT_EFFECT = ("dormant-offer", "hibernating")
 REASON_WEIGHTS = {
     "need_changed": 3,
     "bad_experience": 2,
@@ -53,6 +57,11 @@ DESKTOP_BROWSER = (
 def _group(arm: str) -> str:
     """The summary's group of an arm: treated, a campaign's holdout, or the program-wide control group."""
     return {HOLDOUT: "holdout", PROGRAM_CONTROL: "program_control"}.get(arm, "treated")
+
+
+def _coupon_without_effect(a: Assignment) -> bool:
+    """Whether the user got dormant-offer's coupon in the segment where it has no effect."""
+    return (a.campaign_id, a.segment) == COUPON_WITHOUT_EFFECT and a.arm == "coupon"
 
 
 class World:
@@ -260,7 +269,7 @@ class World:
         for user_id, a in self.assignments.items():
             if a.reactivated_at is not None or not a.assigned_at <= now <= a.assigned_at + timedelta(days=14):
                 continue
-            messaged = user_id in self.first_message and _group(a.arm) == "treated"
+            messaged = user_id in self.first_message and _group(a.arm) == "treated" and not _coupon_without_effect(a)
             roll = self.rng.random()
             coupon = None
             if messaged and MESSAGED_DAILY_RETURN <= roll < COUPON_DAILY_RETURN:

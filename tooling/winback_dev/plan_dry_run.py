@@ -31,6 +31,7 @@ from winback.domain.journey.coupons import coupon_value_minor
 from winback.domain.journey.dormancy import dormant_since
 from winback.domain.money import minor_units
 from winback.models.jobs import Recipient, ScanJob, SendJob
+from winback.services.scan.incentive_skips import scan_skips
 from winback.services.scan.job import Target, decide
 from winback.services.send.guards import screen
 from winback.services.send.job_run import JobRun, Tally
@@ -231,6 +232,7 @@ class Planner:
         # The scan's scorer from the same stored fit: churn_risk and value ranges decide as in the scan.
         self._score_published = scorer_for(sources.stats, published.segments)
         self._score_changed = scorer_for(sources.stats, changed.segments) if changed is not None else None
+        self._skips = scan_skips(self._segment_published)  # incentives the stats step found without lift
         # Quiet hours only delay a message: the guards run without them, so each user's channel shows.
         self._guarded = self.planned.model_copy(update={"quiet_hours": {}})
 
@@ -242,13 +244,25 @@ class Planner:
         for stored in page.profiles:
             profile = as_entering(stored, self.published) if self.all_dormant else stored
             before = decide(
-                profile, self.job, self.published, self._segment_published, r.published.tally, self._score_published
+                profile,
+                self.job,
+                self.published,
+                self._segment_published,
+                r.published.tally,
+                self._score_published,
+                skips=self._skips,
             )
             r.published.count(before)
             after = before
             if self.changed is not None and self._segment_changed is not None:
                 after = decide(
-                    profile, self.job, self.changed, self._segment_changed, r.planned.tally, self._score_changed
+                    profile,
+                    self.job,
+                    self.changed,
+                    self._segment_changed,
+                    r.planned.tally,
+                    self._score_changed,
+                    skips=self._skips,
                 )
                 r.planned.count(after)
                 r.reach.compare(profile.user_id, reached(before), reached(after))

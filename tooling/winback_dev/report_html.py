@@ -19,6 +19,8 @@ from winback_dev.report_table import (
     ENGAGEMENT_HEADERS,
     ENGAGEMENT_NOTE,
     REASON_HEADERS,
+    SEGMENT_LIFT_HEADERS,
+    SEGMENT_LIFT_NOTE,
     STEP_HEADERS,
     VERSION_HEADERS,
     VERSION_NOTE,
@@ -32,6 +34,7 @@ from winback_dev.report_table import (
     format_money,
     format_points,
     reason_rows,
+    segment_lift_cells,
     step_cells,
     version_rows,
 )
@@ -284,7 +287,16 @@ def _reasons_and_spend(report: CampaignReport) -> list[str]:
         parts.append(_table(CHOICE_HEADERS, choice_rows(report), "Preference choices"))
     if report.spend:
         parts.append(f'<p class="meta">Incentive spend: {_e(format_money(report.spend))}</p>')
+    parts += _segment_lift(report)
     return parts
+
+
+def _segment_lift(report: CampaignReport) -> list[str]:
+    """The incentive by segment: ranked by lift vs holdout, with cost per reactivated user."""
+    if not report.segments_ranked:
+        return []
+    rows = [segment_lift_cells(r) for r in report.segments_ranked]
+    return [f"<h3>{_e(SEGMENT_LIFT_NOTE)}</h3>", _table(SEGMENT_LIFT_HEADERS, rows, "Incentive by segment")]
 
 
 def render_html(reports: Sequence[CampaignReport], title: str) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from winback.domain.money import minor_units
-from winback.models.report import ArmRow, CampaignReport, Comparison, ProgramReport, ProgramRevenue
+from winback.models.report import ArmRow, CampaignReport, Comparison, ProgramReport, ProgramRevenue, SegmentLift
 
 DASH = "-"
 
@@ -240,6 +240,12 @@ def render_table(report: CampaignReport) -> str:
             grid(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]),
         ]
     out += _reason_tables(report) + _choices_and_spend(report)
+    if report.segments_ranked:
+        out += [
+            "",
+            SEGMENT_LIFT_NOTE,
+            grid(SEGMENT_LIFT_HEADERS, [segment_lift_cells(r) for r in report.segments_ranked]),
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -296,3 +302,45 @@ def _revenue_line(r: ProgramRevenue) -> str:
         f"[{r.incremental_low_minor / 100:,.2f}, {r.incremental_high_minor / 100:,.2f}]; per assigned user "
         f"{r.per_user_minor / 100:,.2f} [{r.per_user_low_minor / 100:,.2f}, {r.per_user_high_minor / 100:,.2f}]{star}"
     )
+
+
+SEGMENT_LIFT_NOTE = (
+    "Incentive by segment (incentive variants; ranked by lift vs holdout, and by cost per incremental reactivation)"
+)
+SEGMENT_LIFT_HEADERS = (
+    "#",
+    "segment",
+    "assigned",
+    "lift vs holdout",
+    "interval",
+    "lift vs no offer",
+    "interval",
+    "coupon value",
+    "per reactivated",
+    "per incremental",
+    "cost #",
+    "incentive",
+)
+
+
+def _money(currency: str | None, minor: float | None) -> str:
+    return DASH if currency is None or minor is None else format_money({currency: minor})
+
+
+def segment_lift_cells(row: SegmentLift) -> list[str]:
+    """One segment of the incentive ranking: its lifts with intervals and what a reactivation cost."""
+    skipped = f"none since {row.incentive_skipped_since.isoformat()}" if row.incentive_skipped_since else "given"
+    return [
+        str(row.lift_rank),
+        row.segment,
+        format_count(row.assigned),
+        format_points(row.abs_lift),
+        format_interval(row.abs_low, row.abs_high),
+        format_points(row.incentive_lift),
+        format_interval(row.incentive_low, row.incentive_high),
+        _money(row.currency, row.coupon_value_minor),
+        _money(row.currency, row.cost_per_reactivated_minor),
+        _money(row.currency, row.cost_per_incremental_minor),
+        DASH if row.cost_rank is None else str(row.cost_rank),
+        skipped,
+    ]

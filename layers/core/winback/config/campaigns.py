@@ -93,6 +93,15 @@ class Campaign(Strict):
     expected_value: ValueRange | None = Field(
         None, description="users whose expected 12-month value is in this range; without a fitted model, none"
     )
+    skip_segments_without_lift: bool = Field(
+        False, description="a segment where the incentive shows no lift gets the no-offer variant instead"
+    )
+    segment_lift_min_sample: int = Field(
+        200, ge=1, description="users assigned to each side (incentive, no offer) in a segment before deciding"
+    )
+    segment_min_lift: float = Field(
+        0.02, gt=-1, lt=1, description="absolute reactivation lift an incentive must be able to reach in a segment"
+    )
 
     @model_validator(mode="after")
     def _variants(self) -> Campaign:
@@ -119,6 +128,29 @@ class Campaign(Strict):
         if self.coupon_budget and any(c.currency != self.coupon_budget.currency for c in coupons):
             raise ValueError(f"campaign {self.id}: coupon_budget currency differs from its coupons")
         return self
+
+    @model_validator(mode="after")
+    def _skip_needs_both_arms(self) -> Campaign:
+        """Skipping the incentive where it does not lift needs something to measure it against, and
+        something to give instead: an incentive variant, a no-offer variant, and an incentive."""
+        if not self.skip_segments_without_lift:
+            return self
+        if not self.incentive_arms() or not self.no_offer_arms():
+            raise ValueError(
+                f"campaign {self.id}: skip_segments_without_lift needs an incentive variant and a no-offer "
+                "variant (incentives: false)"
+            )
+        if not any(step.incentive is not None for step in self.steps):
+            raise ValueError(f"campaign {self.id}: skip_segments_without_lift needs a step with an incentive")
+        return self
+
+    def incentive_arms(self) -> tuple[str, ...]:
+        """The variants that get the steps' offers."""
+        return tuple(v.id for v in self.variants if v.incentives)
+
+    def no_offer_arms(self) -> tuple[str, ...]:
+        """The variants that get the steps without their offers."""
+        return tuple(v.id for v in self.variants if not v.incentives)
 
     def variant(self, arm: str) -> Variant | None:
         return next((v for v in self.variants if v.id == arm), None)

@@ -3,6 +3,8 @@ popular items), stored as one item and read by the scan and the sender."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from winback.config.segments import Quintiles
@@ -24,6 +26,23 @@ class PopularItem(BaseModel):
     count: int = Field(ge=0, description="users in the sample who viewed or bought it (a lower bound)")
 
 
+class IncentiveSkip(BaseModel):
+    """A segment of a campaign whose incentive showed no lift: its users get a no-offer variant.
+    The lift is the incentive variants' reactivation rate minus the no-offer variants' in the segment."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+    campaign_id: str
+    segment: str
+    since: dt.date = Field(description="the day the stats step first took the decision (kept while it holds)")
+    incentive_n: int = Field(ge=0, description="users assigned to incentive variants in the segment")
+    incentive_x: int = Field(ge=0, description="of them reactivated")
+    no_offer_n: int = Field(ge=0, description="users assigned to no-offer variants in the segment")
+    no_offer_x: int = Field(ge=0)
+    abs_lift: float
+    abs_low: float
+    abs_high: float = Field(description="below the campaign's segment_min_lift")
+
+
 class PopulationStats(BaseModel):
     """What the stats step learnt from a uniform sample of ActivityTable; stored as one item."""
 
@@ -42,3 +61,6 @@ class PopulationStats(BaseModel):
     # and base minor units; None until the stats step has fitted them (the scan then uses the fixed tiers).
     bgnbd: BgNbdFit | None = None
     gamma_gamma: GammaGammaFit | None = None
+    # Segments whose incentive showed no lift (skip_segments_without_lift), decided by the stats step
+    # from the campaigns' experiment cells; the scan gives their users a no-offer variant instead.
+    incentive_skips: tuple[IncentiveSkip, ...] = ()

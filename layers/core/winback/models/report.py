@@ -19,6 +19,7 @@ Counter names in `Cell.counts`:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Annotated
@@ -57,6 +58,20 @@ _COUNTER = re.compile(
     rf"|{INFERRED_PREFIX}[a-z_]{{1,64}}|{CHOICE_PREFIX}[a-z0-9_]{{1,32}}|{PROGRAM_PREFIX}[0-9a-f]{{{VERSION_LENGTH}}})$"
 )
 ARM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+# Per-step cells also count the coupons issued and their value (`coupon_value_minor_<CURRENCY>`), for
+# the incentive cost per reactivated user in each segment.
+COUPON_ISSUED = "coupon_issued"
+COUPON_VALUE_PREFIX = "coupon_value_minor_"
+_COUPON_COUNTER = re.compile(rf"^(?:{COUPON_ISSUED}|{COUPON_VALUE_PREFIX}[A-Z]{{3}})$")
+
+
+def _known(name: str) -> bool:
+    return bool(_COUNTER.match(name) or _COUPON_COUNTER.match(name))
+
+
+def coupon_value_counter(currency: str) -> str:
+    """The counter of the coupon value issued in `currency` (minor units)."""
+    return f"{COUPON_VALUE_PREFIX}{currency}"
 
 
 def program_counter(version: str) -> str:
@@ -66,7 +81,7 @@ def program_counter(version: str) -> str:
 
 def report_counters(counts: dict[str, int]) -> dict[str, int]:
     """The counters a report uses; cells also hold operational ones (suppressed, capped...)."""
-    return {name: value for name, value in counts.items() if _COUNTER.match(name)}
+    return {name: value for name, value in counts.items() if _known(name)}
 
 
 class _Model(BaseModel):
@@ -84,7 +99,7 @@ class Cell(_Model):
     @field_validator("counts")
     @classmethod
     def _known_non_negative(cls, counts: dict[str, int]) -> dict[str, int]:
-        unknown = sorted(name for name in counts if not _COUNTER.match(name))
+        unknown = sorted(name for name in counts if not _known(name))
         if unknown:
             raise ValueError(f"unknown counter names: {', '.join(unknown)}")
         negative = sorted(name for name, value in counts.items() if value < 0)
@@ -148,6 +163,36 @@ class ReasonCount(_Model):
     inferred: int = 0
 
 
+class SegmentLift(_Model):
+    """One segment of a campaign with an incentive: the incentive variants' lift against the holdout
+    and against the no-offer variants, and what the incentive cost per reactivated user."""
+
+    segment: str
+    lift_rank: int = Field(description="1 = the largest lift against the holdout; segments without one last")
+    cost_rank: int | None = Field(None, description="1 = the cheapest incremental reactivation; None: no lift")
+    assigned: int = Field(description="users assigned to incentive variants in the segment")
+    reactivated: int
+    abs_lift: float | None = Field(None, description="incentive variants - holdout, reactivation rate")
+    abs_low: float | None = None
+    abs_high: float | None = None
+    holdout_n: int = 0
+    incentive_lift: float | None = Field(None, description="incentive variants - no-offer variants")
+    incentive_low: float | None = None
+    incentive_high: float | None = None
+    no_offer_n: int = 0
+    currency: str | None = None
+    coupon_value_minor: int = Field(0, description="coupon value issued in the segment")
+    coupons_issued: int = 0
+    incremental_reactivations: float | None = Field(None, description="abs_lift x assigned")
+    cost_per_reactivated_minor: float | None = Field(None, description="coupon value / reactivated")
+    cost_per_incremental_minor: float | None = Field(
+        None, description="coupon value / incremental reactivations (None unless the lift is positive)"
+    )
+    incentive_skipped_since: dt.date | None = Field(
+        None, description="since this day the segment's new users get a no-offer variant (no lift)"
+    )
+
+
 class CampaignReport(_Model):
     campaign_id: str
     generated_at: AwareDatetime
@@ -177,6 +222,9 @@ class CampaignReport(_Model):
     spend: dict[str, int] = Field(default_factory=dict, description="incentive spend: currency -> minor units")
     program_versions: dict[str, int] = Field(
         default_factory=dict, description="program version -> the campaign's sends that ran it"
+    )
+    segments_ranked: list[SegmentLift] = Field(
+        default_factory=list, description="incentive campaigns: segments by lift, with cost per reactivated user"
     )
 
 

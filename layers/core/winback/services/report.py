@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL
@@ -14,6 +14,7 @@ from winback.config.incentives import CouponIncentive
 from winback.domain.measurement.arms import untreated
 from winback.domain.measurement.program_lift import RevenueStratum, Stratum, program_lift, revenue_lift
 from winback.domain.measurement.report_build import build_report
+from winback.domain.measurement.segment_lift import rank_segments
 from winback.models.report import (
     REVENUE_PREFIX,
     REVENUE_SQUARES_PREFIX,
@@ -29,7 +30,9 @@ from winback.services.recipient.reasons import reason_counts
 if TYPE_CHECKING:
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.messaging_store import CellCounts, MessagingStore
+    from winback.adapters.population_stats_store import PopulationStatsStore
     from winback.adapters.reason_store import ReasonStore
+    from winback.config.campaigns import Campaign
     from winback.config.program import Program
 
 
@@ -44,6 +47,8 @@ class ReportPorts(Protocol):
     def coupons(self) -> CouponStore: ...
     @property
     def reasons(self) -> ReasonStore: ...
+    @property
+    def population_stats(self) -> PopulationStatsStore: ...
 
 
 def campaign_report(campaign_id: str, ports: ReportPorts, now: datetime) -> CampaignReport:
@@ -64,7 +69,7 @@ def campaign_report(campaign_id: str, ports: ReportPorts, now: datetime) -> Camp
             cells.append(Cell(step=None, arm=campaign.variants[0].id, segment=segment, counts=answered))
     currencies = {s.incentive.currency for s in campaign.steps if isinstance(s.incentive, CouponIncentive)}
     spend = {currency: ports.coupons.spend(campaign_id)["issued_value"] for currency in currencies}
-    return build_report(
+    report = build_report(
         campaign_id,
         cells,
         holdout_arm=HOLDOUT,
@@ -74,6 +79,17 @@ def campaign_report(campaign_id: str, ports: ReportPorts, now: datetime) -> Camp
         spend=spend,
         min_detectable_rel=program.experiments.min_detectable_lift,
     )
+    ranked = rank_segments(cells, campaign, HOLDOUT, _skipped_since(campaign, ports))
+    return report.model_copy(update={"segments_ranked": ranked})
+
+
+def _skipped_since(campaign: Campaign, ports: ReportPorts) -> dict[str, date]:
+    """Segment -> the day its users stopped getting the incentive (read only for a campaign that skips)."""
+    if not campaign.skip_segments_without_lift:
+        return {}
+    stats = ports.population_stats.load()
+    skips = stats.incentive_skips if stats is not None else ()
+    return {s.segment: s.since for s in skips if s.campaign_id == campaign.id}
 
 
 def all_reports(ports: ReportPorts, now: datetime) -> list[CampaignReport]:

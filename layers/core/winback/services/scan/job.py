@@ -23,6 +23,7 @@ from winback.domain.journey.dormancy import churn_risk_tier, dormancy_tier, dorm
 from winback.domain.journey.reasons import inferred_reason
 from winback.domain.journey.targeting import campaign_for, choose_channel
 from winback.domain.measurement.arms import assign, in_program_control, untreated
+from winback.domain.measurement.segment_lift import SkipIndex
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.profile import Assignment, Journeys, Profile
 from winback.models.report import INFERRED_PREFIX
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.suppression_store import SuppressionStore
+    from winback.config.campaigns import Campaign
     from winback.config.program import Program
     from winback.config.settings import Settings
 
@@ -97,6 +99,7 @@ def decide(
     segment_of: Segmenter,
     tally: Counter[str],
     scorer: Scorer | None = None,
+    skips: SkipIndex | None = None,
 ) -> Target | None:
     """The scan's rules for one profile, deciding without writing: its tier, campaign and arm (None:
     nothing to do, counted in `tally`). `winback plan` runs the same rules over a changed program."""
@@ -135,6 +138,7 @@ def decide(
         arm = PROGRAM_CONTROL  # before the campaign's own split: never messaged by any campaign
     else:
         arm = assign(campaign, profile.user_id, program.holdout_percent(campaign))
+    arm = offer_where_it_lifts(campaign, segment.rfm, arm, skips, tally)
     assignment = Assignment(
         campaign_id=campaign.id,
         arm=arm,
@@ -159,6 +163,22 @@ def decide(
         },
     )
     return Target(profile=profile, tier=tier.name, journeys=journeys, assignment=assignment)
+
+
+def offer_where_it_lifts(
+    campaign: Campaign, segment: str, arm: str, skips: SkipIndex | None, tally: Counter[str]
+) -> str:
+    """The arm, or a no-offer variant for an incentive variant's user in a segment where the stats step
+    found the incentive without lift (the holdout and the program control stay as they are)."""
+    if (
+        skips is None
+        or not campaign.skip_segments_without_lift
+        or (campaign.id, segment) not in skips
+        or arm not in campaign.incentive_arms()
+    ):
+        return arm
+    tally["incentive_skipped_no_lift"] += 1
+    return campaign.no_offer_arms()[0]
 
 
 def _pack(job: ScanJob, targets: list[Target], program: Program) -> list[str]:
@@ -271,6 +291,7 @@ def scan_segment(
     remaining_ms: Callable[[], int],
     enqueue: Enqueue = send_all,
     scorer: Scorer | None = None,
+    skips: SkipIndex | None = None,
 ) -> ScanResult:
     """`enqueue(queue_url, bodies)`: SQS (a simulation passes its own queue). With `job.admit`, the
     users found are admitted at the segment's end (or before a continuation), the best first, up to
@@ -285,7 +306,9 @@ def scan_segment(
         page = store.scan_page(job.segment, job.total_segments, key, program.scan.page_size)
         pages += 1
         tally["scanned"] += len(page.profiles)
-        targets = [t for p in page.profiles if (t := decide(p, job, program, segment_of, tally, scorer)) is not None]
+        targets = [
+            t for p in page.profiles if (t := decide(p, job, program, segment_of, tally, scorer, skips)) is not None
+        ]
         _act(job, admitter.offer(targets, tally) if admitter else targets, ports, tally, enqueue)
         key = page.next_key
         if not key:

@@ -10,7 +10,7 @@ bounded accumulators of `PopulationSample`, whatever the table's size.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -85,9 +85,13 @@ def run_population_stats(
     segments: SegmentsConfig,
     recommendations: RecommendationsConfig,
     fit: Fitter | None = None,
+    amend: Callable[[PopulationStats], PopulationStats] | None = None,
 ) -> StatsResult:
-    """Compute and store the stats (and the fits, with `fit`). Safe to run twice: a rerun reads the
-    same segment (chosen by day) and overwrites the one stored item."""
+    """Compute and store the stats (and the fits, with `fit`; what `amend` adds, e.g. the incentive
+    decisions). Safe to run twice: a rerun reads the same segment (chosen by day) and overwrites the
+    one stored item."""
     result = compute_population_stats(as_of, activity, segments, recommendations, fit)
+    if amend is not None:
+        result = replace(result, stats=amend(result.stats))
     store.save(result.stats)
     return result

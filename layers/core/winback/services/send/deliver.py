@@ -16,7 +16,7 @@ from winback.domain.journey.coupons import coupon_expiry, coupon_value_minor
 from winback.domain.money import minor_units
 from winback.models.delivery import AccountPaused, AddressGone, OfferNotPublished, Rejected, Throttled, Uncertain
 from winback.models.outbound import Outbound
-from winback.models.report import program_counter
+from winback.models.report import COUPON_ISSUED, coupon_value_counter, program_counter
 from winback.models.send_state import SendStatus
 from winback.runtime.observability import logger
 from winback.services.channel_pause import pause_for_account
@@ -162,8 +162,8 @@ def _coupon(run: JobRun, item: Candidate, incentive: CouponIncentive, now: datet
     """The step's coupon: the one issued before this claim was released, or a new one within budget."""
     job, r, tally = run.job, item.recipient, run.tally
     if job.step in item.coupons:
-        tally.add(r, "coupon_issued")  # issued before this claim was released: the same coupon
         earlier_issue = item.coupons[job.step]
+        _count_issued(run, item, earlier_issue)  # issued before this claim was released: the same coupon
         if not earlier_issue.announced:
             run.log.coupons.append((r, earlier_issue))
         return earlier_issue
@@ -179,10 +179,19 @@ def _coupon(run: JobRun, item: Candidate, incentive: CouponIncentive, now: datet
         now,
         pointer_absent=job.step in run.context.coupon_steps_read,
     )
-    tally.add(r, "coupon_issued" if coupon is not None else "offer_budget_spent")
+    if coupon is None:
+        tally.add(r, "offer_budget_spent")
+    else:
+        _count_issued(run, item, coupon)
     if coupon is not None and not coupon.announced:
         run.log.coupons.append((r, coupon))  # CouponIssued on the offers bus with the next flush
     return coupon
+
+
+def _count_issued(run: JobRun, item: Candidate, coupon: IssuedCoupon) -> None:
+    """The coupon and its value, in the recipient's cell (the report's cost per reactivated user)."""
+    run.tally.add(item.recipient, COUPON_ISSUED)
+    run.tally.add_value(item.recipient, coupon_value_counter(coupon.currency), coupon.value_minor)
 
 
 def _grant(run: JobRun, item: Candidate, incentive: OfferIncentive, now: datetime) -> None:

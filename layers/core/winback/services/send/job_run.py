@@ -38,6 +38,11 @@ class Tally:
         if in_cell:
             self.cells.setdefault((recipient.arm, recipient.segment), Counter())[name] += 1
 
+    def add_value(self, recipient: Recipient, name: str, amount: int) -> None:
+        """Add `amount` (e.g. a coupon's value) to the recipient's cell only: not a count of events,
+        so neither a metric nor observed."""
+        self.cells.setdefault((recipient.arm, recipient.segment), Counter())[name] += amount
+
     def take(self) -> dict[tuple[str, str], Counter[str]]:
         """The per-cell counts not yet written, forgotten here (the caller writes them)."""
         cells, self.cells = self.cells, {}
