@@ -32,7 +32,14 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     job = ScanJob.model_validate_json(record.body)
     d = deps()
     segmenter, scorer = d.scan_models()
-    result = scan_segment(job, d, segmenter, lambda_context.get_remaining_time_in_millis, scorer=scorer)
+    result = scan_segment(
+        job,
+        d,
+        segmenter,
+        lambda_context.get_remaining_time_in_millis,
+        scorer=scorer,
+        allocations=d.scan_allocations(),
+    )
     emit_counts(result.tally, "Scan")
     logger.info(
         "segment scanned",

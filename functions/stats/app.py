@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.runtime.deps import deps
 from winback.runtime.observability import heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
+from winback.services.scan.adaptive import run_allocations
 from winback.services.scan.model_fit import fit_purchase_models
 from winback.services.scan.population_stats import StatsResult, run_population_stats
 
@@ -41,6 +42,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         program.recommendations,
         fit_purchase_models,
     )
+    allocations = run_allocations(result.stats.computed_at, program, d.messaging, d.population_stats, result.stats)
     metrics.add_metric(name="PopulationSampleSize", unit=MetricUnit.Count, value=result.stats.sample_size)
     summary = {
         "sample_size": result.stats.sample_size,
@@ -50,6 +52,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "segments": list(result.plan.segments),
         "truncated": result.truncated,
         **_fit_summary(result),
+        "allocations": {a.campaign_id: a.weights for a in allocations},
     }
     logger.info("population stats stored", extra=summary)
     return summary

@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from winback.config.segments import Quintiles
 from winback.domain.prediction.models import BgNbdFit, GammaGammaFit
+from winback.models.allocation import Allocation
 
 
 class ActivityCuts(BaseModel):
@@ -42,3 +43,5 @@ class PopulationStats(BaseModel):
     # and base minor units; None until the stats step has fitted them (the scan then uses the fixed tiers).
     bgnbd: BgNbdFit | None = None
     gamma_gamma: GammaGammaFit | None = None
+    # Adaptive campaigns' shares for the day (campaign id -> Allocation), decided by the stats step.
+    allocations: dict[str, Allocation] = Field(default_factory=dict)

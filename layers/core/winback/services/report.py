@@ -9,16 +9,25 @@ from typing import TYPE_CHECKING, Protocol
 
 from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL
 from winback.config.incentives import CouponIncentive
+from winback.domain.measurement.adaptive import allocate, arm_counts
 from winback.domain.measurement.arms import untreated
 from winback.domain.measurement.program_lift import Stratum, program_lift
 from winback.domain.measurement.report_build import build_report
-from winback.models.report import CampaignReport, Cell, ProgramReport, ProgramStratum, report_counters
+from winback.models.report import (
+    AdaptiveReport,
+    CampaignReport,
+    Cell,
+    ProgramReport,
+    ProgramStratum,
+    report_counters,
+)
 from winback.services.recipient.reasons import reason_counts
 
 if TYPE_CHECKING:
     from winback.adapters.coupon_store import CouponStore
     from winback.adapters.messaging_store import MessagingStore
     from winback.adapters.reason_store import ReasonStore
+    from winback.config.campaigns import Campaign
     from winback.config.program import Program
 
 
@@ -53,7 +62,7 @@ def campaign_report(campaign_id: str, ports: ReportPorts, now: datetime) -> Camp
             cells.append(Cell(step=None, arm=campaign.variants[0].id, segment=segment, counts=answered))
     currencies = {s.incentive.currency for s in campaign.steps if isinstance(s.incentive, CouponIncentive)}
     spend = {currency: ports.coupons.spend(campaign_id)["issued_value"] for currency in currencies}
-    return build_report(
+    report = build_report(
         campaign_id,
         cells,
         holdout_arm=HOLDOUT,
@@ -62,6 +71,24 @@ def campaign_report(campaign_id: str, ports: ReportPorts, now: datetime) -> Camp
         paused_reason=messaging.paused_reason(campaign_id),
         spend=spend,
         min_detectable_rel=program.experiments.min_detectable_lift,
+    )
+    if campaign.allocation != "adaptive":
+        return report
+    return report.model_copy(update={"adaptive": adaptive_report(campaign, cells, messaging, now)})
+
+
+def adaptive_report(campaign: Campaign, cells: list[Cell], messaging: MessagingStore, now: datetime) -> AdaptiveReport:
+    """Each variant's P(best) from the counts now (as the stats step computes it), the winner at the
+    campaign's probability, and the stats step's daily decisions."""
+    assigned, reactivated = arm_counts(cells, (v.id for v in campaign.variants))
+    current = allocate(campaign, assigned, reactivated, now.date())
+    return AdaptiveReport(
+        winner_probability=campaign.winner_probability,
+        min_per_arm=campaign.adaptive_min_per_arm,
+        adapting=current.adapting,
+        p_best=current.p_best,
+        winner=current.winner,
+        allocation_over_time=messaging.allocations(campaign.id),
     )
 
 
