@@ -110,7 +110,7 @@ def test_weights_are_p_best_above_a_floor_and_sum_to_one() -> None:
     assert floored({"a": 0.25, "b": 0.75}, 0.1) == pytest.approx({"a": 0.3, "b": 0.7})
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     assigned=st.tuples(st.integers(20, 400), st.integers(20, 400)),
     rates=st.tuples(st.floats(0, 1), st.floats(0, 1)),
