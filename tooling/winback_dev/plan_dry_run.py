@@ -227,6 +227,8 @@ class Planner:
         self.result = PlanResult(as_of=as_of, changed=changed is not None, all_dormant=all_dormant)
         self._segment_published = RfmSegmenter(published, sources.stats)
         self._segment_changed = RfmSegmenter(changed, sources.stats) if changed is not None else None
+        # Adaptive campaigns split by the day's decision, as the scan does.
+        self._allocations = dict(sources.stats.allocations) if sources.stats is not None else {}
         # Quiet hours only delay a message: the guards run without them, so each user's channel shows.
         self._guarded = self.planned.model_copy(update={"quiet_hours": {}})
 
@@ -237,11 +239,25 @@ class Planner:
         started: list[Target] = []
         for stored in page.profiles:
             profile = as_entering(stored, self.published) if self.all_dormant else stored
-            before = decide(profile, self.job, self.published, self._segment_published, r.published.tally)
+            before = decide(
+                profile,
+                self.job,
+                self.published,
+                self._segment_published,
+                r.published.tally,
+                allocations=self._allocations,
+            )
             r.published.count(before)
             after = before
             if self.changed is not None and self._segment_changed is not None:
-                after = decide(profile, self.job, self.changed, self._segment_changed, r.planned.tally)
+                after = decide(
+                    profile,
+                    self.job,
+                    self.changed,
+                    self._segment_changed,
+                    r.planned.tally,
+                    allocations=self._allocations,
+                )
                 r.planned.count(after)
                 r.reach.compare(profile.user_id, reached(before), reached(after))
             if after is not None and reached(after) is not None:
