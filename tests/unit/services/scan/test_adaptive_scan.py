@@ -113,3 +113,20 @@ def test_an_adaptive_campaign_needs_two_variants_and_floors_that_fit() -> None:
     with pytest.raises(ValidationError, match="exceeds 100"):
         Campaign.model_validate({**base, "variants": variants, "allocation": "adaptive", "adaptive_floor_percent": 40})
     assert Campaign.model_validate({**base, "variants": variants}).allocation == "fixed"
+
+
+def test_an_episode_whose_variant_was_removed_is_assigned_afresh() -> None:
+    program = load_program()
+    first = decide(_profile("r1"), JOB, program, _segment, Counter(), allocations=_decision({"question": 1.0}))
+    assert first is not None and first.assignment is not None
+    gone = first.assignment.model_copy(update={"arm": "retired-subject"})
+    again = decide(
+        _profile("r1", gone),
+        JOB.model_copy(update={"as_of": AS_OF + timedelta(days=program.sunset.cooldown_days + 1)}),
+        program,
+        _segment,
+        Counter(),
+        allocations=_decision({"nostalgic": 0.0, "question": 1.0}),
+    )
+    assert again is not None and again.assignment is not None
+    assert again.assignment.arm in ("question", HOLDOUT) and again.assignment.arm == first.assignment.arm

@@ -173,8 +173,9 @@ def arm_of(
     if campaign.allocation != "adaptive":
         return assign(campaign, profile.user_id, holdout)
     previous = profile.assignment
-    if previous is not None and previous.campaign_id == campaign.id and previous.episode == episode:
-        return previous.arm
+    same_episode = previous is not None and previous.campaign_id == campaign.id and previous.episode == episode
+    if previous is not None and same_episode and (previous.arm == HOLDOUT or campaign.variant(previous.arm)):
+        return previous.arm  # (a variant since removed from the program is assigned afresh)
     decision = (allocations or {}).get(campaign.id)
     return assign(campaign, profile.user_id, holdout, decision.weights if decision else None)
 
