@@ -34,7 +34,9 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     d = deps()
     segmenter, scorer = d.scan_models()
     remaining = lambda_context.get_remaining_time_in_millis
-    result = scan_segment(job, d, segmenter, remaining, scorer=scorer, skips=scan_skips(segmenter))
+    result = scan_segment(
+        job, d, segmenter, remaining, scorer=scorer, skips=scan_skips(segmenter), allocations=d.scan_allocations()
+    )
     emit_counts(result.tally, "Scan")
     logger.info(
         "segment scanned",

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.runtime.deps import deps
 from winback.runtime.observability import heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
+from winback.services.scan.adaptive import run_allocations
 from winback.services.scan.incentive_skips import with_incentive_skips
 from winback.services.scan.model_fit import fit_purchase_models
 from winback.services.scan.population_stats import StatsResult, run_population_stats
@@ -44,6 +45,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         fit_purchase_models,
         with_incentive_skips(program, d.messaging, d.population_stats, as_of),
     )
+    allocations = run_allocations(result.stats.computed_at, program, d.messaging, d.population_stats, result.stats)
     metrics.add_metric(name="PopulationSampleSize", unit=MetricUnit.Count, value=result.stats.sample_size)
     summary = {
         "sample_size": result.stats.sample_size,
@@ -54,6 +56,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "truncated": result.truncated,
         **_fit_summary(result),
         "incentive_skips": len(result.stats.incentive_skips),
+        "allocations": {a.campaign_id: a.weights for a in allocations},
     }
     logger.info("population stats stored", extra=summary)
     return summary

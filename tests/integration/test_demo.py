@@ -66,5 +66,8 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     reports = json.loads((out / "reports.json").read_text(encoding="utf-8"))
     assert [r["campaign_id"] for r in reports] == ["lapsing-nudge", "dormant-vip", "dormant-offer", "lost-question"]
     assert "winback demo" in result.stdout and "report.html" in result.stdout
+    # lapsing-nudge is adaptive: the stats step decided its split on each scan day, the summary prints it.
+    assert list(summary["adaptive"]["lapsing-nudge"]["by_scan_day"]) == ["0", "3", "10", "17"]
+    assert "adaptive         lapsing-nudge split nostalgic/question by scan day" in result.stdout
     # Its progress while it runs, on stderr: plain lines here (not a terminal), the last day's among them.
     assert "demo: day 21/21" in result.stderr and "\r" not in result.stderr

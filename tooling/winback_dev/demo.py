@@ -396,6 +396,36 @@ def _lift(reports: list[Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _adaptive(reports: list[Any], start: datetime) -> dict[str, Any]:
+    """Each adaptive campaign's split by scan day (the stats step's decision that day) and P(best) now."""
+    out: dict[str, Any] = {}
+    for report in reports:
+        if report.adaptive is None:
+            continue
+        out[report.campaign_id] = {
+            "by_scan_day": {
+                str((d.day - start.date()).days): {arm: round(w, 3) for arm, w in d.weights.items()}
+                for d in report.adaptive.allocation_over_time
+            },
+            "p_best": {arm: round(p, 3) for arm, p in report.adaptive.p_best.items()},
+            "winner": report.adaptive.winner,
+        }
+    return out
+
+
+def _adaptive_line(adaptive: dict[str, Any]) -> str:
+    """One line: the first adaptive campaign's split by scan day and its P(best)."""
+    if not adaptive:
+        return "  adaptive         no adaptive campaign"
+    campaign, a = next(iter(adaptive.items()))
+    days = "; ".join(
+        f"day {day}: " + "/".join(f"{w:.0%}" for w in weights.values()) for day, weights in a["by_scan_day"].items()
+    )
+    arms = "/".join(a["p_best"])
+    chances = ", ".join(f"{arm} {p:.1%}" for arm, p in a["p_best"].items())
+    return f"  adaptive         {campaign} split {arms} by scan day {days}; P(best) {chances}; winner {a['winner']}"
+
+
 def _running_counts(world: World | None) -> dict[str, int]:
     """What the providers got so far and what the people did: cheap reads of the in-process moto."""
     from moto.backends import get_backend
@@ -542,6 +572,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
         "reasons": dict(world.answers),
         "inferred_reasons": _inferred_reasons(reports),
         "program_lift": {**_program_lift(program), "messaged": world.messaged_program_control()},
+        "adaptive": _adaptive(reports, start),
         "paused": world.pauses,
         "lift": _lift(reports),
         "incentive_skips": skips,
@@ -626,6 +657,7 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         *lift_lines,
         _program_line(summary["program_lift"]),
         _skips_line(summary.get("incentive_skips", [])),
+        _adaptive_line(summary["adaptive"]),
         f"  audience export  {sum(summary['audience_export'].values()):>7}   hashed rows by segment",
         f"  wall time        {summary['wall_s']:>7}s",
         f"  report: {summary['report_html']}",

@@ -34,6 +34,10 @@ ANSWER_DAILY = 0.04
 # rate, as if not messaged, while no-coupon works as elsewhere. The stats step should find that the
 # coupon does not lift there, and the scan stop offering it.
 COUPON_WITHOUT_EFFECT = ("dormant-offer", "hibernating")
+# lapsing-nudge's variants differ: a messaged user of the "question" subject comes back this much more
+# often a day (on top of MESSAGED_DAILY_RETURN), so the adaptive allocation has a better arm to find.
+BETTER_VARIANT = ("lapsing-nudge", "question")
+BETTER_VARIANT_EXTRA_DAILY = 0.03
 REASON_WEIGHTS = {
     "need_changed": 3,
     "bad_experience": 2,
@@ -75,6 +79,7 @@ class World:
                     self.by_address[address] = u.user_id
         self.key = unsubscribe_key
         self.rng = rng
+        self.variant_rng = random.Random(18)
         self.assignments: dict[str, Assignment] = {}
         self._counted: set[tuple[str, str, str]] = set()
         self.first_message: dict[str, datetime] = {}
@@ -271,6 +276,7 @@ class World:
                 continue
             messaged = user_id in self.first_message and _group(a.arm) == "treated" and not _coupon_without_effect(a)
             roll = self.rng.random()
+            roll = 0.0 if messaged and self._prefers_variant(a) else roll
             coupon = None
             if messaged and MESSAGED_DAILY_RETURN <= roll < COUPON_DAILY_RETURN:
                 coupon = coupons.issued(user_id, a.campaign_id, 0, a.episode)  # only a coupon holder comes back
@@ -291,6 +297,11 @@ class World:
             result = json.loads(reply.get("body") or "{}")
             for key in ("coupons_redeemed", "coupons_rejected"):
                 self.coupon_results[key] += int(result.get(key, 0))
+
+    def _prefers_variant(self, a: Assignment) -> bool:
+        """Whether a messaged user comes back today for the better variant's sake (its own generator,
+        so the other users' rolls are the same as without it)."""
+        return (a.campaign_id, a.arm) == BETTER_VARIANT and self.variant_rng.random() < BETTER_VARIANT_EXTRA_DAILY
 
     def _order(self, user_id: str, at: datetime, code: str | None) -> dict[str, Any]:
         user = self.users[user_id]

@@ -233,6 +233,8 @@ class Planner:
         self._score_published = scorer_for(sources.stats, published.segments)
         self._score_changed = scorer_for(sources.stats, changed.segments) if changed is not None else None
         self._skips = scan_skips(self._segment_published)  # incentives the stats step found without lift
+        # Adaptive campaigns split by the day's decision, as the scan does.
+        self._allocations = dict(sources.stats.allocations) if sources.stats is not None else {}
         # Quiet hours only delay a message: the guards run without them, so each user's channel shows.
         self._guarded = self.planned.model_copy(update={"quiet_hours": {}})
 
@@ -251,6 +253,7 @@ class Planner:
                 r.published.tally,
                 self._score_published,
                 skips=self._skips,
+                allocations=self._allocations,
             )
             r.published.count(before)
             after = before
@@ -263,6 +266,7 @@ class Planner:
                     r.planned.tally,
                     self._score_changed,
                     skips=self._skips,
+                    allocations=self._allocations,
                 )
                 r.planned.count(after)
                 r.reach.compare(profile.user_id, reached(before), reached(after))

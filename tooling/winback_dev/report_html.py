@@ -24,6 +24,8 @@ from winback_dev.report_table import (
     STEP_HEADERS,
     VERSION_HEADERS,
     VERSION_NOTE,
+    adaptive_note,
+    adaptive_rows,
     arm_cells,
     choice_rows,
     comparison_cells,
@@ -265,6 +267,18 @@ def _tables(report: CampaignReport) -> list[str]:
         parts.append(_table(ENGAGEMENT_HEADERS, engagement, "Email engagement"))
     if report.comparisons:
         parts.append(_table(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons], "Vs holdout"))
+    parts += _adaptive(report)
+    return parts
+
+
+def _adaptive(report: CampaignReport) -> list[str]:
+    """An adaptive campaign's P(best), winner and allocation over time."""
+    if report.adaptive is None:
+        return []
+    parts = ["<h3>Adaptive allocation</h3>", f'<p class="meta">{_e(adaptive_note(report))}</p>']
+    headers, rows = adaptive_rows(report)
+    if rows:
+        parts.append(_table(headers, rows, "Allocation over time"))
     return parts
 
 

@@ -239,6 +239,7 @@ def render_table(report: CampaignReport) -> str:
             f"Vs holdout (lift in percentage points, {confidence} Newcombe interval; * = interval excludes 0)",
             grid(COMPARISON_HEADERS, [comparison_cells(c) for c in report.comparisons]),
         ]
+    out += adaptive_lines(report)
     out += _reason_tables(report) + _choices_and_spend(report)
     if report.segments_ranked:
         out += [
@@ -256,6 +257,50 @@ def _choices_and_spend(report: CampaignReport) -> list[str]:
         out += ["", "Preference choices (instead of leaving)", grid(CHOICE_HEADERS, choice_rows(report))]
     if report.spend:
         out += ["", f"Incentive spend: {format_money(report.spend)}"]
+    return out
+
+
+def adaptive_note(report: CampaignReport) -> str:
+    """One sentence: each variant's P(best) now and the winner, or who leads."""
+    a = report.adaptive
+    if a is None:
+        return ""
+    chances = ", ".join(f"{arm} {format_rate(p)}" for arm, p in a.p_best.items())
+    threshold = format_rate(a.winner_probability)
+    if a.winner:
+        verdict = f"winner: {a.winner} (P(best) ≥ {threshold})"
+    else:
+        verdict = f"no winner yet (needs P(best) ≥ {threshold})"
+    split = "" if a.adapting else f"; split equal until every variant has {a.min_per_arm} users"
+    return f"Adaptive allocation: P(best) {chances}; {verdict}{split}"
+
+
+def adaptive_rows(report: CampaignReport) -> tuple[list[str], list[list[str]]]:
+    """Headers and one row per day the stats step decided: each variant's share, P(best), winner."""
+    a = report.adaptive
+    if a is None or not a.allocation_over_time:
+        return [], []
+    arms = list(a.p_best)
+    headers = ["day", *(f"share {arm}" for arm in arms), *(f"P(best) {arm}" for arm in arms), "winner"]
+    rows = [
+        [
+            d.day.isoformat(),
+            *(format_rate(d.weights.get(arm)) for arm in arms),
+            *(format_rate(d.p_best.get(arm)) for arm in arms),
+            d.winner or DASH,
+        ]
+        for d in a.allocation_over_time
+    ]
+    return headers, rows
+
+
+def adaptive_lines(report: CampaignReport) -> list[str]:
+    if report.adaptive is None:
+        return []
+    out = ["", adaptive_note(report)]
+    headers, rows = adaptive_rows(report)
+    if rows:
+        out += ["Allocation over time (the share of new treated users each variant got that day)", grid(headers, rows)]
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tracemalloc
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,8 @@ from winback.adapters.activity_store import ScanPage
 from winback.config.loader import load_program
 from winback.config.program import Program
 from winback.domain.measurement.arms import assign
+from winback.models.allocation import Allocation
+from winback.models.population import PopulationStats
 from winback.models.profile import Assignment, Profile
 from winback.models.send_state import SendState
 from winback.services.send.compose import Signer
@@ -230,12 +233,9 @@ def test_all_dormant_counts_users_the_next_scan_would_skip(published: Program) -
 def test_a_plan_that_enables_churn_risk_counts_the_regular_buyers_it_reaches_early(published: Program) -> None:
     """Guard: the plan scores with the stored fit (scorer_for(sources.stats)) as the scan does; without
     it, churn_risk would reach no one in the plan."""
-    from dataclasses import replace
-
     from winback.config.dormancy import ChurnRisk
     from winback.domain.prediction.bgnbd import BgNbdParams
     from winback.domain.prediction.models import BgNbdFit, FitStatus
-    from winback.models.population import PopulationStats
 
     def weekly(i: int) -> Profile:
         """Twelve weekly orders, the last 25 days ago: under the 30-day fixed tier, P(alive) under 0.7."""
@@ -256,3 +256,29 @@ def test_a_plan_that_enables_churn_risk_counts_the_regular_buyers_it_reaches_ear
     result = run_plan(replace(plan_sources(people), stats=stats), published, with_churn_risk, AS_OF)
     assert result.planned.tally["tier_churn_risk"] == 4
     assert result.reach.added["lapsing-nudge"] >= 4
+
+
+def test_the_plan_splits_an_adaptive_campaign_by_the_days_decision(published: Program) -> None:
+    """The plan passes the stored decision to the scan's rules: all of lapsing-nudge's new users go
+    to the variant the day's split gives everything."""
+    decision = Allocation(
+        campaign_id="lapsing-nudge",
+        day=AS_OF.date(),
+        weights={"nostalgic": 0.0, "question": 1.0},
+        p_best={"nostalgic": 0.0, "question": 1.0},
+        assigned={},
+        reactivated={},
+        adapting=True,
+    )
+    stats = PopulationStats(
+        computed_at=AS_OF,
+        sample_size=0,
+        population_estimate=0,
+        base_currency="USD",
+        allocations={"lapsing-nudge": decision},
+    )
+    with_decision = run_plan(replace(plan_sources(People(40)), stats=stats), published, None, AS_OF)
+    without = run_plan(plan_sources(People(40)), published, None, AS_OF)
+    arms = {arm for (campaign, _, arm), n in with_decision.published.cells.items() if campaign == "lapsing-nudge" and n}
+    static = {arm for (campaign, _, arm), n in without.published.cells.items() if campaign == "lapsing-nudge" and n}
+    assert arms == {"question"} and static == {"nostalgic", "question"}

@@ -48,6 +48,7 @@ from winback.adapters.deferral_store import shard_of
 from winback.adapters.dynamo import conditional_failed, error_code, from_av, put_new, to_av
 from winback.adapters.sms_lookup import SmsCell, sms_cell_from_item, sms_lookup_key
 from winback.domain.journey.addresses import hashed_key
+from winback.models.allocation import Allocation
 from winback.models.erasure import ERASED_STATE
 from winback.models.send_state import LEDGER_TTL, SWEEP_LOOKBACK, Claim, ClaimNote, Outcome, SendState
 
@@ -56,6 +57,7 @@ CLAIMS_INDEX = "claims"
 # Shards of the `claims` index: its writes and the sweeper's reads spread over this many partition
 # keys. May grow, never shrink, while send states exist (a shard beyond the count is not read).
 CLAIM_SHARDS = 8
+ALLOCATION_PREFIX = "allocation#"
 # Tries of a counter's ADD that met a transaction writing the same counter (a send job's bookkeeping).
 CONFLICT_ATTEMPTS = 5
 # How long SES's `Send` event for a message is kept: long enough for the sweeper to read it.
@@ -395,3 +397,17 @@ class MessagingStore:
         sms_lookup.KEEP)."""
         reply = clients.dynamodb().get_item(TableName=self.table, Key=to_av(sms_lookup_key(message_id)))
         return sms_cell_from_item(from_av(reply["Item"])) if "Item" in reply else None
+
+    def put_allocation(self, allocation: Allocation) -> None:
+        """Keep an adaptive campaign's decision of the day (sk `allocation#<date>`: a rerun overwrites)."""
+        item = {
+            "pk": f"stats#{allocation.campaign_id}",
+            "sk": f"{ALLOCATION_PREFIX}{allocation.day.isoformat()}",
+            "allocation": allocation.model_dump_json(),
+        }
+        clients.dynamodb().put_item(TableName=self.table, Item=to_av(item))
+
+    def allocations(self, campaign_id: str) -> list[Allocation]:
+        """An adaptive campaign's daily decisions, oldest first: its allocation over time."""
+        items = self._stats_items(campaign_id, ALLOCATION_PREFIX)
+        return [Allocation.model_validate_json(item["allocation"]) for item in sorted(items, key=lambda i: i["sk"])]

@@ -102,6 +102,20 @@ class Campaign(Strict):
     segment_min_lift: float = Field(
         0.02, gt=-1, lt=1, description="absolute reactivation lift an incentive must be able to reach in a segment"
     )
+    allocation: Literal["fixed", "adaptive"] = Field(
+        "fixed", description="adaptive: the variants' shares follow each one's probability of being best"
+    )
+    adaptive_min_per_arm: int = Field(100, ge=0, description="adaptive: users per variant before the split moves")
+    adaptive_floor_percent: float = Field(5, ge=0, le=50, description="adaptive: the least share a variant keeps")
+    winner_probability: float = Field(0.95, gt=0.5, lt=1, description="P(best) at which a variant is the winner")
+
+    @model_validator(mode="after")
+    def _adaptive(self) -> Campaign:
+        if self.allocation == "adaptive" and len(self.variants) < 2:
+            raise ValueError(f"campaign {self.id}: adaptive allocation needs at least two variants")
+        if self.adaptive_floor_percent * len(self.variants) > 100:
+            raise ValueError(f"campaign {self.id}: adaptive_floor_percent × variants exceeds 100")
+        return self
 
     @model_validator(mode="after")
     def _variants(self) -> Campaign:

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from winback.config.segments import Quintiles
 from winback.domain.prediction.models import BgNbdFit, GammaGammaFit
+from winback.models.allocation import Allocation
 
 
 class ActivityCuts(BaseModel):
@@ -64,3 +65,5 @@ class PopulationStats(BaseModel):
     # Segments whose incentive showed no lift (skip_segments_without_lift), decided by the stats step
     # from the campaigns' experiment cells; the scan gives their users a no-offer variant instead.
     incentive_skips: tuple[IncentiveSkip, ...] = ()
+    # Adaptive campaigns' shares for the day (campaign id -> Allocation), decided by the stats step.
+    allocations: dict[str, Allocation] = Field(default_factory=dict)

@@ -29,6 +29,7 @@ from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from winback.config.bundle import VERSION_LENGTH
 from winback.domain.measurement.lift import Lift
+from winback.models.allocation import Allocation
 
 DELIVERY_COUNTERS = (
     "sent",
@@ -193,6 +194,20 @@ class SegmentLift(_Model):
     )
 
 
+class AdaptiveReport(_Model):
+    """An adaptive campaign's variants: each one's probability of being best now, the winner once one
+    reaches the configured probability, and the split the stats step decided day by day."""
+
+    winner_probability: float
+    min_per_arm: int
+    adapting: bool = Field(description="False: some variant has fewer than min_per_arm users, the split is equal")
+    p_best: dict[str, float] = Field(description="variant -> P(best reactivation rate), from the counts now")
+    winner: str | None = None
+    allocation_over_time: list[Allocation] = Field(
+        default_factory=list, description="the stats step's daily decisions, oldest first"
+    )
+
+
 class CampaignReport(_Model):
     campaign_id: str
     generated_at: AwareDatetime
@@ -226,6 +241,7 @@ class CampaignReport(_Model):
     segments_ranked: list[SegmentLift] = Field(
         default_factory=list, description="incentive campaigns: segments by lift, with cost per reactivated user"
     )
+    adaptive: AdaptiveReport | None = Field(None, description="adaptive allocation: P(best), winner, split over time")
 
 
 class ProgramStratum(_Model):

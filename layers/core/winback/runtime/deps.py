@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from winback.domain.audience.recommendations import Recommender
     from winback.domain.audience.scoring import Scorer
     from winback.domain.clock import Clock
+    from winback.models.allocation import Allocation
     from winback.runtime.idempotency import ApplyWebhook
     from winback.runtime.program_source import ProgramSource
     from winback.services.scan.job import Segmenter
@@ -383,6 +384,11 @@ class Deps:
 
         stats = self.population_stats.load()
         return RfmSegmenter(self.program, stats), scorer_for(stats, self.program.segments)
+
+    def scan_allocations(self) -> dict[str, Allocation]:
+        """Adaptive campaigns' splits of the day, as the stats step stored them (none: static weights)."""
+        stats = self.population_stats.load()
+        return dict(stats.allocations) if stats is not None else {}
 
 
 @cache

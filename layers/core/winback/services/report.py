@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL
 from winback.config.incentives import CouponIncentive
+from winback.domain.measurement.adaptive import allocate, arm_counts
 from winback.domain.measurement.arms import untreated
 from winback.domain.measurement.program_lift import RevenueStratum, Stratum, program_lift, revenue_lift
 from winback.domain.measurement.report_build import build_report
@@ -18,6 +19,7 @@ from winback.domain.measurement.segment_lift import rank_segments
 from winback.models.report import (
     REVENUE_PREFIX,
     REVENUE_SQUARES_PREFIX,
+    AdaptiveReport,
     CampaignReport,
     Cell,
     ProgramReport,
@@ -80,7 +82,10 @@ def campaign_report(campaign_id: str, ports: ReportPorts, now: datetime) -> Camp
         min_detectable_rel=program.experiments.min_detectable_lift,
     )
     ranked = rank_segments(cells, campaign, HOLDOUT, _skipped_since(campaign, ports))
-    return report.model_copy(update={"segments_ranked": ranked})
+    report = report.model_copy(update={"segments_ranked": ranked})
+    if campaign.allocation != "adaptive":
+        return report
+    return report.model_copy(update={"adaptive": adaptive_report(campaign, cells, messaging, now)})
 
 
 def _skipped_since(campaign: Campaign, ports: ReportPorts) -> dict[str, date]:
@@ -90,6 +95,21 @@ def _skipped_since(campaign: Campaign, ports: ReportPorts) -> dict[str, date]:
     stats = ports.population_stats.load()
     skips = stats.incentive_skips if stats is not None else ()
     return {s.segment: s.since for s in skips if s.campaign_id == campaign.id}
+
+
+def adaptive_report(campaign: Campaign, cells: list[Cell], messaging: MessagingStore, now: datetime) -> AdaptiveReport:
+    """Each variant's P(best) from the counts now (as the stats step computes it), the winner at the
+    campaign's probability, and the stats step's daily decisions."""
+    assigned, reactivated = arm_counts(cells, (v.id for v in campaign.variants))
+    current = allocate(campaign, assigned, reactivated, now.date())
+    return AdaptiveReport(
+        winner_probability=campaign.winner_probability,
+        min_per_arm=campaign.adaptive_min_per_arm,
+        adapting=current.adapting,
+        p_best=current.p_best,
+        winner=current.winner,
+        allocation_over_time=messaging.allocations(campaign.id),
+    )
 
 
 def all_reports(ports: ReportPorts, now: datetime) -> list[CampaignReport]:

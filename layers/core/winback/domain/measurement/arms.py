@@ -8,6 +8,7 @@ weights moves only the users whose position crosses a boundary.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL, Campaign
 
@@ -23,19 +24,24 @@ def position(campaign_id: str, user_id: str) -> float:
     return int(digest[:15], 16) / _SCALE
 
 
-def assign(campaign: Campaign, user_id: str, holdout_percent: float) -> str:
-    """The user's arm: "holdout" for the first `holdout_percent`, else a variant by weight."""
+def assign(campaign: Campaign, user_id: str, holdout_percent: float, weights: Mapping[str, float] | None = None) -> str:
+    """The user's arm: "holdout" for the first `holdout_percent`, else a variant by weight: the
+    campaign's static weights, or `weights` (an adaptive campaign's shares for the day) when given.
+    The holdout's range does not depend on the weights, so its share stays exact as they move."""
     at = position(campaign.id, user_id)
     holdout = holdout_percent / 100
     if at < holdout:
         return HOLDOUT
-    total = sum(v.weight for v in campaign.variants)
+    shares = [(v.id, float(v.weight)) for v in campaign.variants]
+    if weights is not None and sum(max(weights.get(v.id, 0.0), 0.0) for v in campaign.variants) > 0:
+        shares = [(v.id, max(weights.get(v.id, 0.0), 0.0)) for v in campaign.variants]
+    total = sum(share for _, share in shares)
     # Rescale the treated range to [0, total) so variant shares follow their weights exactly.
     point = (at - holdout) / (1 - holdout) * total
-    for variant in campaign.variants:
-        if point < variant.weight:
-            return variant.id
-        point -= variant.weight
+    for arm, share in shares:
+        if point < share:
+            return arm
+        point -= share
     return campaign.variants[-1].id
 
 

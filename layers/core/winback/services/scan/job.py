@@ -5,13 +5,13 @@ treated ones. Memory holds one page; a continuation job carries on near timeout.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from winback.adapters.queues import send_all
-from winback.config.campaigns import CHANNELS, HOLDOUT, PROGRAM_CONTROL
+from winback.config.campaigns import CHANNELS, HOLDOUT, PROGRAM_CONTROL, Campaign
 from winback.config.dormancy import Tier
 from winback.config.program import Program
 from winback.domain.audience.admission import Priority, TopK, budget_of, value_band
@@ -24,6 +24,7 @@ from winback.domain.journey.reasons import inferred_reason
 from winback.domain.journey.targeting import campaign_for, choose_channel
 from winback.domain.measurement.arms import assign, in_program_control, untreated
 from winback.domain.measurement.segment_lift import SkipIndex
+from winback.models.allocation import Allocation
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.profile import Assignment, Journeys, Profile
 from winback.models.report import INFERRED_PREFIX
@@ -100,9 +101,11 @@ def decide(
     tally: Counter[str],
     scorer: Scorer | None = None,
     skips: SkipIndex | None = None,
+    allocations: Mapping[str, Allocation] | None = None,
 ) -> Target | None:
     """The scan's rules for one profile, deciding without writing: its tier, campaign and arm (None:
-    nothing to do, counted in `tally`). `winback plan` runs the same rules over a changed program."""
+    nothing to do, counted in `tally`). `winback plan` runs the same rules over a changed program.
+    `allocations`: adaptive campaigns' splits of the day (the stats step's), else static weights."""
     tier = tier_of(profile, job, program, scorer)
     if tier is None:
         tally["active"] += 1
@@ -134,10 +137,7 @@ def decide(
         return None
     if journeys.failed >= program.sunset.max_failed_journeys:
         return Target(profile=profile, tier=tier.name, journeys=journeys, assignment=None)
-    if in_program_control(profile.user_id, program.experiments.program_control_percent):
-        arm = PROGRAM_CONTROL  # before the campaign's own split: never messaged by any campaign
-    else:
-        arm = assign(campaign, profile.user_id, program.holdout_percent(campaign))
+    arm = arm_of(profile, campaign, since.isoformat(), program, allocations)
     arm = offer_where_it_lifts(campaign, segment.rfm, arm, skips, tally)
     assignment = Assignment(
         campaign_id=campaign.id,
@@ -179,6 +179,29 @@ def offer_where_it_lifts(
         return arm
     tally["incentive_skipped_no_lift"] += 1
     return campaign.no_offer_arms()[0]
+
+
+def arm_of(
+    profile: Profile,
+    campaign: Campaign,
+    episode: str,
+    program: Program,
+    allocations: Mapping[str, Allocation] | None,
+) -> str:
+    """The user's arm: the program-wide control group first; then an adaptive campaign's split of the
+    day, except that a user already assigned in this episode keeps that arm (a tier crossed later in
+    the same campaign must not move them); else the campaign's static split."""
+    if in_program_control(profile.user_id, program.experiments.program_control_percent):
+        return PROGRAM_CONTROL  # before the campaign's own split: never messaged by any campaign
+    holdout = program.holdout_percent(campaign)
+    if campaign.allocation != "adaptive":
+        return assign(campaign, profile.user_id, holdout)
+    previous = profile.assignment
+    same_episode = previous is not None and previous.campaign_id == campaign.id and previous.episode == episode
+    if previous is not None and same_episode and (previous.arm == HOLDOUT or campaign.variant(previous.arm)):
+        return previous.arm  # (a variant since removed from the program is assigned afresh)
+    decision = (allocations or {}).get(campaign.id)
+    return assign(campaign, profile.user_id, holdout, decision.weights if decision else None)
 
 
 def _pack(job: ScanJob, targets: list[Target], program: Program) -> list[str]:
@@ -292,6 +315,7 @@ def scan_segment(
     enqueue: Enqueue = send_all,
     scorer: Scorer | None = None,
     skips: SkipIndex | None = None,
+    allocations: Mapping[str, Allocation] | None = None,
 ) -> ScanResult:
     """`enqueue(queue_url, bodies)`: SQS (a simulation passes its own queue). With `job.admit`, the
     users found are admitted at the segment's end (or before a continuation), the best first, up to
@@ -307,7 +331,9 @@ def scan_segment(
         pages += 1
         tally["scanned"] += len(page.profiles)
         targets = [
-            t for p in page.profiles if (t := decide(p, job, program, segment_of, tally, scorer, skips)) is not None
+            t
+            for p in page.profiles
+            if (t := decide(p, job, program, segment_of, tally, scorer, skips, allocations)) is not None
         ]
         _act(job, admitter.offer(targets, tally) if admitter else targets, ports, tally, enqueue)
         key = page.next_key
