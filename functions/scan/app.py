@@ -12,7 +12,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from winback.models.jobs import ScanJob
 from winback.runtime.deps import deps
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
-from winback.services.scan.incentive_skips import scan_skips
 from winback.services.scan.job import scan_segment
 
 if TYPE_CHECKING:
@@ -32,10 +31,15 @@ processor = BatchProcessor(
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     job = ScanJob.model_validate_json(record.body)
     d = deps()
-    segmenter, scorer = d.scan_models()
-    remaining = lambda_context.get_remaining_time_in_millis
+    models = d.scan_models()
     result = scan_segment(
-        job, d, segmenter, remaining, scorer=scorer, skips=scan_skips(segmenter), allocations=d.scan_allocations()
+        job,
+        d,
+        models.segmenter,
+        lambda_context.get_remaining_time_in_millis,
+        scorer=models.scorer,
+        skips=models.skips,
+        allocations=models.allocations,
     )
     emit_counts(result.tally, "Scan")
     logger.info(

@@ -4,15 +4,17 @@ sample in MessagingTable. The one function with the stats layer (numpy, scipy)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from winback.models.population import PopulationStats
 from winback.runtime.deps import deps
 from winback.runtime.observability import heartbeat, logger, metrics, tracer
 from winback.runtime.scheduled import scheduled_time
-from winback.services.scan.adaptive import run_allocations
+from winback.services.scan.adaptive import with_allocations
 from winback.services.scan.incentive_skips import with_incentive_skips
 from winback.services.scan.model_fit import fit_purchase_models
 from winback.services.scan.population_stats import StatsResult, run_population_stats
@@ -26,6 +28,13 @@ def _fit_summary(result: StatsResult) -> dict[str, Any]:
         "bgnbd_log_likelihood": bgnbd.log_likelihood if bgnbd else None,
         "gamma_gamma_status": gamma_gamma.status.value if gamma_gamma else None,
     }
+
+
+def _both(
+    first: Callable[[PopulationStats], PopulationStats], then: Callable[[PopulationStats], PopulationStats]
+) -> Callable[[PopulationStats], PopulationStats]:
+    """The decisions the stats step adds to the day's stats, stored with them in one write."""
+    return lambda stats: then(first(stats))
 
 
 @logger.inject_lambda_context
@@ -43,9 +52,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         program.segments,
         program.recommendations,
         fit_purchase_models,
-        with_incentive_skips(program, d.messaging, d.population_stats, as_of),
+        _both(
+            with_incentive_skips(program, d.messaging, d.population_stats, as_of),
+            with_allocations(program, d.messaging, as_of),
+        ),
     )
-    allocations = run_allocations(result.stats.computed_at, program, d.messaging, d.population_stats, result.stats)
     metrics.add_metric(name="PopulationSampleSize", unit=MetricUnit.Count, value=result.stats.sample_size)
     summary = {
         "sample_size": result.stats.sample_size,
@@ -56,7 +67,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "truncated": result.truncated,
         **_fit_summary(result),
         "incentive_skips": len(result.stats.incentive_skips),
-        "allocations": {a.campaign_id: a.weights for a in allocations},
+        "allocations": {a.campaign_id: a.weights for a in result.stats.allocations.values()},
     }
     logger.info("population stats stored", extra=summary)
     return summary

@@ -64,7 +64,7 @@ def _send_all(stack: Stack) -> int:
 
 def test_the_stats_step_stores_the_decision_the_scan_assigns_no_offer_and_no_coupon_is_issued(stack: Stack) -> None:
     """Guards: services.scan.incentive_skips.with_incentive_skips (stored with the stats), the scan
-    handler passing scan_skips(segmenter) to scan_segment (no-offer arm, incentive_skipped_no_lift),
+    handler passing the stored skips (deps.scan_models) to scan_segment (no-offer arm, incentive_skipped_no_lift),
     and the sender's no-offer variant (no coupon)."""
     for user_id in USERS:
         dormant_profile(user_id, LAST_ORDER, consent={"email": True})

@@ -25,14 +25,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from winback.config.campaigns import HOLDOUT, Campaign
 from winback.config.incentives import CouponIncentive
-from winback.domain.audience.scoring import scorer_for
-from winback.domain.audience.segmentation import RfmSegmenter
 from winback.domain.journey.coupons import coupon_value_minor
 from winback.domain.journey.dormancy import dormant_since
 from winback.domain.money import minor_units
 from winback.models.jobs import Recipient, ScanJob, SendJob
-from winback.services.scan.incentive_skips import scan_skips
 from winback.services.scan.job import Target, decide
+from winback.services.scan.scan_models import ScanModels
 from winback.services.send.guards import screen
 from winback.services.send.job_run import JobRun, Tally
 from winback_dev.guard_view import capped, guard_deps
@@ -51,6 +49,20 @@ if TYPE_CHECKING:
     from winback_dev.progress import Progress
 
 EXAMPLES = 10  # users kept per kind of change, to show; `--changes FILE` gets every one
+
+
+def _decide(profile: Profile, job: ScanJob, program: Program, models: ScanModels, tally: Counter[str]) -> Target | None:
+    """The scan's rules for one profile under `program`, with what the scan would decide them with."""
+    return decide(
+        profile,
+        job,
+        program,
+        models.segmenter,
+        tally,
+        models.scorer,
+        skips=models.skips,
+        allocations=models.allocations,
+    )
 
 
 class ProfilePages(Protocol):
@@ -227,14 +239,10 @@ class Planner:
         self.changed = changed
         self.job = ScanJob(run_id="plan", as_of=as_of, segment=0, total_segments=1)
         self.result = PlanResult(as_of=as_of, changed=changed is not None, all_dormant=all_dormant)
-        self._segment_published = RfmSegmenter(published, sources.stats)
-        self._segment_changed = RfmSegmenter(changed, sources.stats) if changed is not None else None
-        # The scan's scorer from the same stored fit: churn_risk and value ranges decide as in the scan.
-        self._score_published = scorer_for(sources.stats, published.segments)
-        self._score_changed = scorer_for(sources.stats, changed.segments) if changed is not None else None
-        self._skips = scan_skips(self._segment_published)  # incentives the stats step found without lift
-        # Adaptive campaigns split by the day's decision, as the scan does.
-        self._allocations = dict(sources.stats.allocations) if sources.stats is not None else {}
+        # What the scan decides with, from the same stored stats: segments, the fitted models (churn_risk,
+        # value ranges), incentives without lift and adaptive splits; under each program.
+        self._published_models = ScanModels.of(published, sources.stats)
+        self._changed_models = ScanModels.of(changed, sources.stats) if changed is not None else None
         # Quiet hours only delay a message: the guards run without them, so each user's channel shows.
         self._guarded = self.planned.model_copy(update={"quiet_hours": {}})
 
@@ -245,29 +253,11 @@ class Planner:
         started: list[Target] = []
         for stored in page.profiles:
             profile = as_entering(stored, self.published) if self.all_dormant else stored
-            before = decide(
-                profile,
-                self.job,
-                self.published,
-                self._segment_published,
-                r.published.tally,
-                self._score_published,
-                skips=self._skips,
-                allocations=self._allocations,
-            )
+            before = _decide(profile, self.job, self.published, self._published_models, r.published.tally)
             r.published.count(before)
             after = before
-            if self.changed is not None and self._segment_changed is not None:
-                after = decide(
-                    profile,
-                    self.job,
-                    self.changed,
-                    self._segment_changed,
-                    r.planned.tally,
-                    self._score_changed,
-                    skips=self._skips,
-                    allocations=self._allocations,
-                )
+            if self.changed is not None and self._changed_models is not None:
+                after = _decide(profile, self.job, self.changed, self._changed_models, r.planned.tally)
                 r.planned.count(after)
                 r.reach.compare(profile.user_id, reached(before), reached(after))
             if after is not None and reached(after) is not None:

@@ -36,12 +36,11 @@ if TYPE_CHECKING:
     from winback.config.program import Program
     from winback.config.settings import Settings
     from winback.domain.audience.recommendations import Recommender
-    from winback.domain.audience.scoring import Scorer
     from winback.domain.clock import Clock
-    from winback.models.allocation import Allocation
     from winback.runtime.idempotency import ApplyWebhook
     from winback.runtime.program_source import ProgramSource
     from winback.services.scan.job import Segmenter
+    from winback.services.scan.scan_models import ScanModels
     from winback.services.send.pacing import WorkerPacer
     from winback.services.send.ports import ChannelSender, SendDeps
 
@@ -376,19 +375,12 @@ class Deps:
 
         return RfmSegmenter(self.program, self.population_stats.load())
 
-    def scan_models(self) -> tuple[Segmenter, Scorer | None]:
-        """The segmenter and, when the stats step stored a usable fit, the P(alive) and value scorer:
-        from one read of the day's stats (for each job, as scan_segmenter)."""
-        from winback.domain.audience.scoring import scorer_for
-        from winback.domain.audience.segmentation import RfmSegmenter
+    def scan_models(self) -> ScanModels:
+        """The segmenter, scorer, incentive skips and adaptive splits the scan decides with: from one
+        read of the day's stats (for each job)."""
+        from winback.services.scan.scan_models import ScanModels
 
-        stats = self.population_stats.load()
-        return RfmSegmenter(self.program, stats), scorer_for(stats, self.program.segments)
-
-    def scan_allocations(self) -> dict[str, Allocation]:
-        """Adaptive campaigns' splits of the day, as the stats step stored them (none: static weights)."""
-        stats = self.population_stats.load()
-        return dict(stats.allocations) if stats is not None else {}
+        return ScanModels.of(self.program, self.population_stats.load())
 
 
 @cache

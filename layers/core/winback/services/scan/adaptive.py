@@ -4,6 +4,7 @@ same item, once per job) and as one history item per campaign and day (the repor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,6 @@ from winback.models.allocation import Allocation
 
 if TYPE_CHECKING:
     from winback.adapters.messaging_store import MessagingStore
-    from winback.adapters.population_stats_store import PopulationStatsStore
     from winback.config.campaigns import Campaign
     from winback.config.program import Program
     from winback.models.population import PopulationStats
@@ -23,18 +23,16 @@ def campaign_allocation(campaign: Campaign, messaging: MessagingStore, as_of: da
     return allocate(campaign, assigned, reactivated, as_of.date())
 
 
-def run_allocations(
-    as_of: datetime,
-    program: Program,
-    messaging: MessagingStore,
-    store: PopulationStatsStore,
-    stats: PopulationStats,
-) -> list[Allocation]:
-    """Decide every adaptive campaign's split of the day; keep each decision in its history and all of
-    them in the stored population stats. Safe to rerun: the same day's items are overwritten."""
-    decisions = [campaign_allocation(c, messaging, as_of) for c in program.campaigns if c.allocation == "adaptive"]
-    for decision in decisions:
-        messaging.put_allocation(decision)
-    if decisions:
-        store.save(stats.model_copy(update={"allocations": {d.campaign_id: d for d in decisions}}))
-    return decisions
+def with_allocations(
+    program: Program, messaging: MessagingStore, as_of: datetime
+) -> Callable[[PopulationStats], PopulationStats]:
+    """What the stats step applies to the day's stats before storing them: every adaptive campaign's
+    split of the day, each also kept in its history. Safe to rerun: the same day's items are overwritten."""
+
+    def amend(stats: PopulationStats) -> PopulationStats:
+        decisions = [campaign_allocation(c, messaging, as_of) for c in program.campaigns if c.allocation == "adaptive"]
+        for decision in decisions:
+            messaging.put_allocation(decision)
+        return stats.model_copy(update={"allocations": {d.campaign_id: d for d in decisions}}) if decisions else stats
+
+    return amend

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from winback.domain.audience.segmentation import RfmSegmenter
-from winback.domain.measurement.segment_lift import SkipIndex, incentive_skips
+from winback.domain.measurement.segment_lift import incentive_skips
 
 if TYPE_CHECKING:
     from winback.adapters.messaging_store import MessagingStore
@@ -46,9 +45,3 @@ def with_incentive_skips(
         return stats.model_copy(update={"incentive_skips": skips})
 
     return amend
-
-
-def scan_skips(segmenter: object) -> SkipIndex:
-    """The stored decisions, from the stats the scan's segmenter was built with (no read of its own)."""
-    stats = segmenter.stats if isinstance(segmenter, RfmSegmenter) else None
-    return SkipIndex.of(stats.incentive_skips if stats is not None else ())
