@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.unit.services.feedback.memory import MemoryMessaging, MemorySuppression
-from winback.adapters.sms_lookup import SmsCell
+from tests.fakes.send import InMemoryMessaging, InMemorySuppressions
 from winback.domain.journey.addresses import address_key
 from winback.models.feedback import InboundSms
+from winback.models.send_state import SmsCell
 from winback.services.feedback.sms_replies import apply_sms_reply
 from winback.services.feedback.sms_status import classify, handle_sms_status, log_records
 
@@ -27,25 +27,25 @@ def reply(body: str) -> InboundSms:
 
 
 def test_stop_suppresses_the_number_and_start_lifts_only_that() -> None:
-    suppression = MemorySuppression()
+    suppression = InMemorySuppressions()
     assert apply_sms_reply(reply("  退订 "), suppression, NOW) == "sms_stop"
-    assert suppression.entries_by_address == {address_key("sms", PHONE): "sms_stop"}
+    assert suppression.reasons == {address_key("sms", PHONE): "sms_stop"}
     assert apply_sms_reply(reply("Start"), suppression, NOW) == "sms_start"
-    assert suppression.entries_by_address == {}
+    assert suppression.reasons == {}
     assert apply_sms_reply(reply("START"), suppression, NOW) == "sms_reply"  # nothing to lift
 
 
 def test_start_does_not_lift_what_no_keyword_set() -> None:
-    suppression = MemorySuppression()
+    suppression = InMemorySuppressions()
     suppression.suppress(address_key("sms", PHONE), "unsubscribe", "campaign:c1", NOW)
     assert apply_sms_reply(reply("UNSTOP"), suppression, NOW) == "sms_reply"
-    assert suppression.entries_by_address == {address_key("sms", PHONE): "unsubscribe"}
+    assert suppression.reasons == {address_key("sms", PHONE): "unsubscribe"}
 
 
 def test_any_other_reply_changes_nothing() -> None:
-    suppression = MemorySuppression()
+    suppression = InMemorySuppressions()
     assert apply_sms_reply(reply("thanks, see you soon"), suppression, NOW) == "sms_reply"
-    assert suppression.entries_by_address == {}
+    assert suppression.reasons == {}
 
 
 def status(message_id: str, ok: bool, response: str = "") -> dict[str, Any]:
@@ -112,7 +112,7 @@ def test_a_control_message_is_counted_and_changes_nothing() -> None:
     """Guard: the `messageType` check in subscription_payload/handle_sms_status. Without it the control
     message's plain-text log event fails to parse as a record, the invocation raises, Lambda retries
     it and the function counts an error."""
-    messaging, pauses = MemoryMessaging(sms={}), Pauses()
+    messaging, pauses = InMemoryMessaging(sms_cells={}), Pauses()
     counts = handle_sms_status(encoded(CONTROL), messaging, pauses, NOW)  # type: ignore[arg-type]
     assert counts == {"control_message": 1}
     assert messaging.counted == {} and pauses.paused == []
@@ -126,7 +126,7 @@ def test_an_unknown_message_type_is_refused_naming_it() -> None:
 
 def test_each_status_counts_once_in_the_cell_of_its_text() -> None:
     cell = SmsCell(campaign_id="c1", step=1, arm="B", segment="loyal")
-    messaging, pauses = MemoryMessaging(sms={"m-1": cell, "m-2": cell}), Pauses()
+    messaging, pauses = InMemoryMessaging(sms_cells={"m-1": cell, "m-2": cell}), Pauses()
     event = envelope(
         status("m-1", True),
         status("m-1", True),  # logged twice
