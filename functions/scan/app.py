@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -13,9 +13,6 @@ from winback.models.jobs import ScanJob
 from winback.runtime.deps import deps
 from winback.runtime.observability import emit_counts, logger, metrics, tracer
 from winback.services.scan.job import scan_segment
-
-if TYPE_CHECKING:
-    pass
 
 # A failed job is reported back to SQS (redelivered, then the DLQ after 5 receives); the function
 # itself does not error, so one poison job never blocks the others of its batch.

@@ -5,23 +5,30 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.client
 from moto.backends import get_backend
 
+from tests.fakes.profiles import customer_fields
 from winback.adapters.activity_store import ActivityStore
+from winback.adapters.messaging_store import MessagingStore
 from winback.config.settings import get_settings
 from winback.models.profile import Profile
+from winback_dev.lambda_events import sqs_event, sqs_record
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Stack
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+SEND_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:send"
 
 
 def sample_event(name: str) -> dict[str, Any]:
@@ -39,22 +46,27 @@ def put_profile(**fields: Any) -> Profile:
 
 
 def dormant_profile(user_id: str, last_order: datetime, **fields: Any) -> Profile:
-    data: dict[str, Any] = {
-        "user_id": user_id,
-        "first_seen_at": last_order,
-        "last_seen_at": last_order,
-        "last_event_at": {"order": last_order},
-        "orders": 1,
-        "email": f"{user_id}@mail.example.com",
-        "locale": "en",
-        "consent": {"email": True},
-    }
-    data.update(fields)
-    return put_profile(**data)
+    return put_profile(**{**customer_fields(user_id, last_order), **fields})
 
 
 def get_profile(user_id: str) -> Profile | None:
     return ActivityStore(get_settings().activity_table).get(user_id)
+
+
+def invoke_send(stack: Stack, *jobs: Mapping[str, Any], message_ids: Sequence[str | None] = ()) -> dict[str, Any]:
+    """The send function handed `jobs` as one SQS batch (each record's message id from `message_ids`
+    when given); its reply, the batch item failures."""
+    ids = list(message_ids) or [None] * len(jobs)
+    records = [
+        sqs_record(json.dumps(job), SEND_QUEUE_ARN, message_id) for job, message_id in zip(jobs, ids, strict=True)
+    ]
+    reply: dict[str, Any] = stack.invoke("send", sqs_event(records))
+    return reply
+
+
+def step_counters(campaign_id: str = "dormant-offer", step: int = 0) -> dict[str, int]:
+    """The counters of one campaign step, summed over arms and segments."""
+    return MessagingStore(get_settings().messaging_table).counters(campaign_id).get(step, {})
 
 
 def sent_emails() -> list[Any]:

@@ -17,16 +17,10 @@ from moto.dynamodb.models import DynamoDBBackend
 
 from tests.integration.helpers import create_keyed_table, fake_aws_env
 from winback.adapters import clients
-from winback.adapters.coupon_store import (
-    CouponStore,
-    CurrencyMismatch,
-    RedemptionStatus,
-    coupon_key,
-    pointer_key,
-)
+from winback.adapters.coupon_store import CouponStore, CurrencyMismatch, coupon_key, pointer_key
 from winback.config.incentives import Budget
 from winback.domain.journey.coupons import new_code, normalize_code
-from winback.models.coupons import IssuedCoupon
+from winback.models.coupons import IssuedCoupon, RedemptionStatus
 from winback.runtime.deps import reset
 
 TABLE = "messaging"

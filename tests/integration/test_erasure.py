@@ -28,7 +28,14 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, get_profile, sample_event, sent_emails, suppression_item
+from tests.integration.helpers import (
+    dormant_profile,
+    get_profile,
+    invoke_send,
+    sample_event,
+    sent_emails,
+    suppression_item,
+)
 from winback.adapters.coupon_store import CouponStore
 from winback.adapters.deferral_store import DeferralStore
 from winback.adapters.messaging_store import MessagingStore
@@ -37,7 +44,6 @@ from winback.domain.links.reason_links import sign_reason_token
 from winback.domain.links.tokens import sign_token
 from winback.runtime.deps import deps
 from winback_dev import backfill
-from winback_dev.lambda_events import sqs_event, sqs_record
 
 NOW = datetime.now(UTC)
 USERS = [f"u-{n:02d}" for n in range(16)]
@@ -411,12 +417,6 @@ def _send_job(*users: str, step: int = 0) -> dict[str, Any]:
     }
 
 
-def _send(stack: Stack, job: dict[str, Any]) -> dict[str, Any]:
-    record = sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:send", "m-flight")
-    reply: dict[str, Any] = stack.invoke("send", sqs_event([record]))
-    return reply
-
-
 def _passes(stack: Stack, request_id: str | None, which: int) -> None:
     """One pass of the erasure's state machine, as its Task and Choice states run it."""
     if request_id is None:
@@ -454,7 +454,7 @@ def test_a_send_job_that_read_the_user_before_the_erasure_does_not_mail_them(
         return context
 
     monkeypatch.setattr(loader, "load", load_then_erase)
-    assert _send(stack, _send_job(target, other))["batchItemFailures"] == []
+    assert invoke_send(stack, _send_job(target, other))["batchItemFailures"] == []
     recipients = [str(m.destinations) for m in sent_emails()]
     assert any(_email(other) in r for r in recipients) and not any(_email(target) in r for r in recipients)
     assert _erased_counts().get("erased") == 1
@@ -486,7 +486,7 @@ def test_what_a_send_claimed_before_the_erasure_writes_is_gone_after_the_second_
         return message_id
 
     monkeypatch.setattr(EmailChannel, "send", send_then_erase)
-    assert _send(stack, _send_job(target))["batchItemFailures"] == []
+    assert invoke_send(stack, _send_job(target))["batchItemFailures"] == []
     written = _leftovers(_everything(stack), target, 0)
     assert {w for w, _ in written} >= {"MessagingTable", "DeferralTable"}, written
     _passes(stack, accepted[0], 2)
@@ -517,7 +517,7 @@ def test_a_job_redriven_after_an_erasure_carries_the_user_no_further(stack: Stac
         dormant_profile(user, LAST_ORDER)
     _erase(stack, target)
     MessagingStore(deps().settings.messaging_table).pause("dormant-offer", "operator", NOW)
-    assert _send(stack, _send_job(target, other))["batchItemFailures"] == []
+    assert invoke_send(stack, _send_job(target, other))["batchItemFailures"] == []
     parked = [json.loads(text.split("\n", 1)[0]) for where, text in _table_items(stack) if where == "DeferralTable"]
     assert [[r["user_id"] for r in p["body"]["recipients"]] for p in parked] == [[other]]
     assert _leftovers(_everything(stack), target, 0) == []

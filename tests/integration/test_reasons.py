@@ -24,10 +24,11 @@ from tests.integration.helpers import (
     put_profile,
     sample_event,
 )
-from winback.adapters.reason_store import ReasonStore, StoredAnswer
+from winback.adapters.reason_store import ReasonStore
 from winback.domain.journey.reasons import Answer
 from winback.domain.links.reason_links import sign_reason_token
 from winback.domain.links.tokens import sign_token
+from winback.models.reasons import StoredAnswer
 from winback.runtime.deps import reset
 from winback.services.recipient.reasons import Recorded, answer_for, reason_counts, record_answer
 from winback_dev.lambda_events import FakeContext

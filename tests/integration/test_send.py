@@ -13,15 +13,14 @@ from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, sent_emails, sent_sms, use_program
+from tests.integration.helpers import dormant_profile, invoke_send, sent_emails, sent_sms, step_counters, use_program
 from winback.adapters import clients
 from winback.adapters.deferral_store import DeferralStore
-from winback.adapters.messaging_store import MessagingStore, state_key
+from winback.adapters.messaging_store import state_key
 from winback.adapters.suppression_store import SuppressionStore
 from winback.config.settings import get_settings
 from winback.domain.journey.pacing import THROTTLE_BACKOFF
 from winback.models.send_state import send_key
-from winback_dev.lambda_events import sqs_event, sqs_record
 
 NOW = datetime.now(UTC)
 LAST_ORDER = NOW - timedelta(days=100)
@@ -37,23 +36,10 @@ def _job(*user_ids: str, campaign: str = "dormant-offer", episode: datetime = LA
     }
 
 
-def _send(stack: Stack, *jobs: dict[str, Any], message_ids: list[str] | None = None) -> dict[str, Any]:
-    ids: list[str | None] = list(message_ids) if message_ids else [None] * len(jobs)
-    records = [
-        sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:send", ids[i]) for i, job in enumerate(jobs)
-    ]
-    reply: dict[str, Any] = stack.invoke("send", sqs_event(records))
-    return reply
-
-
 @pytest.fixture(autouse=True)
 def _any_hour(stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests send at whatever hour they run: no quiet hours (test_journeys covers them)."""
     use_program(tmp_path, monkeypatch, quiet_hours={})
-
-
-def _counters() -> dict[str, int]:
-    return MessagingStore(get_settings().messaging_table).counters("dormant-offer").get(0, {})
 
 
 def test_email_goes_out_once_with_one_click_unsubscribe_headers(stack: Stack) -> None:
@@ -64,19 +50,19 @@ def test_email_goes_out_once_with_one_click_unsubscribe_headers(stack: Stack) ->
         captured.append(params)
 
     clients.sesv2().meta.events.register("before-parameter-build.sesv2.SendEmail", capture)
-    assert _send(stack, _job("u1")) == {"batchItemFailures": []}
+    assert invoke_send(stack, _job("u1")) == {"batchItemFailures": []}
     assert [m.destinations["ToAddresses"] for m in sent_emails()] == [["u1@mail.example.com"]]
     headers = {h["Name"]: h["Value"] for h in captured[0]["Content"]["Simple"]["Headers"]}
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert headers["List-Unsubscribe"].startswith("<https://api.example.com/unsubscribe?token=")
     assert "Alex" in captured[0]["Content"]["Simple"]["Body"]["Html"]["Data"]
-    assert _counters()["sent_email"] == 1
+    assert step_counters()["sent_email"] == 1
 
 
 @pytest.mark.parametrize(("locale", "suffix"), [("zh-CN", "回复TD退订"), ("en", "Reply STOP to opt out")])
 def test_sms_carries_the_opt_out_suffix_of_the_users_locale(stack: Stack, locale: str, suffix: str) -> None:
     dormant_profile("u1", LAST_ORDER, email=None, phone="+8613800138000", locale=locale, consent={"sms": True})
-    _send(stack, _job("u1"))
+    invoke_send(stack, _job("u1"))
     [(phone, text)] = sent_sms()
     assert phone == "+8613800138000" and text.endswith(suffix)
 
@@ -85,11 +71,11 @@ def test_redelivered_job_sends_nothing_twice(stack: Stack) -> None:
     dormant_profile("u1", LAST_ORDER)
     dormant_profile("u2", LAST_ORDER)
     job = _job("u1", "u2")
-    _send(stack, job, message_ids=["m-1"])
-    _send(stack, job, message_ids=["m-2"])  # SQS redelivery: a new messageId, the same business key
-    _send(stack, job, job)  # and a duplicate within one batch
+    invoke_send(stack, job, message_ids=["m-1"])
+    invoke_send(stack, job, message_ids=["m-2"])  # SQS redelivery: a new messageId, the same business key
+    invoke_send(stack, job, job)  # and a duplicate within one batch
     assert len(sent_emails()) == 2
-    assert _counters()["already_sent"] == 6
+    assert step_counters()["already_sent"] == 6
 
 
 def test_suppressed_address_and_missing_consent_are_not_messaged(stack: Stack) -> None:
@@ -98,25 +84,25 @@ def test_suppressed_address_and_missing_consent_are_not_messaged(stack: Stack) -
     SuppressionStore(get_settings().suppression_table).suppress(
         "email#suppressed@mail.example.com", "bounce", "ses", NOW
     )
-    _send(stack, _job("suppressed", "no-consent"))
+    invoke_send(stack, _job("suppressed", "no-consent"))
     assert sent_emails() == []
-    counters = _counters()
+    counters = step_counters()
     assert counters["suppressed"] == 1 and counters["no_channel"] == 1
 
 
 def test_frequency_cap_holds_back_sends_over_the_rolling_window(stack: Stack) -> None:
     dormant_profile("u1", LAST_ORDER, email=None, phone="+14155550123", consent={"sms": True})
-    _send(stack, _job("u1", campaign="lapsing-nudge"))
-    _send(stack, _job("u1", campaign="dormant-offer"))  # sms cap: 1 per 7 days
+    invoke_send(stack, _job("u1", campaign="lapsing-nudge"))
+    invoke_send(stack, _job("u1", campaign="dormant-offer"))  # sms cap: 1 per 7 days
     assert len(sent_sms()) == 1
-    assert _counters()["capped"] == 1
+    assert step_counters()["capped"] == 1
 
 
 def test_user_active_again_since_the_scan_is_not_messaged(stack: Stack) -> None:
     dormant_profile("u1", NOW - timedelta(days=1))  # ordered yesterday: a new episode
-    _send(stack, _job("u1"))
+    invoke_send(stack, _job("u1"))
     assert sent_emails() == []
-    assert _counters()["active_again"] == 1
+    assert step_counters()["active_again"] == 1
 
 
 def test_claim_whose_outcome_is_unknown_is_never_resent(stack: Stack) -> None:
@@ -133,18 +119,18 @@ def test_claim_whose_outcome_is_unknown_is_never_resent(stack: Stack) -> None:
             "ledger": {"M": {key: {"N": str(int(NOW.timestamp()))}}},
         },
     )
-    _send(stack, _job("u1"))
+    invoke_send(stack, _job("u1"))
     assert sent_emails() == []
-    assert _counters()["already_sent"] == 1
+    assert step_counters()["already_sent"] == 1
 
 
 def test_uncertain_provider_outcome_stays_claimed(stack: Stack) -> None:
     dormant_profile("u1", LAST_ORDER)
     _fail_ses(1, "InternalFailure", 500)
-    _send(stack, _job("u1"), message_ids=["m-1"])
-    _send(stack, _job("u1"), message_ids=["m-1"])
+    invoke_send(stack, _job("u1"), message_ids=["m-1"])
+    invoke_send(stack, _job("u1"), message_ids=["m-1"])
     assert sent_emails() == []
-    counters = _counters()
+    counters = step_counters()
     assert counters["uncertain"] == 1 and counters["already_sent"] == 1
 
 
@@ -169,23 +155,23 @@ def test_throttled_send_is_deferred_and_delivered_exactly_once(stack: Stack) -> 
     dormant_profile("u1", LAST_ORDER)
     dormant_profile("u2", LAST_ORDER)
     _fail_ses(1, "TooManyRequestsException", 429)  # the provider still throttles after botocore's own retries
-    first = _send(stack, _job("u1", "u2"), message_ids=["m-1"])
+    first = invoke_send(stack, _job("u1", "u2"), message_ids=["m-1"])
     assert first == {"batchItemFailures": []}  # nothing goes back to SQS, so nothing towards the DLQ
     assert sent_emails() == []
     [deferred] = DeferralStore(get_settings().deferral_table).due(datetime.now(UTC) + THROTTLE_BACKOFF, 10)
     assert deferred.kind == "rate"
-    again = _send(stack, json.loads(deferred.body), message_ids=["m-2"])  # the release sends it on
+    again = invoke_send(stack, json.loads(deferred.body), message_ids=["m-2"])  # the release sends it on
     assert again == {"batchItemFailures": []}
     assert sorted(m.destinations["ToAddresses"][0] for m in sent_emails()) == [
         "u1@mail.example.com",
         "u2@mail.example.com",
     ]
-    assert _counters()["throttled"] == 1
+    assert step_counters()["throttled"] == 1
 
 
 def test_one_failing_job_does_not_fail_the_others_in_the_batch(stack: Stack) -> None:
     dormant_profile("u1", LAST_ORDER)
-    reply = _send(stack, {"not": "a job"}, _job("u1"), message_ids=["bad", "good"])
+    reply = invoke_send(stack, {"not": "a job"}, _job("u1"), message_ids=["bad", "good"])
     assert reply == {"batchItemFailures": [{"itemIdentifier": "bad"}]}
     assert len(sent_emails()) == 1
 
@@ -202,7 +188,7 @@ def test_sample_send_event_runs_against_the_stack(stack: Stack) -> None:
 def test_suppressed_email_falls_back_to_the_next_consented_channel(stack: Stack) -> None:
     dormant_profile("u1", LAST_ORDER, phone="+14155550123", consent={"email": True, "sms": True})
     SuppressionStore(get_settings().suppression_table).suppress("email#u1@mail.example.com", "bounce", "ses", NOW)
-    _send(stack, _job("u1"))  # dormant-offer prefers email, then sms
+    invoke_send(stack, _job("u1"))  # dormant-offer prefers email, then sms
     assert sent_emails() == []
     assert [phone for phone, _ in sent_sms()] == ["+14155550123"]
-    assert _counters()["sent_sms"] == 1
+    assert step_counters()["sent_sms"] == 1

@@ -7,7 +7,6 @@ would show up here as a second request.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +16,10 @@ import pytest
 from botocore.config import Config
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, sent_emails, use_program
+from tests.integration.helpers import dormant_profile, invoke_send, sent_emails, step_counters, use_program
 from tests.integration.stub_ses import Answer, StubSes
 from winback.adapters import clients
 from winback.adapters.channels import EmailChannel
-from winback.adapters.messaging_store import MessagingStore
 from winback.config.settings import get_settings
 from winback.content.rendering import Rendered, render
 from winback.models.jobs import SendJob
@@ -31,7 +29,6 @@ from winback.runtime.deps import deps
 from winback.services import send as send_service
 from winback.services.send import record as send_record
 from winback.services.send.sweep import GRACE, SweepDeps, sweep_claims
-from winback_dev.lambda_events import sqs_event, sqs_record
 
 NOW = datetime.now(UTC)
 LAST_ORDER = NOW - timedelta(days=100)
@@ -46,16 +43,6 @@ def _job(*user_ids: str) -> dict[str, Any]:
         "tier": "dormant",
         "recipients": [{"user_id": u, "episode": EPISODE, "arm": "a", "segment": "all"} for u in user_ids],
     }
-
-
-def _send(stack: Stack, job: dict[str, Any], message_id: str = "m-1") -> dict[str, Any]:
-    record = sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:send", message_id)
-    reply: dict[str, Any] = stack.invoke("send", sqs_event([record]))
-    return reply
-
-
-def _counters() -> dict[str, int]:
-    return MessagingStore(get_settings().messaging_table).counters("dormant-offer").get(0, {})
 
 
 def _outcome(user_id: str) -> dict[str, Any] | None:
@@ -106,15 +93,15 @@ def test_provider_failure_is_one_request_uncertain_and_never_resent(stack: Stack
     classified as throttling and the message resent on redelivery."""
     dormant_profile("u1", LAST_ORDER)
     stub = stub_ses(mode)
-    assert _send(stack, _job("u1"), "m-1") == {"batchItemFailures": []}
+    assert invoke_send(stack, _job("u1"), message_ids=["m-1"]) == {"batchItemFailures": []}
     assert stub.requests == 1
-    assert _counters()["uncertain"] == 1
+    assert step_counters()["uncertain"] == 1
     assert (_outcome("u1") or {})["status"] == "uncertain"
 
     stub.answer = _failing("500")  # a redelivery would fail again, but it must not even try
-    _send(stack, _job("u1"), "m-2")
+    invoke_send(stack, _job("u1"), message_ids=["m-2"])
     assert stub.requests == 1
-    assert _counters()["already_sent"] == 1
+    assert step_counters()["already_sent"] == 1
 
 
 def test_render_error_after_the_claim_releases_it_and_redelivery_sends(
@@ -132,11 +119,11 @@ def test_render_error_after_the_claim_releases_it_and_redelivery_sends(
         return render(*args, **kwargs)
 
     monkeypatch.setattr("winback.services.send.compose.render", flaky_render)
-    assert _send(stack, _job("u1"), "m-1") == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    assert invoke_send(stack, _job("u1"), message_ids=["m-1"]) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert sent_emails() == []
-    assert _send(stack, _job("u1"), "m-2") == {"batchItemFailures": []}
+    assert invoke_send(stack, _job("u1"), message_ids=["m-2"]) == {"batchItemFailures": []}
     assert len(sent_emails()) == 1
-    assert _counters()["sent"] == 1 and "already_sent" not in _counters()
+    assert step_counters()["sent"] == 1 and "already_sent" not in step_counters()
 
 
 class _Killed(BaseException):
@@ -187,6 +174,6 @@ def test_killed_job_keeps_every_claim_accounted_for(stack: Stack, monkeypatch: p
     )
     statuses = [(_outcome(u) or {}).get("status") for u in users]
     assert statuses == ["sent", "sent", "uncertain", "uncertain", "sent", "sent"]
-    counters = _counters()
+    counters = step_counters()
     assert counters["uncertain"] == 2 and counters["already_sent"] == 4
     assert sweep_claims(sweep, datetime.now(UTC) + GRACE + timedelta(minutes=2))["uncertain"] == 0

@@ -8,7 +8,6 @@ SentLast24Hours counts the emails moto accepted in the test's current 24-hour wi
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,12 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, sent_emails, use_program
+from tests.integration.helpers import dormant_profile, invoke_send, sent_emails, step_counters, use_program
 from winback.adapters import clients
 from winback.adapters.deferral_store import DeferralStore
-from winback.adapters.messaging_store import MessagingStore
 from winback.config.settings import get_settings
 from winback.domain.clock import SystemClock
 from winback.runtime.deps import reset
-from winback_dev.lambda_events import sqs_event, sqs_record
 
 T0 = datetime(2026, 6, 10, 15, 0, tzinfo=UTC)
 LAST_ORDER = T0 - timedelta(days=100)
@@ -88,16 +85,6 @@ def _job(not_after: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def _send(stack: Stack, job: dict[str, Any]) -> dict[str, Any]:
-    record = sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:send", "m-1")
-    reply: dict[str, Any] = stack.invoke("send", sqs_event([record]))
-    return reply
-
-
-def _counters() -> dict[str, int]:
-    return MessagingStore(get_settings().messaging_table).counters("dormant-offer").get(0, {})
-
-
 def _recipients() -> list[str]:
     return [m.destinations["ToAddresses"][0] for m in sent_emails()]
 
@@ -110,9 +97,9 @@ def test_a_run_larger_than_the_daily_quota_goes_out_over_the_following_days(
     them all 8 go to SES at once: SES refuses the 4th with its quota error (the channel pauses for an
     hour and the release retries hourly), or, counted as a throttle, the job cycles into the DLQ."""
     clock = _Clock(monkeypatch)
-    assert _send(stack, _job()) == {"batchItemFailures": []}  # nothing back to SQS: nothing to the DLQ
+    assert invoke_send(stack, _job()) == {"batchItemFailures": []}  # nothing back to SQS: nothing to the DLQ
     assert len(sent_emails()) == QUOTA
-    counts = _counters()
+    counts = step_counters()
     assert counts["sent"] == QUOTA and counts["deferred_by_quota"] == len(USERS) - QUOTA
     assert "failed" not in counts and "throttled" not in counts and "uncertain" not in counts
     deferrals = DeferralStore(get_settings().deferral_table)
@@ -132,8 +119,8 @@ def test_a_run_larger_than_the_daily_quota_goes_out_over_the_following_days(
         assert len(sent_emails()) == min(len(USERS), QUOTA * (day + 1))
 
     assert sorted(_recipients()) == sorted(f"{u}@mail.example.com" for u in USERS)  # each user once
-    assert _counters()["sent"] == len(USERS)
-    assert _counters()["deferred_by_quota"] == (len(USERS) - QUOTA) + (len(USERS) - 2 * QUOTA)
+    assert step_counters()["sent"] == len(USERS)
+    assert step_counters()["deferred_by_quota"] == (len(USERS) - QUOTA) + (len(USERS) - 2 * QUOTA)
     assert stack.runner.queue_depth("SendDLQ") == 0
     assert [d for d in deferrals.due(T0 + timedelta(days=30), 100) if d.kind != "next_step"] == []
 
@@ -144,8 +131,8 @@ def test_quota_past_the_steps_deadline_drops_and_counts(
     """Guard: the deadline in the quota deferral (next_send_at's drop, send/job_run.py `JobRun.hold`): a message whose
     next window opens after the step's deadline is dropped and counted, not deferred past it."""
     _Clock(monkeypatch)
-    assert _send(stack, _job(not_after=T0 + timedelta(hours=12))) == {"batchItemFailures": []}
-    counts = _counters()
+    assert invoke_send(stack, _job(not_after=T0 + timedelta(hours=12))) == {"batchItemFailures": []}
+    counts = step_counters()
     assert counts["sent"] == QUOTA and counts["dropped"] == len(USERS) - QUOTA
     assert "deferred_by_quota" not in counts
     later = DeferralStore(get_settings().deferral_table).due(T0 + timedelta(days=30), 100)

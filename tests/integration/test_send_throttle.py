@@ -23,7 +23,7 @@ from botocore.compat import HTTPHeaders
 from botocore.parsers import create_parser
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, sent_emails, use_program
+from tests.integration.helpers import dormant_profile, invoke_send, sent_emails, step_counters, use_program
 from winback.adapters import clients
 from winback.adapters.deferral_store import DeferralStore
 from winback.adapters.messaging_store import MessagingStore
@@ -31,7 +31,6 @@ from winback.config.settings import get_settings
 from winback.domain.clock import SystemClock
 from winback.domain.journey.pacing import THROTTLE_BACKOFF
 from winback.models.send_state import send_key
-from winback_dev.lambda_events import sqs_event, sqs_record
 
 T0 = datetime(2026, 6, 10, 15, 0, tzinfo=UTC)
 LAST_ORDER = T0 - timedelta(days=100)
@@ -117,16 +116,6 @@ def _job() -> dict[str, Any]:
     }
 
 
-def _send(stack: Stack, job: dict[str, Any]) -> dict[str, Any]:
-    record = sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:send", "m-1")
-    reply: dict[str, Any] = stack.invoke("send", sqs_event([record]))
-    return reply
-
-
-def _counters() -> dict[str, int]:
-    return MessagingStore(get_settings().messaging_table).counters("dormant-offer").get(0, {})
-
-
 def _recipients() -> list[str]:
     return sorted(m.destinations["ToAddresses"][0] for m in sent_emails())
 
@@ -139,9 +128,9 @@ def test_a_throttle_from_another_apps_load_is_a_paced_deferral_never_a_receive_t
     failed (a batch item failure), and under a load that outlasts five receives it reached the DLQ."""
     clock = _Clock(monkeypatch)
     other_app.busy_from_request, other_app.busy_requests = 2, 8  # our 2nd request meets the other app's load
-    assert _send(stack, _job()) == {"batchItemFailures": []}  # the receive succeeds: nothing back to SQS
+    assert invoke_send(stack, _job()) == {"batchItemFailures": []}  # the receive succeeds: nothing back to SQS
     assert _recipients() == ["u1@mail.example.com"]
-    counts = _counters()
+    counts = step_counters()
     assert counts["throttled"] == 1 and counts["deferred_by_rate"] == len(USERS) - 1
     state = MessagingStore(get_settings().messaging_table).read_state("u2")
     assert send_key("dormant-offer", 0, EPISODE) not in state.ledger  # the throttled claim was given back
@@ -156,7 +145,7 @@ def test_a_throttle_from_another_apps_load_is_a_paced_deferral_never_a_receive_t
         stack.runner.fire_schedule(clock.at, "release")
         assert stack.runner.drain("SendQueue", "send").failed_records == 0
     assert other_app.refused == 8 and _recipients() == [f"{u}@mail.example.com" for u in USERS]
-    assert _counters()["sent"] == len(USERS) and _counters()["throttled"] == 8
+    assert step_counters()["sent"] == len(USERS) and step_counters()["throttled"] == 8
     assert stack.runner.queue_depth("SendDLQ") == 0
     assert [d for d in deferrals.due(T0 + timedelta(days=30), 100) if d.kind != "next_step"] == []
 
@@ -168,7 +157,7 @@ def test_a_throttle_past_the_steps_deadline_is_dropped_and_counted_not_retried(
     _Clock(monkeypatch)
     other_app.busy_from_request, other_app.busy_requests = 1, 100
     job = _job() | {"not_after": (T0 + timedelta(seconds=30)).isoformat()}
-    assert _send(stack, job) == {"batchItemFailures": []}
+    assert invoke_send(stack, job) == {"batchItemFailures": []}
     assert sent_emails() == [] and other_app.refused == 1  # one attempt, then the job's rest waits
-    assert _counters()["dropped"] == len(USERS)
+    assert step_counters()["dropped"] == len(USERS)
     assert stack.runner.queue_depth("SendDLQ") == 0

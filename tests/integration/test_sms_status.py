@@ -9,8 +9,6 @@ documented subscription envelope: `awslogs.data`, base64 of gzipped JSON with `l
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +23,7 @@ from winback.adapters.channel_pause import ChannelPauses
 from winback.adapters.messaging_store import MessagingStore
 from winback.config.settings import get_settings
 from winback.models.send_state import send_key
-from winback_dev.lambda_events import sqs_event, sqs_record
+from winback_dev.lambda_events import LOGS_CONTROL_MESSAGE, logs_event, sqs_event, sqs_record
 
 LAST_ORDER = datetime.now(UTC) - timedelta(days=100)
 EPISODE = LAST_ORDER.isoformat()
@@ -78,7 +76,7 @@ def _awslogs(*records: dict[str, Any], group: str) -> dict[str, Any]:
             for i, r in enumerate(records)
         ],
     }
-    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+    return logs_event(data)
 
 
 def _send_sms(stack: Stack, user: str) -> str:
@@ -142,20 +140,6 @@ def test_a_control_message_through_the_handler_is_answered_not_raised(stack: Sta
     """Guard: the handler takes CloudWatch Logs' reachability check (messageType CONTROL_MESSAGE, in
     the gzipped base64 envelope Lambda receives) without raising, so Lambda neither retries it nor
     counts an error, and nothing is counted in any cell."""
-    data = {
-        "messageType": "CONTROL_MESSAGE",
-        "owner": "CloudwatchLogs",
-        "logGroup": "",
-        "logStream": "",
-        "subscriptionFilters": [],
-        "logEvents": [
-            {
-                "id": "",
-                "timestamp": 1600110003794,
-                "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda.",
-            }
-        ],
-    }
-    event = {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+    event = logs_event(LOGS_CONTROL_MESSAGE)
     assert stack.invoke("feedback", event) == {"control_message": 1}
     assert _counters() == {}

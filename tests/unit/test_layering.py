@@ -226,3 +226,27 @@ def test_checker_sees_each_import_form(tmp_path: Path) -> None:
     )
     tops = {top_level(m) for m in imported_modules(sample)}
     assert {"boto3", "botocore", "winback_dev", "moto", "tooling"} <= tops
+
+
+# The stores whose types a flow takes from models/ and its ports, never from the adapter (2026-12-07).
+STORE_TYPES_FROM_PORTS = {
+    "feedback": (
+        "winback.adapters.messaging_store",
+        "winback.adapters.suppression_store",
+        "winback.adapters.sms_lookup",
+    ),
+    "ingest": ("winback.adapters.coupon_store",),
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    python_files(*(SERVICES / flow for flow in STORE_TYPES_FROM_PORTS)),
+    ids=lambda p: str(p.relative_to(SERVICES)),
+)
+def test_flow_takes_store_types_from_models_and_ports(path: Path) -> None:
+    """Redemption (models/coupons.py), SmsCell (models/send_state.py), and the feedback's ledger and
+    suppressions (services/feedback/ports.py): the in-memory world implements the ports, not the adapters."""
+    adapters = STORE_TYPES_FROM_PORTS[path.relative_to(SERVICES).parts[0]]
+    offending = sorted({m for m in imported_modules(path) if m.startswith(adapters)})
+    assert offending == [], f"{path.relative_to(ROOT)} imports {offending}"

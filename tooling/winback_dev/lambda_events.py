@@ -6,9 +6,11 @@ The local runner and the tests use these to call handlers exactly as Lambda woul
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -145,6 +147,27 @@ def sns_event(messages: list[str], topic_arn: str) -> dict[str, Any]:
             for message in messages
         ]
     }
+
+
+def logs_event(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A CloudWatch Logs subscription's payload as Lambda receives it: gzipped, base64, in `awslogs.data`."""
+    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+
+
+# What CloudWatch Logs sends to check that a subscription's destination is reachable: the payload's
+# `messageType` is CONTROL_MESSAGE ("Using CloudWatch Logs subscription filters": data messages use
+# DATA_MESSAGE, control messages are mainly for checking that the destination is reachable), with the
+# owner, empty group and stream, and one log event whose message is plain text, not a record.
+LOGS_CONTROL_MESSAGE: dict[str, Any] = {
+    "messageType": "CONTROL_MESSAGE",
+    "owner": "CloudwatchLogs",
+    "logGroup": "",
+    "logStream": "",
+    "subscriptionFilters": [],
+    "logEvents": [
+        {"id": "", "timestamp": 1600110003794, "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda."}
+    ],
+}
 
 
 def _sent_mail(message_id: str, address: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.profiles import customer_fields
 from tests.fakes.send import InMemoryContext, InMemoryMessaging, InMemorySuppressions, ManualClock, NoRecommendations
 from winback.adapters.activity_store import ScanPage
 from winback.config.loader import load_program
@@ -32,19 +33,8 @@ DAYS = (10, 25, 45, 100, 200)  # quiet for: active, lapsing only if the tier sta
 def person(i: int, days: int | None = None, **fields: Any) -> Profile:
     quiet = days if days is not None else DAYS[i % len(DAYS)]
     last = AS_OF - timedelta(days=quiet, hours=1)
-    data: dict[str, Any] = {
-        "user_id": f"u{i:06d}",
-        "version": 1,
-        "first_seen_at": last - timedelta(days=30),
-        "last_seen_at": last,
-        "last_event_at": {"order": last},
-        "orders": 1,
-        "email": f"u{i:06d}@mail.example.com",
-        "locale": "en",
-        "consent": {"email": True},
-    }
-    data.update(fields)
-    return Profile.model_validate(data)
+    data = {**customer_fields(f"u{i:06d}", last), "version": 1, "first_seen_at": last - timedelta(days=30)}
+    return Profile.model_validate({**data, **fields})
 
 
 class People(Mapping[str, Profile]):

@@ -1,5 +1,6 @@
 """The MessagingTable as the sender and the feedback use it, in memory (adapters/messaging_store.py's
-MessagingStore, without DynamoDB); the sweeper's view of it is claim_index.py."""
+MessagingStore, without DynamoDB: services/send/ports.py's SendLedger and services/feedback/ports.py's
+FeedbackLedger); the sweeper's view of it is claim_index.py."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import copy
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from winback.models.send_state import TERMINAL, Claim, ClaimNote, Outcome, SendState, SendStatus
+from winback.models.send_state import TERMINAL, Claim, ClaimNote, Outcome, SendState, SendStatus, SmsCell
 
 
 @dataclass
@@ -32,6 +33,9 @@ class InMemoryMessaging:
     sending_on: bool = True
     claims: int = 0  # successful claims, for the tests
     claim_log: list[tuple[float, str, str]] = field(default_factory=list)  # (claimed at, user, send key)
+    seen: set[tuple[str, str]] = field(default_factory=set)  # facts counted once: (kind, fact id)
+    soft_bounces: dict[str, set[str]] = field(default_factory=dict)  # address -> feedback ids counted
+    sms_cells: dict[str, SmsCell] = field(default_factory=dict)  # a sent text's cell by its message id
 
     # --- where states and records are kept ------------------------------------------------------
     def read_state(self, user_id: str) -> SendState:
@@ -86,6 +90,11 @@ class InMemoryMessaging:
         totals.update(counts)
         return dict(totals)
 
+    @property
+    def counted(self) -> Counter[tuple[str, int | None, str, str, str]]:
+        """Every cell's counters, flat: (campaign, step, arm, segment, counter) -> n."""
+        return Counter({(*cell, name): n for cell, counts in self.cells.items() for name, n in counts.items()})
+
     def counters(self, campaign_id: str, step: int) -> Counter[str]:
         """A step's counters, summed over arms and segments (MessagingStore.counters, for one step)."""
         out: Counter[str] = Counter()
@@ -94,9 +103,32 @@ class InMemoryMessaging:
                 out.update(counts)
         return out
 
-    # --- the feedback's part (SES's `Send` event) ---------------------------------------------------
+    # --- the feedback's part (services/feedback/ports.FeedbackLedger) ----------------------------
     def record_accepted(self, user_id: str, key: str, message_id: str, now: datetime) -> None:
         self.accepted[(user_id, key)] = message_id
+
+    def first_time(self, kind: str, fact_id: str, now: datetime, keep: timedelta = timedelta(days=14)) -> bool:
+        first = (kind, fact_id) not in self.seen
+        self.seen.add((kind, fact_id))
+        return first
+
+    def pause(self, campaign_id: str, reason: str, now: datetime) -> bool:
+        """True if this call paused the campaign (MessagingStore.pause: it was running)."""
+        first = campaign_id not in self.paused_campaigns
+        self.paused_campaigns.add(campaign_id)
+        return first
+
+    def count_soft_bounce(self, address: str, feedback_id: str, now: datetime, window: timedelta) -> int | None:
+        """The address's transient bounces so far, None when this feedback id was counted (the window is
+        the store's TTL: it never lapses in memory)."""
+        counted = self.soft_bounces.setdefault(address, set())
+        if feedback_id in counted:
+            return None
+        counted.add(feedback_id)
+        return len(counted)
+
+    def sms_cell(self, message_id: str) -> SmsCell | None:
+        return self.sms_cells.get(message_id)
 
     # --- the Records port's part (InMemoryDeferrals.write) --------------------------------------
     def refused(self, outcomes: Sequence[Outcome]) -> frozenset[tuple[str, str]]:

@@ -1,5 +1,5 @@
-"""In-memory stores of the send service's ports: the job's context, suppressions, deferrals (the
-Records port), coupons and offers."""
+"""In-memory stores of the send service's ports: the job's context, suppressions (the feedback's
+too), deferrals (the Records port), coupons and offers."""
 
 from __future__ import annotations
 
@@ -115,7 +115,11 @@ class InMemoryContext:
 
 @dataclass
 class InMemorySuppressions:
+    """The SuppressionTable: the addresses suppressed, and the first reason of each suppressed here
+    (an address a test adds to `addresses` itself has none, so no reason lifts it)."""
+
     addresses: set[str] = field(default_factory=set)
+    reasons: dict[str, str] = field(default_factory=dict)
 
     def suppressed(self, addresses: Iterable[str]) -> set[str]:
         return {a for a in addresses if a in self.addresses}
@@ -123,7 +127,16 @@ class InMemorySuppressions:
     def suppress(self, address: str, reason: str, source: str, at: datetime) -> bool:
         first = address not in self.addresses
         self.addresses.add(address)
+        if first:
+            self.reasons[address] = reason
         return first
+
+    def lift(self, address: str, reason: str) -> bool:
+        if self.reasons.get(address) != reason:
+            return False
+        del self.reasons[address]
+        self.addresses.discard(address)
+        return True
 
 
 @dataclass

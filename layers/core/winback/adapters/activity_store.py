@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -249,29 +249,21 @@ class ActivityStore:
         if assignment is not None:
             update += ", assignment = :assignment"
             values[":assignment"] = assignment.to_json()
-        try:
-            clients.dynamodb().update_item(
-                TableName=self.table,
-                Key=to_av({"user_id": user_id}),
-                UpdateExpression=update,
-                ConditionExpression="version = :expected",
-                ExpressionAttributeValues=to_av(values),
-            )
-        except ClientError as error:
-            if conditional_failed(error):
-                return False
-            raise
-        return True
+        return self._update_at_version(user_id, update, values)
 
     def mark_engagement(self, user_id: str, engagement: Engagement, expected_version: int) -> bool:
         """Record the user's email engagement unless the profile changed since it was read (the
         version moves, so an ingest write that read the old profile retries instead of undoing it)."""
         values = {":e": engagement.model_dump_json(exclude_none=True), ":one": 1, ":expected": expected_version}
+        return self._update_at_version(user_id, "SET engagement = :e, version = version + :one", values)
+
+    def _update_at_version(self, user_id: str, update: str, values: Mapping[str, Any]) -> bool:
+        """Apply `update` to the profile only while its version is still `:expected`; False if it moved."""
         try:
             clients.dynamodb().update_item(
                 TableName=self.table,
                 Key=to_av({"user_id": user_id}),
-                UpdateExpression="SET engagement = :e, version = version + :one",
+                UpdateExpression=update,
                 ConditionExpression="version = :expected",
                 ExpressionAttributeValues=to_av(values),
             )

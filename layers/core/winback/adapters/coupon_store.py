@@ -20,11 +20,10 @@ crash never leaves a reservation without its coupon.
 
 from __future__ import annotations
 
-import enum
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,7 @@ from winback.adapters import clients
 from winback.adapters.dynamo import batch_put, error_code, from_av, to_av
 from winback.domain.journey.coupons import SYSTEM_RANDOM, RandomBits, new_code, normalize_code
 from winback.domain.money import minor_units
-from winback.models.coupons import IssuedCoupon
+from winback.models.coupons import IssuedCoupon, Redemption, RedemptionStatus
 from winback.runtime.observability import logger
 
 if TYPE_CHECKING:
@@ -51,31 +50,6 @@ _ATTEMPTS = 5
 
 class CurrencyMismatch(ValueError):
     """A campaign's coupons, or a coupon and its budget, are in different currencies."""
-
-
-class RedemptionStatus(enum.StrEnum):
-    REDEEMED = "redeemed"
-    REDEEMED_BEFORE = "redeemed_before"
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    ALREADY_USED = "already_used"
-    WRONG_USER = "wrong_user"
-
-
-@dataclass(frozen=True)
-class Redemption:
-    """The outcome of a redemption; the coupon's details only when it was (or had been) redeemed."""
-
-    status: RedemptionStatus
-    code: str | None = None
-    campaign_id: str | None = None
-    step: int | None = None
-    value_minor: int | None = None
-    currency: str | None = None
-
-    @property
-    def accepted(self) -> bool:
-        return self.status in (RedemptionStatus.REDEEMED, RedemptionStatus.REDEEMED_BEFORE)
 
 
 def coupon_key(code: str) -> dict[str, str]:

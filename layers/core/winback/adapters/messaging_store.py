@@ -46,11 +46,11 @@ from botocore.exceptions import ClientError
 from winback.adapters import clients
 from winback.adapters.deferral_store import shard_of
 from winback.adapters.dynamo import conditional_failed, error_code, from_av, put_new, to_av
-from winback.adapters.sms_lookup import SmsCell, sms_cell_from_item, sms_lookup_key
+from winback.adapters.sms_lookup import sms_cell_from_item, sms_lookup_key
 from winback.domain.journey.addresses import hashed_key
 from winback.models.allocation import Allocation
 from winback.models.erasure import ERASED_STATE
-from winback.models.send_state import LEDGER_TTL, SWEEP_LOOKBACK, Claim, ClaimNote, Outcome, SendState
+from winback.models.send_state import LEDGER_TTL, SWEEP_LOOKBACK, Claim, ClaimNote, Outcome, SendState, SmsCell
 
 STATE_SK = "sendstate"
 CLAIMS_INDEX = "claims"

@@ -10,7 +10,6 @@ count is moved exactly once per change however often (or concurrently) the same 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,15 +17,10 @@ from botocore.exceptions import ClientError
 
 from winback.adapters import clients
 from winback.adapters.dynamo import from_av, to_av
+from winback.models.reasons import StoredAnswer
 
 ANSWER_TTL = timedelta(days=400)
 COUNTER_PREFIX = "reason_"
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    reason: str
-    segment: str
 
 
 def answer_key(user_id: str, campaign_id: str, episode: str) -> dict[str, str]:

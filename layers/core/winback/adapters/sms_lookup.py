@@ -10,25 +10,16 @@ one read. No phone number is kept, and the item expires after KEEP: carriers rep
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+
+from winback.models.send_state import SmsCell
 
 if TYPE_CHECKING:
     from winback.models.send_state import Outcome
 
 SMS_ID_SK = "sms"
 KEEP = timedelta(days=7)
-
-
-@dataclass(frozen=True)
-class SmsCell:
-    """The experiment cell a text was sent in."""
-
-    campaign_id: str
-    step: int
-    arm: str
-    segment: str
 
 
 def sms_lookup_key(message_id: str) -> dict[str, str]:

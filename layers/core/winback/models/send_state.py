@@ -182,3 +182,14 @@ class Outcome:
     def totals(self) -> dict[str, int]:
         """What the record adds to the campaign's totals (auto-pause watches emails sent)."""
         return {"sent_email": 1} if self.status == SendStatus.SENT and self.channel == "email" else {}
+
+
+@dataclass(frozen=True)
+class SmsCell:
+    """The experiment cell a text was sent in, kept by SNS's message id (adapters/sms_lookup.py):
+    a delivery status names only that id (services/feedback/sms_status.py)."""
+
+    campaign_id: str
+    step: int
+    arm: str
+    segment: str

@@ -3,12 +3,13 @@ tagged campaign mail is counted in its cell, once per message, pausing a campaig
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.unit.services.feedback.memory import MemoryMessaging, MemorySuppression
+from tests.fakes.send import InMemoryMessaging, InMemorySuppressions
 from winback.config.program import Program
 from winback.domain.journey.addresses import address_key
 from winback.models.feedback import SesNotification
@@ -53,19 +54,19 @@ def test_each_notification_has_one_kind(kind: str, body: dict[str, Any], expecte
 
 
 def test_complaints_and_permanent_bounces_suppress_at_once(program: Program) -> None:
-    suppression, messaging = MemorySuppression(), MemoryMessaging()
+    suppression, messaging = InMemorySuppressions(), InMemoryMessaging()
     complaint = note("Complaint", complaint={"complainedRecipients": [{"emailAddress": "Ada@Example.com"}]})
     assert apply_ses(complaint, suppression, messaging, program.feedback, NOW) == "complaint"
     hard = note("Bounce", bounce=bounce("Permanent", "bob@example.com"))
     assert apply_ses(hard, suppression, messaging, program.feedback, NOW) == "hard_bounce"
-    assert suppression.entries_by_address == {
+    assert suppression.reasons == {
         address_key("email", "ada@example.com"): "complaint",
         address_key("email", "bob@example.com"): "bounce",
     }
 
 
 def test_transient_bounces_suppress_at_the_limit_each_feedback_counted_once(program: Program) -> None:
-    suppression, messaging = MemorySuppression(), MemoryMessaging()
+    suppression, messaging = InMemorySuppressions(), InMemoryMessaging()
     limit = program.feedback.soft_bounce_limit
     for i in range(limit - 1):
         apply_ses(
@@ -82,14 +83,14 @@ def test_transient_bounces_suppress_at_the_limit_each_feedback_counted_once(prog
             program.feedback,
             NOW,
         )
-    assert suppression.entries_by_address == {}
+    assert suppression.reasons == {}
     last = note("Bounce", bounce=bounce("Transient", feedback_id="fb-last"))
     assert apply_ses(last, suppression, messaging, program.feedback, NOW) == "soft_bounce"
-    assert suppression.entries_by_address == {address_key("email", "ada@example.com"): "soft_bounce_limit"}
+    assert suppression.reasons == {address_key("email", "ada@example.com"): "soft_bounce_limit"}
 
 
 def test_tagged_mail_is_counted_in_its_cell_once_per_message(program: Program) -> None:
-    messaging = MemoryMessaging()
+    messaging = InMemoryMessaging()
     delivered = note("Delivery")
     assert count_in_cell(delivered, "delivery", messaging, program.experiments, NOW) is None
     count_in_cell(delivered, "delivery", messaging, program.experiments, NOW)  # SNS delivered it twice
@@ -97,14 +98,14 @@ def test_tagged_mail_is_counted_in_its_cell_once_per_message(program: Program) -
 
 
 def test_mail_without_our_tags_is_not_counted(program: Program) -> None:
-    messaging = MemoryMessaging()
+    messaging = InMemoryMessaging()
     for tags in ({}, {**TAGS, "step": ["first"]}, {k: v for k, v in TAGS.items() if k != "arm"}):
         count_in_cell(note("Delivery", tags=tags), "delivery", messaging, program.experiments, NOW)
     assert messaging.counted == {}
 
 
 def test_a_click_counts_in_the_step_its_link_names_and_proves_an_open(program: Program) -> None:
-    messaging = MemoryMessaging()
+    messaging = InMemoryMessaging()
     link = "https://shop.example.com/?utm_source=winback&utm_content=step2-A"
     click = note("Click", click={"timestamp": AT, "link": link})
     count_in_cell(click, "click", messaging, program.experiments, NOW)
@@ -117,10 +118,10 @@ def test_bounces_past_the_rate_pause_the_campaign_once(program: Program) -> None
     rules = program.experiments
     sent = rules.pause_min_sent
     bounced = int(sent * rules.max_bounce_rate)  # at the limit: one more passes it
-    messaging = MemoryMessaging(totals={"sent_email": sent, "bounced": bounced})
+    messaging = InMemoryMessaging(totals={"c1": Counter(sent_email=sent, bounced=bounced)})
     first = note("Bounce", message_id="m-1", bounce=bounce("Permanent"))
     assert count_in_cell(first, "hard_bounce", messaging, rules, NOW) == "c1"
     second = note("Bounce", message_id="m-2", bounce=bounce("Permanent"))
     assert count_in_cell(second, "hard_bounce", messaging, rules, NOW) is None  # paused already
-    assert list(messaging.paused) == ["c1"]
+    assert sorted(messaging.paused_campaigns) == ["c1"]
     assert messaging.counted[(*CELL, "bounced")] == 2

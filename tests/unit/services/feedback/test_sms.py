@@ -3,20 +3,19 @@ logs (services/feedback/sms_status.py), counted in the text's cell once per mess
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tests.unit.services.feedback.memory import MemoryMessaging, MemorySuppression
-from winback.adapters.sms_lookup import SmsCell
+from tests.fakes.send import InMemoryMessaging, InMemorySuppressions
 from winback.domain.journey.addresses import address_key
 from winback.models.feedback import InboundSms
+from winback.models.send_state import SmsCell
 from winback.services.feedback.sms_replies import apply_sms_reply
 from winback.services.feedback.sms_status import classify, handle_sms_status, log_records
+from winback_dev.lambda_events import LOGS_CONTROL_MESSAGE, logs_event
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 PHONE = "+14155550100"
@@ -27,25 +26,25 @@ def reply(body: str) -> InboundSms:
 
 
 def test_stop_suppresses_the_number_and_start_lifts_only_that() -> None:
-    suppression = MemorySuppression()
+    suppression = InMemorySuppressions()
     assert apply_sms_reply(reply("  退订 "), suppression, NOW) == "sms_stop"
-    assert suppression.entries_by_address == {address_key("sms", PHONE): "sms_stop"}
+    assert suppression.reasons == {address_key("sms", PHONE): "sms_stop"}
     assert apply_sms_reply(reply("Start"), suppression, NOW) == "sms_start"
-    assert suppression.entries_by_address == {}
+    assert suppression.reasons == {}
     assert apply_sms_reply(reply("START"), suppression, NOW) == "sms_reply"  # nothing to lift
 
 
 def test_start_does_not_lift_what_no_keyword_set() -> None:
-    suppression = MemorySuppression()
+    suppression = InMemorySuppressions()
     suppression.suppress(address_key("sms", PHONE), "unsubscribe", "campaign:c1", NOW)
     assert apply_sms_reply(reply("UNSTOP"), suppression, NOW) == "sms_reply"
-    assert suppression.entries_by_address == {address_key("sms", PHONE): "unsubscribe"}
+    assert suppression.reasons == {address_key("sms", PHONE): "unsubscribe"}
 
 
 def test_any_other_reply_changes_nothing() -> None:
-    suppression = MemorySuppression()
+    suppression = InMemorySuppressions()
     assert apply_sms_reply(reply("thanks, see you soon"), suppression, NOW) == "sms_reply"
-    assert suppression.entries_by_address == {}
+    assert suppression.reasons == {}
 
 
 def status(message_id: str, ok: bool, response: str = "") -> dict[str, Any]:
@@ -56,30 +55,9 @@ def status(message_id: str, ok: bool, response: str = "") -> dict[str, Any]:
     }
 
 
-def encoded(data: dict[str, Any]) -> dict[str, Any]:
-    """A subscription payload as CloudWatch Logs delivers it to a Lambda function: gzipped, base64."""
-    return {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
-
-
 def envelope(*records: dict[str, Any]) -> dict[str, Any]:
     logged = [{"id": str(i), "timestamp": 1772362800000, "message": json.dumps(r)} for i, r in enumerate(records)]
-    return encoded({"messageType": "DATA_MESSAGE", "logEvents": logged})
-
-
-# What CloudWatch Logs sends to check that a subscription's destination is reachable: the payload's
-# `messageType` is CONTROL_MESSAGE ("Using CloudWatch Logs subscription filters": data messages use
-# DATA_MESSAGE, control messages are mainly for checking that the destination is reachable), with the
-# owner, empty group and stream, and one log event whose message is plain text, not a record.
-CONTROL = {
-    "messageType": "CONTROL_MESSAGE",
-    "owner": "CloudwatchLogs",
-    "logGroup": "",
-    "logStream": "",
-    "subscriptionFilters": [],
-    "logEvents": [
-        {"id": "", "timestamp": 1600110003794, "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda."}
-    ],
-}
+    return logs_event({"messageType": "DATA_MESSAGE", "logEvents": logged})
 
 
 class Pauses:
@@ -112,21 +90,21 @@ def test_a_control_message_is_counted_and_changes_nothing() -> None:
     """Guard: the `messageType` check in subscription_payload/handle_sms_status. Without it the control
     message's plain-text log event fails to parse as a record, the invocation raises, Lambda retries
     it and the function counts an error."""
-    messaging, pauses = MemoryMessaging(sms={}), Pauses()
-    counts = handle_sms_status(encoded(CONTROL), messaging, pauses, NOW)  # type: ignore[arg-type]
+    messaging, pauses = InMemoryMessaging(sms_cells={}), Pauses()
+    counts = handle_sms_status(logs_event(LOGS_CONTROL_MESSAGE), messaging, pauses, NOW)  # type: ignore[arg-type]
     assert counts == {"control_message": 1}
     assert messaging.counted == {} and pauses.paused == []
-    assert log_records(encoded(CONTROL)) == []
+    assert log_records(logs_event(LOGS_CONTROL_MESSAGE)) == []
 
 
 def test_an_unknown_message_type_is_refused_naming_it() -> None:
     with pytest.raises(ValueError, match=r"messageType"):
-        log_records(encoded({"logEvents": []}))
+        log_records(logs_event({"logEvents": []}))
 
 
 def test_each_status_counts_once_in_the_cell_of_its_text() -> None:
     cell = SmsCell(campaign_id="c1", step=1, arm="B", segment="loyal")
-    messaging, pauses = MemoryMessaging(sms={"m-1": cell, "m-2": cell}), Pauses()
+    messaging, pauses = InMemoryMessaging(sms_cells={"m-1": cell, "m-2": cell}), Pauses()
     event = envelope(
         status("m-1", True),
         status("m-1", True),  # logged twice

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.unit.services.feedback.memory import MemoryMessaging, MemorySuppression
+from tests.fakes.send import InMemoryMessaging, InMemorySuppressions
 from winback.config.program import Program
 from winback.services.feedback.topic import FeedbackResult, handle_feedback
 
@@ -26,14 +26,14 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     ],
 )
 def test_what_is_not_feedback_is_unknown_and_changes_nothing(message: str, program: Program) -> None:
-    suppression, messaging = MemorySuppression(), MemoryMessaging()
+    suppression, messaging = InMemorySuppressions(), InMemoryMessaging()
     assert handle_feedback(message, suppression, messaging, program, NOW) == FeedbackResult("unknown")
-    assert suppression.entries_by_address == {}
+    assert suppression.reasons == {}
     assert messaging.counted == {}
 
 
 def test_an_inbound_sms_and_an_ses_notification_are_told_apart(program: Program) -> None:
-    suppression, messaging = MemorySuppression(), MemoryMessaging()
+    suppression, messaging = InMemorySuppressions(), InMemoryMessaging()
     sms = json.dumps({"originationNumber": "+14155550100", "messageBody": "STOP"})
     assert handle_feedback(sms, suppression, messaging, program, NOW) == FeedbackResult("sms_stop")
     ses = json.dumps(
@@ -44,4 +44,4 @@ def test_an_inbound_sms_and_an_ses_notification_are_told_apart(program: Program)
         }
     )
     assert handle_feedback(ses, suppression, messaging, program, NOW) == FeedbackResult("complaint")
-    assert sorted(suppression.entries_by_address.values()) == ["complaint", "sms_stop"]
+    assert sorted(suppression.reasons.values()) == ["complaint", "sms_stop"]

@@ -11,11 +11,12 @@ import pytest
 
 from tests.unit.services.recipient.test_reasons_answer import MemoryActivity, MemoryReasons
 from winback.adapters.activity_store import ActivityStore
-from winback.adapters.reason_store import ReasonStore, StoredAnswer
+from winback.adapters.reason_store import ReasonStore
 from winback.domain.journey.preferences import Choice
 from winback.domain.links.preference_links import PreferenceClaim
 from winback.models.preferences import OwnCap
 from winback.models.profile import Assignment, Profile
+from winback.models.reasons import StoredAnswer
 from winback.services.recipient.preferences import (
     FormNotUnderstood,
     PreferenceRequest,

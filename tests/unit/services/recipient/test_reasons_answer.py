@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from winback.adapters.activity_store import ActivityStore
-from winback.adapters.reason_store import ReasonStore, StoredAnswer
+from winback.adapters.reason_store import ReasonStore
 from winback.config.campaigns import CHANNELS
 from winback.domain.journey.reasons import Answer
 from winback.domain.links.reason_links import ReasonClaim
 from winback.models.profile import Assignment, Profile
+from winback.models.reasons import StoredAnswer
 from winback.services.recipient.reasons import DEFAULT_SEGMENT, Recorded, answer_reason, assigned_segment
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

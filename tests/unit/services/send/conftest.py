@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.profiles import customer_fields
 from tests.fakes.send import ManualClock, MemoryWorld
 from winback.config.loader import load_program
 from winback.config.program import Program
@@ -31,19 +32,7 @@ def world() -> MemoryWorld:
 
 
 def profile(user_id: str, **fields: Any) -> Profile:
-    data: dict[str, Any] = {
-        "user_id": user_id,
-        "version": 1,
-        "first_seen_at": LAST_ORDER,
-        "last_seen_at": LAST_ORDER,
-        "last_event_at": {"order": LAST_ORDER},
-        "orders": 1,
-        "email": f"{user_id}@mail.example.com",
-        "locale": "en",
-        "consent": {"email": True},
-    }
-    data.update(fields)
-    return Profile.model_validate(data)
+    return Profile.model_validate({**customer_fields(user_id, LAST_ORDER), "version": 1, **fields})
 
 
 def job(*user_ids: str, campaign: str = "dormant-offer", step: int = 0, **fields: Any) -> SendJob:

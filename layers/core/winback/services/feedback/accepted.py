@@ -11,8 +11,8 @@ from winback.domain.journey.engagement import episode_from_tag, user_from_tag
 from winback.models.send_state import send_key
 
 if TYPE_CHECKING:
-    from winback.adapters.messaging_store import MessagingStore
     from winback.models.feedback import Mail
+    from winback.services.feedback.ports import FeedbackLedger
 
 
 def sent_key(mail: Mail) -> tuple[str, str] | None:
@@ -27,7 +27,7 @@ def sent_key(mail: Mail) -> tuple[str, str] | None:
     return user_id, send_key(campaign, int(step), episode_at)
 
 
-def record_accepted(mail: Mail, messaging: MessagingStore, now: datetime) -> bool:
+def record_accepted(mail: Mail, messaging: FeedbackLedger, now: datetime) -> bool:
     """Keep the message id of an accepted campaign email by its send key; False when it is not one."""
     found = sent_key(mail)
     if found is None or not mail.message_id:

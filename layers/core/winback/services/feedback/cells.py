@@ -15,9 +15,9 @@ from winback.services.feedback.engagement import delivered, tagged_user
 
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
-    from winback.adapters.messaging_store import MessagingStore
     from winback.config.experiments import Experiments
     from winback.models.feedback import Mail, SesNotification
+    from winback.services.feedback.ports import FeedbackLedger
 
 COUNTED = {
     "delivery": "delivered",
@@ -63,7 +63,7 @@ def _cell_of(note: SesNotification, kind: str) -> _Cell | None:
 def count_in_cell(
     note: SesNotification,
     kind: str,
-    messaging: MessagingStore,
+    messaging: FeedbackLedger,
     rules: Experiments,
     now: datetime,
     activity: ActivityStore | None = None,
@@ -84,7 +84,7 @@ def count_in_cell(
 
 
 def _pause_if_over(
-    campaign: str, counter: str, messaging: MessagingStore, rules: Experiments, now: datetime
+    campaign: str, counter: str, messaging: FeedbackLedger, rules: Experiments, now: datetime
 ) -> str | None:
     if counter not in ("bounced", "complained"):
         return None

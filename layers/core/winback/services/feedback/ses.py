@@ -14,10 +14,9 @@ from winback.domain.journey.addresses import address_key
 from winback.domain.journey.engagement import is_proxy_open
 
 if TYPE_CHECKING:
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.adapters.suppression_store import SuppressionStore
     from winback.config.guards import Feedback
     from winback.models.feedback import Bounce, SesNotification
+    from winback.services.feedback.ports import FeedbackLedger, SuppressionList
 
 
 def ses_kind(note: SesNotification) -> str:
@@ -38,8 +37,8 @@ def ses_kind(note: SesNotification) -> str:
 
 def apply_ses(
     note: SesNotification,
-    suppression: SuppressionStore,
-    messaging: MessagingStore,
+    suppression: SuppressionList,
+    messaging: FeedbackLedger,
     rules: Feedback,
     now: datetime,
 ) -> str:
@@ -59,8 +58,8 @@ def apply_ses(
 def _soft_bounce(
     bounce: Bounce,
     message_id: str,
-    suppression: SuppressionStore,
-    messaging: MessagingStore,
+    suppression: SuppressionList,
+    messaging: FeedbackLedger,
     rules: Feedback,
     now: datetime,
 ) -> None:

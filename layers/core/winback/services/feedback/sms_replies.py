@@ -9,11 +9,11 @@ from winback.domain.journey.addresses import address_key
 from winback.domain.journey.opt_out import is_opt_in, is_opt_out
 
 if TYPE_CHECKING:
-    from winback.adapters.suppression_store import SuppressionStore
     from winback.models.feedback import InboundSms
+    from winback.services.feedback.ports import SuppressionList
 
 
-def apply_sms_reply(sms: InboundSms, suppression: SuppressionStore, now: datetime) -> str:
+def apply_sms_reply(sms: InboundSms, suppression: SuppressionList, now: datetime) -> str:
     """What the reply was: `sms_stop`, `sms_start` (a keyword's suppression lifted) or `sms_reply`."""
     address = address_key("sms", sms.origination_number)
     if is_opt_in(sms.message_body):

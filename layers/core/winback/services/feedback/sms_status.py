@@ -29,7 +29,7 @@ from winback.services.channel_pause import pause_for_account
 
 if TYPE_CHECKING:
     from winback.adapters.channel_pause import ChannelPauses
-    from winback.adapters.messaging_store import MessagingStore
+    from winback.services.feedback.ports import FeedbackLedger
 
 SPEND_LIMIT = ("spend limit", "no quota left")
 CARRIER_BLOCKED = ("phone carrier has blocked", "blocked as spam")
@@ -82,7 +82,7 @@ def classify(record: Mapping[str, Any]) -> list[str]:
 
 
 def handle_sms_status(
-    event: Mapping[str, Any], messaging: MessagingStore, pauses: ChannelPauses, now: datetime
+    event: Mapping[str, Any], messaging: FeedbackLedger, pauses: ChannelPauses, now: datetime
 ) -> Counter[str]:
     counts: Counter[str] = Counter()
     data = subscription_payload(event)

@@ -19,9 +19,8 @@ from winback.services.feedback.sms_replies import apply_sms_reply
 
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
-    from winback.adapters.messaging_store import MessagingStore
-    from winback.adapters.suppression_store import SuppressionStore
     from winback.config.program import Program
+    from winback.services.feedback.ports import FeedbackLedger, SuppressionList
 
 
 @dataclass(frozen=True)
@@ -32,8 +31,8 @@ class FeedbackResult:
 
 def handle_feedback(
     message: str,
-    suppression: SuppressionStore,
-    messaging: MessagingStore,
+    suppression: SuppressionList,
+    messaging: FeedbackLedger,
     program: Program,
     now: datetime,
     activity: ActivityStore | None = None,
@@ -61,8 +60,8 @@ def _json_object(message: str) -> dict[str, Any] | None:
 
 def _ses_feedback(
     note: SesNotification,
-    suppression: SuppressionStore,
-    messaging: MessagingStore,
+    suppression: SuppressionList,
+    messaging: FeedbackLedger,
     program: Program,
     now: datetime,
     activity: ActivityStore | None,

@@ -28,7 +28,7 @@ from winback.services.privacy.tombstone import count_dropped
 
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
-    from winback.adapters.coupon_store import Redemption
+    from winback.models.coupons import Redemption
     from winback.models.events import ActivityEvent
     from winback.models.profile import Assignment
     from winback.services.ingest.coupons import Redemptions

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from winback.adapters.coupon_store import Redemption
+    from winback.models.coupons import Redemption
     from winback.models.events import ActivityEvent
 
 # A user's redemptions in a request, each with the order event that carried its code.

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from winback.adapters.reason_store import ReasonStore, StoredAnswer
 from winback.config.campaigns import CHANNELS
 from winback.domain.journey.reasons import Answer, parse_answer, route
+from winback.models.reasons import StoredAnswer
 
 if TYPE_CHECKING:
     from winback.adapters.activity_store import ActivityStore
+    from winback.adapters.reason_store import ReasonStore
     from winback.domain.links.reason_links import ReasonClaim
     from winback.models.profile import Profile
 
