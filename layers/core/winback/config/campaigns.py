@@ -18,6 +18,9 @@ TEMPLATE_NAME = r"^[a-z][a-z0-9_-]{0,63}$"
 
 ARM_ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 
+# When a step's message goes out: as soon as the guards allow, or at the user's most active local hour.
+SendTime = Literal["now", "best_hour"]
+
 HOLDOUT = "holdout"
 # The arm of a user in the program-wide control group: assigned and measured, never messaged.
 PROGRAM_CONTROL = "program-control"
@@ -37,6 +40,9 @@ class Step(Strict):
     when: Literal["any", "not_opened", "not_clicked", "clicked"] = Field(
         "any", description="who gets it: by their email engagement since the previous step went out"
     )
+    send_time: SendTime = Field(
+        "now", description="best_hour: deferred to the user's most active local hour (within the deadline)"
+    )
 
 
 class Variant(Strict):
@@ -46,6 +52,7 @@ class Variant(Strict):
     weight: int = Field(1, ge=1)
     templates: dict[int, str] = Field(default_factory=dict, description="step index -> template for this arm")
     incentives: bool = Field(True, description="False: this arm gets the steps without their offers")
+    send_times: dict[int, SendTime] = Field(default_factory=dict, description="step index -> send_time for this arm")
 
     @field_validator("id")
     @classmethod
@@ -75,6 +82,10 @@ class Campaign(Strict):
     coupon_budget: Budget | None = None
     holdout_percent: float | None = Field(None, ge=0, lt=100, description="default: experiments.holdout_percent")
     variants: tuple[Variant, ...] = (Variant(id="a"),)
+    default_send_hour: int = Field(
+        10, ge=0, le=23, description="best_hour for a user with too little history: this local hour"
+    )
+    best_hour_min_events: int = Field(5, ge=1, description="events a user needs before their own best hour counts")
 
     @model_validator(mode="after")
     def _variants(self) -> Campaign:
@@ -102,6 +113,16 @@ class Campaign(Strict):
             raise ValueError(f"campaign {self.id}: coupon_budget currency differs from its coupons")
         return self
 
+    @model_validator(mode="after")
+    def _send_times(self) -> Campaign:
+        for variant in self.variants:
+            bad = [i for i in variant.send_times if not 0 <= i < len(self.steps)]
+            if bad:
+                raise ValueError(
+                    f"campaign {self.id}: variant {variant.id} sets send_times of steps {bad} that do not exist"
+                )
+        return self
+
     def variant(self, arm: str) -> Variant | None:
         return next((v for v in self.variants if v.id == arm), None)
 
@@ -114,3 +135,10 @@ class Campaign(Strict):
         if variant is not None and step in variant.templates:
             return variant.templates[step]
         return self.steps[step].template
+
+    def send_time_for(self, step: int, arm: str) -> SendTime:
+        """When step `step` goes out for arm `arm`: the variant's `send_times`, else the step's `send_time`."""
+        variant = self.variant(arm)
+        if variant is not None and step in variant.send_times:
+            return variant.send_times[step]
+        return self.steps[step].send_time
