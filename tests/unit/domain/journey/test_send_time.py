@@ -57,6 +57,17 @@ def test_histogram_stays_bounded_and_counts_each_event_at_its_local_hour(
         assert hours == expected
 
 
+@settings(max_examples=25, deadline=None)
+@given(at=instants, burst=st.integers(HOUR_COUNT_CAP, 3 * HOUR_COUNT_CAP), zone=st.sampled_from(ZONES))
+def test_a_burst_at_one_hour_stays_below_the_cap_and_keeps_its_peak(at: datetime, burst: int, zone: str) -> None:
+    """Guard: count_hour's halving at HOUR_COUNT_CAP (a heavy user's counter never grows without bound)."""
+    hours = count_hour([], at + timedelta(hours=5), zone)
+    for _ in range(burst):
+        hours = count_hour(hours, at, zone)
+        assert max(hours) < HOUR_COUNT_CAP
+    assert hours.index(max(hours)) == at.astimezone(ZoneInfo(zone)).hour
+
+
 def test_the_same_instant_counts_at_each_zones_own_hour() -> None:
     at = utc(2026, 7, 1, 12)
     assert count_hour([], at, "America/New_York").index(1) == 8  # EDT, UTC-4
