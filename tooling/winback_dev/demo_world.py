@@ -336,8 +336,8 @@ class World:
             at = now - timedelta(hours=self.rng.uniform(0, 18))
             order = self._order(user_id, at, coupon.code if coupon and self.rng.random() < 0.8 else None)
             events.append(order)
-            if coupon and self.rng.random() < 0.1:  # the same code again a day later: rejected
-                events.append(self._order(user_id, at + timedelta(hours=20), coupon.code))
+            if coupon and self.rng.random() < 0.1:  # the same code again later (never ahead of now): rejected
+                events.append(self._order(user_id, min(at + timedelta(hours=20), now), coupon.code))
             self.assignments[user_id] = a.model_copy(update={"reactivated_at": at})
             self.reactivated[_group(a.arm)] += 1
         for start in range(0, len(events), 100):
