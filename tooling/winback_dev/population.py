@@ -168,8 +168,10 @@ def _sessions(user: DemoUser, signup: datetime, last_order: datetime, rng: rando
     (send-time optimization). Their own random stream, so the rest of the population is what it was."""
     user.active_hour = rng.choices(list(ACTIVE_HOUR_WEIGHTS), weights=list(ACTIVE_HOUR_WEIGHTS.values()))[0]
     zone = ZoneInfo(user.time_zone)
+    seen: set[datetime] = set()
     for _ in range(SESSIONS):
         day = (signup + (last_order - signup) * rng.random()).astimezone(zone)
         at = day.replace(hour=user.active_hour, minute=rng.randrange(60), second=0, microsecond=0)
-        if signup <= at <= last_order:
+        if signup <= at <= last_order and at not in seen:  # two identical rows would be one history row
+            seen.add(at)
             user.events.append({"user_id": user.user_id, "type": "view", "occurred_at": _iso(at)})
