@@ -42,11 +42,7 @@ def _every_step_now() -> Program:
     """The shipped program with every arm sending at once: the overrun needs the workers' sends
     bunched, which dormant-vip's best-hour arm (deferred to each user's hour) spreads out."""
     program = load_program()
-    campaigns = tuple(
-        c.model_copy(update={"variants": tuple(v.model_copy(update={"send_times": {}}) for v in c.variants)})
-        for c in program.campaigns
-    )
-    return program.model_copy(update={"campaigns": campaigns})
+    return program.model_copy(update={"campaigns": tuple(c.sending_now() for c in program.campaigns)})
 
 
 def test_workers_with_a_stale_account_and_no_shared_lease_overrun_the_quota(monkeypatch: pytest.MonkeyPatch) -> None:

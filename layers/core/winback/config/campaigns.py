@@ -142,3 +142,9 @@ class Campaign(Strict):
         if variant is not None and step in variant.send_times:
             return variant.send_times[step]
         return self.steps[step].send_time
+
+    def sending_now(self) -> Campaign:
+        """This campaign with every step and arm sent `now`: what a dry run screens (best_hour only delays)."""
+        steps = tuple(s.model_copy(update={"send_time": "now"}) for s in self.steps)
+        variants = tuple(v.model_copy(update={"send_times": {}}) for v in self.variants)
+        return self.model_copy(update={"steps": steps, "variants": variants})
