@@ -49,6 +49,10 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     assert program["ci95"] is not None and "program-wide" in result.stdout
     assert program["revenue"]["USD"]["ci95"] is not None and "revenue USD" in result.stdout
     assert (out / "program_report.json").exists()
+    # dormant-vip's send-time arms: the best-hour arm reaches people at their active hour, the now arm rarely.
+    arms = summary["send_time"]
+    assert arms["best-hour"]["assigned"] > 0 and arms["now"]["assigned"] > 0 and "send time" in result.stdout
+    assert arms["best-hour"]["at_active_hour"] > arms["now"]["at_active_hour"]
     assert sum(summary["audience_export"].values()) > 0
     assert summary["ingest"]["http_200"] == summary["ingest"]["requests"]
     # Product views as a Segment destination sends them (signed batches), one batch delivered twice.

@@ -511,7 +511,8 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
                     clock[0] = today
                     runs.append(world.scheduled_run(today))
                 stage("releasing deferred messages")
-                for hours in RELEASE_HOURS[1:] if day in SCAN_DAYS else RELEASE_HOURS:
+                regular = RELEASE_HOURS[1:] if day in SCAN_DAYS else RELEASE_HOURS
+                for hours in world.release_hours(today, regular, 1, 20):  # and when best-hour messages fall due
                     clock[0] = today + timedelta(hours=hours)
                     world.release(clock[0])
                 stage("delivery feedback")
@@ -521,6 +522,10 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
                     world.resume_paused()
                 stage("the users' day")
                 world.live_a_day(clock[0])
+                # best-hour messages due late in the day (before the next scan day's stats step at 22:00)
+                for hours in world.release_hours(today, (), 21, 22 if day + 1 in SCAN_DAYS else 24):
+                    clock[0] = today + timedelta(hours=hours)
+                    world.release(clock[0])
             lap("three_weeks")
             stage.day = ""
             stage("audience export and reports")
@@ -585,6 +590,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
         "runs": runs,
         "dlq_depth": dlq,
         "report_html": str(html),
+        "send_time": world.send_time_figures(),
         "phase_s": {k: round(v, 1) for k, v in phases.items()},
         "wall_s": round(time.perf_counter() - started, 1),
     }
@@ -605,6 +611,18 @@ def _program_line(p: dict[str, Any]) -> str:
         f"{head}  lift {p['abs_lift']:+.1%}  95% CI [{p['ci95'][0]:+.1%}, {p['ci95'][1]:+.1%}]"
         f"  incremental reactivations {p['incremental_reactivations']:+.0f} [{low:+.0f}, {high:+.0f}]{revenue}"
     )
+
+
+def _send_time_line(arms: dict[str, dict[str, int]]) -> str:
+    """dormant-vip's send-time experiment: the best-hour arm against the now arm."""
+
+    def arm(name: str) -> str:
+        f = arms.get(name, {})
+        assigned, reactivated = f.get("assigned", 0), f.get("reactivated", 0)
+        rate = f"{reactivated / assigned:.0%}" if assigned else "-"
+        return f"{name} {assigned} assigned, {f.get('at_active_hour', 0)} reached at their hour, {rate} back"
+
+    return f"  send time        dormant-vip {arm('best-hour')}  vs  {arm('now')}"
 
 
 def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
@@ -658,6 +676,7 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         _program_line(summary["program_lift"]),
         _skips_line(summary.get("incentive_skips", [])),
         _adaptive_line(summary["adaptive"]),
+        _send_time_line(summary.get("send_time", {})),
         f"  audience export  {sum(summary['audience_export'].values()):>7}   hashed rows by segment",
         f"  wall time        {summary['wall_s']:>7}s",
         f"  report: {summary['report_html']}",

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 
@@ -29,6 +32,10 @@ ACCOUNT = "123456789012"
 BASE_DAILY_RETURN = 0.004  # about 5% come back within 14 days on their own
 MESSAGED_DAILY_RETURN = 0.03  # about a third once they got a message
 COUPON_DAILY_RETURN = 0.04
+# A message that arrives at the hour the user is usually on the app is that much more likely to bring
+# them back (send-time optimization has an effect to find; `best-hour` vs `now` in dormant-vip).
+ACTIVE_HOUR_LIFT = 1.5
+SEND_TIME_CAMPAIGN = "dormant-vip"
 ANSWER_DAILY = 0.04
 # In this RFM segment the coupon email of dormant-offer leaves people cold: they come back at the base
 # rate, as if not messaged, while no-coupon works as elsewhere. The stats step should find that the
@@ -94,6 +101,7 @@ class World:
         self.coupon_results: Counter[str] = Counter()
         self.by_tier: dict[str, int] = {}
         self.tags: dict[str, dict[str, str]] = {}
+        self.first_sent_at: dict[str, datetime] = {}  # when the first email or text reached each user
         self._emails_seen = 0
         self._sms_seen = 0
         self._day = 0
@@ -244,6 +252,61 @@ class World:
         events = clients.sesv2().meta.events
         events.register("before-parameter-build.sesv2.SendEmail", before)
         events.register("after-call.sesv2.SendEmail", after)
+        self._listen_to_send_times()
+
+    # --- send time --------------------------------------------------------------------------------
+    def _listen_to_send_times(self) -> None:
+        """Remember when (simulated time) the first email or text reached each user."""
+        from winback.adapters import clients
+
+        def email(params: dict[str, Any], **_: Any) -> None:
+            for address in params.get("Destination", {}).get("ToAddresses", []):
+                self._sent_at(self.by_address.get(address))
+
+        def text(params: dict[str, Any], **_: Any) -> None:
+            self._sent_at(self.by_address.get(str(params.get("PhoneNumber", ""))))
+
+        clients.sesv2().meta.events.register("before-parameter-build.sesv2.SendEmail", email)
+        clients.sns().meta.events.register("before-parameter-build.sns.Publish", text)
+
+    def _sent_at(self, user_id: str | None) -> None:
+        if user_id is not None:
+            self.first_sent_at.setdefault(user_id, self._now())
+
+    def at_active_hour(self, user_id: str) -> bool:
+        """Whether the user's first message arrived within their active hour, on their own clock."""
+        sent = self.first_sent_at.get(user_id)
+        user = self.users[user_id]
+        return sent is not None and sent.astimezone(ZoneInfo(user.time_zone)).hour == user.active_hour
+
+    def timing_lift(self, user_id: str, a: Assignment) -> float:
+        """How much likelier a treated user is to come back because their first message came at their hour."""
+        return ACTIVE_HOUR_LIFT if _group(a.arm) == "treated" and self.at_active_hour(user_id) else 1.0
+
+    def release_hours(self, day: datetime, hours: Iterable[int], since: int = 0, until: int = 24) -> list[int]:
+        """`hours` of the day, plus those in [since, until) when a best_hour message falls due: the runs of
+        the hourly release that would find one (the demo plays the others every eight hours)."""
+        from winback.runtime.deps import deps
+
+        due = {
+            math.ceil((d.due - day).total_seconds() / 3600)
+            for d in deps().deferrals.iter_due(day + timedelta(hours=until))
+            if d.kind == "best_hour"
+        }
+        return sorted({*hours, *(h for h in due if since <= h < until)})
+
+    def send_time_figures(self) -> dict[str, dict[str, int]]:
+        """Per arm of the send-time campaign: assigned, reached at their active hour, reactivated."""
+        figures: dict[str, dict[str, int]] = {}
+        for user_id, a in self.assignments.items():
+            if a.campaign_id != SEND_TIME_CAMPAIGN:
+                continue
+            row = figures.setdefault(a.arm, {"assigned": 0, "messaged": 0, "at_active_hour": 0, "reactivated": 0})
+            row["assigned"] += 1
+            row["messaged"] += user_id in self.first_sent_at
+            row["at_active_hour"] += self.at_active_hour(user_id)
+            row["reactivated"] += a.reactivated_at is not None
+        return figures
 
     def _tags(self, message_id: str) -> dict[str, str] | None:
         return self.tags.get(message_id)
@@ -275,7 +338,7 @@ class World:
             if a.reactivated_at is not None or not a.assigned_at <= now <= a.assigned_at + timedelta(days=14):
                 continue
             messaged = user_id in self.first_message and _group(a.arm) == "treated" and not _coupon_without_effect(a)
-            roll = self.rng.random()
+            roll = self.rng.random() / self.timing_lift(user_id, a)
             roll = 0.0 if messaged and self._prefers_variant(a) else roll
             coupon = None
             if messaged and MESSAGED_DAILY_RETURN <= roll < COUPON_DAILY_RETURN:
@@ -288,8 +351,8 @@ class World:
             at = now - timedelta(hours=self.rng.uniform(0, 18))
             order = self._order(user_id, at, coupon.code if coupon and self.rng.random() < 0.8 else None)
             events.append(order)
-            if coupon and self.rng.random() < 0.1:  # the same code again a day later: rejected
-                events.append(self._order(user_id, at + timedelta(hours=20), coupon.code))
+            if coupon and self.rng.random() < 0.1:  # the same code again later (never ahead of now): rejected
+                events.append(self._order(user_id, min(at + timedelta(hours=20), now), coupon.code))
             self.assignments[user_id] = a.model_copy(update={"reactivated_at": at})
             self.reactivated[_group(a.arm)] += 1
         for start in range(0, len(events), 100):

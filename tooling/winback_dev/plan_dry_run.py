@@ -282,7 +282,8 @@ class Planner:
         job = SendJob(run_id="plan", campaign_id=campaign.id, step=0, tier=campaign.tiers[0], recipients=recipients)
         context = s.context.load(job, coupon_steps(campaign, 0), campaign.step_channels(0))
         deps = guard_deps(s.context, s.suppression, s.recommender, s.clock, s.signer)
-        run = JobRun(job, campaign, self._guarded, deps, self.job.as_of, context, Tally())
+        # Like quiet hours, best_hour only delays a message: screened as sent now, each user's channel shows.
+        run = JobRun(job, campaign.sending_now(), self._guarded, deps, self.job.as_of, context, Tally())
         for candidate in screen(run):
             sends.by_channel[candidate.channel] += 1
             if capped(candidate, self.planned, self.job.as_of):

@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 EN_ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London")
 ZH_ZONES = ("Asia/Shanghai",)
@@ -30,6 +31,7 @@ class DemoUser:
     bad_email: bool = False
     complained_before: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
+    active_hour: int = 19  # the hour of their own day they are most often on the app (set by _sessions)
 
 
 def _iso(at: datetime) -> str:
@@ -49,11 +51,15 @@ def _days_since_last_order(rng: random.Random, segment: str) -> float:
 
 
 TROUBLE_SHARE = 0.1
+# When people browse, on their own clock: evenings mostly, some at lunch or before work.
+ACTIVE_HOUR_WEIGHTS = {7: 1, 8: 2, 12: 2, 13: 1, 18: 2, 19: 3, 20: 4, 21: 3, 22: 1}
+SESSIONS = 6  # browsing sessions at their active hour before they went quiet
 
 
 def generate(n: int, now: datetime, seed: int = 2026) -> list[DemoUser]:
     rng = random.Random(seed)
     trouble = random.Random(seed + 1)
+    habits = random.Random(seed + 2)
     weights = {"active": 0.30, "lapsing": 0.24, "crossing": 0.04, "dormant": 0.17, "lost": 0.25}
     segments = rng.choices(list(weights), weights=list(weights.values()), k=n)
     users: list[DemoUser] = []
@@ -151,5 +157,21 @@ def generate(n: int, now: datetime, seed: int = 2026) -> list[DemoUser]:
             kind = trouble.choice(("error", "support"))
             at = last_order - timedelta(days=trouble.uniform(0.5, 5))
             user.events.append({"user_id": uid, "type": kind, "occurred_at": _iso(at)})
+        _sessions(user, signup, last_order, habits)
         users.append(user)
     return users
+
+
+def _sessions(user: DemoUser, signup: datetime, last_order: datetime, rng: random.Random) -> None:
+    """A few browsing sessions (views of no item) at the user's active hour on their own clock, between
+    signup and their last order, so the profile's histogram of active hours has a peak to find
+    (send-time optimization). Their own random stream, so the rest of the population is what it was."""
+    user.active_hour = rng.choices(list(ACTIVE_HOUR_WEIGHTS), weights=list(ACTIVE_HOUR_WEIGHTS.values()))[0]
+    zone = ZoneInfo(user.time_zone)
+    seen: set[datetime] = set()
+    for _ in range(SESSIONS):
+        day = (signup + (last_order - signup) * rng.random()).astimezone(zone)
+        at = day.replace(hour=user.active_hour, minute=rng.randrange(60), second=0, microsecond=0)
+        if signup <= at <= last_order and at not in seen:  # two identical rows would be one history row
+            seen.add(at)
+            user.events.append({"user_id": user.user_id, "type": "view", "occurred_at": _iso(at)})

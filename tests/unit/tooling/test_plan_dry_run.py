@@ -161,6 +161,23 @@ def test_suppressed_capped_and_unreachable_users_are_estimated_by_the_guards(pub
     assert messaging.claims == 0 and messaging.cells == {}
 
 
+def test_best_hour_steps_are_counted_on_their_channel_not_as_held(published: Program) -> None:
+    """Guard: the plan screens `Campaign.sending_now()` (best_hour only delays a message, as quiet hours do)."""
+    every_step_best_hour = published.model_copy(
+        update={
+            "campaigns": tuple(
+                c.model_copy(update={"steps": tuple(s.model_copy(update={"send_time": "best_hour"}) for s in c.steps)})
+                for c in published.campaigns
+            )
+        }
+    )
+    people = People(20, {i: person(i, time_zone="Asia/Tokyo") for i in range(20)})  # 00:00 there: no best hour now
+    now = run_plan(plan_sources(people), published, None, AS_OF)
+    best = run_plan(plan_sources(people), every_step_best_hour, None, AS_OF)
+    assert now.sends.by_channel["email"] > 0
+    assert best.sends.by_channel == now.sends.by_channel and "best_hour" not in best.sends.guards
+
+
 def test_coupons_are_counted_and_committed_within_the_budget(published: Program) -> None:
     n = 40
     dormant = sorted(ids(100, n))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from winback.config.loader import load_program
+from winback.config.program import Program
 from winback.services.send import deliver, record
 from winback.services.send.pacing import WorkerPacer
 from winback_dev import cli
@@ -36,11 +38,19 @@ def test_throttles_become_deferrals_and_never_reach_the_dlq() -> None:
     assert figures.dlq == 0 and figures.job_errors == {} and figures.unaccounted == 0
 
 
+def _every_step_now() -> Program:
+    """The shipped program with every arm sending at once: the overrun needs the workers' sends
+    bunched, which dormant-vip's best-hour arm (deferred to each user's hour) spreads out."""
+    program = load_program()
+    return program.model_copy(update={"campaigns": tuple(c.sending_now() for c in program.campaigns)})
+
+
 def test_workers_with_a_stale_account_and_no_shared_lease_overrun_the_quota(monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulator sees the quota break: without the shared lease (each worker booking its own sends
     against a GetAccount five minutes stale) the provider refuses sends over its daily quota."""
     faults = Faults.none()
-    shared = simulate(users=1_200, seed=5, max_rate=14, quota=300, faults=faults, workers=3)
+    program = _every_step_now()
+    shared = simulate(users=1_200, seed=5, max_rate=14, quota=300, faults=faults, workers=3, program=program)
     assert shared.throttles == 0  # the lease kept the three workers within the quota
     original = WorkerPacer.__init__
 
@@ -48,7 +58,7 @@ def test_workers_with_a_stale_account_and_no_shared_lease_overrun_the_quota(monk
         original(self, *args[:5], leases=None)  # type: ignore[arg-type, misc]
 
     monkeypatch.setattr(WorkerPacer, "__init__", without_lease)
-    alone = simulate(users=1_200, seed=5, max_rate=14, quota=300, faults=faults, workers=3)
+    alone = simulate(users=1_200, seed=5, max_rate=14, quota=300, faults=faults, workers=3, program=program)
     assert alone.throttles > 0
 
 

@@ -18,6 +18,9 @@ TEMPLATE_NAME = r"^[a-z][a-z0-9_-]{0,63}$"
 
 ARM_ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 
+# When a step's message goes out: as soon as the guards allow, or at the user's most active local hour.
+SendTime = Literal["now", "best_hour"]
+
 HOLDOUT = "holdout"
 # The arm of a user in the program-wide control group: assigned and measured, never messaged.
 PROGRAM_CONTROL = "program-control"
@@ -36,6 +39,9 @@ class Step(Strict):
     coupon_from_step: int | None = Field(None, ge=0, description="remind of the coupon that step issued")
     when: Literal["any", "not_opened", "not_clicked", "clicked"] = Field(
         "any", description="who gets it: by their email engagement since the previous step went out"
+    )
+    send_time: SendTime = Field(
+        "now", description="best_hour: deferred to the user's most active local hour (within the deadline)"
     )
 
 
@@ -61,6 +67,7 @@ class Variant(Strict):
     weight: int = Field(1, ge=1)
     templates: dict[int, str] = Field(default_factory=dict, description="step index -> template for this arm")
     incentives: bool = Field(True, description="False: this arm gets the steps without their offers")
+    send_times: dict[int, SendTime] = Field(default_factory=dict, description="step index -> send_time for this arm")
 
     @field_validator("id")
     @classmethod
@@ -108,6 +115,11 @@ class Campaign(Strict):
     adaptive_min_per_arm: int = Field(100, ge=0, description="adaptive: users per variant before the split moves")
     adaptive_floor_percent: float = Field(5, ge=0, le=50, description="adaptive: the least share a variant keeps")
     winner_probability: float = Field(0.95, gt=0.5, lt=1, description="P(best) at which a variant is the winner")
+
+    default_send_hour: int = Field(
+        10, ge=0, le=23, description="best_hour for a user with too little history: this local hour"
+    )
+    best_hour_min_events: int = Field(5, ge=1, description="events a user needs before their own best hour counts")
 
     @model_validator(mode="after")
     def _adaptive(self) -> Campaign:
@@ -166,6 +178,16 @@ class Campaign(Strict):
         """The variants that get the steps without their offers."""
         return tuple(v.id for v in self.variants if not v.incentives)
 
+    @model_validator(mode="after")
+    def _send_times(self) -> Campaign:
+        for variant in self.variants:
+            bad = [i for i in variant.send_times if not 0 <= i < len(self.steps)]
+            if bad:
+                raise ValueError(
+                    f"campaign {self.id}: variant {variant.id} sets send_times of steps {bad} that do not exist"
+                )
+        return self
+
     def variant(self, arm: str) -> Variant | None:
         return next((v for v in self.variants if v.id == arm), None)
 
@@ -178,3 +200,16 @@ class Campaign(Strict):
         if variant is not None and step in variant.templates:
             return variant.templates[step]
         return self.steps[step].template
+
+    def send_time_for(self, step: int, arm: str) -> SendTime:
+        """When step `step` goes out for arm `arm`: the variant's `send_times`, else the step's `send_time`."""
+        variant = self.variant(arm)
+        if variant is not None and step in variant.send_times:
+            return variant.send_times[step]
+        return self.steps[step].send_time
+
+    def sending_now(self) -> Campaign:
+        """This campaign with every step and arm sent `now`: what a dry run screens (best_hour only delays)."""
+        steps = tuple(s.model_copy(update={"send_time": "now"}) for s in self.steps)
+        variants = tuple(v.model_copy(update={"send_times": {}}) for v in self.variants)
+        return self.model_copy(update={"steps": steps, "variants": variants})

@@ -39,3 +39,6 @@ class SendJob(BaseModel):
     tier: str
     recipients: list[Recipient] = Field(min_length=1, max_length=100)
     not_after: AwareDatetime | None = Field(None, description="the step's deadline: held back past it, it is dropped")
+    best_hour_step: int | None = Field(
+        None, ge=0, description="the step whose recipients already waited for their best hour: sent, not deferred again"
+    )

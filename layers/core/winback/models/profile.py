@@ -93,6 +93,11 @@ class Profile(BaseModel):
     journeys: Journeys = Field(default_factory=Journeys)
     engagement: Engagement = Field(default_factory=Engagement)
     preferences: Preferences | None = None  # set on the preference page; None until the user chooses
+    active_hours: list[int] = Field(
+        default_factory=list,
+        max_length=24,
+        description="events per hour of the user's wall clock, 0-23 (domain/journey/send_time.py); empty: none yet",
+    )
 
     def to_item(self) -> dict[str, Any]:
         """The DynamoDB item: the keys and what conditions and updates touch at the top level, the

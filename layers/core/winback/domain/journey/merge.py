@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from winback.domain.journey.send_time import count_hour
 from winback.domain.money import minor_units
 from winback.models.events import ActivityEvent
 from winback.models.profile import BOUGHT_ITEMS_CAP, CATEGORY_CAP, RECENT_BATCHES_CAP, RECENT_ITEMS_CAP, Profile
@@ -38,6 +39,8 @@ def merge_events(profile: Profile, events: Iterable[ActivityEvent], batch_id: st
         if event.properties.category:
             _add_category(p, event.properties.category)
         _add_statements(p, event)
+        # After the statements: an event that sets the user's time zone is counted on that clock.
+        p.active_hours = count_hour(p.active_hours, event.occurred_at, p.time_zone)
     after_signal = p.signal_at(signal)
     if after_signal is not None and after_signal != before_signal:
         p.tier = None

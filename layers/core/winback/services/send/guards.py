@@ -7,7 +7,8 @@ on the preference page (the message waits for the pause's end) · their answer t
 message · the step's engagement branch holds · a channel of the step with consent, not turned off by
 the user, and an address (email only while engaged) · address not suppressed (a suppressed one falls
 back to the next channel) · the channel not paused account-wide · outside the channel's quiet hours
-in the user's time zone. The campaign-level gates (paused, deadline) are in run.py; the frequency
+in the user's time zone · a `best_hour` step waits for the user's most active local hour
+(send_time.py). The campaign-level gates (paused, deadline) are in run.py; the frequency
 caps (the program's, and the user's own "fewer") are claimed with the ledger entry (claim.py).
 """
 
@@ -27,6 +28,7 @@ from winback.domain.journey.reasons import ANSWERS, Route, inferred_route, parse
 from winback.domain.journey.targeting import reachable_channels
 from winback.domain.measurement.arms import in_program_control, untreated
 from winback.models.send_state import SendState, send_key
+from winback.services.send.send_time import waits_for_best_hour
 
 if TYPE_CHECKING:
     from winback.config.campaigns import ChannelName
@@ -90,6 +92,8 @@ def _candidate(run: JobRun, e: _Eligible, suppressed: set[str]) -> Candidate | N
     if allowed > run.now:
         run.tally.add(e.recipient, "quiet_hours")
         run.hold(e.recipient, allowed, "quiet_hours")
+        return None
+    if waits_for_best_hour(run, e.recipient, e.profile, channel):
         return None
     coupons = run.context.coupons.get(e.recipient.user_id, {})
     return Candidate(e.recipient, e.profile, channel, address, e.key, e.state, e.template, coupons)

@@ -23,7 +23,10 @@ def group_key(kind: str, job: SendJob, recipients: list[Recipient]) -> str:
 
 
 def park(job: SendJob, recipients: list[Recipient], due: datetime, kind: str) -> ParkedJob:
-    body = job.model_copy(update={"recipients": recipients}).model_dump_json()
+    update: dict[str, object] = {"recipients": recipients}
+    if kind == "best_hour":
+        update["best_hour_step"] = job.step  # released at their hour, they are sent (services/send/send_time.py)
+    body = job.model_copy(update=update).model_dump_json()
     return ParkedJob(group_key(kind, job, recipients), body, due, kind)
 
 
