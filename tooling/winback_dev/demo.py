@@ -23,11 +23,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from winback_dev.demo_world import World
+from winback.config.dormancy import CHURN_RISK
+from winback_dev.demo_churn import ChurnRiskLog, churn_risk_log
+from winback_dev.demo_world import BASE_DAILY_RETURN, MESSAGED_DAILY_RETURN, World
 from winback_dev.devices import register_devices
 from winback_dev.lambda_events import ses_bounce, ses_complaint, sms_reply
 from winback_dev.population import DemoUser, generate
@@ -35,6 +37,9 @@ from winback_dev.progress import Progress, counts_text
 from winback_dev.runner import LocalRunner
 from winback_dev.segment_feed import feed
 from winback_dev.stack import provision
+
+if TYPE_CHECKING:
+    from winback_dev.demo_sizing import HoldoutSize
 
 SENDER = "winback@shop.example.com"
 REGION = "us-east-1"
@@ -102,10 +107,78 @@ def _use_demo_program(out_dir: Path) -> None:
 
     data = yaml.safe_load(DEFAULT_PROGRAM_PATH.read_text(encoding="utf-8"))
     data.setdefault("experiments", {})["program_control_percent"] = PROGRAM_CONTROL_PERCENT
+    _with_churn_risk(data)
     path = out_dir / "program.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     os.environ["WINBACK_PROGRAM_PATH"] = str(path)
     reset()
+
+
+# A repeat buyer whose P(alive) falls under this enters churn_risk; lapsing-nudge takes that tier too.
+CHURN_RISK_BELOW = 0.6
+CHURN_RISK_CAMPAIGN = "lapsing-nudge"
+
+
+def _with_churn_risk(data: dict[str, Any]) -> None:
+    """The demo's program with `dormancy.churn_risk` on and a campaign targeting it."""
+    data["dormancy"]["churn_risk"] = {"p_alive_below": CHURN_RISK_BELOW}
+    for campaign in data["campaigns"]:
+        if campaign["id"] == CHURN_RISK_CAMPAIGN:
+            campaign["tiers"] = [CHURN_RISK, *campaign["tiers"]]
+
+
+def _write_holdouts(sizes: list[HoldoutSize]) -> None:
+    """Each campaign's sized holdout_percent into the demo's program file; the functions re-read it."""
+    import yaml
+
+    from winback.runtime.deps import reset
+
+    path = Path(os.environ["WINBACK_PROGRAM_PATH"])
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    shares = {s.campaign_id: s.holdout_percent for s in sizes}
+    for campaign in data["campaigns"]:
+        campaign["holdout_percent"] = shares[campaign["id"]]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    reset()
+
+
+def _size_holdouts(runner: LocalRunner, clock: list[datetime], start: datetime) -> list[HoldoutSize]:
+    """Before the first scan: the stats step, a dry run of the loaded population through the scan's
+    rules on each scan day, and each campaign's holdout sized for the simulated effect."""
+    from winback.runtime.deps import deps
+    from winback_dev.demo_sizing import dry_run, size_holdouts, stored_profiles
+
+    clock[0] = start - timedelta(hours=2)
+    runner.fire_schedule(clock[0], "stats")
+    clock[0] = start
+    d = deps()
+    segmenter, scorer = d.scan_models()
+    profiles = stored_profiles(d.settings.activity_table)
+    scan_days = [start + timedelta(days=day) for day in SCAN_DAYS]
+    expected = dry_run(profiles, d.program, segmenter, scorer, scan_days)
+    rates = (BASE_DAILY_RETURN, MESSAGED_DAILY_RETURN)
+    sizes = size_holdouts(expected, d.program, rates, PROGRAM_CONTROL_PERCENT / 100)
+    _write_holdouts(sizes)
+    return sizes
+
+
+def _churn_log(population: list[DemoUser]) -> ChurnRiskLog:
+    """churn_risk's first firing per user, against the first fixed tier of the program in use."""
+    from winback.runtime.deps import deps
+
+    return churn_risk_log(population, deps().program.dormancy.tiers[0].after_days)
+
+
+def _holdout_sizing(sizes: list[HoldoutSize]) -> dict[str, dict[str, Any]]:
+    return {
+        s.campaign_id: {
+            "expected_users": s.expected_users,
+            "reach": s.reach,
+            "needed_per_arm": s.needed_per_arm,
+            "holdout_percent": s.holdout_percent,
+        }
+        for s in sizes
+    }
 
 
 @contextmanager
@@ -421,6 +494,8 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
             segment = feed(runner, segment_secret, population, start)
             earlier = _earlier_feedback(runner, population, unsubscribe_key.encode(), start)
             lap("history")
+            holdouts = _size_holdouts(runner, clock, start)
+            churn = _churn_log(population)
             runs = []
             for day in range(DAYS):
                 today = start + timedelta(days=day)
@@ -431,6 +506,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
                     runner.fire_schedule(clock[0], "stats")
                     clock[0] = today
                     runs.append(world.scheduled_run(today))
+                    churn.note(world.assignments)
                 stage("releasing deferred messages")
                 for hours in RELEASE_HOURS[1:] if day in SCAN_DAYS else RELEASE_HOURS:
                     clock[0] = today + timedelta(hours=hours)
@@ -494,6 +570,8 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
         "program_lift": {**_program_lift(program), "messaged": world.messaged_program_control()},
         "paused": world.pauses,
         "lift": _lift(reports),
+        "holdout_sizing": _holdout_sizing(holdouts),
+        "churn_risk": churn.summary(),
         "audience_export": export.get("segments", {}),
         "ingest": ingest,
         "segment": segment,
@@ -519,6 +597,25 @@ def _program_line(p: dict[str, Any]) -> str:
         f"{head}  lift {p['abs_lift']:+.1%}  95% CI [{p['ci95'][0]:+.1%}, {p['ci95'][1]:+.1%}]"
         f"  incremental reactivations {p['incremental_reactivations']:+.0f} [{low:+.0f}, {high:+.0f}]"
     )
+
+
+def _effect_lines(summary: dict[str, Any]) -> list[str]:
+    """churn_risk against the fixed tier, and each campaign's holdout as sized for the simulated effect."""
+    churn = summary["churn_risk"]
+    median = churn["median_days_earlier"]
+    lines = [
+        f"  churn_risk       {churn['reached']:>7}   users reached by P(alive) < {CHURN_RISK_BELOW:g}, "
+        f"{churn['before_fixed_tier']} before their fixed tier"
+        + ("" if median is None else f", {median:g} days earlier on median"),
+        "  holdouts sized for the simulated effect (users needed per arm at 95%, power 90%):",
+    ]
+    for cid, s in summary["holdout_sizing"].items():
+        needed = "-" if s["needed_per_arm"] is None else s["needed_per_arm"]
+        lines.append(
+            f"    {cid:<14} holdout {s['holdout_percent']:g}% of {s['expected_users']} expected users"
+            f" (reach {s['reach']:.0%}), needed per arm {needed}"
+        )
+    return lines
 
 
 def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
@@ -567,6 +664,7 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         + json.dumps(summary["inferred_reasons"]),
         f"  paused           {len(summary['paused']):>7}   " + "; ".join(p["event"] for p in summary["paused"]),
         f"  provider got     {sum(summary['delivered_by_provider'].values()):>7}   duplicates: {summary['duplicates']}",
+        *_effect_lines(summary),
         "  lift vs holdout (reactivated within 14 days of assignment):",
         *lift_lines,
         _program_line(summary["program_lift"]),
