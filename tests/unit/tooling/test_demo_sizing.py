@@ -98,13 +98,19 @@ def _segment(_profile: Profile, _at: datetime) -> Segment:
 
 def test_the_dry_run_counts_each_user_once_in_the_first_campaign_that_takes_them() -> None:
     """Guard: the first campaign per user. u1 is lapsing from day 0 (lapsing-nudge); u2 crosses into
-    lapsing on day 10 (lapsing-nudge, not counted again when dormant later); u3 is dormant (dormant-offer:
-    not a VIP segment); u4 stays active. Reach: u1 and u3 have an email, u2 none."""
+    lapsing on day 10 (lapsing-nudge); u3 is dormant (dormant-offer: not a VIP segment); u4 stays active;
+    u5 is lapsing on day 0 and dormant on day 10: lapsing-nudge only. Reach: all but u2 have an email."""
     program = load_program()
-    profiles = [_profile("u1", 40, True), _profile("u2", 25, False), _profile("u3", 120, True), _profile("u4", 1, True)]
+    profiles = [
+        _profile("u1", 40, True),
+        _profile("u2", 25, False),
+        _profile("u3", 120, True),
+        _profile("u4", 1, True),
+        _profile("u5", 85, True),
+    ]
     days = [NOW + timedelta(days=d) for d in (0, 3, 10, 17)]
     expected = dry_run(profiles, program, _segment, None, days)
-    assert expected == {"lapsing-nudge": (2, 1), "dormant-offer": (1, 1)}
+    assert expected == {"lapsing-nudge": (3, 2), "dormant-offer": (1, 1)}
 
 
 def test_each_campaign_gets_its_holdout_outside_the_program_control_group() -> None:
