@@ -142,7 +142,7 @@ def _write_holdouts(sizes: list[HoldoutSize]) -> None:
     reset()
 
 
-def _size_holdouts(runner: LocalRunner, clock: list[datetime], start: datetime) -> list[HoldoutSize]:
+def _size_holdouts(runner: LocalRunner, world: World, clock: list[datetime], start: datetime) -> list[HoldoutSize]:
     """Before the first scan: the stats step, a dry run of the loaded population through the scan's
     rules on each scan day, and each campaign's holdout sized for the simulated effect."""
     from winback.runtime.deps import deps
@@ -159,6 +159,7 @@ def _size_holdouts(runner: LocalRunner, clock: list[datetime], start: datetime) 
     rates = (BASE_DAILY_RETURN, MESSAGED_DAILY_RETURN)
     sizes = size_holdouts(expected, d.program, rates, PROGRAM_CONTROL_PERCENT / 100)
     _write_holdouts(sizes)
+    world.listen_to_sends()  # the program's reload made new boto3 clients: listen on the new SES one
     return sizes
 
 
@@ -494,7 +495,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
             segment = feed(runner, segment_secret, population, start)
             earlier = _earlier_feedback(runner, population, unsubscribe_key.encode(), start)
             lap("history")
-            holdouts = _size_holdouts(runner, clock, start)
+            holdouts = _size_holdouts(runner, world, clock, start)
             churn = _churn_log(population)
             runs = []
             for day in range(DAYS):
