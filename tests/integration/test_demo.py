@@ -48,6 +48,12 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     assert program["messaged"] == 0
     assert program["ci95"] is not None and "program-wide" in result.stdout
     assert (out / "program_report.json").exists()
+    # Regular buyers reach churn_risk before the fixed tier; each holdout is sized for the simulated effect.
+    assert summary["churn_risk"]["before_fixed_tier"] > 0 and summary["churn_risk"]["median_days_earlier"] > 0
+    sizing = summary["holdout_sizing"]
+    assert set(sizing) == {"lapsing-nudge", "dormant-vip", "dormant-offer", "lost-question"}
+    assert all(10 <= s["holdout_percent"] <= 50 and s["needed_per_arm"] > 0 for s in sizing.values())
+    assert "churn_risk" in result.stdout and "needed per arm" in result.stdout
     assert sum(summary["audience_export"].values()) > 0
     assert summary["ingest"]["http_200"] == summary["ingest"]["requests"]
     # Product views as a Segment destination sends them (signed batches), one batch delivered twice.

@@ -177,6 +177,7 @@ def _holdout_sizing(sizes: list[HoldoutSize]) -> dict[str, dict[str, Any]]:
             "reach": s.reach,
             "needed_per_arm": s.needed_per_arm,
             "holdout_percent": s.holdout_percent,
+            "smaller_arm": s.smaller_arm,
         }
         for s in sizes
     }
@@ -611,10 +612,12 @@ def _effect_lines(summary: dict[str, Any]) -> list[str]:
         "  holdouts sized for the simulated effect (users needed per arm at 95%, power 90%):",
     ]
     for cid, s in summary["holdout_sizing"].items():
-        needed = "-" if s["needed_per_arm"] is None else s["needed_per_arm"]
+        needed = s["needed_per_arm"]
+        short = needed is not None and s["smaller_arm"] < needed
         lines.append(
             f"    {cid:<14} holdout {s['holdout_percent']:g}% of {s['expected_users']} expected users"
-            f" (reach {s['reach']:.0%}), needed per arm {needed}"
+            f" (reach {s['reach']:.0%}), needed per arm {'-' if needed is None else needed}"
+            + (f": too few users, {s['smaller_arm']} in the smaller arm" if short else "")
         )
     return lines
 

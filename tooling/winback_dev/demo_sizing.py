@@ -41,6 +41,12 @@ class HoldoutSize:
     needed_per_arm: int | None  # None: too few reachable users to show any effect
     holdout_percent: float
 
+    @property
+    def smaller_arm(self) -> int:
+        """The users the smaller arm can expect: under `needed_per_arm` when the cap held the holdout back."""
+        share = min(self.holdout_percent, 100.0 - self.holdout_percent) / 100.0
+        return math.floor(self.expected_users * share)
+
 
 def return_within(daily: float, days: int) -> float:
     """P(coming back at least once in `days` days) at a constant daily probability."""

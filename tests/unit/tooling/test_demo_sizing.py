@@ -124,6 +124,9 @@ def test_each_campaign_gets_its_holdout_outside_the_program_control_group() -> N
     assert sizes["dormant-vip"] == HoldoutSize("dormant-vip", 90, 1.0, 38, 43.0)
     assert sizes["lost-question"] == HoldoutSize("lost-question", 45, 0.0, None, 10.0)
     assert sizes["dormant-offer"].holdout_percent == 10.0 and sizes["dormant-offer"].expected_users == 0
+    # 43% of 90 = 38.7: the holdout holds 38; capped at 50% of 60 users, each arm has 30, under 38.
+    assert sizes["dormant-vip"].smaller_arm == 38
+    assert HoldoutSize("small", 60, 1.0, 38, 50.0).smaller_arm == 30
 
 
 def test_the_demo_program_with_churn_risk_and_sized_holdouts_is_valid(
