@@ -49,6 +49,7 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     assert program["ci95"] is not None and "program-wide" in result.stdout
     assert (out / "program_report.json").exists()
     # Regular buyers reach churn_risk before the fixed tier; each holdout is sized for the simulated effect.
+    assert summary["churn_risk"]["fit"]["status"] == "fitted" and summary["churn_risk"]["fit"]["repeat_buyers"] >= 20
     assert summary["churn_risk"]["before_fixed_tier"] > 0 and summary["churn_risk"]["median_days_earlier"] > 0
     sizing = summary["holdout_sizing"]
     assert set(sizing) == {"lapsing-nudge", "dormant-vip", "dormant-offer", "lost-question"}

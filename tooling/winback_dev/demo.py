@@ -164,10 +164,13 @@ def _size_holdouts(runner: LocalRunner, world: World, clock: list[datetime], sta
 
 
 def _churn_log(population: list[DemoUser]) -> ChurnRiskLog:
-    """churn_risk's first firing per user, against the first fixed tier of the program in use."""
+    """churn_risk's first firing per user, against the first fixed tier of the program in use, and
+    the BG/NBD fit the stats step stored (churn_risk needs a usable one)."""
     from winback.runtime.deps import deps
 
-    return churn_risk_log(population, deps().program.dormancy.tiers[0].after_days)
+    d = deps()
+    stats = d.population_stats.load()
+    return churn_risk_log(population, d.program.dormancy.tiers[0].after_days, stats.bgnbd if stats else None)
 
 
 def _holdout_sizing(sizes: list[HoldoutSize]) -> dict[str, dict[str, Any]]:
@@ -605,7 +608,10 @@ def _effect_lines(summary: dict[str, Any]) -> list[str]:
     """churn_risk against the fixed tier, and each campaign's holdout as sized for the simulated effect."""
     churn = summary["churn_risk"]
     median = churn["median_days_earlier"]
+    fit = churn["fit"]
     lines = [
+        f"  BG/NBD fit       {fit.get('sample_size', 0):>7}   users in the stats step's sample, "
+        f"{fit.get('repeat_buyers', 0)} repeat buyers: {fit.get('status', 'not fitted')}",
         f"  churn_risk       {churn['reached']:>7}   users reached by P(alive) < {CHURN_RISK_BELOW:g}, "
         f"{churn['before_fixed_tier']} before their fixed tier"
         + ("" if median is None else f", {median:g} days earlier on median"),

@@ -12,8 +12,10 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from winback.config.dormancy import CHURN_RISK
+from winback.domain.prediction.models import BgNbdFit
 from winback.models.profile import Assignment
 from winback_dev.population import DemoUser
 
@@ -38,6 +40,7 @@ class ChurnRiskLog:
     first_tier_days: int
     last_orders: Mapping[str, datetime | None]
     fired: dict[str, datetime] = field(default_factory=dict)
+    fit: dict[str, str | int] = field(default_factory=dict)  # the BG/NBD fit churn_risk scored with
 
     def note(self, assignments: Mapping[str, Assignment]) -> None:
         for user_id, a in assignments.items():
@@ -53,15 +56,19 @@ class ChurnRiskLog:
                 out.append(days_earlier(fired_at, last, self.first_tier_days))
         return out
 
-    def summary(self) -> dict[str, float | int | None]:
+    def summary(self) -> dict[str, Any]:
         earlier = self.earlier()
         ahead = [d for d in earlier if d > 0]
         return {
+            "fit": self.fit,
             "reached": len(self.fired),
             "before_fixed_tier": len(ahead),
             "median_days_earlier": round(statistics.median(ahead), 1) if ahead else None,
         }
 
 
-def churn_risk_log(population: Iterable[DemoUser], first_tier_days: int) -> ChurnRiskLog:
-    return ChurnRiskLog(first_tier_days, {u.user_id: last_order_at(u) for u in population})
+def churn_risk_log(population: Iterable[DemoUser], first_tier_days: int, fit: BgNbdFit | None = None) -> ChurnRiskLog:
+    figures: dict[str, str | int] = {}
+    if fit is not None:
+        figures = {"status": str(fit.status), "sample_size": fit.sample_size, "repeat_buyers": fit.repeat_buyers}
+    return ChurnRiskLog(first_tier_days, {u.user_id: last_order_at(u) for u in population}, fit=figures)

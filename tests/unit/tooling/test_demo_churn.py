@@ -16,6 +16,7 @@ from winback.config.segments import SegmentsConfig
 from winback.domain.audience.scoring import Scorer
 from winback.domain.journey.dormancy import churn_risk_tier, dormancy_tier
 from winback.domain.prediction.bgnbd import BgNbdParams
+from winback.domain.prediction.models import BgNbdFit, FitStatus
 from winback.models.profile import Assignment, Profile
 from winback_dev import population
 from winback_dev.demo_churn import ChurnRiskLog, churn_risk_log, days_earlier, last_order_at
@@ -55,13 +56,13 @@ def test_three_users_by_hand() -> None:
     log.note({"a": _assigned(START), "b": _assigned(START + timedelta(days=3))})
     log.note({"b": _assigned(START + timedelta(days=10)), "c": _assigned(START + timedelta(days=10))})
     assert sorted(log.earlier()) == pytest.approx([3.5, 6.0, 19.0])
-    assert log.summary() == {"reached": 3, "before_fixed_tier": 3, "median_days_earlier": 6.0}
+    assert log.summary() == {"fit": {}, "reached": 3, "before_fixed_tier": 3, "median_days_earlier": 6.0}
 
 
 def test_a_user_reached_no_earlier_is_not_counted_as_before() -> None:
     log = ChurnRiskLog(30, {"a": START - timedelta(days=31)})
     log.note({"a": _assigned(START)})
-    assert log.summary() == {"reached": 1, "before_fixed_tier": 0, "median_days_earlier": None}
+    assert log.summary() == {"fit": {}, "reached": 1, "before_fixed_tier": 0, "median_days_earlier": None}
 
 
 def test_the_population_holds_regular_buyers_who_stopped_a_few_weeks_ago() -> None:
@@ -114,3 +115,10 @@ def test_a_regular_buyer_reaches_churn_risk_before_the_fixed_tier() -> None:
     assert p_alive == pytest.approx(0.55991, abs=1e-4)
     assert churn_risk_tier(profile, rules, p_alive) is not None
     assert days_earlier(START, last, 30) == pytest.approx(3.0)
+
+
+def test_the_summary_names_the_fit_churn_risk_scored_with() -> None:
+    fit = BgNbdFit(FitStatus.FITTED, START, sample_size=1000, repeat_buyers=533)
+    log = churn_risk_log([], 30, fit)
+    assert log.summary()["fit"] == {"status": "fitted", "sample_size": 1000, "repeat_buyers": 533}
+    assert churn_risk_log([], 30).summary()["fit"] == {}
