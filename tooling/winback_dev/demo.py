@@ -155,7 +155,7 @@ def _size_holdouts(runner: LocalRunner, world: World, clock: list[datetime], sta
     segmenter, scorer = d.scan_models()
     profiles = stored_profiles(d.settings.activity_table)
     scan_days = [start + timedelta(days=day) for day in SCAN_DAYS]
-    expected = dry_run(profiles, d.program, segmenter, scorer, scan_days)
+    expected = dry_run(profiles, d.program, segmenter, scorer, scan_days, start + timedelta(days=DAYS))
     rates = (BASE_DAILY_RETURN, MESSAGED_DAILY_RETURN)
     sizes = size_holdouts(expected, d.program, rates, PROGRAM_CONTROL_PERCENT / 100)
     _write_holdouts(sizes)

@@ -12,6 +12,7 @@ and a cap (the treated arm must keep as many).
 from __future__ import annotations
 
 import math
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,16 @@ POWER = 0.9
 
 
 @dataclass(frozen=True)
+class Expected:
+    """What the dry run expects of a campaign: users it takes first, how many of them email or SMS
+    reaches, and per user the whole days the demo has left after the scan day that takes them."""
+
+    users: int
+    reached: int
+    days_left: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class HoldoutSize:
     campaign_id: str
     expected_users: int  # in the campaign's experiment (treated and holdout), over the demo's scan days
@@ -53,11 +64,12 @@ def return_within(daily: float, days: int) -> float:
     return 1.0 - (1.0 - daily) ** days
 
 
-def needed_per_arm(base_daily: float, messaged_daily: float, reach: float, window_days: int) -> int | None:
+def needed_per_arm(base_daily: float, messaged_daily: float, reach: float, windows: Sequence[int]) -> int | None:
     """The report's users per arm (lift.sample_size_per_arm) for the treated arm's expected rate:
-    `reach` of it messaged, the rest at the base rate."""
-    base = return_within(base_daily, window_days)
-    effect = reach * (return_within(messaged_daily, window_days) - base)
+    `reach` of it messaged, the rest at the base rate; each user over their own window (the days the
+    demo has left for them, at most the attribution window), the rates averaged over the users."""
+    base = statistics.fmean(return_within(base_daily, w) for w in windows)
+    effect = reach * (statistics.fmean(return_within(messaged_daily, w) for w in windows) - base)
     if effect <= 0.0:
         return None
     return sample_size_per_arm(base, effect, power=POWER)
@@ -87,21 +99,24 @@ def dry_run(
     segmenter: Segmenter,
     scorer: Scorer | None,
     scan_days: Iterable[datetime],
-) -> dict[str, tuple[int, int]]:
-    """Per campaign: users it would take first over the scan days, and how many of them email or SMS reaches."""
-    first: dict[str, str] = {}
+    end: datetime,
+) -> dict[str, Expected]:
+    """Per campaign: the users it would take first over the scan days (the demo ending at `end`)."""
+    first: dict[str, tuple[str, int]] = {}
     for as_of in scan_days:
         job = ScanJob(run_id="holdout-sizing", as_of=as_of, segment=0, total_segments=1)
         for profile in profiles:
             if profile.user_id not in first and (cid := _campaign_of(profile, job, program, segmenter, scorer)):
-                first[profile.user_id] = cid
-    users: Counter[str] = Counter(first.values())
+                first[profile.user_id] = (cid, (end - as_of).days)
+    users: Counter[str] = Counter()
     reached: Counter[str] = Counter()
+    days_left: dict[str, list[int]] = {}
     by_id = {p.user_id: p for p in profiles}
-    for user_id, cid in first.items():
-        if reachable_channels(MESSAGED_CHANNELS, by_id[user_id]):
-            reached[cid] += 1
-    return {cid: (users[cid], reached[cid]) for cid in users}
+    for user_id, (cid, left) in first.items():
+        users[cid] += 1
+        reached[cid] += bool(reachable_channels(MESSAGED_CHANNELS, by_id[user_id]))
+        days_left.setdefault(cid, []).append(left)
+    return {cid: Expected(users[cid], reached[cid], tuple(days_left[cid])) for cid in users}
 
 
 def stored_profiles(table: str) -> list[Profile]:
@@ -115,7 +130,7 @@ def stored_profiles(table: str) -> list[Profile]:
 
 
 def size_holdouts(
-    expected: dict[str, tuple[int, int]],
+    expected: dict[str, Expected],
     program: Program,
     rates: tuple[float, float],
     control_share: float,
@@ -126,10 +141,10 @@ def size_holdouts(
     floor = program.experiments.holdout_percent
     out = []
     for campaign in program.campaigns:
-        users, reached = expected.get(campaign.id, (0, 0))
-        in_experiment = math.floor(users * (1.0 - control_share))
-        reach = reached / users if users else 0.0
-        needed = needed_per_arm(rates[0], rates[1], reach, window)
+        e = expected.get(campaign.id, Expected(0, 0, ()))
+        in_experiment = math.floor(e.users * (1.0 - control_share))
+        reach = e.reached / e.users if e.users else 0.0
+        needed = needed_per_arm(rates[0], rates[1], reach, [min(window, d) for d in e.days_left] or [window])
         share = holdout_percent(in_experiment, needed, floor)
         out.append(HoldoutSize(campaign.id, in_experiment, round(reach, 3), needed, share))
     return out
