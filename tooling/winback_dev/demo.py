@@ -106,12 +106,26 @@ def _use_demo_program(out_dir: Path) -> None:
     from winback.runtime.deps import reset
 
     data = yaml.safe_load(DEFAULT_PROGRAM_PATH.read_text(encoding="utf-8"))
-    data.setdefault("experiments", {})["program_control_percent"] = PROGRAM_CONTROL_PERCENT
     _with_churn_risk(data)
+    data.setdefault("experiments", {})["program_control_percent"] = PROGRAM_CONTROL_PERCENT
     path = out_dir / "program.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     os.environ["WINBACK_PROGRAM_PATH"] = str(path)
     reset()
+
+
+@contextmanager
+def _simulated_time(start: datetime) -> Iterator[list[datetime]]:
+    """The functions' clock (SystemClock) reads the simulated time; the list's item moves it."""
+    from winback.domain.clock import SystemClock
+
+    now = [start]
+    original = SystemClock.now
+    SystemClock.now = lambda _self: now[0]  # type: ignore[method-assign, assignment]
+    try:
+        yield now
+    finally:
+        SystemClock.now = original  # type: ignore[method-assign]
 
 
 # A repeat buyer whose P(alive) falls under this enters churn_risk; lapsing-nudge takes that tier too.
@@ -145,6 +159,8 @@ def _write_holdouts(sizes: list[HoldoutSize]) -> None:
 def _size_holdouts(runner: LocalRunner, world: World, clock: list[datetime], start: datetime) -> list[HoldoutSize]:
     """Before the first scan: the stats step, a dry run of the loaded population through the scan's
     rules on each scan day, and each campaign's holdout sized for the simulated effect."""
+    from winback.domain.audience.scoring import scorer_for
+    from winback.domain.audience.segmentation import RfmSegmenter
     from winback.runtime.deps import deps
     from winback_dev.demo_sizing import dry_run, size_holdouts, stored_profiles
 
@@ -152,7 +168,8 @@ def _size_holdouts(runner: LocalRunner, world: World, clock: list[datetime], sta
     runner.fire_schedule(clock[0], "stats")
     clock[0] = start
     d = deps()
-    segmenter, scorer = d.scan_models()
+    stats = d.population_stats.load()
+    segmenter, scorer = RfmSegmenter(d.program, stats), scorer_for(stats, d.program.segments)
     profiles = stored_profiles(d.settings.activity_table)
     scan_days = [start + timedelta(days=day) for day in SCAN_DAYS]
     expected = dry_run(profiles, d.program, segmenter, scorer, scan_days, start + timedelta(days=DAYS))
@@ -184,20 +201,6 @@ def _holdout_sizing(sizes: list[HoldoutSize]) -> dict[str, dict[str, Any]]:
         }
         for s in sizes
     }
-
-
-@contextmanager
-def _simulated_time(start: datetime) -> Iterator[list[datetime]]:
-    """The functions' clock (SystemClock) reads the simulated time; the list's item moves it."""
-    from winback.domain.clock import SystemClock
-
-    now = [start]
-    original = SystemClock.now
-    SystemClock.now = lambda _self: now[0]  # type: ignore[method-assign, assignment]
-    try:
-        yield now
-    finally:
-        SystemClock.now = original  # type: ignore[method-assign]
 
 
 def _post(runner: LocalRunner, events: list[dict[str, Any]], prefix: str) -> Counter[str]:
@@ -572,11 +575,11 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
         "reactivated": {k: world.reactivated[k] for k in ("treated", "holdout", "program_control")},
         "reasons": dict(world.answers),
         "inferred_reasons": _inferred_reasons(reports),
+        "holdout_sizing": _holdout_sizing(holdouts),
+        "churn_risk": churn.summary(),
         "program_lift": {**_program_lift(program), "messaged": world.messaged_program_control()},
         "paused": world.pauses,
         "lift": _lift(reports),
-        "holdout_sizing": _holdout_sizing(holdouts),
-        "churn_risk": churn.summary(),
         "audience_export": export.get("segments", {}),
         "ingest": ingest,
         "segment": segment,
