@@ -53,6 +53,13 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     arms = summary["send_time"]
     assert arms["best-hour"]["assigned"] > 0 and arms["now"]["assigned"] > 0 and "send time" in result.stdout
     assert arms["best-hour"]["at_active_hour"] > arms["now"]["at_active_hour"]
+    # Regular buyers reach churn_risk before the fixed tier; each holdout is sized for the simulated effect.
+    assert summary["churn_risk"]["fit"]["status"] == "fitted" and summary["churn_risk"]["fit"]["repeat_buyers"] >= 20
+    assert summary["churn_risk"]["before_fixed_tier"] > 0 and summary["churn_risk"]["median_days_earlier"] > 0
+    sizing = summary["holdout_sizing"]
+    assert set(sizing) == {"lapsing-nudge", "dormant-vip", "dormant-offer", "lost-question"}
+    assert all(10 <= s["holdout_percent"] <= 50 and s["needed_per_arm"] > 0 for s in sizing.values())
+    assert "churn_risk" in result.stdout and "needed per arm" in result.stdout
     assert sum(summary["audience_export"].values()) > 0
     assert summary["ingest"]["http_200"] == summary["ingest"]["requests"]
     # Product views as a Segment destination sends them (signed batches), one batch delivered twice.

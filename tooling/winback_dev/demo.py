@@ -23,11 +23,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from winback_dev.demo_world import World
+from winback.config.dormancy import CHURN_RISK
+from winback_dev.demo_churn import ChurnRiskLog, churn_risk_log
+from winback_dev.demo_world import BASE_DAILY_RETURN, MESSAGED_DAILY_RETURN, World
 from winback_dev.devices import register_devices
 from winback_dev.lambda_events import ses_bounce, ses_complaint, sms_reply
 from winback_dev.population import DemoUser, generate
@@ -35,6 +37,9 @@ from winback_dev.progress import Progress, counts_text
 from winback_dev.runner import LocalRunner
 from winback_dev.segment_feed import feed
 from winback_dev.stack import provision
+
+if TYPE_CHECKING:
+    from winback_dev.demo_sizing import HoldoutSize
 
 SENDER = "winback@shop.example.com"
 REGION = "us-east-1"
@@ -102,6 +107,7 @@ def _use_demo_program(out_dir: Path) -> None:
     from winback.runtime.deps import reset
 
     data = yaml.safe_load(DEFAULT_PROGRAM_PATH.read_text(encoding="utf-8"))
+    _with_churn_risk(data)
     data.setdefault("experiments", {})["program_control_percent"] = PROGRAM_CONTROL_PERCENT
     _small_sample_for_segment_lift(data)
     path = out_dir / "program.yaml"
@@ -162,6 +168,81 @@ def _simulated_time(start: datetime) -> Iterator[list[datetime]]:
         yield now
     finally:
         SystemClock.now = original  # type: ignore[method-assign]
+
+
+# A repeat buyer whose P(alive) falls under this enters churn_risk; lapsing-nudge takes that tier too.
+CHURN_RISK_BELOW = 0.6
+CHURN_RISK_CAMPAIGN = "lapsing-nudge"
+
+
+def _with_churn_risk(data: dict[str, Any]) -> None:
+    """The demo's program with `dormancy.churn_risk` on and a campaign targeting it."""
+    data["dormancy"]["churn_risk"] = {"p_alive_below": CHURN_RISK_BELOW}
+    for campaign in data["campaigns"]:
+        if campaign["id"] == CHURN_RISK_CAMPAIGN:
+            campaign["tiers"] = [CHURN_RISK, *campaign["tiers"]]
+
+
+def _write_holdouts(sizes: list[HoldoutSize]) -> None:
+    """Each campaign's sized holdout_percent into the demo's program file; the functions re-read it."""
+    import yaml
+
+    from winback.runtime.deps import reset
+
+    path = Path(os.environ["WINBACK_PROGRAM_PATH"])
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    shares = {s.campaign_id: s.holdout_percent for s in sizes}
+    for campaign in data["campaigns"]:
+        campaign["holdout_percent"] = shares[campaign["id"]]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    reset()
+
+
+def _size_holdouts(runner: LocalRunner, world: World, clock: list[datetime], start: datetime) -> list[HoldoutSize]:
+    """Before the first scan: the stats step, a dry run of the loaded population through the scan's
+    rules on each scan day, and each campaign's holdout sized for the simulated effect."""
+    from winback.domain.audience.scoring import scorer_for
+    from winback.domain.audience.segmentation import RfmSegmenter
+    from winback.runtime.deps import deps
+    from winback_dev.demo_sizing import dry_run, size_holdouts, stored_profiles
+
+    clock[0] = start - timedelta(hours=2)
+    runner.fire_schedule(clock[0], "stats")
+    clock[0] = start
+    d = deps()
+    stats = d.population_stats.load()
+    segmenter, scorer = RfmSegmenter(d.program, stats), scorer_for(stats, d.program.segments)
+    profiles = stored_profiles(d.settings.activity_table)
+    scan_days = [start + timedelta(days=day) for day in SCAN_DAYS]
+    expected = dry_run(profiles, d.program, segmenter, scorer, scan_days, start + timedelta(days=DAYS))
+    rates = (BASE_DAILY_RETURN, MESSAGED_DAILY_RETURN)
+    sizes = size_holdouts(expected, d.program, rates, PROGRAM_CONTROL_PERCENT / 100)
+    _write_holdouts(sizes)
+    world.listen_to_sends()  # the program's reload made new boto3 clients: listen on the new SES one
+    return sizes
+
+
+def _churn_log(population: list[DemoUser]) -> ChurnRiskLog:
+    """churn_risk's first firing per user, against the first fixed tier of the program in use, and
+    the BG/NBD fit the stats step stored (churn_risk needs a usable one)."""
+    from winback.runtime.deps import deps
+
+    d = deps()
+    stats = d.population_stats.load()
+    return churn_risk_log(population, d.program.dormancy.tiers[0].after_days, stats.bgnbd if stats else None)
+
+
+def _holdout_sizing(sizes: list[HoldoutSize]) -> dict[str, dict[str, Any]]:
+    return {
+        s.campaign_id: {
+            "expected_users": s.expected_users,
+            "reach": s.reach,
+            "needed_per_arm": s.needed_per_arm,
+            "holdout_percent": s.holdout_percent,
+            "smaller_arm": s.smaller_arm,
+        }
+        for s in sizes
+    }
 
 
 def _post(runner: LocalRunner, events: list[dict[str, Any]], prefix: str) -> Counter[str]:
@@ -500,6 +581,8 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
             segment = feed(runner, segment_secret, population, start)
             earlier = _earlier_feedback(runner, population, unsubscribe_key.encode(), start)
             lap("history")
+            holdouts = _size_holdouts(runner, world, clock, start)
+            churn = _churn_log(population)
             runs = []
             for day in range(DAYS):
                 today = start + timedelta(days=day)
@@ -510,6 +593,7 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
                     runner.fire_schedule(clock[0], "stats")
                     clock[0] = today
                     runs.append(world.scheduled_run(today))
+                    churn.note(world.assignments)
                 stage("releasing deferred messages")
                 regular = RELEASE_HOURS[1:] if day in SCAN_DAYS else RELEASE_HOURS
                 for hours in world.release_hours(today, regular, 1, 20):  # and when best-hour messages fall due
@@ -576,6 +660,8 @@ def run_demo(users: int = 1000, out_dir: Path = Path("demo-out"), progress: Prog
         "reactivated": {k: world.reactivated[k] for k in ("treated", "holdout", "program_control")},
         "reasons": dict(world.answers),
         "inferred_reasons": _inferred_reasons(reports),
+        "holdout_sizing": _holdout_sizing(holdouts),
+        "churn_risk": churn.summary(),
         "program_lift": {**_program_lift(program), "messaged": world.messaged_program_control()},
         "adaptive": _adaptive(reports, start),
         "paused": world.pauses,
@@ -625,6 +711,30 @@ def _send_time_line(arms: dict[str, dict[str, int]]) -> str:
     return f"  send time        dormant-vip {arm('best-hour')}  vs  {arm('now')}"
 
 
+def _effect_lines(summary: dict[str, Any]) -> list[str]:
+    """churn_risk against the fixed tier, and each campaign's holdout as sized for the simulated effect."""
+    churn = summary["churn_risk"]
+    median = churn["median_days_earlier"]
+    fit = churn["fit"]
+    lines = [
+        f"  BG/NBD fit       {fit.get('sample_size', 0):>7}   users in the stats step's sample, "
+        f"{fit.get('repeat_buyers', 0)} repeat buyers: {fit.get('status', 'not fitted')}",
+        f"  churn_risk       {churn['reached']:>7}   users reached by P(alive) < {CHURN_RISK_BELOW:g}, "
+        f"{churn['before_fixed_tier']} before their fixed tier"
+        + ("" if median is None else f", {median:g} days earlier on median"),
+        "  holdouts sized for the simulated effect (users needed per arm at 95%, power 90%):",
+    ]
+    for cid, s in summary["holdout_sizing"].items():
+        needed = s["needed_per_arm"]
+        short = needed is not None and s["smaller_arm"] < needed
+        lines.append(
+            f"    {cid:<14} holdout {s['holdout_percent']:g}% of {s['expected_users']} expected users"
+            f" (reach {s['reach']:.0%}), needed per arm {'-' if needed is None else needed}"
+            + (f": too few users, {s['smaller_arm']} in the smaller arm" if short else "")
+        )
+    return lines
+
+
 def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     sent = summary["sent"]
     lift_lines = [
@@ -671,6 +781,7 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         + json.dumps(summary["inferred_reasons"]),
         f"  paused           {len(summary['paused']):>7}   " + "; ".join(p["event"] for p in summary["paused"]),
         f"  provider got     {sum(summary['delivered_by_provider'].values()):>7}   duplicates: {summary['duplicates']}",
+        *_effect_lines(summary),
         "  lift vs holdout (reactivated within 14 days of assignment):",
         *lift_lines,
         _program_line(summary["program_lift"]),

@@ -19,7 +19,7 @@ ZH_NAMES = ("小明", "小红", "伟", "芳", "娜", "敏", "静", "磊")
 @dataclass
 class DemoUser:
     user_id: str
-    segment: str  # active | lapsing | dormant | lost | crossing (lapsing 3 days ago, dormant now)
+    segment: str  # active | lapsing | dormant | lost | crossing (lapsing 3 days ago, dormant now) | regular
     locale: str
     email: str | None
     phone: str | None
@@ -159,7 +159,7 @@ def generate(n: int, now: datetime, seed: int = 2026) -> list[DemoUser]:
             user.events.append({"user_id": uid, "type": kind, "occurred_at": _iso(at)})
         _sessions(user, signup, last_order, habits)
         users.append(user)
-    return users
+    return users[: n - regular_count(n)] + regular_buyers(regular_count(n), n - regular_count(n), now, seed + 2)
 
 
 def _sessions(user: DemoUser, signup: datetime, last_order: datetime, rng: random.Random) -> None:
@@ -175,3 +175,57 @@ def _sessions(user: DemoUser, signup: datetime, last_order: datetime, rng: rando
         if signup <= at <= last_order and at not in seen:  # two identical rows would be one history row
             seen.add(at)
             user.events.append({"user_id": user.user_id, "type": "view", "occurred_at": _iso(at)})
+
+
+# Regular buyers: an order every week or fortnight for months, then a stop a few weeks ago. BG/NBD's
+# P(alive) falls for them well before the fixed "30 days without an order" (churn_risk's case). They
+# replace the last users of the population, from their own random stream: the others stay as they were.
+REGULAR_SHARE = 0.08
+REGULAR_EVERY_DAYS = (7, 14)
+REGULAR_QUIET_DAYS = (4.0, 24.0)  # since their last order, on the demo's first day
+
+
+def regular_count(n: int) -> int:
+    return round(n * REGULAR_SHARE)
+
+
+def _regular_order(uid: str, at: datetime, currency: str, rng: random.Random) -> dict[str, Any]:
+    properties = {
+        "amount": f"{rng.uniform(20, 90):.2f}",
+        "currency": currency,
+        "item_id": f"sku-{rng.randrange(1, 400)}",
+        "category": rng.choice(CATEGORIES),
+    }
+    return {"user_id": uid, "type": "order", "occurred_at": _iso(at), "properties": properties}
+
+
+def regular_buyer(uid: str, now: datetime, rng: random.Random) -> DemoUser:
+    """One regular buyer: reachable by email (most with consent), in English or Chinese."""
+    zh = rng.random() < 0.4
+    email = f"{uid}@mail.example.com"
+    user = DemoUser(uid, "regular", "zh-CN" if zh else "en", email, None, rng.random() < 0.92, False)
+    user.time_zone = rng.choice(ZH_ZONES if zh else EN_ZONES)
+    every = rng.choice(REGULAR_EVERY_DAYS)
+    last = now - timedelta(days=rng.uniform(*REGULAR_QUIET_DAYS))
+    orders = rng.randint(8, 24) if every == 7 else rng.randint(6, 14)
+    first = last - timedelta(days=every * (orders - 1))
+    signup = first - timedelta(days=rng.uniform(1, 30))
+    profile = {
+        "name": rng.choice(ZH_NAMES if zh else EN_NAMES),
+        "locale": user.locale,
+        "time_zone": user.time_zone,
+        "email": email,
+        "consent": {"email": user.email_consent, "sms": False, "push": False, "ads": rng.random() < 0.5},
+    }
+    user.events.append({"user_id": uid, "type": "signup", "occurred_at": _iso(signup)})
+    user.events.append({"user_id": uid, "type": "profile", "occurred_at": _iso(signup), "properties": profile})
+    for k in range(orders):
+        jitter = timedelta(hours=rng.uniform(-18, 18)) if 0 < k < orders - 1 else timedelta(0)
+        user.events.append(_regular_order(uid, first + timedelta(days=every * k) + jitter, "CNY" if zh else "USD", rng))
+    _sessions(user, signup, last, rng)  # an active hour like everyone's (send time)
+    return user
+
+
+def regular_buyers(count: int, first_index: int, now: datetime, seed: int) -> list[DemoUser]:
+    rng = random.Random(seed)
+    return [regular_buyer(f"u{first_index + j:06d}", now, rng) for j in range(count)]
