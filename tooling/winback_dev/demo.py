@@ -504,7 +504,8 @@ def _adaptive_line(adaptive: dict[str, Any]) -> str:
     )
     arms = "/".join(a["p_best"])
     chances = ", ".join(f"{arm} {p:.1%}" for arm, p in a["p_best"].items())
-    return f"  adaptive         {campaign} split {arms} by scan day {days}; P(best) {chances}; winner {a['winner']}"
+    winner = a["winner"] or "none yet"
+    return f"  adaptive         {campaign} split {arms} by scan {days}; P(best) now {chances}; winner {winner}"
 
 
 def _running_counts(world: World | None) -> dict[str, int]:
