@@ -64,6 +64,13 @@ def invoke_send(stack: Stack, *jobs: Mapping[str, Any], message_ids: Sequence[st
     return reply
 
 
+def invoke_scan(stack: Stack, run_id: str, as_of: datetime) -> None:
+    """The scan function handed one job for the whole table (one segment); it must not fail."""
+    job = {"run_id": run_id, "as_of": as_of.isoformat(), "segment": 0, "total_segments": 1}
+    event = sqs_event([sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:scan")])
+    assert stack.invoke("scan", event) == {"batchItemFailures": []}
+
+
 def step_counters(campaign_id: str = "dormant-offer", step: int = 0) -> dict[str, int]:
     """The counters of one campaign step, summed over arms and segments."""
     return MessagingStore(get_settings().messaging_table).counters(campaign_id).get(step, {})

@@ -9,14 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, get_profile, sample_event
+from tests.integration.helpers import dormant_profile, get_profile, invoke_scan, sample_event
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.population_stats_store import PopulationStatsStore
 from winback.config.campaigns import HOLDOUT
 from winback.config.loader import load_program
 from winback.config.settings import get_settings
 from winback.domain.measurement.arms import assign
-from winback_dev.lambda_events import sqs_event, sqs_record
 
 CAMPAIGN = "lapsing-nudge"
 STATS_AT = datetime.fromisoformat(sample_event("stats_schedule.json")["time"])
@@ -40,9 +39,7 @@ def _stats(stack: Stack, at: datetime = STATS_AT) -> dict[str, Any]:
 
 
 def _scan(stack: Stack) -> None:
-    job = {"run_id": "run-adaptive", "as_of": AS_OF.isoformat(), "segment": 0, "total_segments": 1}
-    event = sqs_event([sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:scan")])
-    assert stack.invoke("scan", event) == {"batchItemFailures": []}
+    invoke_scan(stack, "run-adaptive", AS_OF)
 
 
 def test_the_stats_step_decides_the_split_and_the_scan_follows_it(stack: Stack) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, get_profile
+from tests.integration.helpers import dormant_profile, get_profile, invoke_scan
 from winback.adapters.coupon_store import CouponStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.config.campaigns import HOLDOUT
@@ -20,7 +20,6 @@ from winback.config.loader import load_program
 from winback.config.settings import get_settings
 from winback.domain.journey.coupons import new_code
 from winback.domain.measurement.arms import assign
-from winback_dev.lambda_events import sqs_event, sqs_record
 
 ASSIGNED_AT = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
 LAST_ORDER = ASSIGNED_AT - timedelta(days=100)
@@ -79,8 +78,7 @@ def test_a_held_out_user_from_the_scan_who_orders_in_the_window_counts_in_the_ho
     user_id = next(u for i in count() if assign(campaign, u := f"h{i}", program.holdout_percent(campaign)) == HOLDOUT)
     scanned_at = ASSIGNED_AT
     dormant_profile(user_id, scanned_at - timedelta(days=45))
-    job = {"run_id": "run-a", "as_of": scanned_at.isoformat(), "segment": 0, "total_segments": 1}
-    stack.invoke("scan", sqs_event([sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:scan")]))
+    invoke_scan(stack, "run-a", scanned_at)
     profile = get_profile(user_id)
     assert profile is not None and profile.assignment is not None and profile.assignment.arm == HOLDOUT
     segment = profile.assignment.segment

@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, get_profile, queue_bodies, suppression_item, use_program
+from tests.integration.helpers import (
+    dormant_profile,
+    get_profile,
+    invoke_scan,
+    queue_bodies,
+    suppression_item,
+    use_program,
+)
 from winback.adapters.activity_store import ActivityStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.config.campaigns import HOLDOUT, PROGRAM_CONTROL
@@ -22,7 +29,6 @@ from winback.config.program import Program
 from winback.config.settings import get_settings
 from winback.domain.measurement.arms import assign, in_program_control
 from winback.models.profile import Profile
-from winback_dev.lambda_events import sqs_event, sqs_record
 
 AS_OF = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 LAPSING_ORDER = AS_OF - timedelta(days=45)
@@ -53,9 +59,7 @@ def _users(prefix: str, held_out: bool, n: int, campaign_id: str = CAMPAIGN) -> 
 
 
 def _scan(stack: Stack, run_id: str = "run-exp") -> None:
-    job = {"run_id": run_id, "as_of": AS_OF.isoformat(), "segment": 0, "total_segments": 1}
-    event = sqs_event([sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:scan")])
-    assert stack.invoke("scan", event) == {"batchItemFailures": []}
+    invoke_scan(stack, run_id, AS_OF)
 
 
 def _recipients(stack: Stack) -> dict[str, dict[str, Any]]:

@@ -4,7 +4,6 @@ issues them no coupon."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import dormant_profile, get_profile, queue_bodies, sent_emails, use_program
+from tests.integration.helpers import dormant_profile, get_profile, invoke_scan, queue_bodies, sent_emails, use_program
 from winback.adapters.coupon_store import CouponStore
 from winback.adapters.messaging_store import MessagingStore
 from winback.adapters.population_stats_store import PopulationStatsStore
@@ -49,9 +48,7 @@ def _stats(stack: Stack, at: datetime) -> PopulationStats:
 
 
 def _scan(stack: Stack) -> None:
-    job = {"run_id": "run-skip", "as_of": NOW.isoformat(), "segment": 0, "total_segments": 1}
-    event = sqs_event([sqs_record(json.dumps(job), "arn:aws:sqs:us-east-1:123456789012:scan")])
-    assert stack.invoke("scan", event) == {"batchItemFailures": []}
+    invoke_scan(stack, "run-skip", NOW)
 
 
 def _send_all(stack: Stack) -> int:

@@ -14,26 +14,15 @@ import hashlib
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Protocol
 
 from winback.config.campaigns import Campaign
+from winback.domain.measurement.cells import CellLike
 from winback.models.allocation import Allocation
 
 DRAWS = 20_000
 
 
-class CountedCell(Protocol):
-    """An experiment cell as the store (CellCounts) and the report (Cell) both hold it."""
-
-    @property
-    def step(self) -> int | None: ...
-    @property
-    def arm(self) -> str: ...
-    @property
-    def counts(self) -> Mapping[str, int]: ...
-
-
-def arm_counts(cells: Iterable[CountedCell], arms: Iterable[str]) -> tuple[Counter[str], Counter[str]]:
+def arm_counts(cells: Iterable[CellLike], arms: Iterable[str]) -> tuple[Counter[str], Counter[str]]:
     """Users assigned and reactivated per arm, over every segment (campaign-level cells only)."""
     wanted = set(arms)
     assigned: Counter[str] = Counter()

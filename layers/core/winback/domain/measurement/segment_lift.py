@@ -13,27 +13,15 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from winback.domain.measurement.cells import CellLike
 from winback.domain.measurement.lift import Lift, compare
 from winback.models.population import IncentiveSkip
 from winback.models.report import COUPON_ISSUED, COUPON_VALUE_PREFIX, SegmentLift
 
 if TYPE_CHECKING:
     from winback.config.campaigns import Campaign
-
-
-class CellLike(Protocol):
-    """An experiment cell as the messaging store or the report holds it."""
-
-    @property
-    def step(self) -> int | None: ...
-    @property
-    def arm(self) -> str: ...
-    @property
-    def segment(self) -> str: ...
-    @property
-    def counts(self) -> Mapping[str, int]: ...
 
 
 def _sum(cells: Iterable[CellLike], arms: Iterable[str], segment: str) -> Counter[str]:
