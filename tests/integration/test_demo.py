@@ -80,7 +80,5 @@ def test_demo_runs_the_whole_program_with_no_duplicates(tmp_path: Path) -> None:
     # lapsing-nudge is adaptive: the stats step decided its split on each scan day, the summary prints it.
     assert list(summary["adaptive"]["lapsing-nudge"]["by_scan_day"]) == ["0", "3", "10", "17"]
     assert "adaptive         lapsing-nudge split nostalgic/question by scan day 0: 50%/50%" in result.stdout
-    later = [summary["adaptive"]["lapsing-nudge"]["by_scan_day"][day]["question"] for day in ("3", "10", "17")]
-    assert all(share > 0.5 for share in later)  # toward the variant the simulated people prefer
     # Its progress while it runs, on stderr: plain lines here (not a terminal), the last day's among them.
     assert "demo: day 21/21" in result.stderr and "\r" not in result.stderr
