@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from winback.config.settings import get_settings
 from winback.models.bookkeeping import Bookkeeping
 from winback.models.jobs import SendJob
 from winback.models.outbound import Outbound
-from winback.models.send_state import Claim, ClaimNote, SendState, SendStatus
+from winback.models.send_state import SendStatus
 from winback.runtime.deps import deps
 from winback.services.send.ports import SendDeps, Unpaced
 from winback.services.send.sweep import SweepDeps
@@ -40,32 +40,16 @@ class _Channel:
     send: Callable[[Outbound], str]
 
 
-@dataclasses.dataclass
-class _RefusingLedger:
+class _RefusingLedger(MessagingStore):
     """MessagingStore, with the releases the machine's faults refuse."""
 
-    store: MessagingStore
-    world: MotoClaimWorld
-
-    def claim(
-        self,
-        user_id: str,
-        key: str,
-        channel: str,
-        state: SendState,
-        live_slots: Mapping[str, int],
-        now: datetime,
-        note: ClaimNote,
-        also: Mapping[str, Mapping[str, int]] | None = None,
-    ) -> Claim:
-        return self.store.claim(user_id, key, channel, state, live_slots, now, note, also)
-
-    def read_state(self, user_id: str) -> SendState:
-        return self.store.read_state(user_id)
+    def __init__(self, table: str, world: MotoClaimWorld) -> None:
+        super().__init__(table)
+        self.world = world
 
     def release(self, user_id: str, key: str, channel: str, also: Sequence[str] = ()) -> None:
         self.world.faults.release()
-        self.store.release(user_id, key, channel, also)
+        super().release(user_id, key, channel, also)
 
 
 @dataclasses.dataclass
@@ -108,7 +92,7 @@ class MotoClaimWorld:
         d = deps()
         return dataclasses.replace(
             d.send_deps,
-            messaging=_RefusingLedger(d.messaging, self),
+            messaging=_RefusingLedger(d.messaging.table, self),
             records=_RefusingRecords(self),
             channels={"email": _Channel(channel)},
             clock=self.clock,

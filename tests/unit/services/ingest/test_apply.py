@@ -13,7 +13,7 @@ from tests.unit.services.ingest.memory import MemoryActivity
 from winback.domain.measurement.attribution import Attribution
 from winback.models.events import ActivityEvent
 from winback.models.profile import Assignment, Profile
-from winback.services.ingest.apply import AttributionRules, ProfileContention, apply_events
+from winback.services.ingest.apply import AttributionRules, LiveDoor, ProfileContention, apply_events
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 RULES = AttributionRules(signal="order", window_days=14)
@@ -41,7 +41,7 @@ def apply(
     recorded: list[Attribution] | None = None,
 ) -> dict[str, int]:
     record = (recorded if recorded is not None else []).append
-    return apply_events(events, batch_id, store, "order", RULES, record, NoCoupons(), NOW).as_dict()
+    return apply_events(events, batch_id, LiveDoor(store, "order", RULES, record, NoCoupons(), NOW)).as_dict()
 
 
 def test_one_write_per_user_whatever_the_number_of_events() -> None:

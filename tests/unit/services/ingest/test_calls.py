@@ -12,7 +12,7 @@ import pytest
 from tests.unit.services.ingest.memory import MemoryActivity
 from winback.models.events import ActivityEvent
 from winback.models.profile import Profile
-from winback.services.ingest.apply import AttributionRules, ProfileContention
+from winback.services.ingest.apply import AttributionRules, LiveDoor, ProfileContention
 from winback.services.ingest.calls import CALLS_PER_WRITE, Call, apply_calls
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -39,7 +39,7 @@ def order(user_id: str, message_id: str, amount: str = "12.50") -> Call:
 
 
 def apply(store: MemoryActivity, calls: list[Call], batch_id: str = "req-1") -> dict[str, int]:
-    return apply_calls(calls, batch_id, store, "order", RULES, lambda found: None, NoCoupons(), NOW).counts()
+    return apply_calls(calls, batch_id, LiveDoor(store, "order", RULES, lambda found: None, NoCoupons(), NOW)).counts()
 
 
 def test_a_call_resent_in_another_request_counts_once() -> None:
@@ -90,7 +90,7 @@ def test_a_message_id_reused_for_another_statement_is_counted_and_the_first_stan
     apply(store, [order("u1", "m-1", "12.50")], batch_id="req-1")
     calls = [view("u1", "m-2"), order("u1", "m-1", "99.00")]
     calls = [Call(c.event, c.key, i) for i, c in enumerate(calls)]
-    result = apply_calls(calls, "req-2", store, "order", RULES, lambda found: None, NoCoupons(), NOW)
+    result = apply_calls(calls, "req-2", LiveDoor(store, "order", RULES, lambda found: None, NoCoupons(), NOW))
     assert (result.duplicates, result.message_id_reused, result.reused_at) == (1, 1, (1,))
     resent = apply(store, [order("u1", "m-1", "12.50")], batch_id="req-3")
     assert (resent["duplicates"], resent["message_id_reused"]) == (1, 0)

@@ -96,29 +96,42 @@ class ProfileWrite:
 
 
 @dataclass(frozen=True)
-class LiveRequest:
-    """One request's events, applied user by user."""
+class LiveDoor:
+    """What every live request (the webhook's events, Segment's calls) is applied with: the store, the
+    dormancy signal, the attribution rules and where an attribution is counted, the coupons to redeem,
+    and the clock (None: the system's)."""
 
-    batch_id: str
     store: ActivityStore
     signal: str
     rules: AttributionRules
     record: Callable[[Attribution], None]
+    coupons: CouponRedeemer
+    now: datetime | None = None
+
+    def at(self) -> datetime:
+        return self.now or datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class LiveRequest:
+    """One request's events, applied user by user."""
+
+    batch_id: str
+    door: LiveDoor
     redemptions: Mapping[str, list[tuple[ActivityEvent, Redemption]]]
-    now: datetime | None
 
     def write_for(self, base: Profile, todo: list[ActivityEvent]) -> ProfileWrite:
         """The profile after `todo`, with the attribution they bring."""
-        merged = merge_events(base, todo, self.batch_id, self.signal)
+        merged = merge_events(base, todo, self.batch_id, self.door.signal)
         merged.version = base.version + 1
-        found = _attribution(base.assignment, todo, self.redemptions.get(base.user_id, []), self.rules)
+        found = _attribution(base.assignment, todo, self.redemptions.get(base.user_id, []), self.door.rules)
         if found is not None:
             merged.assignment = found.assignment
         return ProfileWrite(merged, found)
 
     def written(self, write: ProfileWrite, tally: Counter[str]) -> None:
         if write.attribution is not None:
-            self.record(write.attribution)
+            self.door.record(write.attribution)
             tally["reactivated"] += write.attribution.counts["reactivated"]
 
     def apply_user(
@@ -131,7 +144,7 @@ class LiveRequest:
                 tally["already_applied"] += 1
                 return
             write = self.write_for(base, events)
-            outcome = self.store.put_applying(write.profile, base.version, self.batch_id, self.now or datetime.now(UTC))
+            outcome = self.door.store.put_applying(write.profile, base.version, self.batch_id, self.door.at())
             if outcome is Applied.ALREADY:
                 tally["already_applied"] += 1
                 return
@@ -142,28 +155,19 @@ class LiveRequest:
                 tally["applied"] += 1
                 self.written(write, tally)
                 return
-            current = self.store.get(user_id)
+            current = self.door.store.get(user_id)
         raise ProfileContention(f"profile kept changing during {MAX_WRITE_ATTEMPTS} attempts")
 
 
-def apply_events(
-    events: Sequence[ActivityEvent],
-    batch_id: str,
-    store: ActivityStore,
-    signal: str,
-    attribution: AttributionRules,
-    record: Callable[[Attribution], None],
-    coupons: CouponRedeemer,
-    now: datetime | None = None,
-) -> IngestResult:
+def apply_events(events: Sequence[ActivityEvent], batch_id: str, door: LiveDoor) -> IngestResult:
     """One conditional write per user, with the (user, request) marker (see the module docstring);
     `record` counts an attribution once its write succeeded. Coupons are redeemed first: exactly once
     per code, and a rejected code (expired, used, another user's) is counted and logged while the
     order itself still counts."""
-    redemptions: Redemptions = redeem_coupons(events, batch_id, coupons)
+    redemptions: Redemptions = redeem_coupons(events, batch_id, door.coupons)
     by_user = _by_user(events)
-    profiles = store.get_many(by_user)
-    request = LiveRequest(batch_id, store, signal, attribution, record, redemptions, now)
+    profiles = door.store.get_many(by_user)
+    request = LiveRequest(batch_id, door, redemptions)
     tally: Counter[str] = Counter()
     for user_id, user_events in by_user.items():
         request.apply_user(user_id, user_events, profiles.get(user_id), tally)

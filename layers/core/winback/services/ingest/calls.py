@@ -16,26 +16,23 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from winback.adapters.activity_store import Applied, CallMark
 from winback.models.profile import Profile
 from winback.services.ingest.apply import (
     MAX_WRITE_ATTEMPTS,
-    AttributionRules,
+    LiveDoor,
     LiveRequest,
     ProfileContention,
     ProfileWrite,
 )
-from winback.services.ingest.coupons import CouponRedeemer, coupon_counts, redeem_coupons
+from winback.services.ingest.coupons import coupon_counts, redeem_coupons
 from winback.services.privacy.tombstone import count_dropped
 
 if TYPE_CHECKING:
-    from winback.adapters.activity_store import ActivityStore
-    from winback.domain.measurement.attribution import Attribution
     from winback.models.events import ActivityEvent
 
 # Markers per transaction beside the profile: moto caps TransactWriteItems at 25 items.
@@ -124,9 +121,8 @@ class _UserCalls:
         write = self.request.write_for(self.base, [c.event for c in chunk])
         if self.written:  # the request's id went into recent_batches with the first chunk
             write.profile.recent_batches = self.base.recent_batches
-        now = self.request.now or datetime.now(UTC)
-        outcome, seen = self.request.store.put_marking_calls(
-            write.profile, self.base.version, [c.mark for c in chunk], now
+        outcome, seen = self.request.door.store.put_marking_calls(
+            write.profile, self.base.version, [c.mark for c in chunk], self.request.door.at()
         )
         return write, outcome, seen
 
@@ -153,29 +149,20 @@ class _UserCalls:
                 conflicts += 1
                 if conflicts >= MAX_WRITE_ATTEMPTS:
                     raise ProfileContention(f"profile kept changing during {MAX_WRITE_ATTEMPTS} attempts")
-                self.base = self.request.store.get(self.base.user_id) or Profile(user_id=self.base.user_id)
+                self.base = self.request.door.store.get(self.base.user_id) or Profile(user_id=self.base.user_id)
         self.tally.counts["applied" if self.written else "already_applied"] += 1
 
 
-def apply_calls(
-    calls: Sequence[Call],
-    batch_id: str,
-    store: ActivityStore,
-    signal: str,
-    attribution: AttributionRules,
-    record: Callable[[Attribution], None],
-    coupons: CouponRedeemer,
-    now: datetime | None = None,
-) -> CallsResult:
+def apply_calls(calls: Sequence[Call], batch_id: str, door: LiveDoor) -> CallsResult:
     """Apply each call once per user (see the module docstring). Coupons are redeemed first, once per
     code and order call; a profile that already holds this request's `batch_id` (the same body
     again) is left alone without a write."""
     events = [c.event for c in calls]
-    redemptions = redeem_coupons(events, batch_id, coupons, [c.key for c in calls])
+    redemptions = redeem_coupons(events, batch_id, door.coupons, [c.key for c in calls])
     tally = _Tally()
     by_user = _distinct(calls, tally)
-    profiles = store.get_many(by_user)
-    request = LiveRequest(batch_id, store, signal, attribution, record, redemptions, now)
+    profiles = door.store.get_many(by_user)
+    request = LiveRequest(batch_id, door, redemptions)
     for user_id, mine in by_user.items():
         current = profiles.get(user_id)
         if current is not None and batch_id in current.recent_batches:

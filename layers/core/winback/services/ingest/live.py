@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from winback.domain.audience.catalog import items_from_events
-from winback.services.ingest.apply import AttributionRules, apply_events
+from winback.services.ingest.apply import AttributionRules, LiveDoor, apply_events
 from winback.services.ingest.calls import CallsResult, apply_calls
 
 if TYPE_CHECKING:
@@ -30,6 +30,12 @@ if TYPE_CHECKING:
 
 def _rules(program: Program) -> AttributionRules:
     return AttributionRules(program.reactivation_signal(), program.experiments.attribution_window_days)
+
+
+def _door(
+    store: ActivityStore, messaging: MessagingStore, coupons: CouponRedeemer, program: Program, now: datetime | None
+) -> LiveDoor:
+    return LiveDoor(store, program.dormancy.signal, _rules(program), _recorder(messaging), coupons, now)
 
 
 def _recorder(messaging: MessagingStore) -> Callable[[Attribution], None]:
@@ -61,9 +67,7 @@ def ingest_events(
     catalog: CatalogStore | None = None,
 ) -> dict[str, int]:
     """One webhook request's events, applied once per (user, request)."""
-    result = apply_events(
-        events, webhook_id, store, program.dormancy.signal, _rules(program), _recorder(messaging), coupons, now
-    ).as_dict()
+    result = apply_events(events, webhook_id, _door(store, messaging, coupons, program, now)).as_dict()
     _catalogue(events, catalog)
     return result
 
@@ -79,8 +83,6 @@ def ingest_calls(
     catalog: CatalogStore | None = None,
 ) -> CallsResult:
     """A Segment request's calls, each applied once per (user, call) whatever request carries it."""
-    result = apply_calls(
-        calls, batch_id, store, program.dormancy.signal, _rules(program), _recorder(messaging), coupons, now
-    )
+    result = apply_calls(calls, batch_id, _door(store, messaging, coupons, program, now))
     _catalogue([c.event for c in calls], catalog)
     return result
