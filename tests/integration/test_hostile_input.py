@@ -257,15 +257,20 @@ def test_link_routes_never_5xx_and_only_a_genuine_post_writes(
         assert after == before
 
 
-def test_unsubscribe_and_reasons_work_when_the_program_is_broken(
-    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Guard: runtime/page_defaults.py (a default brand and locale when program.yaml fails)."""
+def _zh_user_and_a_broken_program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zh-CN user, and functions pointed at a program.yaml that does not parse."""
     dormant_profile("u1", NOW - timedelta(days=100), locale="zh-CN")
     broken = tmp_path / "program.yaml"
     broken.write_text("brand: [this is: not a program\n", encoding="utf-8")
     monkeypatch.setenv("WINBACK_PROGRAM_PATH", str(broken))
     reset()
+
+
+def test_unsubscribe_and_reasons_work_when_the_program_is_broken(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guard: runtime/page_defaults.py (a default brand and locale when program.yaml fails)."""
+    _zh_user_and_a_broken_program(tmp_path, monkeypatch)
     token = sign_token(stack.unsubscribe_key, "u1", "email", "dormant-offer", NOW, timedelta(days=30))
     assert _link_call(stack, "unsubscribe", "GET", token, b"", False)["statusCode"] == 200
     reply = _link_call(stack, "unsubscribe", "POST", token, b"List-Unsubscribe=One-Click", False)
@@ -314,11 +319,7 @@ def test_the_preference_page_works_when_the_program_is_broken(
     stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Guard: runtime/page_defaults.py (the default brand, locale and "fewer" cap)."""
-    dormant_profile("u1", NOW - timedelta(days=100), locale="zh-CN")
-    broken = tmp_path / "program.yaml"
-    broken.write_text("brand: [this is: not a program\n", encoding="utf-8")
-    monkeypatch.setenv("WINBACK_PROGRAM_PATH", str(broken))
-    reset()
+    _zh_user_and_a_broken_program(tmp_path, monkeypatch)
     token = _genuine(stack, "preferences")
     shown = _link_call(stack, "preferences", "GET", token, b"", False)
     assert shown["statusCode"] == 200 and "每 14 天 1 条消息" in shown["body"]

@@ -24,6 +24,7 @@ from winback.domain.journey.reasons import inferred_reason
 from winback.domain.journey.targeting import campaign_for, choose_channel
 from winback.domain.measurement.arms import assign, in_program_control, untreated
 from winback.domain.measurement.segment_lift import SkipIndex
+from winback.domain.prediction.value import Prediction
 from winback.models.allocation import Allocation
 from winback.models.jobs import Recipient, ScanJob, SendJob
 from winback.models.profile import Assignment, Journeys, Profile
@@ -73,6 +74,7 @@ class Target:
     assignment: Assignment | None  # None: sunset, the user leaves win-back for good
     priority: Priority = (0.0, 0.0, "")  # admission order when capacity is short (highest first)
     value_minor: float = 0.0  # expected 12-month value with a model, else spend (base minor units)
+    prediction: Prediction | None = None  # decide's scoring with the fitted models (None: no model or no order)
 
 
 def _journeys_after(previous: Assignment | None, journeys: Journeys) -> tuple[Journeys, bool]:
@@ -136,7 +138,7 @@ def decide(
         tally["cooling_off"] += 1
         return None
     if journeys.failed >= program.sunset.max_failed_journeys:
-        return Target(profile=profile, tier=tier.name, journeys=journeys, assignment=None)
+        return Target(profile=profile, tier=tier.name, journeys=journeys, assignment=None, prediction=prediction)
     arm = arm_of(profile, campaign, since.isoformat(), program, allocations)
     arm = offer_where_it_lifts(campaign, segment.rfm, arm, skips, tally)
     assignment = Assignment(
@@ -162,7 +164,7 @@ def decide(
             "activity": segment.activity,
         },
     )
-    return Target(profile=profile, tier=tier.name, journeys=journeys, assignment=assignment)
+    return Target(profile=profile, tier=tier.name, journeys=journeys, assignment=assignment, prediction=prediction)
 
 
 def offer_where_it_lifts(
@@ -237,12 +239,13 @@ def _sunset(profile: Profile, suppression: SuppressionStore, now: datetime) -> N
             suppression.suppress(address_key(channel, address), "sunset", "scan", now)
 
 
-def rank(target: Target, program: Program, as_of: datetime, scorer: Scorer | None) -> Target:
-    """The target with its admission priority: expected 12-month value × P(alive), then spend, with a
-    model; else the earlier tier first (a fresher lapse returns more often), then spend. Ties: user id."""
+def rank(target: Target, program: Program, scorer: Scorer | None) -> Target:
+    """The target with its admission priority: expected 12-month value × P(alive) (as decide scored
+    it), then spend, with a model; else the earlier tier first (a fresher lapse returns more often),
+    then spend. Ties: user id."""
     spend = float(spend_in_base(target.profile.spend_minor, program.segments))
     user = target.profile.user_id
-    prediction = scorer(target.profile, as_of) if scorer is not None else None
+    prediction = target.prediction
     if scorer is not None:
         value = float(prediction.expected_value_minor or 0) if prediction is not None else 0.0
         alive = prediction.p_alive if prediction is not None else 0.0
@@ -256,10 +259,10 @@ class Admitter:
     """A worker's share of the day's first messages: per budget a heap of at most its share of the
     highest-priority users found so far. Whoever leaves a heap waits for a later day (not marked)."""
 
-    def __init__(self, budgets: dict[str, int], program: Program, as_of: datetime, scorer: Scorer | None) -> None:
+    def __init__(self, budgets: dict[str, int], program: Program, scorer: Scorer | None) -> None:
         self.budgets = budgets
         self.heaps: dict[str, TopK[Target]] = {name: TopK(max(k, 0)) for name, k in budgets.items()}
-        self.program, self.as_of, self.scorer = program, as_of, scorer
+        self.program, self.scorer = program, scorer
 
     def budget(self, target: Target) -> str | None:
         """The budget the user's first message would spend; a held-out user takes a slot as well, so
@@ -278,7 +281,7 @@ class Admitter:
             if name is None:
                 now.append(target)
                 continue
-            ranked = rank(target, self.program, self.as_of, self.scorer)
+            ranked = rank(target, self.program, self.scorer)
             left = self.heaps[name].offer(ranked.priority, ranked)
             if left is not None:
                 tally["waiting"] += 1
@@ -323,7 +326,7 @@ def scan_segment(
     store, program = ports.activity, ports.program
     result = ScanResult()
     tally = result.tally
-    admitter = None if job.admit is None else Admitter(dict(job.admit), program, job.as_of, scorer)
+    admitter = None if job.admit is None else Admitter(dict(job.admit), program, scorer)
     key = job.start_key
     pages = job.pages_done
     while True:
